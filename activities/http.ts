@@ -1,0 +1,134 @@
+/**
+ * Vendor HTTP, the Temporal way: got never retries on its own; every failure becomes a failure that
+ * Temporal's retry policy understands.
+ *
+ *   transient  (5xx, 429, timeouts, resets, refused)  -> retryable ApplicationFailure
+ *              429 honours Retry-After through nextRetryDelay
+ *   business   (other 4xx)                            -> non-retryable `VendorRequestRejected`
+ *   contract   (body does not match the zod schema)   -> non-retryable `VendorResponseInvalid`
+ *
+ * Messages name the vendor, the operation, the HTTP status and the vendor's error code: never the
+ * request or response body, which can hold personal data.
+ */
+import got, { type Method, type OptionsOfBufferResponseBody, type Response, RequestError } from 'got';
+import { ApplicationFailure } from '@temporalio/common';
+import type { z } from 'zod';
+
+export const FAILURE_TYPES = {
+  unavailable: 'VendorUnavailable',
+  rateLimited: 'VendorRateLimited',
+  rejected: 'VendorRequestRejected',
+  invalidResponse: 'VendorResponseInvalid',
+} as const;
+
+export interface VendorRequest<T> {
+  vendor: string;
+  operation: string;
+  method: Method;
+  url: string;
+  headers?: Record<string, string>;
+  json?: Record<string, unknown>;
+  /** Parse the body as JSON and validate it; omitted for binary downloads. */
+  schema?: z.ZodType<T>;
+  /** Reads the vendor's error code from an error body, for the failure details. */
+  errorCode?: (body: unknown) => string | undefined;
+  timeoutMs?: number;
+}
+
+export interface VendorResponse<T> {
+  status: number;
+  body: T;
+  raw: Buffer;
+  headers: Record<string, string | string[] | undefined>;
+}
+
+export async function callVendor<T = Buffer>(req: VendorRequest<T>): Promise<VendorResponse<T>> {
+  const what = `${req.vendor} ${req.operation}`;
+  let res: Response<Buffer>;
+  try {
+    const options: OptionsOfBufferResponseBody = {
+      method: req.method,
+      headers: req.headers,
+      ...(req.json !== undefined ? { json: req.json } : {}),
+      responseType: 'buffer',
+      throwHttpErrors: false,
+      retry: { limit: 0 },
+      followRedirect: false,
+      timeout: { request: req.timeoutMs ?? 30_000 },
+    };
+    res = await got(req.url, options);
+  } catch (err) {
+    const code = err instanceof RequestError ? err.code : 'UNKNOWN';
+    throw ApplicationFailure.retryable(`${what}: no response (${code})`, FAILURE_TYPES.unavailable, {
+      vendor: req.vendor,
+      operation: req.operation,
+      networkError: code,
+    });
+  }
+
+  const status = res.statusCode;
+  if (status === 429 || status >= 500) {
+    const retryAfterMs = status === 429 ? parseRetryAfter(res.headers['retry-after']) : undefined;
+    throw ApplicationFailure.create({
+      message: `${what} answered ${status}`,
+      type: status === 429 ? FAILURE_TYPES.rateLimited : FAILURE_TYPES.unavailable,
+      nonRetryable: false,
+      details: [{ vendor: req.vendor, operation: req.operation, httpStatus: status }],
+      ...(retryAfterMs !== undefined ? { nextRetryDelay: retryAfterMs } : {}),
+    });
+  }
+  if (status >= 400 || status < 200 || (status >= 300 && status < 400)) {
+    const vendorCode = safeErrorCode(req, res.body);
+    throw ApplicationFailure.create({
+      message: `${what} answered ${status}${vendorCode ? ` (${vendorCode})` : ''}`,
+      type: FAILURE_TYPES.rejected,
+      nonRetryable: true,
+      details: [{ vendor: req.vendor, operation: req.operation, httpStatus: status, vendorCode: vendorCode ?? null }],
+    });
+  }
+
+  if (!req.schema) return { status, body: res.body as unknown as T, raw: res.body, headers: res.headers };
+  let json: unknown;
+  try {
+    json = res.body.length ? JSON.parse(res.body.toString('utf8')) : undefined;
+  } catch {
+    throw invalidResponse(req, 'the body is not JSON');
+  }
+  const parsed = req.schema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const field = issue.path.length ? issue.path.join('.') : '(body)';
+    throw invalidResponse(req, `field "${field}": ${issue.message}`);
+  }
+  return { status, body: parsed.data, raw: res.body, headers: res.headers };
+}
+
+function invalidResponse(req: VendorRequest<unknown>, problem: string): ApplicationFailure {
+  return ApplicationFailure.create({
+    message: `${req.vendor} ${req.operation}: unexpected response, ${problem}`,
+    type: FAILURE_TYPES.invalidResponse,
+    nonRetryable: true,
+    details: [{ vendor: req.vendor, operation: req.operation }],
+  });
+}
+
+function safeErrorCode(req: VendorRequest<unknown>, body: Buffer): string | undefined {
+  if (!req.errorCode || !body.length) return undefined;
+  try {
+    const code = req.errorCode(JSON.parse(body.toString('utf8')));
+    // Only short code-like words: a free-text message could carry personal data.
+    return code && /^[A-Za-z0-9_.:-]{1,64}$/.test(code) ? code : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Retry-After is either seconds or an HTTP date. Capped at 10 minutes. */
+export function parseRetryAfter(value: string | string[] | undefined, now = Date.now()): number | undefined {
+  const v = Array.isArray(value) ? value[0] : value;
+  if (!v) return undefined;
+  const seconds = Number(v);
+  const delay = Number.isFinite(seconds) ? seconds * 1000 : Date.parse(v) - now;
+  if (!Number.isFinite(delay) || delay < 0) return undefined;
+  return Math.min(delay, 10 * 60_000);
+}

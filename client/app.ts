@@ -1,0 +1,90 @@
+/**
+ * The backend API: verifications for the integrator's backend (bearer API keys), webhook receivers
+ * for the vendors (`/webhooks/<provider>/...`), browser-return receivers (`/return/<provider>/...`),
+ * health probes, and the OpenAPI document with a docs page at `/docs`.
+ */
+import crypto from 'node:crypto';
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import type { Client } from '@temporalio/client';
+import type { AppConfig } from '../config';
+import { ApiError, errorBody, installErrorHandling } from './errors';
+import { registerVerificationRoutes } from './verifications';
+import { registerFinwaveWebhook } from './webhooks/finwave';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The id (never the token) of the API key that authenticated this request. */
+    apiKeyId?: string;
+  }
+}
+
+export interface ApiOptions {
+  config: AppConfig;
+  client: Client;
+  logger?: boolean;
+}
+
+export async function buildApi({ config, client, logger = true }: ApiOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: logger
+      ? {
+          level: config.logLevel,
+          // Webhook URLs end in a secret token: log paths without it. Bodies are never logged.
+          serializers: { req: (req: FastifyRequest) => ({ method: req.method, url: redactUrl(req.url) }) },
+        }
+      : false,
+    bodyLimit: 1024 * 1024,
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  installErrorHandling(app);
+
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'Identity verification orchestration API', version: '1.0.0' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  app.get('/healthz', { schema: { hide: true } }, async () => ({ ok: true }));
+  app.get('/readyz', { schema: { hide: true } }, async (_req, reply) => {
+    try {
+      await client.connection.withDeadline(Date.now() + 2000, () => client.workflowService.getSystemInfo({}));
+      return { ready: true };
+    } catch {
+      return reply.code(503).send(errorBody('not_ready', 'Temporal does not answer'));
+    }
+  });
+
+  const tokens = config.api.keys.map((k) => ({ id: k.id, digest: sha256(k.token) }));
+  await app.register(async (v1) => {
+    v1.addHook('onRequest', async (req) => {
+      const m = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '');
+      const digest = m ? sha256(m[1]!) : null;
+      const key = digest && tokens.find((t) => crypto.timingSafeEqual(t.digest, digest));
+      if (!key) throw new ApiError(401, 'unauthorized', 'missing or invalid bearer API key');
+      req.apiKeyId = key.id;
+    });
+    registerVerificationRoutes(v1, { client, config });
+  });
+
+  await app.register(async (hooks) => {
+    registerFinwaveWebhook(hooks, { client, webhookSecret: config.webhookSecret });
+  });
+
+  return app;
+}
+
+function sha256(s: string): Buffer {
+  return crypto.createHash('sha256').update(s).digest();
+}
+
+export function redactUrl(url: string): string {
+  return url.replace(/^(\/webhooks\/[^/]+\/[^/]+\/)[^/?]+/, '$1…');
+}

@@ -1,0 +1,38 @@
+/** Response shapes, for validation of what we send and for the OpenAPI document. */
+import { z } from 'zod';
+
+export const errorSchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
+
+const status = z.enum(['created', 'awaiting_user', 'processing', 'completed', 'failed', 'expired', 'cancelled']);
+
+export const verificationSchema = z.object({
+  id: z.string(),
+  provider: z.string(),
+  reference: z.string(),
+  status,
+  outcome: z.enum(['approved', 'rejected', 'abandoned', 'expired', 'error']).nullable(),
+  providerStatus: z.string().nullable(),
+  providerReference: z.string().nullable(),
+  reason: z.string().nullable(),
+  nextAction: z.discriminatedUnion('type', [
+    z.object({ type: z.literal('redirect'), url: z.string() }),
+    z.object({ type: z.literal('wait'), reason: z.string() }),
+    z.object({ type: z.literal('restart'), reason: z.string() }),
+    z.object({ type: z.literal('none') }),
+  ]),
+  facts: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])),
+  evidence: z.array(
+    z.object({ kind: z.string(), ref: z.string(), sha256: z.string(), size: z.number(), contentType: z.string() }),
+  ),
+  timeline: z.array(
+    z.object({
+      at: z.string(),
+      event: z.string(),
+      status,
+      providerStatus: z.string().nullable(),
+      detail: z.string().optional(),
+    }),
+  ),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});

@@ -1,0 +1,155 @@
+/** `/v1/verifications`: start, read and cancel verifications. Each one is a workflow. */
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import {
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  type Client,
+} from '@temporalio/client';
+import { WorkflowIdReusePolicy } from '@temporalio/common';
+import { taskQueueFor, type AppConfig } from '../config';
+import {
+  cancelUpdate,
+  nextActionUpdate,
+  parseVerificationId,
+  SEARCH_ATTRIBUTES,
+  stateQuery,
+  verificationId,
+  type VerificationState,
+} from '../workflows/shared';
+import { ApiError, notFound } from './errors';
+import { createVerificationBody, workflowStart } from './providers';
+import { errorSchema, verificationSchema } from './schemas';
+
+/** How long the create call waits for the vendor session to open before answering. */
+const CREATE_WAIT_MS = 20_000;
+
+export function registerVerificationRoutes(app: FastifyInstance, deps: { client: Client; config: AppConfig }): void {
+  const { client, config } = deps;
+  const r = app.withTypeProvider<ZodTypeProvider>();
+  const idParams = z.object({ id: z.string().min(1).max(200) });
+
+  r.post(
+    '/v1/verifications',
+    {
+      schema: {
+        summary: 'Start a verification (idempotent on provider + reference)',
+        description:
+          'Answers 201 with the new verification, or 200 with the existing one when provider + reference was already used: a repeat never opens a second vendor session.',
+        security: [{ bearer: [] }],
+        body: createVerificationBody,
+        response: { 200: verificationSchema, 201: verificationSchema, 400: errorSchema, 401: errorSchema },
+      },
+    },
+    async (req, reply) => {
+      const body = req.body;
+      const id = verificationId(body.provider, body.reference);
+      const { workflowType, input } = workflowStart(id, body);
+      let created = true;
+      try {
+        await client.workflow.start(workflowType, {
+          workflowId: id,
+          taskQueue: taskQueueFor(config, body.provider),
+          args: [input],
+          // Never a second vendor session for the same provider + reference, even after it ended.
+          workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+          typedSearchAttributes: [
+            { key: SEARCH_ATTRIBUTES.provider, value: body.provider },
+            { key: SEARCH_ATTRIBUTES.status, value: 'created' },
+          ],
+        });
+      } catch (err) {
+        if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+        created = false;
+      }
+      const state = await readState(client, id, { waitForNextAction: true });
+      return reply.code(created ? 201 : 200).send(view(state));
+    },
+  );
+
+  r.get(
+    '/v1/verifications/:id',
+    {
+      schema: {
+        summary: 'Read a verification: normalized status, outcome, vendor status, timeline',
+        security: [{ bearer: [] }],
+        params: idParams,
+        response: { 200: verificationSchema, 404: errorSchema },
+      },
+    },
+    async (req) => view(await readState(client, req.params.id)),
+  );
+
+  r.post(
+    '/v1/verifications/:id/cancel',
+    {
+      schema: {
+        summary: 'Cancel a verification that has not ended',
+        security: [{ bearer: [] }],
+        params: idParams,
+        body: z.object({ reason: z.string().max(200).optional() }).strict().optional(),
+        response: { 200: verificationSchema, 404: errorSchema, 409: errorSchema },
+      },
+    },
+    async (req) => {
+      const handle = handleFor(client, req.params.id);
+      try {
+        return view(await handle.executeUpdate(cancelUpdate, { args: [{ reason: req.body?.reason ?? 'cancelled by the caller' }] }));
+      } catch (err) {
+        if (err instanceof WorkflowNotFoundError) throw notFound();
+        if (err instanceof WorkflowUpdateFailedError || isClosedError(err)) {
+          throw new ApiError(409, 'conflict', 'the verification has already ended');
+        }
+        throw err;
+      }
+    },
+  );
+}
+
+function handleFor(client: Client, id: string) {
+  if (!parseVerificationId(id)) throw notFound();
+  return client.workflow.getHandle(id);
+}
+
+/** The state from the workflow: the nextAction update while it runs (create), the query otherwise. */
+export async function readState(client: Client, id: string, opts: { waitForNextAction?: boolean } = {}): Promise<VerificationState> {
+  const handle = handleFor(client, id);
+  try {
+    if (opts.waitForNextAction) {
+      try {
+        return await handle.executeUpdate(nextActionUpdate, { args: [{ maxWaitMs: CREATE_WAIT_MS }] });
+      } catch (err) {
+        if (!isClosedError(err)) throw err; // a closed workflow takes no update: fall back to the query
+      }
+    }
+    return await handle.query(stateQuery);
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) throw notFound();
+    throw err;
+  }
+}
+
+function isClosedError(err: unknown): boolean {
+  return err instanceof Error && /already completed|workflow execution already completed|not running/i.test(err.message);
+}
+
+export function view(s: VerificationState) {
+  return {
+    id: s.id,
+    provider: s.provider,
+    reference: s.reference,
+    status: s.status,
+    outcome: s.outcome,
+    providerStatus: s.providerStatus,
+    providerReference: s.providerReference,
+    reason: s.reason,
+    nextAction: s.nextAction,
+    facts: s.facts,
+    evidence: s.evidence,
+    timeline: s.timeline,
+    createdAt: s.createdAt,
+    updatedAt: s.updatedAt,
+  };
+}

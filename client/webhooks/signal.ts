@@ -1,0 +1,35 @@
+import { WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
+import type { SignalDefinition } from '@temporalio/workflow';
+import { ApiError } from '../errors';
+
+/**
+ * Signals the workflow. A verification that has already ended answers 200 with a note, so that the
+ * vendor stops retrying a notification nobody waits for any more.
+ */
+export async function signalOrExplain<T extends unknown[]>(
+  handle: WorkflowHandle,
+  signal: SignalDefinition<T>,
+  ...args: T
+): Promise<{ received: boolean; note?: string }> {
+  try {
+    await handle.signal(signal, ...args);
+    return { received: true };
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) {
+      if (/already completed|not found/i.test(err.message) && (await isClosed(handle))) {
+        return { received: false, note: 'the verification has already ended' };
+      }
+      throw new ApiError(404, 'not_found', 'verification not found');
+    }
+    throw err;
+  }
+}
+
+async function isClosed(handle: WorkflowHandle): Promise<boolean> {
+  try {
+    const d = await handle.describe();
+    return d.status.name !== 'RUNNING';
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,82 @@
+/**
+ * Fault injection, per vendor: the next N vendor API calls answer 5xx / 429, answer slowly, or have
+ * their connection dropped. Control paths (`/_sandbox`) are never affected.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+
+export const faultSchema = z.object({
+  mode: z.enum(['5xx', '429', 'slow', 'drop']),
+  /** How many matching calls get the fault. */
+  times: z.number().int().min(1).max(1000).default(1),
+  /** Only calls whose path contains this string. */
+  path: z.string().optional(),
+  /** For `slow`: how long to wait before answering. For `429`: the Retry-After, in seconds. */
+  delayMs: z.number().int().min(0).max(120_000).default(3000),
+  retryAfterSeconds: z.number().int().min(0).max(600).default(1),
+  status: z.number().int().min(500).max(599).default(503),
+});
+export type Fault = z.infer<typeof faultSchema>;
+
+export class FaultInjector {
+  private faults: (Fault & { left: number })[] = [];
+  readonly injected: { at: string; mode: Fault['mode']; path: string }[] = [];
+
+  add(fault: Fault): void {
+    this.faults.push({ ...fault, left: fault.times });
+  }
+
+  clear(): void {
+    this.faults = [];
+  }
+
+  pending(): (Fault & { left: number })[] {
+    return this.faults;
+  }
+
+  /** Returns true when the request was answered (or dropped) by a fault. */
+  async apply(req: FastifyRequest, reply: FastifyReply): Promise<boolean> {
+    const path = req.url;
+    if (path.includes('/_sandbox')) return false;
+    const fault = this.faults.find((f) => f.left > 0 && (!f.path || path.includes(f.path)));
+    if (!fault) return false;
+    fault.left--;
+    this.faults = this.faults.filter((f) => f.left > 0);
+    this.injected.push({ at: new Date().toISOString(), mode: fault.mode, path });
+    switch (fault.mode) {
+      case '5xx':
+        await reply.code(fault.status).send({ code: 'SANDBOX_FAULT', message: `injected ${fault.status}` });
+        return true;
+      case '429':
+        await reply
+          .code(429)
+          .header('retry-after', String(fault.retryAfterSeconds))
+          .send({ code: 'TOO_MANY_REQUESTS', message: 'injected rate limit' });
+        return true;
+      case 'drop':
+        req.raw.socket.destroy();
+        return true;
+      case 'slow':
+        await new Promise((r) => setTimeout(r, fault.delayMs));
+        return false;
+    }
+  }
+}
+
+/** Adds `/_sandbox/faults` (GET, POST, DELETE) under the vendor's prefix and the hook that applies them. */
+export function registerFaults(app: FastifyInstance, faults: FaultInjector): void {
+  app.addHook('onRequest', async (req, reply) => {
+    if (await faults.apply(req, reply)) return reply;
+  });
+  app.get('/_sandbox/faults', async () => ({ pending: faults.pending(), injected: faults.injected }));
+  app.post('/_sandbox/faults', async (req, reply) => {
+    const parsed = faultSchema.safeParse(req.body ?? {});
+    if (!parsed.success) return reply.code(400).send({ error: { code: 'invalid_fault', message: parsed.error.issues[0]!.message } });
+    faults.add(parsed.data);
+    return reply.code(201).send({ pending: faults.pending() });
+  });
+  app.delete('/_sandbox/faults', async () => {
+    faults.clear();
+    return { pending: [] };
+  });
+}

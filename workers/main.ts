@@ -1,0 +1,25 @@
+/** Runs the worker. SIGINT / SIGTERM drain the workers (the SDK's Runtime handles the signals). */
+import { NativeConnection } from '@temporalio/worker';
+import { loadConfigOrExit, taskQueueFor, PROVIDERS } from '../config';
+import { FolderEvidenceStore } from '../activities/evidence-store';
+import { bundleWorkflows, createWorkers } from '.';
+
+async function main() {
+  const config = loadConfigOrExit();
+  const connection = await NativeConnection.connect(config.temporal.connectionOptions);
+  const workers = await createWorkers({
+    connection,
+    config,
+    store: new FolderEvidenceStore(config.evidenceDir),
+    workflowBundle: await bundleWorkflows(),
+  });
+  console.log(`Worker: polling ${PROVIDERS.map((p) => taskQueueFor(config, p)).join(', ')} on ${config.temporal.address}`);
+  await Promise.all(workers.map((w) => w.run()));
+  await connection.close();
+  console.log('Worker: stopped');
+}
+
+main().catch((err) => {
+  console.error(`Worker failed: ${(err as Error).message}`);
+  process.exit(1);
+});

@@ -1,0 +1,114 @@
+/**
+ * What every vendor workflow and the API share: the normalized verification state, the workflow ID
+ * scheme, the search attributes and the messages common to all flows.
+ *
+ * Imported by workflow code, so it must stay deterministic: no Node APIs, no I/O.
+ */
+import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+
+export type Provider = 'finwave';
+
+/** The lifecycle every vendor flow is mapped onto. */
+export type VerificationStatus =
+  | 'created'
+  | 'awaiting_user'
+  | 'processing'
+  | 'completed'
+  | 'failed'
+  | 'expired'
+  | 'cancelled';
+
+export type VerificationOutcome = 'approved' | 'rejected' | 'abandoned' | 'expired' | 'error';
+
+export const TERMINAL_STATUSES: readonly VerificationStatus[] = ['completed', 'failed', 'expired', 'cancelled'];
+
+/** What the integrator's backend must do now. */
+export type NextAction =
+  | { type: 'redirect'; url: string }
+  | { type: 'wait'; reason: string }
+  | { type: 'restart'; reason: string }
+  | { type: 'none' };
+
+export interface TimelineEntry {
+  at: string;
+  event: string;
+  status: VerificationStatus;
+  providerStatus: string | null;
+  detail?: string;
+}
+
+/** A binary artifact kept in the evidence store; workflows carry only this reference. */
+export interface EvidenceRef {
+  kind: string;
+  /** `sha256:<hex>`, the key in the content-addressed store. */
+  ref: string;
+  sha256: string;
+  size: number;
+  contentType: string;
+}
+
+export interface VerificationState {
+  id: string;
+  provider: Provider;
+  reference: string;
+  status: VerificationStatus;
+  outcome: VerificationOutcome | null;
+  /** The vendor's own status word, as last read from the vendor. */
+  providerStatus: string | null;
+  /** The vendor's id for this case (e.g. Finwave's onboardingId). */
+  providerReference: string | null;
+  /** Why the flow ended the way it did, in words an operator understands. No personal data. */
+  reason: string | null;
+  nextAction: NextAction;
+  /** Non-identifying facts the vendor returned (scores, step results, error codes). */
+  facts: Record<string, string | number | boolean | null>;
+  evidence: EvidenceRef[];
+  timeline: TimelineEntry[];
+  createdAt: string;
+  updatedAt: string;
+}
+
+// --- Workflow IDs: the caller's idempotency key (provider + reference) doubles as the ID. ---
+
+export const REFERENCE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
+
+export function verificationId(provider: Provider, reference: string): string {
+  return `${provider}:${reference}`;
+}
+
+export function parseVerificationId(id: string): { provider: string; reference: string } | null {
+  const sep = id.indexOf(':');
+  if (sep <= 0) return null;
+  const provider = id.slice(0, sep);
+  const reference = id.slice(sep + 1);
+  if (!/^[a-z0-9]+$/.test(provider) || !REFERENCE_PATTERN.test(reference)) return null;
+  return { provider, reference };
+}
+
+// --- Search attributes: opaque values only, never personal data (they are not encrypted). ---
+
+export const SEARCH_ATTRIBUTES = {
+  provider: defineSearchAttributeKey('VerificationProvider', SearchAttributeType.KEYWORD),
+  status: defineSearchAttributeKey('VerificationStatus', SearchAttributeType.KEYWORD),
+  outcome: defineSearchAttributeKey('VerificationOutcome', SearchAttributeType.KEYWORD),
+};
+
+// --- Messages every verification workflow answers. ---
+
+/** The whole normalized state; answered also after the workflow has closed. */
+export const stateQuery = defineQuery<VerificationState>('state');
+
+/** Stop the flow on the caller's request. Refused (by the validator) once the flow has ended. */
+export const cancelUpdate = defineUpdate<VerificationState, [{ reason?: string }]>('cancel');
+
+/**
+ * Answers once the flow has something for the caller to do (or has ended), so that the create call
+ * can hand back `nextAction` in the same request. Waits at most `maxWaitMs`.
+ */
+export const nextActionUpdate = defineUpdate<VerificationState, [{ maxWaitMs: number }]>('nextAction');
+
+export interface VerificationInputBase {
+  id: string;
+  reference: string;
+}

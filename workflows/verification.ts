@@ -1,0 +1,147 @@
+/**
+ * The bookkeeping every vendor workflow shares: the normalized state, its timeline, the status
+ * search attributes, and the handlers for the common messages (state query, cancel, nextAction).
+ * A vendor workflow creates one `Verification` first thing and then reads as its vendor's state
+ * machine: `v.progress(...)` for each step, `v.finish(...)` once.
+ */
+import { condition, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import {
+  cancelUpdate,
+  nextActionUpdate,
+  SEARCH_ATTRIBUTES,
+  stateQuery,
+  TERMINAL_STATUSES,
+  type EvidenceRef,
+  type NextAction,
+  type Provider,
+  type VerificationOutcome,
+  type VerificationState,
+  type VerificationStatus,
+} from './shared';
+
+export class Verification {
+  readonly state: VerificationState;
+  /** Set by the cancel update; vendor workflows race it against their waits. */
+  cancelRequested: string | null = null;
+
+  constructor(provider: Provider, id: string, reference: string) {
+    const now = new Date().toISOString();
+    this.state = {
+      id,
+      provider,
+      reference,
+      status: 'created',
+      outcome: null,
+      providerStatus: null,
+      providerReference: null,
+      reason: null,
+      nextAction: { type: 'wait', reason: 'opening the vendor session' },
+      facts: {},
+      evidence: [],
+      timeline: [{ at: now, event: 'created', status: 'created', providerStatus: null }],
+      createdAt: now,
+      updatedAt: now,
+    };
+    upsertSearchAttributes([
+      { key: SEARCH_ATTRIBUTES.provider, value: provider },
+      { key: SEARCH_ATTRIBUTES.status, value: 'created' },
+    ]);
+
+    setHandler(stateQuery, () => this.state);
+    setHandler(
+      nextActionUpdate,
+      async ({ maxWaitMs }) => {
+        await condition(() => this.state.status !== 'created', maxWaitMs);
+        return this.state;
+      },
+      { validator: ({ maxWaitMs }) => assertWait(maxWaitMs) },
+    );
+    setHandler(
+      cancelUpdate,
+      async ({ reason }) => {
+        const why = reason ?? 'cancelled by the caller';
+        this.cancelRequested = why;
+        this.note('cancel requested', why);
+        await condition(() => this.ended);
+        return this.state;
+      },
+      {
+        validator: (_request: { reason?: string }) => {
+          if (this.ended) throw new Error(`verification already ended as ${this.state.status}`);
+        },
+      },
+    );
+  }
+
+  get ended(): boolean {
+    return TERMINAL_STATUSES.includes(this.state.status);
+  }
+
+  /** Record something that happened without changing the status (e.g. a webhook arrived). */
+  note(event: string, detail?: string): void {
+    this.push(event, detail);
+  }
+
+  /** Move to a non-terminal status. Ignored once the flow has ended. */
+  progress(
+    status: Exclude<VerificationStatus, 'completed' | 'failed' | 'expired' | 'cancelled'>,
+    event: string,
+    change: { providerStatus?: string | null; nextAction?: NextAction; detail?: string } = {},
+  ): void {
+    if (this.ended) return;
+    const moved = this.state.status !== status;
+    this.state.status = status;
+    if (change.providerStatus !== undefined) this.state.providerStatus = change.providerStatus;
+    if (change.nextAction) this.state.nextAction = change.nextAction;
+    this.push(event, change.detail);
+    if (moved) upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.status, value: status }]);
+  }
+
+  /** End the flow. Only the first call counts. */
+  finish(
+    status: 'completed' | 'failed' | 'expired' | 'cancelled',
+    outcome: VerificationOutcome | null,
+    reason: string,
+    change: { providerStatus?: string | null; nextAction?: NextAction } = {},
+  ): void {
+    if (this.ended) return;
+    this.state.status = status;
+    this.state.outcome = outcome;
+    this.state.reason = reason;
+    if (change.providerStatus !== undefined) this.state.providerStatus = change.providerStatus;
+    this.state.nextAction = change.nextAction ?? { type: 'none' };
+    this.push(outcome ? `${status}: ${outcome}` : status, reason);
+    upsertSearchAttributes([
+      { key: SEARCH_ATTRIBUTES.status, value: status },
+      { key: SEARCH_ATTRIBUTES.outcome, value: outcome ?? 'none' },
+    ]);
+  }
+
+  setProviderReference(ref: string): void {
+    this.state.providerReference = ref;
+  }
+
+  addEvidence(ref: EvidenceRef): void {
+    if (!this.state.evidence.some((e) => e.ref === ref.ref && e.kind === ref.kind)) this.state.evidence.push(ref);
+  }
+
+  setFacts(facts: Record<string, string | number | boolean | null>): void {
+    Object.assign(this.state.facts, facts);
+  }
+
+  private push(event: string, detail?: string): void {
+    const at = new Date().toISOString();
+    this.state.updatedAt = at;
+    this.state.timeline.push({
+      at,
+      event,
+      status: this.state.status,
+      providerStatus: this.state.providerStatus,
+      ...(detail ? { detail } : {}),
+    });
+  }
+}
+
+function assertWait(ms: number): void {
+  if (!Number.isFinite(ms) || ms < 0 || ms > 60_000) throw new Error('maxWaitMs must be between 0 and 60000');
+}
