@@ -20,6 +20,7 @@ import {
   type VerificationState,
 } from '../workflows/shared';
 import { ApiError, notFound } from './errors';
+import { hasClosed } from './workflow-status';
 import { createVerificationBody, workflowStart } from './providers';
 import { errorSchema, verificationSchema } from './schemas';
 
@@ -98,10 +99,9 @@ export function registerVerificationRoutes(app: FastifyInstance, deps: { client:
       try {
         return view(await handle.executeUpdate(cancelUpdate, { args: [{ reason: req.body?.reason ?? 'cancelled by the caller' }] }));
       } catch (err) {
+        const ended = err instanceof WorkflowUpdateFailedError || (err instanceof WorkflowNotFoundError && (await hasClosed(handle)));
+        if (ended) throw new ApiError(409, 'conflict', 'the verification has already ended');
         if (err instanceof WorkflowNotFoundError) throw notFound();
-        if (err instanceof WorkflowUpdateFailedError || isClosedError(err)) {
-          throw new ApiError(409, 'conflict', 'the verification has already ended');
-        }
         throw err;
       }
     },
@@ -121,7 +121,7 @@ export async function readState(client: Client, id: string, opts: { waitForNextA
       try {
         return await handle.executeUpdate(nextActionUpdate, { args: [{ maxWaitMs: CREATE_WAIT_MS }] });
       } catch (err) {
-        if (!isClosedError(err)) throw err; // a closed workflow takes no update: fall back to the query
+        if (!(err instanceof WorkflowNotFoundError)) throw err; // a closed workflow takes no update: read it with the query
       }
     }
     return await handle.query(stateQuery);
@@ -129,10 +129,6 @@ export async function readState(client: Client, id: string, opts: { waitForNextA
     if (err instanceof WorkflowNotFoundError) throw notFound();
     throw err;
   }
-}
-
-function isClosedError(err: unknown): boolean {
-  return err instanceof Error && /already completed|workflow execution already completed|not running/i.test(err.message);
 }
 
 export function view(s: VerificationState) {

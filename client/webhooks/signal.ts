@@ -1,6 +1,7 @@
 import { WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
 import type { SignalDefinition } from '@temporalio/workflow';
 import { ApiError } from '../errors';
+import { hasClosed } from '../workflow-status';
 
 /**
  * Signals the workflow. A verification that has already ended answers 200 with a note, so that the
@@ -16,20 +17,11 @@ export async function signalOrExplain<T extends unknown[]>(
     return { received: true };
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) {
-      if (/already completed|not found/i.test(err.message) && (await isClosed(handle))) {
+      if (await hasClosed(handle)) {
         return { received: false, note: 'the verification has already ended' };
       }
       throw new ApiError(404, 'not_found', 'verification not found');
     }
     throw err;
-  }
-}
-
-async function isClosed(handle: WorkflowHandle): Promise<boolean> {
-  try {
-    const d = await handle.describe();
-    return d.status.name !== 'RUNNING';
-  } catch {
-    return false;
   }
 }

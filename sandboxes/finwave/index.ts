@@ -87,7 +87,8 @@ export class FinwaveSandbox {
   readonly faults = new FaultInjector();
   readonly webhooks: WebhookDispatcher;
   webhooksEnabled = true;
-  private readonly sessionTimeoutMs: number;
+  /** The user session length before Finwave turns it to TIMEOUT (the vendor clock). */
+  sessionTimeoutMs: number;
 
   constructor(readonly options: FinwaveSandboxOptions) {
     this.webhooks = new WebhookDispatcher(options.webhooks);

@@ -1,12 +1,12 @@
 /**
- * Fault injection, per vendor: the next N vendor API calls answer 5xx / 429, answer slowly, or have
+ * Fault injection, per vendor: the next N vendor API calls answer 5xx / 4xx / 429, answer slowly, or have
  * their connection dropped. Control paths (`/_sandbox`) are never affected.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 
 export const faultSchema = z.object({
-  mode: z.enum(['5xx', '429', 'slow', 'drop']),
+  mode: z.enum(['5xx', '4xx', '429', 'slow', 'drop']),
   /** How many matching calls get the fault. */
   times: z.number().int().min(1).max(1000).default(1),
   /** Only calls whose path contains this string. */
@@ -14,7 +14,10 @@ export const faultSchema = z.object({
   /** For `slow`: how long to wait before answering. For `429`: the Retry-After, in seconds. */
   delayMs: z.number().int().min(0).max(120_000).default(3000),
   retryAfterSeconds: z.number().int().min(0).max(600).default(1),
-  status: z.number().int().min(500).max(599).default(503),
+  /** For `5xx` (default 503) and `4xx` (default 400). */
+  status: z.number().int().min(400).max(599).optional(),
+  /** For `4xx`: the vendor error code in the body. */
+  code: z.string().max(64).default('SANDBOX_REJECTED'),
 });
 export type Fault = z.infer<typeof faultSchema>;
 
@@ -45,7 +48,10 @@ export class FaultInjector {
     this.injected.push({ at: new Date().toISOString(), mode: fault.mode, path });
     switch (fault.mode) {
       case '5xx':
-        await reply.code(fault.status).send({ code: 'SANDBOX_FAULT', message: `injected ${fault.status}` });
+        await reply.code(fault.status ?? 503).send({ code: 'SANDBOX_FAULT', message: 'injected server error' });
+        return true;
+      case '4xx':
+        await reply.code(fault.status ?? 400).send({ code: fault.code, message: 'injected client error' });
         return true;
       case '429':
         await reply

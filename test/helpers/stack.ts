@@ -1,0 +1,137 @@
+/**
+ * The whole service for one test file, on a real Temporal server: the vendor sandboxes, the worker
+ * (the production `createWorkers`, on a task-queue prefix of its own so test files running side by
+ * side never take each other's tasks) and the API, each on its own free port.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Client } from '@temporalio/client';
+import type { NativeConnection, Worker, WorkflowBundle } from '@temporalio/worker';
+import type { FastifyInstance } from 'fastify';
+import { loadConfig, type AppConfig } from '../../config';
+import { FolderEvidenceStore } from '../../activities/evidence-store';
+import { buildApi } from '../../client/app';
+import { createSandboxServer, type SandboxServer } from '../../sandboxes/server';
+import { bundleWorkflows, createWorkers } from '../../workers';
+import { freePort } from '../../temporal-dev/dev-server';
+import type { VerificationState } from '../../workflows/shared';
+
+export const API_KEY = 'test-key-0123456789abcdef';
+
+export interface Stack {
+  config: AppConfig;
+  client: Client;
+  sandbox: SandboxServer;
+  store: FolderEvidenceStore;
+  apiUrl: string;
+  sandboxUrl: string;
+  /** Calls our API as the integrator's backend would. */
+  api(method: string, urlPath: string, body?: unknown, opts?: { auth?: string | null; raw?: string }): Promise<{ status: number; body: any }>;
+  /** Polls GET /v1/verifications/:id until `until` holds (or fails after `timeoutMs`). */
+  waitFor(id: string, until: (s: VerificationState) => boolean, timeoutMs?: number): Promise<VerificationState>;
+  stop(): Promise<void>;
+}
+
+let bundle: Promise<WorkflowBundle> | undefined;
+/** One workflow bundle per test file (bundling takes seconds). */
+export function workflowBundle(): Promise<WorkflowBundle> {
+  bundle ??= bundleWorkflows();
+  return bundle;
+}
+
+export async function startStack(opts: {
+  address: string;
+  connection: NativeConnection;
+  client: Client;
+  env?: Record<string, string>;
+}): Promise<Stack> {
+  const [apiPort, sandboxPort] = [await freePort(), await freePort()];
+  const evidenceDir = fs.mkdtempSync(path.join(os.tmpdir(), 'idv-evidence-'));
+  const config = loadConfig({
+    TEMPORAL_ADDRESS: opts.address,
+    API_PORT: String(apiPort),
+    API_KEYS: `tests:${API_KEY}`,
+    SANDBOX_PORT: String(sandboxPort),
+    EVIDENCE_DIR: evidenceDir,
+    TASK_QUEUE_PREFIX: `t${crypto.randomBytes(4).toString('hex')}`,
+    LOG_LEVEL: 'warn',
+    ...opts.env,
+  });
+
+  const sandbox = createSandboxServer({
+    publicUrl: config.sandbox.baseUrl,
+    finwave: { webhooks: { maxAttempts: 4, firstRetryMs: 200 }, autoPlayDelayMs: 100 },
+  });
+  await sandbox.app.listen({ host: '127.0.0.1', port: sandboxPort });
+
+  const store = new FolderEvidenceStore(evidenceDir);
+  const workers: Worker[] = await createWorkers({
+    connection: opts.connection,
+    config,
+    store,
+    workflowBundle: await workflowBundle(),
+  });
+  const running = Promise.all(workers.map((w) => w.run()));
+
+  const app: FastifyInstance = await buildApi({ config, client: opts.client, logger: false });
+  await app.listen({ host: '127.0.0.1', port: apiPort });
+  const apiUrl = `http://127.0.0.1:${apiPort}`;
+
+  const api: Stack['api'] = async (method, urlPath, body, o = {}) => {
+    const headers: Record<string, string> = {};
+    const auth = o.auth === undefined ? API_KEY : o.auth;
+    if (auth) headers.authorization = `Bearer ${auth}`;
+    if (body !== undefined || o.raw !== undefined) headers['content-type'] = 'application/json';
+    const res = await fetch(`${apiUrl}${urlPath}`, {
+      method,
+      headers,
+      body: o.raw ?? (body !== undefined ? JSON.stringify(body) : undefined),
+    });
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : undefined };
+  };
+
+  const waitFor: Stack['waitFor'] = async (id, until, timeoutMs = 30_000) => {
+    const deadline = Date.now() + timeoutMs;
+    let last: VerificationState | undefined;
+    while (Date.now() < deadline) {
+      const res = await api('GET', `/v1/verifications/${encodeURIComponent(id)}`);
+      if (res.status === 200) {
+        last = res.body;
+        if (until(res.body)) return res.body;
+      }
+      await new Promise((r) => setTimeout(r, 150));
+    }
+    throw new Error(`timed out waiting for ${id}; last state: ${JSON.stringify(last && { status: last.status, outcome: last.outcome, providerStatus: last.providerStatus })}`);
+  };
+
+  return {
+    config,
+    client: opts.client,
+    sandbox,
+    store,
+    apiUrl,
+    sandboxUrl: config.sandbox.baseUrl,
+    api,
+    waitFor,
+    async stop() {
+      await app.close();
+      for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+      await running;
+      await sandbox.close();
+      fs.rmSync(evidenceDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** POSTs to a sandbox control path. */
+export async function control(stack: Stack, urlPath: string, body: unknown = {}): Promise<{ status: number; body: any }> {
+  const res = await fetch(`${stack.sandboxUrl}${urlPath}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  return { status: res.status, body: await res.json() };
+}
