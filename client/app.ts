@@ -10,6 +10,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Client } from '@temporalio/client';
 import type { AppConfig } from '../config';
+import type { EvidenceStore } from '../activities/evidence-store';
 import { ApiError, errorBody, installErrorHandling } from './errors';
 import { registerVerificationRoutes } from './verifications';
 import { registerFinwaveWebhook } from './webhooks/finwave';
@@ -24,10 +25,12 @@ declare module 'fastify' {
 export interface ApiOptions {
   config: AppConfig;
   client: Client;
+  /** Uploads (documents, selfies) go here before the workflow hears of them; it carries references only. */
+  store: EvidenceStore;
   logger?: boolean;
 }
 
-export async function buildApi({ config, client, logger = true }: ApiOptions): Promise<FastifyInstance> {
+export async function buildApi({ config, client, store, logger = true }: ApiOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: logger
       ? {
@@ -71,7 +74,7 @@ export async function buildApi({ config, client, logger = true }: ApiOptions): P
       if (!key) throw new ApiError(401, 'unauthorized', 'missing or invalid bearer API key');
       req.apiKeyId = key.id;
     });
-    registerVerificationRoutes(v1, { client, config });
+    registerVerificationRoutes(v1, { client, config, store });
   });
 
   await app.register(async (hooks) => {

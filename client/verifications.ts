@@ -10,6 +10,7 @@ import {
 } from '@temporalio/client';
 import { WorkflowIdReusePolicy } from '@temporalio/common';
 import { taskQueueFor, type AppConfig } from '../config';
+import type { EvidenceStore } from '../activities/evidence-store';
 import {
   cancelUpdate,
   nextActionUpdate,
@@ -27,7 +28,7 @@ import { errorSchema, verificationSchema } from './schemas';
 /** How long the create call waits for the vendor session to open before answering. */
 const CREATE_WAIT_MS = 20_000;
 
-export function registerVerificationRoutes(app: FastifyInstance, deps: { client: Client; config: AppConfig }): void {
+export function registerVerificationRoutes(app: FastifyInstance, deps: { client: Client; config: AppConfig; store: EvidenceStore }): void {
   const { client, config } = deps;
   const r = app.withTypeProvider<ZodTypeProvider>();
   const idParams = z.object({ id: z.string().min(1).max(200) });

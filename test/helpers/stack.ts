@@ -75,7 +75,7 @@ export async function startStack(opts: {
   });
   const running = Promise.all(workers.map((w) => w.run()));
 
-  const app: FastifyInstance = await buildApi({ config, client: opts.client, logger: false });
+  const app: FastifyInstance = await buildApi({ config, client: opts.client, store, logger: false });
   await app.listen({ host: '127.0.0.1', port: apiPort });
   const apiUrl = `http://127.0.0.1:${apiPort}`;
 
