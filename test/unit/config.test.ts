@@ -1,0 +1,70 @@
+/** Configuration: one clear line naming the variable, sandbox defaults for a new user. */
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { ConfigError, loadConfig } from '../../config';
+
+const expectConfigError = (env: Record<string, string>, message: string) => {
+  expect(() => loadConfig(env)).toThrow(ConfigError);
+  expect(() => loadConfig(env)).toThrow(message);
+};
+
+test('with no settings at all, every vendor is the local sandbox and the dev API key works', () => {
+  const c = loadConfig({});
+  expect(c.vendors.finwave).toEqual({
+    baseUrl: 'http://127.0.0.1:8090/finwave/management',
+    clientToken: 'sandbox-finwave-client-token',
+    sandbox: true,
+  });
+  expect(c.temporal.address).toBe('localhost:7233');
+  expect(c.temporal.namespace).toBe('default');
+  expect(c.api.keys).toEqual([{ id: 'local', token: 'dev-api-key' }]);
+  expect(c.notes.join('\n')).toContain('using the local sandbox');
+});
+
+test('Temporal settings come from the standard TEMPORAL_* variables', () => {
+  const c = loadConfig({ TEMPORAL_ADDRESS: 'my-ns.a1b2c.tmprl.cloud:7233', TEMPORAL_NAMESPACE: 'my-ns.a1b2c', TEMPORAL_API_KEY: 'k' });
+  expect(c.temporal.address).toBe('my-ns.a1b2c.tmprl.cloud:7233');
+  expect(c.temporal.namespace).toBe('my-ns.a1b2c');
+  expect(c.temporal.connectionOptions.apiKey).toBe('k');
+});
+
+test('a real vendor needs both of its settings', () => {
+  expectConfigError({ FINWAVE_BASE_URL: 'https://idgateway-dev.finwave.com/management' }, 'Configuration error: FINWAVE_CLIENT_TOKEN is required when FINWAVE_BASE_URL is set');
+  const c = loadConfig({ FINWAVE_BASE_URL: 'https://idgateway-dev.finwave.com/management/', FINWAVE_CLIENT_TOKEN: 'secret-token' });
+  expect(c.vendors.finwave).toEqual({ baseUrl: 'https://idgateway-dev.finwave.com/management', clientToken: 'secret-token', sandbox: false });
+});
+
+test.each([
+  [{ API_PORT: 'eighty' }, 'API_PORT'],
+  [{ API_PORT: '70000' }, 'API_PORT'],
+  [{ PUBLIC_BASE_URL: 'not a url' }, 'PUBLIC_BASE_URL'],
+  [{ API_KEYS: 'no-colon' }, 'API_KEYS must be a comma list of keyId:token'],
+  [{ API_KEYS: 'ops:short' }, 'API_KEYS must be a comma list'],
+  [{ WEBHOOK_SECRET: 'short' }, 'WEBHOOK_SECRET must be at least 32 characters'],
+  [{ APP_ENV: 'staging' }, 'APP_ENV'],
+  [{ APP_ENV: 'production' }, 'API_KEYS is required in production'],
+  [{ TEMPORAL_ADDRESS: 'no-port' }, 'TEMPORAL_ADDRESS must be host:port'],
+])('%j is refused naming the variable', (env, message) => {
+  expectConfigError(env as Record<string, string>, message);
+});
+
+test('secrets are never echoed in a config error', () => {
+  try {
+    loadConfig({ WEBHOOK_SECRET: 'tiny-secret-value' });
+    throw new Error('should have failed');
+  } catch (err) {
+    expect((err as Error).message).not.toContain('tiny-secret-value');
+  }
+});
+
+test('a process with a bad setting stops at start with one clear line', () => {
+  const root = path.resolve(__dirname, '../..');
+  const res = spawnSync(process.execPath, ['-r', 'ts-node/register/transpile-only', 'workers/main.ts'], {
+    cwd: root,
+    env: { PATH: process.env.PATH, FINWAVE_BASE_URL: 'https://example.test/management' },
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  expect(res.status).toBe(1);
+  expect(res.stderr.trim()).toBe('Configuration error: FINWAVE_CLIENT_TOKEN is required when FINWAVE_BASE_URL is set');
+});
