@@ -230,6 +230,34 @@ test('vendor 5xx and 429 are retried by Temporal, then the create succeeds', asy
   expect(Date.now() - started).toBeGreaterThanOrEqual(1000); // honoured Retry-After: 1
 });
 
+test('a dropped connection and a slow answer are survived', async () => {
+  await control(stack, '/finwave/_sandbox/faults', { mode: 'drop', times: 1, path: '/result' });
+  await control(stack, '/finwave/_sandbox/faults', { mode: 'slow', times: 1, path: '/evidences', delayMs: 1500 });
+  const v = await create(ref('drop'));
+  await control(stack, `/finwave/_sandbox/onboardings/${onboardingOf(v)}/finish`, { scenario: 'approved' });
+  const done = await stack.waitFor(v.id, (s) => s.status === 'completed');
+  expect(done.outcome).toBe('approved');
+  const faults = (await (await fetch(`${stack.sandboxUrl}/finwave/_sandbox/faults`)).json()) as { injected: { mode: string }[] };
+  expect(faults.injected.map((f) => f.mode)).toEqual(expect.arrayContaining(['drop', 'slow']));
+});
+
+test('a process the user already started answers url null: the flow waits and still completes', async () => {
+  const reference = ref('prestarted');
+  // Someone (an earlier attempt whose answer was lost) opened this customId and the user started it.
+  const pre = await fetch(`${stack.sandboxUrl}/finwave/management/integrations`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'gestok-client-token': stack.config.vendors.finwave.clientToken },
+    body: JSON.stringify({ customId: reference, webhook: 'http://127.0.0.1:1/lost', lang: 'ENG' }),
+  }).then((r) => r.json() as Promise<{ onboardingId: string }>);
+  await control(stack, `/finwave/_sandbox/onboardings/${pre.onboardingId}/start`);
+  const v = await create(reference, { options: { pollInterval: '1s' } });
+  expect(v.providerReference).toBe(pre.onboardingId);
+  expect(v.nextAction).toEqual({ type: 'wait', reason: 'the user already started this onboarding' });
+  await control(stack, `/finwave/_sandbox/onboardings/${pre.onboardingId}/finish`, { scenario: 'approved' });
+  const done = await stack.waitFor(v.id, (s) => s.status === 'completed', 20_000);
+  expect(done.outcome).toBe('approved');
+});
+
 test('vendor 4xx is a clear, non-retried failure', async () => {
   await control(stack, '/finwave/_sandbox/faults', { mode: '4xx', times: 1, path: '/management/integrations', code: 'INVALID_CUSTOM_ID' });
   const res = await stack.api('POST', '/v1/verifications', { provider: 'finwave', reference: ref('reject') });
