@@ -1,0 +1,44 @@
+/**
+ * jest globalSetup: one in-memory, headless Temporal dev server for the whole run (address exported in
+ * TEMPORAL_TEST_ADDRESS, inherited by the test workers), plus the Java time-skipping test server installed
+ * once (wrapper path in TEMPORAL_TEST_SERVER_PATH).
+ *
+ * If TEMPORAL_TEST_ADDRESS is already set, that server is used and none is started.
+ */
+import { freePort, startDevServer, type DevServerHandle } from '../temporal-dev/dev-server';
+import { ensureTemporalCli, ensureTimeSkippingTestServer } from '../temporal-dev/ensure';
+import { TEST_ADDRESS_ENV, TEST_SERVER_PATH_ENV } from './helpers/temporal';
+
+declare global {
+  // Shared with test/global-teardown.ts (same context).
+  // eslint-disable-next-line no-var
+  var __TEMPORAL_TEST_DEV_SERVER__: DevServerHandle | undefined;
+}
+
+async function startSharedDevServer(): Promise<void> {
+  if (process.env[TEST_ADDRESS_ENV]) return;
+  const cliPath = await ensureTemporalCli();
+  const server = await startDevServer({
+    cliPath,
+    port: await freePort(),
+    headless: true,
+    ip: '127.0.0.1',
+    log: process.env.TEMPORAL_TEST_SERVER_LOG ? (line) => process.stderr.write(`[temporal] ${line}\n`) : undefined,
+  });
+  globalThis.__TEMPORAL_TEST_DEV_SERVER__ = server;
+  process.env[TEST_ADDRESS_ENV] = server.address;
+}
+
+async function installTimeSkippingServer(): Promise<void> {
+  if (process.env[TEST_SERVER_PATH_ENV]) return;
+  process.env[TEST_SERVER_PATH_ENV] = await ensureTimeSkippingTestServer();
+}
+
+export default async function globalSetup(): Promise<void> {
+  const results = await Promise.allSettled([startSharedDevServer(), installTimeSkippingServer()]);
+  const failures = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failures.length) {
+    await globalThis.__TEMPORAL_TEST_DEV_SERVER__?.stop();
+    throw failures[0]!.reason;
+  }
+}

@@ -1,0 +1,125 @@
+/**
+ * Temporal plumbing for jest tests.
+ *
+ * - connectToTestTemporal(): the in-memory dev server started once per jest run by test/global-setup.ts
+ *   (full server: visibility queries, custom search attributes, real time).
+ * - createTimeSkippingEnv(): a fresh Java time-skipping test server per call (fake time; no visibility queries),
+ *   with this project's custom search attributes registered.
+ */
+import { Client } from '@temporalio/client';
+import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/search-attributes';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { DefaultLogger, NativeConnection, Runtime, type LogLevel } from '@temporalio/worker';
+import { ensureTimeSkippingTestServer } from '../../temporal-dev/ensure';
+import { SEARCH_ATTRIBUTES, type SearchAttributeCliType } from '../../temporal-dev/search-attributes';
+
+/** Set by test/global-setup.ts (or by you, to run the tests against an already running server). */
+export const TEST_ADDRESS_ENV = 'TEMPORAL_TEST_ADDRESS';
+/** Set by test/global-setup.ts: the wrapper written by temporal-dev/ensure-test-server.sh. */
+export const TEST_SERVER_PATH_ENV = 'TEMPORAL_TEST_SERVER_PATH';
+export const TEST_NAMESPACE = 'default';
+
+export interface TestTemporal {
+  address: string;
+  /** For Worker.create({ connection }); the client below uses it too. */
+  connection: NativeConnection;
+  client: Client;
+  close(): Promise<void>;
+}
+
+/**
+ * Installs the SDK Runtime with a quieter logger (default WARN; TEMPORAL_TEST_LOG_LEVEL=INFO|DEBUG|TRACE for more)
+ * unless something already created it. Called by the helpers below; call it yourself first in a test file that
+ * creates Workers or connections before using them.
+ */
+export function installTestRuntime(): void {
+  const level = (process.env.TEMPORAL_TEST_LOG_LEVEL ?? 'WARN').toUpperCase() as LogLevel;
+  try {
+    Runtime.install({ logger: new DefaultLogger(level) });
+  } catch {
+    // Already installed or instantiated in this module registry: keep it.
+  }
+}
+
+/** Connects to the jest run's shared dev server (namespace "default"). Call close() in afterAll. */
+export async function connectToTestTemporal(): Promise<TestTemporal> {
+  const address = process.env[TEST_ADDRESS_ENV];
+  if (!address) {
+    throw new Error(
+      `${TEST_ADDRESS_ENV} is not set: run the tests through jest (jest.config.js globalSetup starts the server), ` +
+        `or point ${TEST_ADDRESS_ENV} at a running Temporal server.`
+    );
+  }
+  installTestRuntime();
+  const connection = await NativeConnection.connect({ address });
+  const client = new Client({ connection, namespace: TEST_NAMESPACE });
+  return {
+    address,
+    connection,
+    client,
+    close: () => connection.close(),
+  };
+}
+
+/** 'KeywordList' -> 'KEYWORD_LIST' -> IndexedValueType enum value. */
+function indexedValueType(type: SearchAttributeCliType) {
+  const sdkName = type.replace(/([a-z])([A-Z])/g, '$1_$2').toUpperCase() as Parameters<
+    typeof encodeSearchAttributeIndexedValueType
+  >[0];
+  const encoded = encodeSearchAttributeIndexedValueType(sdkName);
+  if (encoded === undefined) throw new Error(`Unknown search attribute type ${type}`);
+  return encoded;
+}
+
+/**
+ * Registers this project's custom search attributes on a time-skipping test server.
+ *
+ * The Java test server only knows its built-in Custom*Field attributes; any other name, whether upserted by a
+ * workflow or given at start (typedSearchAttributes), is rejected with "search attribute ... is not defined"
+ * until registered through OperatorService.AddSearchAttributes, which it implements (in memory, any namespace).
+ */
+export async function registerSearchAttributes(env: TestWorkflowEnvironment): Promise<void> {
+  const searchAttributes = Object.fromEntries(SEARCH_ATTRIBUTES.map((sa) => [sa.name, indexedValueType(sa.type)]));
+  try {
+    await env.connection.operatorService.addSearchAttributes({ namespace: env.namespace ?? TEST_NAMESPACE, searchAttributes });
+  } catch (err) {
+    // Registering twice on the same server is harmless.
+    const code = (err as { code?: number })?.code;
+    if (code !== 6 /* ALREADY_EXISTS */ && !/already exists/i.test(String((err as Error)?.message))) throw err;
+  }
+}
+
+export interface TimeSkippingEnvOptions {
+  /** Register SEARCH_ATTRIBUTES (default true). */
+  searchAttributes?: boolean;
+}
+
+/**
+ * Starts a Java time-skipping test server (installed by temporal-dev/ensure-test-server.sh) and returns the
+ * environment with this project's search attributes registered. Call env.teardown() in afterAll.
+ */
+export async function createTimeSkippingEnv(opts: TimeSkippingEnvOptions = {}): Promise<TestWorkflowEnvironment> {
+  installTestRuntime();
+  const path = process.env[TEST_SERVER_PATH_ENV] || (await ensureTimeSkippingTestServer());
+  let env: TestWorkflowEnvironment | undefined;
+  // sdk-core gives the server a fixed ~5 s to answer; the JVM normally needs < 1 s (CDS archive), but retry once in
+  // case an overloaded machine made it miss that window.
+  for (let attempt = 1; !env; attempt++) {
+    try {
+      env = await TestWorkflowEnvironment.createTimeSkipping({
+        server: { executable: { type: 'existing-path', path } },
+      });
+    } catch (err) {
+      if (attempt >= 2 || !/did not start within/i.test(String((err as Error)?.message))) throw err;
+    }
+  }
+  if (opts.searchAttributes !== false) {
+    try {
+      await registerSearchAttributes(env);
+    } catch (err) {
+      await env.teardown();
+      throw err;
+    }
+  }
+  return env;
+}
