@@ -24,8 +24,8 @@ async function call(method: string, path: string, body?: unknown, headers: Recor
   });
   const type = res.headers.get('content-type') ?? '';
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  const body: any = type.includes('json') ? await res.json() : Buffer.from(await res.arrayBuffer());
-  return { status: res.status, type, body };
+  const payload: any = type.includes('json') ? await res.json() : Buffer.from(await res.arrayBuffer());
+  return { status: res.status, type, body: payload };
 }
 
 const integration = (customId: string) => ({ customId, webhook: 'http://127.0.0.1:1/hook', lang: 'ENG', phoneStep: false, acceptations: [] });
