@@ -62,7 +62,9 @@ export class Verification {
         const why = reason ?? 'cancelled by the caller';
         this.cancelRequested = why;
         this.note('cancel requested', why);
-        await condition(() => this.ended);
+        // The flow ends at its next step; a vendor call under retry can delay that, so the caller
+        // gets the state after at most 10 s either way (the cancel stays requested).
+        await condition(() => this.ended, '10 seconds');
         return this.state;
       },
       {
