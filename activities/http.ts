@@ -28,10 +28,18 @@ export interface VendorRequest<T> {
   url: string;
   headers?: Record<string, string>;
   json?: Record<string, unknown>;
+  /** A raw body (binary uploads, plain-text values); the caller sets its content-type header. */
+  body?: Buffer | string;
   /** Parse the body as JSON and validate it; omitted for binary downloads. */
   schema?: z.ZodType<T>;
   /** Reads the vendor's error code from an error body, for the failure details. */
   errorCode?: (body: unknown) => string | undefined;
+  /**
+   * Reads the vendor's fixed error title (e.g. an RFC 7807 `Title` such as "The request is invalid"),
+   * for the message and details. Only short plain words are kept (no digits, no `@`): never a
+   * free-text detail that could carry personal data.
+   */
+  errorTitle?: (body: unknown) => string | undefined;
   timeoutMs?: number;
 }
 
@@ -50,6 +58,7 @@ export async function callVendor<T = Buffer>(req: VendorRequest<T>): Promise<Ven
       method: req.method,
       headers: req.headers,
       ...(req.json !== undefined ? { json: req.json } : {}),
+      ...(req.body !== undefined ? { body: req.body } : {}),
       responseType: 'buffer',
       throwHttpErrors: false,
       retry: { limit: 0 },
@@ -79,11 +88,14 @@ export async function callVendor<T = Buffer>(req: VendorRequest<T>): Promise<Ven
   }
   if (status >= 400 || status < 200 || (status >= 300 && status < 400)) {
     const vendorCode = safeErrorCode(req, res.body);
+    const vendorTitle = safeErrorTitle(req, res.body);
     throw ApplicationFailure.create({
-      message: `${what} answered ${status}${vendorCode ? ` (${vendorCode})` : ''}`,
+      message: `${what} answered ${status}${vendorCode ? ` (${vendorCode})` : ''}${vendorTitle ? `: ${vendorTitle}` : ''}`,
       type: FAILURE_TYPES.rejected,
       nonRetryable: true,
-      details: [{ vendor: req.vendor, operation: req.operation, httpStatus: status, vendorCode: vendorCode ?? null }],
+      details: [
+        { vendor: req.vendor, operation: req.operation, httpStatus: status, vendorCode: vendorCode ?? null, ...(vendorTitle ? { vendorTitle } : {}) },
+      ],
     });
   }
 
@@ -118,6 +130,16 @@ function safeErrorCode(req: VendorRequest<unknown>, body: Buffer): string | unde
     const code = req.errorCode(JSON.parse(body.toString('utf8')));
     // Only short code-like words: a free-text message could carry personal data.
     return code && /^[A-Za-z0-9_.:-]{1,64}$/.test(code) ? code : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function safeErrorTitle(req: VendorRequest<unknown>, body: Buffer): string | undefined {
+  if (!req.errorTitle || !body.length) return undefined;
+  try {
+    const title = req.errorTitle(JSON.parse(body.toString('utf8')));
+    return title && /^[A-Za-z][A-Za-z ,.'()-]{0,119}$/.test(title) ? title : undefined;
   } catch {
     return undefined;
   }

@@ -5,17 +5,40 @@
 import type { AppConfig } from '../config';
 import type { EvidenceStore } from './evidence-store';
 import { createFinwaveActivities } from './finwave';
+import { createAuthenteqActivities } from './authenteq';
+import { createNamirialActivities } from './namirial';
+import { createFourthlineActivities } from './fourthline';
+import { createId360Activities } from './id360';
+import { Id360Session } from './id360-session';
 
 export interface ActivityDeps {
   config: Pick<AppConfig, 'vendors' | 'publicBaseUrl' | 'webhookSecret'>;
   store: EvidenceStore;
+  /** ID360's login session, one per worker process (built here unless a test brings its own). */
+  id360Session?: Id360Session;
 }
 
-export function createActivities({ config, store }: ActivityDeps) {
+export function createActivities({ config, store, id360Session }: ActivityDeps) {
+  const id360 = config.vendors.id360;
   return {
     ...createFinwaveActivities({
       config: config.vendors.finwave,
       store,
+      publicBaseUrl: config.publicBaseUrl,
+      webhookSecret: config.webhookSecret,
+    }),
+    ...createAuthenteqActivities({ config: config.vendors.authenteq, store, webhookSecret: config.webhookSecret }),
+    ...createNamirialActivities({
+      config: config.vendors.namirial,
+      store,
+      publicBaseUrl: config.publicBaseUrl,
+      webhookSecret: config.webhookSecret,
+    }),
+    ...createFourthlineActivities({ config: config.vendors.fourthline, store }),
+    ...createId360Activities({
+      config: id360,
+      store,
+      session: id360Session ?? new Id360Session({ baseUrl: id360.baseUrl, username: id360.username, password: id360.password }),
       publicBaseUrl: config.publicBaseUrl,
       webhookSecret: config.webhookSecret,
     }),

@@ -14,6 +14,13 @@ import type { EvidenceStore } from '../activities/evidence-store';
 import { ApiError, errorBody, installErrorHandling } from './errors';
 import { registerVerificationRoutes } from './verifications';
 import { registerFinwaveWebhook } from './webhooks/finwave';
+import { registerFourthlineWebhooks } from './webhooks/fourthline';
+import { registerFourthlineActions } from './actions/fourthline';
+import { registerAuthenteqReturn } from './returns/authenteq';
+import { registerNamirialReturn } from './returns/namirial';
+import { registerId360Actions } from './actions/id360';
+import { registerId360Webhook } from './webhooks/id360';
+import { registerId360Link } from './returns/id360';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -40,6 +47,8 @@ export async function buildApi({ config, client, store, logger = true }: ApiOpti
         }
       : false,
     bodyLimit: 1024 * 1024,
+    // Browser-return URLs carry a signed state in the path (/return/namirial/:state), longer than the default 100.
+    routerOptions: { maxParamLength: 1000 },
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -75,10 +84,25 @@ export async function buildApi({ config, client, store, logger = true }: ApiOpti
       req.apiKeyId = key.id;
     });
     registerVerificationRoutes(v1, { client, config, store });
+    registerFourthlineActions(v1, { client, store });
+    registerId360Actions(v1, { client, store });
   });
 
   await app.register(async (hooks) => {
     registerFinwaveWebhook(hooks, { client, webhookSecret: config.webhookSecret });
+    registerId360Webhook(hooks, { client, webhookSecret: config.webhookSecret });
+  });
+
+  // Fourthline authenticates its webhooks itself (HTTP Basic or OAuth bearer from our token endpoint).
+  await app.register(async (fourthline) => {
+    registerFourthlineWebhooks(fourthline, { client, auth: config.vendors.fourthline.webhookAuth, webhookSecret: config.webhookSecret });
+  });
+
+  // Browser returns: no bearer auth (a browser calls them), the signed state is the credential.
+  await app.register(async (returns) => {
+    registerAuthenteqReturn(returns, { client, webhookSecret: config.webhookSecret });
+    registerNamirialReturn(returns, { client, webhookSecret: config.webhookSecret });
+    registerId360Link(returns, { client, webhookSecret: config.webhookSecret, id360BaseUrl: config.vendors.id360.baseUrl });
   });
 
   return app;
@@ -89,5 +113,12 @@ function sha256(s: string): Buffer {
 }
 
 export function redactUrl(url: string): string {
-  return url.replace(/^(\/webhooks\/[^/]+\/[^/]+\/)[^/?]+/, '$1…');
+  return (
+    url
+      .replace(/^(\/webhooks\/[^/]+\/[^/]+\/)[^/?]+/, '$1…')
+      // Browser returns carry a signed state and one-time codes (path or query): keep only the provider.
+      .replace(/^(\/return\/[^/?]+)[/?].*$/, '$1/…')
+      // Browser-mode links (/go/<provider>/<id>/<sealed credential>): keep only the provider.
+      .replace(/^(\/go\/[^/?]+)[/?].*$/, '$1/…')
+  );
 }

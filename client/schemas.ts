@@ -18,6 +18,7 @@ export const verificationSchema = z.object({
     z.object({ type: z.literal('redirect'), url: z.string() }),
     z.object({ type: z.literal('wait'), reason: z.string() }),
     z.object({ type: z.literal('restart'), reason: z.string() }),
+    z.object({ type: z.literal('action'), action: z.string(), reason: z.string(), deadline: z.string().optional() }),
     z.object({ type: z.literal('none') }),
   ]),
   facts: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])),

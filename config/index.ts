@@ -14,7 +14,7 @@ import { z } from 'zod';
 import { loadClientConnectConfig, type ClientConnectConfig } from '@temporalio/envconfig';
 import { SANDBOX_CREDENTIALS } from '../sandboxes/credentials';
 
-export const PROVIDERS = ['finwave'] as const;
+export const PROVIDERS = ['finwave', 'fourthline', 'authenteq', 'namirial', 'id360'] as const;
 export type Provider = (typeof PROVIDERS)[number];
 
 const DEV_API_KEY = 'dev-api-key';
@@ -68,6 +68,32 @@ const envSchema = z.object({
   SANDBOX_PORT: port.default(8090),
   FINWAVE_BASE_URL: httpUrl.optional(),
   FINWAVE_CLIENT_TOKEN: z.string().min(8).optional(),
+  /** ID360 (Docaposte): the host root (e.g. https://preprod.id360docaposte.com), the application login, the process UUID. */
+  ID360_BASE_URL: httpUrl.optional(),
+  ID360_USERNAME: z.string().min(1).optional(),
+  ID360_PASSWORD: z.string().min(8).optional(),
+  ID360_PROCESS_ID: z.string().regex(/^[0-9a-f-]{36}$/i, 'must be the process UUID shown in the ID360 admin UI').optional(),
+  /** Authenteq: Basic auth with the Customer Dashboard's client id and secret; the base URL defaults to the documented one. */
+  AUTHENTEQ_BASE_URL: httpUrl.optional(),
+  AUTHENTEQ_CLIENT_ID: z.string().min(1).optional(),
+  AUTHENTEQ_CLIENT_SECRET: z.string().min(8).optional(),
+  /** The redirect URL registered in Authenteq's dashboard; default `<PUBLIC_BASE_URL>/return/authenteq`. Kept verbatim. */
+  AUTHENTEQ_REDIRECT_URL: z.string().url().refine((u) => /^https?:\/\//.test(u), 'must start with http:// or https://').optional(),
+  /** Namirial VerifID: API token + the enrollment Profile Namirial set up for us; base URL defaults to the documented one. */
+  NAMIRIAL_BASE_URL: httpUrl.optional(),
+  NAMIRIAL_API_TOKEN: z.string().min(8).optional(),
+  NAMIRIAL_PROFILE: z.string().regex(/^[^:\s]+::[^:\s]+::[^:\s]+$/, 'must look like Bit4Id::SPIDOnly::<Customer>').optional(),
+  FOURTHLINE_BASE_URL: httpUrl.optional(),
+  FOURTHLINE_CLIENT_ID: z.string().min(1).optional(),
+  FOURTHLINE_CLIENT_SECRET: z.string().min(8).optional(),
+  /** The token path is not public (vendor notes): configurable, the sandbox's by default. */
+  FOURTHLINE_TOKEN_PATH: z.string().regex(/^\/\S*$/, 'must start with /').default('/oauth2/token'),
+  /** How Fourthline authenticates its webhooks to us: HTTP Basic, or OAuth client credentials against our token URL. */
+  FOURTHLINE_WEBHOOK_AUTH: z.enum(['basic', 'oauth']).default('basic'),
+  FOURTHLINE_WEBHOOK_USER: z.string().min(1).optional(),
+  FOURTHLINE_WEBHOOK_PASSWORD: z.string().min(16, 'must be at least 16 characters').optional(),
+  FOURTHLINE_WEBHOOK_CLIENT_ID: z.string().min(1).optional(),
+  FOURTHLINE_WEBHOOK_CLIENT_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
 });
 
 export interface VendorEndpoint {
@@ -81,6 +107,43 @@ export interface FinwaveConfig extends VendorEndpoint {
   clientToken: string;
 }
 
+export interface Id360Config extends VendorEndpoint {
+  /** Host root; the API is under `/api/1.0.0`, the user's pages under `/static/process_ui/`. */
+  baseUrl: string;
+  /** The application's login (never leaves the worker; the 15-minute token it buys never leaves the session). */
+  username: string;
+  password: string;
+  /** The process (parcours) every enrollment is created on. */
+  processId: string;
+}
+
+export interface AuthenteqConfig extends VendorEndpoint {
+  /** Basic auth credentials of the Customer Dashboard. The secret never leaves the worker. */
+  clientId: string;
+  clientSecret: string;
+  /** The redirect URL registered with Authenteq: our `/return/authenteq` receiver. */
+  redirectUrl: string;
+}
+
+export interface NamirialConfig extends VendorEndpoint {
+  apiToken: string;
+  /** The enrollment Profile, e.g. `Bit4Id::SPIDOnly::<Customer>`. */
+  profile: string;
+}
+
+/** The credentials we give Fourthline for its webhooks to our receiver. */
+export type FourthlineWebhookAuth =
+  | { mode: 'basic'; username: string; password: string }
+  | { mode: 'oauth'; clientId: string; clientSecret: string };
+
+export interface FourthlineConfig extends VendorEndpoint {
+  /** The API key: client id + client secret, exchanged for a 1-hour access token. */
+  clientId: string;
+  clientSecret: string;
+  tokenPath: string;
+  webhookAuth: FourthlineWebhookAuth;
+}
+
 export interface AppConfig {
   env: 'development' | 'production';
   logLevel: 'debug' | 'info' | 'warn' | 'error';
@@ -92,7 +155,7 @@ export interface AppConfig {
   taskQueuePrefix: string;
   temporal: ClientConnectConfig & { namespace: string; address: string };
   sandbox: { host: string; port: number; baseUrl: string; enabled: boolean };
-  vendors: { finwave: FinwaveConfig };
+  vendors: { finwave: FinwaveConfig; authenteq: AuthenteqConfig; namirial: NamirialConfig; fourthline: FourthlineConfig; id360: Id360Config };
   /** Human-readable notes about defaults taken (printed by the launchers, never secrets). */
   notes: string[];
 }
@@ -135,6 +198,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const finwaveReal = pair(env, 'FINWAVE_BASE_URL', 'FINWAVE_CLIENT_TOKEN');
   if (!finwaveReal && prod) throw new ConfigError('FINWAVE_BASE_URL', 'is required in production (the sandbox is for development)');
   if (!finwaveReal) notes.push(`Finwave: no vendor settings, using the local sandbox at ${sandboxBase}/finwave`);
+  const authenteqReal = pair(env, 'AUTHENTEQ_CLIENT_ID', 'AUTHENTEQ_CLIENT_SECRET');
+  if (!authenteqReal && e.AUTHENTEQ_BASE_URL) throw new ConfigError('AUTHENTEQ_CLIENT_ID', 'is required when AUTHENTEQ_BASE_URL is set');
+  if (!authenteqReal && prod) throw new ConfigError('AUTHENTEQ_CLIENT_ID', 'is required in production (the sandbox is for development)');
+  if (!authenteqReal) notes.push(`Authenteq: no vendor settings, using the local sandbox at ${sandboxBase}/authenteq`);
+  const authenteqRedirectUrl = e.AUTHENTEQ_REDIRECT_URL ?? `${e.PUBLIC_BASE_URL ?? `http://localhost:${e.API_PORT}`}/return/authenteq`;
+  const namirialReal = pair(env, 'NAMIRIAL_API_TOKEN', 'NAMIRIAL_PROFILE');
+  if (!namirialReal && e.NAMIRIAL_BASE_URL) throw new ConfigError('NAMIRIAL_API_TOKEN', 'is required when NAMIRIAL_BASE_URL is set');
+  if (!namirialReal && prod) throw new ConfigError('NAMIRIAL_API_TOKEN', 'is required in production (the sandbox is for development)');
+  if (!namirialReal) notes.push(`Namirial: no vendor settings, using the local sandbox at ${sandboxBase}/namirial`);
+  const fourthline = fourthlineConfig(env, e, prod, sandboxBase, notes);
+  const id360 = id360Config(env, e, prod, sandboxBase, notes);
 
   let temporal: ClientConnectConfig;
   try {
@@ -159,14 +233,66 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       namespace: temporal.namespace ?? 'default',
       address,
     },
-    sandbox: { host: e.SANDBOX_HOST, port: e.SANDBOX_PORT, baseUrl: sandboxBase, enabled: !finwaveReal },
+    sandbox: { host: e.SANDBOX_HOST, port: e.SANDBOX_PORT, baseUrl: sandboxBase, enabled: !finwaveReal || fourthline.sandbox || !authenteqReal || !namirialReal || id360.sandbox },
     vendors: {
       finwave: finwaveReal
         ? { baseUrl: e.FINWAVE_BASE_URL!, clientToken: e.FINWAVE_CLIENT_TOKEN!, sandbox: false }
         : { baseUrl: `${sandboxBase}/finwave/management`, clientToken: SANDBOX_CREDENTIALS.finwave.clientToken, sandbox: true },
+      authenteq: authenteqReal
+        ? { baseUrl: e.AUTHENTEQ_BASE_URL ?? 'https://api.app.authenteq.com', clientId: e.AUTHENTEQ_CLIENT_ID!, clientSecret: e.AUTHENTEQ_CLIENT_SECRET!, redirectUrl: authenteqRedirectUrl, sandbox: false }
+        : { baseUrl: `${sandboxBase}/authenteq`, ...SANDBOX_CREDENTIALS.authenteq, redirectUrl: authenteqRedirectUrl, sandbox: true },
+      namirial: namirialReal
+        ? { baseUrl: e.NAMIRIAL_BASE_URL ?? 'https://verifid.ecertia.com', apiToken: e.NAMIRIAL_API_TOKEN!, profile: e.NAMIRIAL_PROFILE!, sandbox: false }
+        : { baseUrl: `${sandboxBase}/namirial`, ...SANDBOX_CREDENTIALS.namirial, sandbox: true },
+      fourthline,
+      id360,
     },
     notes,
   };
+}
+
+/** Fourthline: the API key (client id + secret) or the sandbox, and the webhook credentials we give it. */
+function fourthlineConfig(
+  env: Record<string, string | undefined>,
+  e: z.infer<typeof envSchema>,
+  prod: boolean,
+  sandboxBase: string,
+  notes: string[],
+): FourthlineConfig {
+  const real = pair(env, 'FOURTHLINE_BASE_URL', 'FOURTHLINE_CLIENT_ID');
+  if (real && !e.FOURTHLINE_CLIENT_SECRET) throw new ConfigError('FOURTHLINE_CLIENT_SECRET', 'is required when FOURTHLINE_CLIENT_ID is set');
+  if (!real && prod) throw new ConfigError('FOURTHLINE_BASE_URL', 'is required in production (the sandbox is for development)');
+  if (!real) notes.push(`Fourthline: no vendor settings, using the local sandbox at ${sandboxBase}/fourthline`);
+  const dev = SANDBOX_CREDENTIALS.fourthline;
+  let webhookAuth: FourthlineWebhookAuth;
+  if (e.FOURTHLINE_WEBHOOK_AUTH === 'basic') {
+    pair(env, 'FOURTHLINE_WEBHOOK_USER', 'FOURTHLINE_WEBHOOK_PASSWORD');
+    if (!e.FOURTHLINE_WEBHOOK_USER && prod) throw new ConfigError('FOURTHLINE_WEBHOOK_USER', 'is required in production');
+    webhookAuth = { mode: 'basic', username: e.FOURTHLINE_WEBHOOK_USER ?? dev.webhookUser, password: e.FOURTHLINE_WEBHOOK_PASSWORD ?? dev.webhookPassword };
+  } else {
+    pair(env, 'FOURTHLINE_WEBHOOK_CLIENT_ID', 'FOURTHLINE_WEBHOOK_CLIENT_SECRET');
+    if (!e.FOURTHLINE_WEBHOOK_CLIENT_ID && prod) throw new ConfigError('FOURTHLINE_WEBHOOK_CLIENT_ID', 'is required in production');
+    webhookAuth = {
+      mode: 'oauth',
+      clientId: e.FOURTHLINE_WEBHOOK_CLIENT_ID ?? dev.webhookClientId,
+      clientSecret: e.FOURTHLINE_WEBHOOK_CLIENT_SECRET ?? dev.webhookClientSecret,
+    };
+  }
+  return real
+    ? { baseUrl: e.FOURTHLINE_BASE_URL!, clientId: e.FOURTHLINE_CLIENT_ID!, clientSecret: e.FOURTHLINE_CLIENT_SECRET!, tokenPath: e.FOURTHLINE_TOKEN_PATH, webhookAuth, sandbox: false }
+    : { baseUrl: `${sandboxBase}/fourthline`, clientId: dev.clientId, clientSecret: dev.clientSecret, tokenPath: e.FOURTHLINE_TOKEN_PATH, webhookAuth, sandbox: true };
+}
+
+/** ID360: all four settings (host, login, password, process) or none, and none means the local sandbox. */
+function id360Config(env: Record<string, string | undefined>, e: z.infer<typeof envSchema>, prod: boolean, sandboxBase: string, notes: string[]): Id360Config {
+  const real = pair(env, 'ID360_BASE_URL', 'ID360_USERNAME');
+  pair(env, 'ID360_BASE_URL', 'ID360_PASSWORD');
+  pair(env, 'ID360_BASE_URL', 'ID360_PROCESS_ID');
+  if (!real && prod) throw new ConfigError('ID360_BASE_URL', 'is required in production (the sandbox is for development)');
+  if (!real) notes.push(`ID360: no vendor settings, using the local sandbox at ${sandboxBase}/id360`);
+  return real
+    ? { baseUrl: e.ID360_BASE_URL!, username: e.ID360_USERNAME!, password: e.ID360_PASSWORD!, processId: e.ID360_PROCESS_ID!, sandbox: false }
+    : { baseUrl: `${sandboxBase}/id360`, ...SANDBOX_CREDENTIALS.id360, sandbox: true };
 }
 
 /** For process entry points: load `.env`, validate, and on failure print one line and exit 1. */

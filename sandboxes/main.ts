@@ -1,10 +1,17 @@
 /** Runs the vendor sandboxes on SANDBOX_HOST:SANDBOX_PORT (default 127.0.0.1:8090). */
 import { loadConfigOrExit } from '../config';
 import { createSandboxServer } from './server';
+import { fourthlineWebhookSettings } from './fourthline';
 
 async function main() {
   const config = loadConfigOrExit();
-  const server = createSandboxServer({ publicUrl: config.sandbox.baseUrl });
+  const server = createSandboxServer({
+    publicUrl: config.sandbox.baseUrl,
+    // The sandbox's "Customer Dashboard" registers our configured redirect URL.
+    authenteq: { redirectUrls: [config.vendors.authenteq.redirectUrl] },
+    // Fourthline's account settings: our webhook URLs and the credentials we gave it (Basic or OAuth).
+    fourthline: fourthlineWebhookSettings(config.publicBaseUrl, config.vendors.fourthline.webhookAuth),
+  });
   await server.app.listen({ host: config.sandbox.host, port: config.sandbox.port });
   console.log(`Vendor sandboxes: ${config.sandbox.baseUrl} (Finwave at ${config.sandbox.baseUrl}/finwave/management)`);
   const stop = async () => {

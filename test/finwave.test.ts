@@ -218,8 +218,8 @@ test('a webhook without our token is refused with 401 and never reaches the work
 });
 
 test('vendor 5xx and 429 are retried by Temporal, then the create succeeds', async () => {
-  await control(stack, '/finwave/_sandbox/faults', { mode: '5xx', times: 2, path: '/management/integrations' });
-  await control(stack, '/finwave/_sandbox/faults', { mode: '429', times: 1, path: '/management/integrations', retryAfterSeconds: 1 });
+  await control(stack, '/finwave/_sandbox/faults', { mode: '5xx', times: 2, method: 'POST', path: '/management/integrations' });
+  await control(stack, '/finwave/_sandbox/faults', { mode: '429', times: 1, method: 'POST', path: '/management/integrations', retryAfterSeconds: 1 });
   const started = Date.now();
   const res = await stack.api('POST', '/v1/verifications', { provider: 'finwave', reference: ref('retry') });
   expect(res.status).toBe(201);
@@ -259,7 +259,7 @@ test('a process the user already started answers url null: the flow waits and st
 });
 
 test('vendor 4xx is a clear, non-retried failure', async () => {
-  await control(stack, '/finwave/_sandbox/faults', { mode: '4xx', times: 1, path: '/management/integrations', code: 'INVALID_CUSTOM_ID' });
+  await control(stack, '/finwave/_sandbox/faults', { mode: '4xx', times: 1, method: 'POST', path: '/management/integrations', code: 'INVALID_CUSTOM_ID' });
   const res = await stack.api('POST', '/v1/verifications', { provider: 'finwave', reference: ref('reject') });
   expect(res.status).toBe(201);
   const done = await stack.waitFor(res.body.id, (s) => s.status === 'failed');

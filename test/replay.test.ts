@@ -7,6 +7,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Worker } from '@temporalio/worker';
 import { workflowBundle } from './helpers/stack';
+import { installTestRuntime } from './helpers/temporal';
+
+installTestRuntime(); // worker logs at WARN
 
 const dir = path.join(__dirname, 'histories');
 const files = fs.readdirSync(dir).filter((f) => f.endsWith('.json'));

@@ -1,2 +1,6 @@
 /** Every workflow the worker registers. Workflow types are these export names. */
 export { finwaveOnboarding } from './finwave';
+export { id360Enrollment } from './id360';
+export { authenteqVerification } from './authenteq';
+export { namirialEnrollment } from './namirial';
+export { fourthlineCase, fourthlineSignature, fourthlineInstanceRoute } from './fourthline';

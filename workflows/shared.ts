@@ -7,7 +7,7 @@
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 
-export type Provider = 'finwave';
+export type Provider = 'finwave' | 'fourthline' | 'authenteq' | 'namirial' | 'id360';
 
 /** The lifecycle every vendor flow is mapped onto. */
 export type VerificationStatus =
@@ -28,6 +28,8 @@ export type NextAction =
   | { type: 'redirect'; url: string }
   | { type: 'wait'; reason: string }
   | { type: 'restart'; reason: string }
+  /** A step the integrator's backend performs through `POST /v1/verifications/:id/actions/<action>`, before `deadline`. */
+  | { type: 'action'; action: string; reason: string; deadline?: string }
   | { type: 'none' };
 
 export interface TimelineEntry {

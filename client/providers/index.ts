@@ -5,8 +5,19 @@
 import { z } from 'zod';
 import { reference } from './common';
 import { finwaveApplicant, finwaveInput, finwaveOptions } from './finwave';
+import { fourthlineInput, fourthlineOptions } from './fourthline';
+import { authenteqInput, authenteqOptions } from './authenteq';
+import { namirialApplicant, namirialInput, namirialOptions } from './namirial';
+import { id360Applicant, id360Compare, id360Input, id360Options } from './id360';
 
 export const createVerificationBody = z.discriminatedUnion('provider', [
+  z
+    .object({
+      provider: z.literal('fourthline'),
+      reference,
+      options: fourthlineOptions.default(fourthlineOptions.parse({})),
+    })
+    .strict(),
   z
     .object({
       provider: z.literal('finwave'),
@@ -15,13 +26,45 @@ export const createVerificationBody = z.discriminatedUnion('provider', [
       options: finwaveOptions.default(finwaveOptions.parse({})),
     })
     .strict(),
+  z
+    .object({
+      provider: z.literal('authenteq'),
+      reference,
+      options: authenteqOptions.default(authenteqOptions.parse({})),
+    })
+    .strict(),
+  z
+    .object({
+      provider: z.literal('namirial'),
+      reference,
+      applicant: namirialApplicant,
+      options: namirialOptions.default(namirialOptions.parse({})),
+    })
+    .strict(),
+  z
+    .object({
+      provider: z.literal('id360'),
+      reference,
+      applicant: id360Applicant.default({}),
+      compare: id360Compare.default({}),
+      options: id360Options.default(id360Options.parse({})),
+    })
+    .strict(),
 ]);
 export type CreateVerificationBody = z.infer<typeof createVerificationBody>;
 
 /** Workflow type + input for a validated body. */
 export function workflowStart(id: string, body: CreateVerificationBody): { workflowType: string; input: unknown } {
   switch (body.provider) {
+    case 'fourthline':
+      return { workflowType: 'fourthlineCase', input: fourthlineInput(id, body.reference, body.options) };
     case 'finwave':
       return { workflowType: 'finwaveOnboarding', input: finwaveInput(id, body.reference, body.applicant, body.options) };
+    case 'authenteq':
+      return { workflowType: 'authenteqVerification', input: authenteqInput(id, body.reference, body.options) };
+    case 'namirial':
+      return { workflowType: 'namirialEnrollment', input: namirialInput(id, body.reference, body.applicant, body.options) };
+    case 'id360':
+      return { workflowType: 'id360Enrollment', input: id360Input(id, body.reference, body.applicant, body.compare, body.options) };
   }
 }

@@ -1,16 +1,20 @@
 /**
  * Fault injection, per vendor: the next N vendor API calls answer 5xx / 4xx / 429, answer slowly, or have
  * their connection dropped. Control paths (`/_sandbox`) are never affected.
+ * `dropAfterHandling` lets the vendor do the work (consume a one-time code, create a resource) and
+ * then drops the connection instead of answering: the caller never learns that it succeeded.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 
 export const faultSchema = z.object({
-  mode: z.enum(['5xx', '4xx', '429', 'slow', 'drop']),
+  mode: z.enum(['5xx', '4xx', '429', 'slow', 'drop', 'dropAfterHandling']),
   /** How many matching calls get the fault. */
   times: z.number().int().min(1).max(1000).default(1),
   /** Only calls whose path contains this string. */
   path: z.string().optional(),
+  /** Only calls with this HTTP method. */
+  method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']).optional(),
   /** For `slow`: how long to wait before answering. For `429`: the Retry-After, in seconds. */
   delayMs: z.number().int().min(0).max(120_000).default(3000),
   retryAfterSeconds: z.number().int().min(0).max(600).default(1),
@@ -21,8 +25,20 @@ export const faultSchema = z.object({
 });
 export type Fault = z.infer<typeof faultSchema>;
 
+/** How a vendor shapes its error bodies; the default is `{ code, message }`. */
+export type FaultErrorBody = (status: number, code: string, message: string) => unknown;
+
 export class FaultInjector {
   private faults: (Fault & { left: number })[] = [];
+  /** Requests that will be handled, then dropped before the answer leaves (`dropAfterHandling`). */
+  private readonly dropAfter = new WeakSet<FastifyRequest>();
+
+  constructor(private readonly errorBody: FaultErrorBody = (_status, code, message) => ({ code, message })) {}
+
+  /** Whether this request's answer must be dropped (see `dropAfterHandling`). */
+  dropsAnswerOf(req: FastifyRequest): boolean {
+    return this.dropAfter.has(req);
+  }
   readonly injected: { at: string; mode: Fault['mode']; path: string }[] = [];
 
   add(fault: Fault): void {
@@ -41,27 +57,30 @@ export class FaultInjector {
   async apply(req: FastifyRequest, reply: FastifyReply): Promise<boolean> {
     const path = req.url;
     if (path.includes('/_sandbox')) return false;
-    const fault = this.faults.find((f) => f.left > 0 && (!f.path || path.includes(f.path)));
+    const fault = this.faults.find((f) => f.left > 0 && (!f.path || path.includes(f.path)) && (!f.method || f.method === req.method));
     if (!fault) return false;
     fault.left--;
     this.faults = this.faults.filter((f) => f.left > 0);
     this.injected.push({ at: new Date().toISOString(), mode: fault.mode, path });
     switch (fault.mode) {
       case '5xx':
-        await reply.code(fault.status ?? 503).send({ code: 'SANDBOX_FAULT', message: 'injected server error' });
+        await reply.code(fault.status ?? 503).send(this.errorBody(fault.status ?? 503, 'SANDBOX_FAULT', 'injected server error'));
         return true;
       case '4xx':
-        await reply.code(fault.status ?? 400).send({ code: fault.code, message: 'injected client error' });
+        await reply.code(fault.status ?? 400).send(this.errorBody(fault.status ?? 400, fault.code, 'injected client error'));
         return true;
       case '429':
         await reply
           .code(429)
           .header('retry-after', String(fault.retryAfterSeconds))
-          .send({ code: 'TOO_MANY_REQUESTS', message: 'injected rate limit' });
+          .send(this.errorBody(429, 'TOO_MANY_REQUESTS', 'injected rate limit'));
         return true;
       case 'drop':
         req.raw.socket.destroy();
         return true;
+      case 'dropAfterHandling':
+        this.dropAfter.add(req);
+        return false;
       case 'slow':
         await new Promise((r) => setTimeout(r, fault.delayMs));
         return false;
@@ -73,6 +92,10 @@ export class FaultInjector {
 export function registerFaults(app: FastifyInstance, faults: FaultInjector): void {
   app.addHook('onRequest', async (req, reply) => {
     if (await faults.apply(req, reply)) return reply;
+  });
+  app.addHook('onSend', async (req, _reply, payload) => {
+    if (faults.dropsAnswerOf(req)) req.raw.socket.destroy();
+    return payload;
   });
   app.get('/_sandbox/faults', async () => ({ pending: faults.pending(), injected: faults.injected }));
   app.post('/_sandbox/faults', async (req, reply) => {

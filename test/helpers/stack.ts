@@ -14,6 +14,7 @@ import { loadConfig, type AppConfig } from '../../config';
 import { FolderEvidenceStore } from '../../activities/evidence-store';
 import { buildApi } from '../../client/app';
 import { createSandboxServer, type SandboxServer } from '../../sandboxes/server';
+import { fourthlineWebhookSettings } from '../../sandboxes/fourthline';
 import { bundleWorkflows, createWorkers } from '../../workers';
 import { freePort } from '../../temporal-dev/dev-server';
 import type { VerificationState } from '../../workflows/shared';
@@ -63,6 +64,16 @@ export async function startStack(opts: {
   const sandbox = createSandboxServer({
     publicUrl: config.sandbox.baseUrl,
     finwave: { webhooks: { maxAttempts: 4, firstRetryMs: 200 }, autoPlayDelayMs: 100 },
+    id360: { webhooks: { maxAttempts: 4, firstRetryMs: 200 }, processingDelayMs: 100 },
+    // Fourthline's webhooks go to this stack's API, authenticated the way the config says.
+    fourthline: {
+      ...fourthlineWebhookSettings(config.publicBaseUrl, config.vendors.fourthline.webhookAuth),
+      webhooks: { maxAttempts: 6, firstRetryMs: 200 },
+      processingMs: 200,
+      recoverAfterMs: 500,
+    },
+    // The sandbox's "Customer Dashboard" registers this stack's return receiver.
+    authenteq: { redirectUrls: [config.vendors.authenteq.redirectUrl] },
   });
   await sandbox.app.listen({ host: '127.0.0.1', port: sandboxPort });
 

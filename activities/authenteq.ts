@@ -1,0 +1,187 @@
+/**
+ * Authenteq Web IDV calls (../shared/vendor-docs/authenteq-web-idv.txt).
+ *
+ * Endpoint table (base URL https://api.app.authenteq.com; the sandbox's `<sandbox>/authenteq`):
+ * | operation          | method + path                                          | notes |
+ * |--------------------|--------------------------------------------------------|-------|
+ * | getVerificationUrl | GET /web-idv/verification-url?redirectUrl=             | headers `AQ-Multi-Document-Flow: On` (multi-document flow), `AQ-Flow-Slug`; 200 `{ verificationUrl }` |
+ * | getResult          | GET /web-idv/verification-result?redirectUrl=&code=    | the code works once: a second exchange answers 400 INVALID_REQUEST_PARAMETER ("code is invalid or expired") |
+ * Auth: HTTP Basic with the client id and secret of the config, added here and only here: the secret
+ * is never in an activity input or result (so never in history), never logged, never sent to a browser.
+ * Errors `{ errorCode, errorMessage }`: a 400 that names a parameter is reported as `<errorCode>:<parameter>`
+ * (e.g. `INVALID_REQUEST_PARAMETER:code`), so the workflow can tell a spent code from a redirect URL mismatch.
+ *
+ * Assumptions beyond the doc:
+ * - The registered redirect URL may carry a query string. We send `<AUTHENTEQ_REDIRECT_URL>?state=<signed>`
+ *   (config/webhook-token.ts: verification id + session number, HMAC with WEBHOOK_SECRET), Authenteq adds
+ *   `code`, and our `/return/authenteq` receiver finds the verification from the state alone, without
+ *   trusting the browser or any session. The exchange repeats that exact redirectUrl string, as the doc asks.
+ *   (An account that compared the query too would need the integrator's own session to carry the
+ *   verification id instead: not built.)
+ * - A result's `status` is PASSED or FAILED; the doc only shows PASSED.
+ * - Some of the doc's error bodies are not valid JSON; an exchange 400 whose body we cannot read is
+ *   taken as a refused code (the workflow says so in its reason).
+ */
+import { z } from 'zod';
+import { ApplicationFailure } from '@temporalio/common';
+import { log } from '@temporalio/activity';
+import type { AuthenteqConfig } from '../config';
+import { encodeReturnState } from '../config/webhook-token';
+import type { EvidenceRef } from '../workflows/shared';
+import type { EvidenceStore } from './evidence-store';
+import { callVendor, FAILURE_TYPES } from './http';
+
+const binary = z.object({ contentType: z.string().max(200), content: z.string() });
+
+const documentData = z.object({
+  documentType: z.string(),
+  issuingCountry: z.string(),
+  croppedFrontImage: binary.nullish(),
+  croppedBackImage: binary.nullish(),
+  faceImage: binary.nullish(),
+});
+
+export const authenteqResultSchema = z.object({
+  id: z.string().min(1).max(200),
+  status: z.string().min(1),
+  platform: z.string().nullish(),
+  livenessFaceImage: binary.nullish(),
+  documentData,
+  documentData2: documentData.nullish(),
+  documentData3: documentData.nullish(),
+  nfcVerified: z.boolean(),
+  addressProofDocument: binary.nullish(),
+});
+
+/** What the workflow sees of a result: the decision and non-identifying facts, plus evidence references. */
+export interface AuthenteqResultSummary {
+  /** Authenteq's id of the identity verification. */
+  verificationId: string;
+  /** PASSED / FAILED (or another code-like word; anything else is reported as UNRECOGNIZED). */
+  status: string;
+  nfcVerified: boolean;
+  /** One per scanned document (documentData, documentData2, documentData3): type and issuing country only. */
+  documents: { documentType: string; issuingCountry: string }[];
+  /** The raw result JSON, the liveness face, each document's images and the address proof. */
+  evidence: EvidenceRef[];
+}
+
+export interface AuthenteqSessionInput {
+  workflowId: string;
+  /** The session within the verification: 1, then 2... after each restart. */
+  session: number;
+  returnTo: string | null;
+}
+
+export interface AuthenteqDeps {
+  config: AuthenteqConfig;
+  store: EvidenceStore;
+  webhookSecret: string;
+}
+
+/** `MISSING_REQUEST_PARAMETER:code`, `INVALID_REQUEST_PARAMETER:redirectUrl`, `ACCOUNT_DEACTIVATED`... */
+const errorCode = (body: unknown): string | undefined => {
+  const b = body as { errorCode?: unknown; errorMessage?: unknown } | null;
+  if (typeof b?.errorCode !== 'string') return undefined;
+  const parameter = typeof b.errorMessage === 'string' ? /'([A-Za-z]+)'/.exec(b.errorMessage)?.[1] : undefined;
+  return parameter ? `${b.errorCode}:${parameter}` : b.errorCode;
+};
+
+/** Only short code-like words leave the activity as facts (they are not personal data). */
+const codeLike = (s: string): string => (/^[A-Za-z0-9_-]{1,16}$/.test(s) ? s : 'UNRECOGNIZED');
+
+export function createAuthenteqActivities({ config, store, webhookSecret }: AuthenteqDeps) {
+  const vendor = 'Authenteq';
+  const authorization = `Basic ${Buffer.from(`${config.clientId}:${config.clientSecret}`).toString('base64')}`;
+
+  /** Our registered redirect URL with the signed state of this session (deterministic: the exchange repeats it). */
+  const redirectUrlFor = (s: AuthenteqSessionInput): string => {
+    const url = new URL(config.redirectUrl);
+    url.searchParams.set('state', encodeReturnState(webhookSecret, 'authenteq', s));
+    return url.toString();
+  };
+
+  return {
+    async authenteqGetVerificationUrl(
+      input: AuthenteqSessionInput & { multiDocument: boolean; flowSlug: string | null },
+    ): Promise<{ verificationUrl: string }> {
+      const url = new URL(`${config.baseUrl}/web-idv/verification-url`);
+      url.searchParams.set('redirectUrl', redirectUrlFor(input));
+      const { body } = await callVendor({
+        vendor,
+        operation: 'getVerificationUrl',
+        method: 'GET',
+        url: url.toString(),
+        headers: {
+          authorization,
+          ...(input.multiDocument ? { 'AQ-Multi-Document-Flow': 'On' } : {}),
+          ...(input.flowSlug ? { 'AQ-Flow-Slug': input.flowSlug } : {}),
+        },
+        schema: z.object({ verificationUrl: z.string().url() }),
+        errorCode,
+      });
+      log.info('Authenteq verification URL issued', { workflowId: input.workflowId, session: input.session });
+      return { verificationUrl: body.verificationUrl };
+    },
+
+    /**
+     * One exchange of the one-time code (the workflow decides about retries: a lost answer may have
+     * spent the code). The raw answer goes to the evidence store before anything else, so that a
+     * result that fails validation is still kept.
+     */
+    async authenteqExchangeCode(input: AuthenteqSessionInput & { code: string }): Promise<AuthenteqResultSummary> {
+      const url = new URL(`${config.baseUrl}/web-idv/verification-result`);
+      url.searchParams.set('redirectUrl', redirectUrlFor(input));
+      url.searchParams.set('code', input.code);
+      const { raw } = await callVendor({ vendor, operation: 'getResult', method: 'GET', url: url.toString(), headers: { authorization }, errorCode });
+      const rawRef = await store.put('authenteq-result-json', 'application/json', raw);
+
+      let json: unknown;
+      try {
+        json = JSON.parse(raw.toString('utf8'));
+      } catch {
+        throw invalid('the body is not JSON', rawRef);
+      }
+      const parsed = authenteqResultSchema.safeParse(json);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0]!;
+        throw invalid(`field "${issue.path.join('.') || '(body)'}": ${issue.message}`, rawRef);
+      }
+      const r = parsed.data;
+
+      const evidence: EvidenceRef[] = [rawRef];
+      const keep = async (kind: string, b: z.infer<typeof binary> | null | undefined) => {
+        if (!b?.content) return;
+        const type = /^[a-z]+\/[a-z0-9.+-]{1,80}$/i.test(b.contentType) ? b.contentType : 'application/octet-stream';
+        evidence.push(await store.put(kind, type, Buffer.from(b.content, 'base64')));
+      };
+      await keep('authenteq-liveness-face', r.livenessFaceImage);
+      const docs = [r.documentData, r.documentData2, r.documentData3];
+      const documents: AuthenteqResultSummary['documents'] = [];
+      for (const [i, d] of docs.entries()) {
+        if (!d) continue;
+        const n = i + 1;
+        documents.push({ documentType: codeLike(d.documentType), issuingCountry: codeLike(d.issuingCountry) });
+        await keep(`authenteq-document${n}-front`, d.croppedFrontImage);
+        await keep(`authenteq-document${n}-back`, d.croppedBackImage);
+        await keep(`authenteq-document${n}-face`, d.faceImage);
+      }
+      await keep('authenteq-address-proof', r.addressProofDocument);
+
+      log.info('Authenteq result stored', { workflowId: input.workflowId, status: codeLike(r.status), evidence: evidence.length });
+      return { verificationId: r.id, status: codeLike(r.status), nfcVerified: r.nfcVerified, documents, evidence };
+    },
+  };
+}
+
+function invalid(problem: string, rawRef: EvidenceRef): ApplicationFailure {
+  return ApplicationFailure.create({
+    message: `Authenteq getResult: unexpected response, ${problem}`,
+    type: FAILURE_TYPES.invalidResponse,
+    nonRetryable: true,
+    // The raw answer is kept: the workflow lists it as evidence even though it could not read it.
+    details: [{ vendor: 'Authenteq', operation: 'getResult', evidence: rawRef }],
+  });
+}
+
+export type AuthenteqActivities = ReturnType<typeof createAuthenteqActivities>;

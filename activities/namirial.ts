@@ -1,0 +1,143 @@
+/**
+ * Namirial VerifID enrollment calls (../shared/vendor-docs/namirial-verifid-enrollment.txt).
+ *
+ * Endpoint table (base URL https://verifid.ecertia.com; the sandbox's `<sandbox>/namirial`):
+ * | operation        | method + path                  | notes |
+ * |------------------|--------------------------------|-------|
+ * | createEnrollment | PUT /api/v1/Enrollments        | `{ Profile, Language, Email, FirstName, LastName, ReturnUrl }` -> 200 the enrollment resource |
+ * | readEnrollment   | GET /api/v1/Enrollments/:id    | the same resource, current State / Outcome (path assumed: the excerpt documents the create only) |
+ * Auth: header `X-VerifiD-ApiToken` (config; never in history). Errors are problem documents
+ * `{ Type, Title, Details }`: failures name the last segment of Type (e.g. `-bad-request`) and the Title,
+ * never Details, which can quote the request (the applicant's data). 503 is retried by Temporal;
+ * 400 / 401 fail at once (`VendorRequestRejected`).
+ *
+ * Assumptions beyond the doc:
+ * - ReturnUrl is `<PUBLIC_BASE_URL>/return/namirial/<signed state>`: the state is in the path because
+ *   the doc appends `?verifidResult=...` to the ReturnUrl as it is.
+ * - States New -> Started -> Completed (Outcome "Success") | Failed (Outcome = a verifidError code) |
+ *   Expired (Outcome "RequestIsExpired"). Any other State with no Outcome is taken as still running.
+ * - The create has no idempotency key: a create retried after a lost answer may open a second
+ *   enrollment at Namirial; we use the one whose answer we received.
+ */
+import { z } from 'zod';
+import { log } from '@temporalio/activity';
+import type { NamirialConfig } from '../config';
+import { encodeReturnState } from '../config/webhook-token';
+import { namirialIsFinal } from '../workflows/namirial-outcome';
+import type { EvidenceRef } from '../workflows/shared';
+import type { EvidenceStore } from './evidence-store';
+import { callVendor } from './http';
+
+const enrollmentSchema = z.object({
+  Id: z.string().min(1).max(200),
+  Kinds: z.array(z.string()).nullish(),
+  State: z.string().min(1).max(64),
+  Outcome: z.string().max(64).nullish(),
+  Provider: z.string().max(64).nullish(),
+  EnrollUrl: z.string().url(),
+  IdentificationUrl: z.string().nullish(),
+  ReturnUrl: z.string().nullish(),
+});
+
+/** What the workflow sees of an enrollment: ids, state words and URLs. Never Name, LastName, Email, DocumentNumber. */
+export interface NamirialEnrollmentSummary {
+  enrollmentId: string;
+  state: string;
+  outcome: string | null;
+  provider: string | null;
+  kinds: string[];
+  enrollUrl: string;
+  /** The whole resource (with the personal data) in the evidence store, once the enrollment has ended. */
+  resultRef: EvidenceRef | null;
+}
+
+export interface NamirialCreateInput {
+  workflowId: string;
+  returnTo: string | null;
+  /** Personal data: goes to Namirial only (and through history, to be encrypted by the payload codec). */
+  applicant: { firstName: string; lastName: string; email: string };
+  language: string;
+}
+
+export interface NamirialDeps {
+  config: NamirialConfig;
+  store: EvidenceStore;
+  publicBaseUrl: string;
+  webhookSecret: string;
+}
+
+/** `https://verif.id/error/-bad-request` -> `-bad-request`. */
+const errorCode = (body: unknown): string | undefined => {
+  const type = (body as { Type?: unknown } | null)?.Type;
+  return typeof type === 'string' ? /([^/]+)\/?$/.exec(type)?.[1] : undefined;
+};
+const errorTitle = (body: unknown): string | undefined => {
+  const title = (body as { Title?: unknown } | null)?.Title;
+  return typeof title === 'string' ? title : undefined;
+};
+
+/** Only short code-like words leave the activity (State, Outcome, Provider are vendor words, not personal data). */
+const word = (s: string): string => (/^[A-Za-z0-9_-]{1,64}$/.test(s) ? s : 'Unrecognized');
+
+export function createNamirialActivities({ config, store, publicBaseUrl, webhookSecret }: NamirialDeps) {
+  const vendor = 'Namirial';
+  const headers = { 'X-VerifiD-ApiToken': config.apiToken };
+  const base = `${config.baseUrl}/api/v1/Enrollments`;
+
+  const summarize = async (body: z.infer<typeof enrollmentSchema>, raw: Buffer): Promise<NamirialEnrollmentSummary> => {
+    const state = word(body.State);
+    const outcome = body.Outcome ? word(body.Outcome) : null;
+    return {
+      enrollmentId: body.Id,
+      state,
+      outcome,
+      provider: body.Provider ? word(body.Provider) : null,
+      kinds: (body.Kinds ?? []).map(word),
+      enrollUrl: body.EnrollUrl,
+      resultRef: namirialIsFinal(state, outcome) ? await store.put('namirial-enrollment-json', 'application/json', raw) : null,
+    };
+  };
+
+  return {
+    async namirialCreateEnrollment(input: NamirialCreateInput): Promise<NamirialEnrollmentSummary> {
+      const state = encodeReturnState(webhookSecret, 'namirial', { workflowId: input.workflowId, session: 1, returnTo: input.returnTo });
+      const { body, raw } = await callVendor({
+        vendor,
+        operation: 'createEnrollment',
+        method: 'PUT',
+        url: base,
+        headers,
+        json: {
+          Profile: config.profile,
+          Language: input.language,
+          Email: input.applicant.email,
+          FirstName: input.applicant.firstName,
+          LastName: input.applicant.lastName,
+          ReturnUrl: `${publicBaseUrl}/return/namirial/${state}`,
+        },
+        schema: enrollmentSchema,
+        errorCode,
+        errorTitle,
+      });
+      const summary = await summarize(body, raw);
+      log.info('Namirial enrollment created', { workflowId: input.workflowId, enrollmentId: summary.enrollmentId, state: summary.state });
+      return summary;
+    },
+
+    async namirialReadEnrollment({ enrollmentId }: { enrollmentId: string }): Promise<NamirialEnrollmentSummary> {
+      const { body, raw } = await callVendor({
+        vendor,
+        operation: 'readEnrollment',
+        method: 'GET',
+        url: `${base}/${encodeURIComponent(enrollmentId)}`,
+        headers,
+        schema: enrollmentSchema,
+        errorCode,
+        errorTitle,
+      });
+      return summarize(body, raw);
+    },
+  };
+}
+
+export type NamirialActivities = ReturnType<typeof createNamirialActivities>;

@@ -1,0 +1,158 @@
+/**
+ * Fourthline's webhook receivers and the OAuth token endpoint we host for them.
+ *
+ * Fourthline signs nothing: it authenticates to us, either with HTTP Basic credentials we gave it,
+ * or (OAuth client credentials) by first getting a short-lived bearer token from
+ * `POST /webhooks/fourthline/oauth/token` with the client id/secret we gave it
+ * (FOURTHLINE_WEBHOOK_AUTH and its credentials). A request that does not authenticate is refused
+ * with 401 and signals nothing.
+ *
+ * The registered URLs get the instance id appended: `/webhooks/fourthline/cases/<verificationId>`
+ * and `/webhooks/fourthline/signatures/<signatureId>`. A signature's workflow is named after its
+ * signatureId; a case's verification is found through a closed alias workflow named after the
+ * verificationId, whose memo holds our verification id. The thin body only wakes the workflow, which
+ * then reads the status from Fourthline.
+ */
+import crypto from 'node:crypto';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { FourthlineWebhookAuth } from '../../config';
+import {
+  fourthlineCaseWebhookSignal,
+  fourthlineSignatureWebhookSignal,
+  instanceRouteId,
+  signatureWorkflowId,
+} from '../../workflows/fourthline';
+import { errorSchema } from '../schemas';
+import { ApiError } from '../errors';
+import { signalOrExplain } from './signal';
+
+/** Bearer tokens we issue to Fourthline live this long. */
+export const WEBHOOK_TOKEN_TTL_SECONDS = 600;
+
+const idParam = z.string().regex(/^[A-Za-z0-9._-]{1,100}$/, 'must be a Fourthline id');
+const caseBody = z.object({ verificationId: idParam, status: z.string().regex(/^[a-z_]{1,40}$/), timestamp: z.string().max(40).optional() });
+const signatureBody = z.object({ signatureId: idParam, status: z.string().regex(/^[a-z_]{1,40}$/), timestamp: z.string().max(40).optional() });
+const received = z.object({ received: z.boolean(), note: z.string().optional() });
+
+function safeEqual(a: string, b: string): boolean {
+  const x = crypto.createHash('sha256').update(a).digest();
+  const y = crypto.createHash('sha256').update(b).digest();
+  return crypto.timingSafeEqual(x, y);
+}
+
+function basicCredentials(req: FastifyRequest): { user: string; password: string } | null {
+  const m = /^Basic ([A-Za-z0-9+/=]+)$/.exec(req.headers.authorization ?? '');
+  if (!m) return null;
+  const decoded = Buffer.from(m[1]!, 'base64').toString('utf8');
+  const sep = decoded.indexOf(':');
+  if (sep < 0) return null;
+  return { user: decodeURIComponent(decoded.slice(0, sep)), password: decodeURIComponent(decoded.slice(sep + 1)) };
+}
+
+/** Stateless bearer tokens: `<expiry>.<nonce>.<HMAC(secret, expiry.nonce)>`. */
+export function issueWebhookToken(secret: string, now = Date.now()): string {
+  const body = `${Math.floor(now / 1000) + WEBHOOK_TOKEN_TTL_SECONDS}.${crypto.randomBytes(12).toString('base64url')}`;
+  return `${body}.${crypto.createHmac('sha256', `fourthline-webhooks\n${secret}`).update(body).digest('base64url')}`;
+}
+
+export function verifyWebhookBearer(secret: string, token: string, now = Date.now()): boolean {
+  const m = /^(\d{1,12})\.([A-Za-z0-9_-]{16})\.([A-Za-z0-9_-]{43})$/.exec(token);
+  if (!m) return false;
+  const expected = crypto.createHmac('sha256', `fourthline-webhooks\n${secret}`).update(`${m[1]}.${m[2]}`).digest('base64url');
+  return safeEqual(expected, m[3]!) && Number(m[1]) * 1000 > now;
+}
+
+export function registerFourthlineWebhooks(
+  app: FastifyInstance,
+  deps: { client: Client; auth: FourthlineWebhookAuth; webhookSecret: string },
+): void {
+  const { auth, webhookSecret } = deps;
+  // OAuth token requests are form posts (RFC 6749); this parser lives in this plugin's scope only.
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
+    done(null, Object.fromEntries(new URLSearchParams(String(body))));
+  });
+
+  const authenticate = (req: FastifyRequest) => {
+    if (auth.mode === 'basic') {
+      const c = basicCredentials(req);
+      if (c && safeEqual(c.user, auth.username) && safeEqual(c.password, auth.password)) return;
+    } else {
+      const m = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '');
+      if (m && verifyWebhookBearer(webhookSecret, m[1]!)) return;
+    }
+    throw new ApiError(401, 'unauthorized', 'missing or invalid webhook credentials');
+  };
+  const r = app.withTypeProvider<ZodTypeProvider>();
+
+  r.post(
+    '/webhooks/fourthline/oauth/token',
+    {
+      schema: {
+        summary: 'OAuth 2 token endpoint (client credentials) for Fourthline webhooks, when FOURTHLINE_WEBHOOK_AUTH=oauth',
+        body: z.object({ grant_type: z.string(), client_id: z.string().optional(), client_secret: z.string().optional() }),
+        response: {
+          200: z.object({ access_token: z.string(), token_type: z.literal('Bearer'), expires_in: z.number() }),
+          400: z.object({ error: z.string() }),
+          401: z.object({ error: z.string() }),
+          404: errorSchema,
+        },
+      },
+    },
+    async (req, reply) => {
+      if (auth.mode !== 'oauth') throw new ApiError(404, 'not_found', 'webhook OAuth is not enabled (FOURTHLINE_WEBHOOK_AUTH=basic)');
+      if (req.body.grant_type !== 'client_credentials') return reply.code(400).send({ error: 'unsupported_grant_type' });
+      const basic = basicCredentials(req);
+      const id = basic?.user ?? req.body.client_id ?? '';
+      const secret = basic?.password ?? req.body.client_secret ?? '';
+      if (!safeEqual(id, auth.clientId) || !safeEqual(secret, auth.clientSecret)) return reply.code(401).send({ error: 'invalid_client' });
+      return { access_token: issueWebhookToken(webhookSecret), token_type: 'Bearer' as const, expires_in: WEBHOOK_TOKEN_TTL_SECONDS };
+    },
+  );
+
+  r.post(
+    '/webhooks/fourthline/cases/:verificationId',
+    {
+      schema: {
+        summary: 'Fourthline identity case status webhook (HTTP Basic or OAuth bearer)',
+        params: z.object({ verificationId: idParam }),
+        body: caseBody,
+        response: { 200: received, 400: errorSchema, 401: errorSchema, 404: errorSchema },
+      },
+      onRequest: async (req) => authenticate(req),
+    },
+    async (req) => {
+      const id = req.params.verificationId;
+      if (req.body.verificationId !== id) throw new ApiError(400, 'invalid_request', 'body.verificationId does not match the URL');
+      let target: unknown;
+      try {
+        target = (await deps.client.workflow.getHandle(instanceRouteId(id)).describe()).memo?.target;
+      } catch (err) {
+        if (err instanceof WorkflowNotFoundError) throw new ApiError(404, 'not_found', 'unknown verificationId');
+        throw err;
+      }
+      if (typeof target !== 'string') throw new ApiError(404, 'not_found', 'unknown verificationId');
+      return signalOrExplain(deps.client.workflow.getHandle(target), fourthlineCaseWebhookSignal, { status: req.body.status });
+    },
+  );
+
+  r.post(
+    '/webhooks/fourthline/signatures/:signatureId',
+    {
+      schema: {
+        summary: 'Fourthline signature status webhook (HTTP Basic or OAuth bearer)',
+        params: z.object({ signatureId: idParam }),
+        body: signatureBody,
+        response: { 200: received, 400: errorSchema, 401: errorSchema, 404: errorSchema },
+      },
+      onRequest: async (req) => authenticate(req),
+    },
+    async (req) => {
+      const id = req.params.signatureId;
+      if (req.body.signatureId !== id) throw new ApiError(400, 'invalid_request', 'body.signatureId does not match the URL');
+      return signalOrExplain(deps.client.workflow.getHandle(signatureWorkflowId(id)), fourthlineSignatureWebhookSignal, { status: req.body.status });
+    },
+  );
+}

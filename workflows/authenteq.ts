@@ -1,0 +1,279 @@
+/**
+ * Authenteq web IDV (../shared/vendor-docs/authenteq-web-idv.txt).
+ *
+ * The result comes back through the user's browser, an untrusted channel: the browser only tells us
+ * that a one-time `code` exists; the result is what Authenteq answers when the worker exchanges that
+ * code with our client secret.
+ *
+ * 1. Ask for a verification URL (session 1). Its redirect URL is our `/return/authenteq` receiver
+ *    with a signed state naming this verification and session; hand the URL back as nextAction.
+ * 2. Wait for the browser to come back for this session, for a cancel, or for `deadline`.
+ *    Back without a code: Authenteq says to restart, so open a new session (at most `maxRestarts` times).
+ * 3. Back with a code: exchange it. Authenteq spends a code on its first successful exchange, so each
+ *    attempt is recorded, and "code invalid" after an attempt that got no answer means that lost
+ *    attempt spent it: the verification ends `failed` / `error` with facts `exchange: lost-after-success`
+ *    (the user may well have passed; an operator has to look). A code refused at the first attempt is
+ *    `exchange: code-refused`.
+ * 4. PASSED -> approved, FAILED -> rejected. Images and the address proof go to the evidence store;
+ *    history keeps their references and the non-identifying facts (status, document types and
+ *    countries, nfcVerified).
+ *
+ * The code travels in a signal, so it is in history: on its own it is useless (the exchange needs our
+ * client secret) and Authenteq spends it at the exchange.
+ */
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  condition,
+  defineSignal,
+  proxyActivities,
+  setHandler,
+  sleep,
+  TimeoutFailure,
+} from '@temporalio/workflow';
+import type { Duration } from '@temporalio/common';
+import type { AuthenteqActivities, AuthenteqResultSummary } from '../activities/authenteq';
+import type { EvidenceRef, VerificationInputBase, VerificationState } from './shared';
+import { Verification } from './verification';
+import { ms } from './time';
+
+export interface AuthenteqInput extends VerificationInputBase {
+  options: AuthenteqOptions;
+}
+
+export interface AuthenteqOptions {
+  /** `AQ-Multi-Document-Flow: On`: the user may scan up to three documents (documentData2/3). */
+  multiDocument: boolean;
+  /** `AQ-Flow-Slug`: the Authenteq flow to use instead of the account's default. */
+  flowSlug: string | null;
+  /** Where our return receiver sends the browser afterwards; null: a "you can close this window" page. */
+  returnTo: string | null;
+  /** Overall time the user has, across restarts, before the verification ends as expired. */
+  deadline: Duration;
+  /** How many times a return without a code opens a new session before the verification ends as abandoned. */
+  maxRestarts: number;
+  /** Attempts at exchanging a code when Authenteq does not answer (each one recorded). */
+  exchangeAttempts: number;
+}
+
+/**
+ * Authenteq documents no lifetime for a verification URL or a code: 24 hours is our own bound for the
+ * user (Authenteq's webhooks are retried for a week, which is no help to a user waiting at a page).
+ */
+export const AUTHENTEQ_DEFAULTS = {
+  deadline: '24 hours',
+  maxRestarts: 3,
+  exchangeAttempts: 5,
+} as const;
+
+/** Waits between exchange attempts: 2 s, doubling, at most a minute (a code is short-lived). */
+const EXCHANGE_FIRST_DELAY_MS = 2_000;
+const EXCHANGE_MAX_DELAY_MS = 60_000;
+/** Returns we record in the timeline when they are ignored (a reloading browser could send many). */
+const MAX_IGNORED_RETURNS_NOTED = 10;
+
+/** The browser came back to `/return/authenteq` for `session`, with Authenteq's code or without one. */
+export interface AuthenteqReturn {
+  session: number;
+  code: string | null;
+}
+
+export const authenteqReturnSignal = defineSignal<[AuthenteqReturn]>('authenteqReturn');
+
+const authenteq = proxyActivities<AuthenteqActivities>({
+  startToCloseTimeout: '1 minute',
+  scheduleToCloseTimeout: '30 minutes',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+});
+
+/** The exchange is not idempotent (it spends the code): one attempt per activity, the workflow decides. */
+const exchangeOnce = proxyActivities<AuthenteqActivities>({
+  startToCloseTimeout: '1 minute',
+  retry: { maximumAttempts: 1 },
+}).authenteqExchangeCode;
+
+export async function authenteqVerification(input: AuthenteqInput): Promise<VerificationState> {
+  const v = new Verification('authenteq', input.id, input.reference);
+  try {
+    await run(v, input);
+  } catch (err) {
+    // A vendor call that failed for good (rejected, invalid response, retries exhausted) ends the
+    // verification with outcome `error` and the reason, visible in the API and the Web UI.
+    if (!(err instanceof ActivityFailure)) throw err;
+    const cause = err.cause instanceof ApplicationFailure ? err.cause : undefined;
+    const kept = (cause?.details?.[0] as { evidence?: EvidenceRef } | undefined)?.evidence;
+    if (kept) v.addEvidence(kept);
+    v.finish('failed', 'error', cause?.message ?? err.message, { nextAction: { type: 'restart', reason: 'start a new verification with a new reference' } });
+    v.setFacts({ failureType: cause?.type ?? err.cause?.name ?? 'ActivityFailure' });
+  }
+  return v.state;
+}
+
+async function run(v: Verification, input: AuthenteqInput): Promise<void> {
+  const { options } = input;
+  let session = 0;
+  let back: AuthenteqReturn | null = null;
+  let ignored = 0;
+
+  setHandler(authenteqReturnSignal, (r) => {
+    // The browser may reload, go back, or replay an old link. Only the first return of the current
+    // session counts; anything else is ignored on purpose (noted, up to a bound). After the end: silent.
+    if (v.ended) return;
+    if (r.session !== session || back !== null) {
+      ignored++;
+      v.setFacts({ ignoredReturns: ignored });
+      if (ignored <= MAX_IGNORED_RETURNS_NOTED) {
+        v.note('return ignored', r.session !== session ? `it is for session ${r.session}, the current one is ${session}` : 'this session already came back');
+      }
+      return;
+    }
+    back = r;
+  });
+
+  const deadlineAt = Date.now() + ms(options.deadline);
+  for (;;) {
+    session++;
+    back = null;
+    const { verificationUrl } = await authenteq.authenteqGetVerificationUrl({
+      workflowId: input.id,
+      session,
+      returnTo: options.returnTo,
+      multiDocument: options.multiDocument,
+      flowSlug: options.flowSlug,
+    });
+    v.setFacts({ session });
+    v.progress('awaiting_user', session === 1 ? 'verification URL issued' : 'verification restarted', {
+      nextAction: { type: 'redirect', url: verificationUrl },
+      detail: `session ${session}`,
+    });
+
+    const remaining = deadlineAt - Date.now();
+    const came = remaining > 0 && (await condition(() => back !== null || v.cancelRequested !== null, remaining));
+    if (v.cancelRequested !== null) {
+      v.finish('cancelled', null, v.cancelRequested);
+      return;
+    }
+    if (!came || back === null) {
+      v.finish('expired', 'expired', `the user did not come back from Authenteq within ${String(options.deadline)}`, {
+        nextAction: { type: 'restart', reason: 'start a new verification with a new reference' },
+      });
+      return;
+    }
+    const { code } = back as AuthenteqReturn;
+    if (code === null) {
+      v.note('returned without a code', `session ${session}: Authenteq says to restart`);
+      if (session > options.maxRestarts) {
+        v.finish('failed', 'abandoned', `the user came back from Authenteq without finishing ${session} times`, {
+          nextAction: { type: 'restart', reason: 'start a new verification with a new reference' },
+        });
+        return;
+      }
+      continue;
+    }
+
+    v.progress('processing', 'returned with a code', { nextAction: { type: 'wait', reason: 'reading the result from Authenteq' }, detail: `session ${session}` });
+    const exchanged = await exchange(v, input, session, code);
+    if (exchanged.kind === 'result') {
+      decide(v, exchanged.result);
+      return;
+    }
+    v.setFacts({ exchange: exchanged.kind });
+    const restart = { nextAction: { type: 'restart' as const, reason: 'start a new verification with a new reference' } };
+    switch (exchanged.kind) {
+      case 'lost-after-success':
+        v.note('result lost after exchange', `attempt ${exchanged.attempts} was refused the code an earlier, unanswered attempt had spent`);
+        v.finish(
+          'failed',
+          'error',
+          'result lost: Authenteq spent the code on an exchange whose answer never reached us, and a code works once. ' +
+            'The user may have passed: check this verification in the Authenteq dashboard before asking the user again',
+          restart,
+        );
+        return;
+      case 'code-refused':
+        v.finish('failed', 'error', 'Authenteq refused the code from the browser as invalid or expired', restart);
+        return;
+      case 'unanswered':
+        v.finish('failed', 'error', `Authenteq did not answer the code exchange in ${exchanged.attempts} attempts`, restart);
+        return;
+    }
+  }
+}
+
+type Exchanged =
+  | { kind: 'result'; result: AuthenteqResultSummary }
+  | { kind: 'lost-after-success'; attempts: number }
+  | { kind: 'code-refused'; attempts: number }
+  | { kind: 'unanswered'; attempts: number };
+
+/** Exchanges the code, retrying only what got no answer; every attempt is in the timeline. */
+async function exchange(v: Verification, input: AuthenteqInput, session: number, code: string): Promise<Exchanged> {
+  let delay = EXCHANGE_FIRST_DELAY_MS;
+  const attempts = input.options.exchangeAttempts;
+  for (let attempt = 1; attempt <= attempts; attempt++) {
+    v.note('code exchange attempted', `attempt ${attempt}`);
+    v.setFacts({ exchangeAttempts: attempt });
+    try {
+      const result = await exchangeOnce({ workflowId: input.id, session, returnTo: input.options.returnTo, code });
+      return { kind: 'result', result };
+    } catch (err) {
+      const seen = classify(err);
+      if (seen.kind === 'fatal') throw err;
+      if (seen.kind === 'code-refused') {
+        v.note('code exchange refused', `attempt ${attempt}: ${seen.detail}`);
+        // The first attempt refused: the code was bad. A later one: an earlier attempt, unanswered, spent it.
+        return attempt === 1 ? { kind: 'code-refused', attempts: attempt } : { kind: 'lost-after-success', attempts: attempt };
+      }
+      v.note('code exchange unanswered', `attempt ${attempt}: ${seen.detail}`);
+      if (attempt < attempts) {
+        await sleep(delay);
+        delay = Math.min(delay * 2, EXCHANGE_MAX_DELAY_MS);
+      }
+    }
+  }
+  return { kind: 'unanswered', attempts };
+}
+
+/** What one exchange attempt tells us. Failure type names are activities/http.ts FAILURE_TYPES. */
+function classify(err: unknown): { kind: 'no-answer' | 'code-refused'; detail: string } | { kind: 'fatal' } {
+  if (!(err instanceof ActivityFailure)) return { kind: 'fatal' };
+  const cause = err.cause;
+  if (cause instanceof TimeoutFailure) return { kind: 'no-answer', detail: 'no answer in time' };
+  if (!(cause instanceof ApplicationFailure)) return { kind: 'fatal' };
+  const d = (cause.details?.[0] ?? {}) as { httpStatus?: number; networkError?: string; vendorCode?: string | null };
+  if (cause.type === 'VendorUnavailable' || cause.type === 'VendorRateLimited') {
+    return { kind: 'no-answer', detail: d.networkError ? `no answer (${d.networkError})` : `answered ${d.httpStatus ?? 'an error'}` };
+  }
+  // A refused code answers 400 INVALID_REQUEST_PARAMETER naming `code`; some of the doc's own error
+  // bodies are not JSON, so a 400 we could not read is taken as a refused code too.
+  if (cause.type === 'VendorRequestRejected' && d.httpStatus === 400 && (d.vendorCode === 'INVALID_REQUEST_PARAMETER:code' || !d.vendorCode)) {
+    return { kind: 'code-refused', detail: `400 ${d.vendorCode ?? '(unreadable body)'}` };
+  }
+  return { kind: 'fatal' };
+}
+
+function decide(v: Verification, r: AuthenteqResultSummary): void {
+  v.setProviderReference(r.verificationId);
+  for (const ref of r.evidence) v.addEvidence(ref);
+  v.note('evidence stored', `${r.evidence.length} item(s): result, images${r.evidence.some((e) => e.kind === 'authenteq-address-proof') ? ', address proof' : ''}`);
+  const facts: Record<string, string | number | boolean | null> = { nfcVerified: r.nfcVerified, documents: r.documents.length };
+  r.documents.forEach((d, i) => {
+    facts[`document${i + 1}.type`] = d.documentType;
+    facts[`document${i + 1}.country`] = d.issuingCountry;
+  });
+  v.setFacts(facts);
+  const docs = r.documents.map((d) => `${d.documentType}/${d.issuingCountry}`).join(', ');
+  switch (r.status) {
+    case 'PASSED':
+      v.finish('completed', 'approved', `Authenteq verification PASSED (${docs}${r.nfcVerified ? ', NFC verified' : ''})`, { providerStatus: r.status });
+      return;
+    case 'FAILED':
+      v.finish('completed', 'rejected', `Authenteq verification FAILED (${docs})`, {
+        providerStatus: r.status,
+        nextAction: { type: 'restart', reason: 'start a new verification with a new reference' },
+      });
+      return;
+    default:
+      v.finish('failed', 'error', `Authenteq answered status ${r.status}, which we do not know`, { providerStatus: r.status });
+  }
+}

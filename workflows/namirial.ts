@@ -1,0 +1,173 @@
+/**
+ * Namirial VerifID enrollment (../shared/vendor-docs/namirial-verifid-enrollment.txt).
+ *
+ * Vendor state machine (assumed beyond "New", see activities/namirial.ts):
+ *   New -> Started -> Completed (Success) | Failed (<verifidError>) | Expired (RequestIsExpired)
+ *
+ * 1. Create the enrollment; hand EnrollUrl back as nextAction.
+ * 2. Wait for the browser's return on our ReturnUrl, polling every `pollInterval` in case it never
+ *    comes, until `deadline`. The return's `verifidResult` / `verifidError` come from the browser, an
+ *    untrusted channel: they only prompt a read of the enrollment (then re-reads every
+ *    `recheckInterval`, a few times, in case Namirial is a moment behind the browser).
+ * 3. Decide only from the State / Outcome read from Namirial (workflows/namirial-outcome.ts). When the
+ *    browser said something else, the vendor's word stands and the mismatch is recorded
+ *    (facts `returnMismatch`, `browserSaid`, `vendorSaid`, and a timeline entry).
+ * 4. At the deadline, one last read; still not ended: expired.
+ */
+import { ActivityFailure, ApplicationFailure, condition, defineSignal, proxyActivities, setHandler } from '@temporalio/workflow';
+import type { Duration } from '@temporalio/common';
+import type { NamirialActivities, NamirialEnrollmentSummary } from '../activities/namirial';
+import type { VerificationInputBase, VerificationState } from './shared';
+import { Verification } from './verification';
+import { ms } from './time';
+import { decideNamirialOutcome, namirialIsFinal, type NamirialErrorCode } from './namirial-outcome';
+
+export interface NamirialInput extends VerificationInputBase {
+  /** Sent to Namirial (it requires them); never in search attributes, logs, reasons or the timeline. */
+  applicant: { firstName: string; lastName: string; email: string };
+  options: NamirialOptions;
+}
+
+export interface NamirialOptions {
+  /** The enrollment's Language, e.g. "it". */
+  language: string;
+  /** Where our return receiver sends the browser afterwards; null: a "you can close this window" page. */
+  returnTo: string | null;
+  /** Overall time before the verification ends as expired. */
+  deadline: Duration;
+  /** How often to read the enrollment when the browser does not come back. */
+  pollInterval: Duration;
+  /** After a return, how soon to read again while Namirial has not caught up. */
+  recheckInterval: Duration;
+}
+
+/**
+ * Namirial documents no request lifetime (only the RequestIsExpired code); we assume 24 hours, like
+ * the sandbox, and wait one hour more so that Namirial's own expiry is normally what we read.
+ */
+export const NAMIRIAL_DEFAULTS = {
+  language: 'it',
+  deadline: '25 hours',
+  pollInterval: '5 minutes',
+  recheckInterval: '10 seconds',
+} as const;
+
+/** Re-reads after a return while Namirial still says the enrollment is running. */
+const RECHECKS_AFTER_RETURN = 6;
+/** Returns we act on; a browser reloading the return page more often is ignored (bounded history). */
+const MAX_RETURNS = 20;
+
+/** What the browser's query string said, already reduced to known words by the receiver. */
+export interface NamirialReturn {
+  verifidResult: 'success' | 'error' | 'unrecognized';
+  verifidError: NamirialErrorCode | 'unrecognized' | null;
+}
+
+export const namirialReturnSignal = defineSignal<[NamirialReturn]>('namirialReturn');
+
+const namirial = proxyActivities<NamirialActivities>({
+  startToCloseTimeout: '1 minute',
+  scheduleToCloseTimeout: '1 hour',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '2 minutes' },
+});
+
+export async function namirialEnrollment(input: NamirialInput): Promise<VerificationState> {
+  const v = new Verification('namirial', input.id, input.reference);
+  try {
+    await run(v, input);
+  } catch (err) {
+    // A vendor call that failed for good (400 / 401, invalid response, retries exhausted) ends the
+    // verification with outcome `error`; the reason names the problem Type and Title, never Details.
+    if (!(err instanceof ActivityFailure)) throw err;
+    const cause = err.cause instanceof ApplicationFailure ? err.cause : undefined;
+    const d = (cause?.details?.[0] ?? {}) as { httpStatus?: number; vendorCode?: string | null };
+    v.finish('failed', 'error', cause?.message ?? err.message, { nextAction: { type: 'restart', reason: 'start a new verification with a new reference' } });
+    v.setFacts({ failureType: cause?.type ?? err.cause?.name ?? 'ActivityFailure', httpStatus: d.httpStatus ?? null, problemType: d.vendorCode ?? null });
+  }
+  return v.state;
+}
+
+async function run(v: Verification, input: NamirialInput): Promise<void> {
+  const { options } = input;
+  let nudged = false;
+  let returns = 0;
+  let rechecks = 0;
+  /** The browser's latest claim, compared with what Namirial says when we decide. */
+  let claim: string | null = null;
+
+  setHandler(namirialReturnSignal, (r) => {
+    // A hint only: it prompts a fresh read, which decides. Late returns (after the end) and a browser
+    // reloading the page beyond MAX_RETURNS are ignored on purpose.
+    if (v.ended || ++returns > MAX_RETURNS) return;
+    claim = r.verifidResult === 'success' ? 'Success' : (r.verifidError ?? r.verifidResult);
+    v.setFacts({ browserSaid: claim });
+    v.note('browser returned', `verifidResult ${r.verifidResult}${r.verifidError ? `, verifidError ${r.verifidError}` : ''} (to be confirmed with Namirial)`);
+    nudged = true;
+    rechecks = RECHECKS_AFTER_RETURN;
+  });
+
+  const created = await namirial.namirialCreateEnrollment({
+    workflowId: input.id,
+    returnTo: options.returnTo,
+    applicant: input.applicant,
+    language: options.language,
+  });
+  v.setProviderReference(created.enrollmentId);
+  v.setFacts({ kinds: created.kinds.join(','), identityProvider: created.provider });
+  v.progress('awaiting_user', 'enrollment created', { providerStatus: created.state, nextAction: { type: 'redirect', url: created.enrollUrl } });
+
+  const deadlineAt = Date.now() + ms(options.deadline);
+  while (!v.ended) {
+    const remaining = deadlineAt - Date.now();
+    if (remaining <= 0) {
+      apply(v, await namirial.namirialReadEnrollment({ enrollmentId: created.enrollmentId }), 'last read at the deadline', claim);
+      if (!v.ended) {
+        recordClaim(v, claim, `(${v.state.providerStatus ?? 'unknown'})`);
+        v.finish('expired', 'expired', `no final state from Namirial within ${String(options.deadline)}`, {
+          nextAction: { type: 'restart', reason: 'start a new verification with a new reference' },
+        });
+      }
+      break;
+    }
+    const wait = rechecks > 0 ? options.recheckInterval : options.pollInterval;
+    const woken = await condition(() => nudged || v.cancelRequested !== null, Math.min(ms(wait), remaining));
+    if (v.cancelRequested !== null) {
+      v.finish('cancelled', null, v.cancelRequested);
+      break;
+    }
+    if (!woken && Date.now() >= deadlineAt) continue; // the deadline branch above reads one last time
+    const event = woken ? 'enrollment read after the return' : rechecks > 0 ? 'enrollment re-read after the return' : 'enrollment read by polling';
+    if (!woken && rechecks > 0) rechecks--;
+    nudged = false;
+    const read = await namirial.namirialReadEnrollment({ enrollmentId: created.enrollmentId });
+    apply(v, read, event, claim);
+    if (!v.ended && claim !== null && woken) {
+      v.note('return not confirmed yet', `the browser said ${claim}, Namirial says ${read.state}`);
+    }
+  }
+}
+
+function apply(v: Verification, e: NamirialEnrollmentSummary, event: string, claim: string | null): void {
+  if (e.resultRef) v.addEvidence(e.resultRef);
+  if (!namirialIsFinal(e.state, e.outcome)) {
+    // A poll that finds nothing new leaves no trace (a day of polling would bury the timeline).
+    if (e.state !== v.state.providerStatus) v.progress('awaiting_user', event, { providerStatus: e.state });
+    return;
+  }
+  v.setFacts({ namirialState: e.state, namirialOutcome: e.outcome });
+  recordClaim(v, claim, e.outcome ?? `(${e.state})`);
+  const d = decideNamirialOutcome(e.state, e.outcome);
+  v.progress('processing', event, { providerStatus: e.state });
+  v.finish(d.status, d.outcome, d.reason, {
+    providerStatus: e.state,
+    ...(d.outcome === 'approved' ? {} : { nextAction: { type: 'restart', reason: 'start a new verification with a new reference' } }),
+  });
+}
+
+/** When the browser claimed an ending, whether Namirial agrees; a disagreement is recorded, the vendor's word stands. */
+function recordClaim(v: Verification, claim: string | null, vendorSaid: string): void {
+  if (claim === null) return;
+  const mismatch = claim !== vendorSaid;
+  v.setFacts({ returnMismatch: mismatch, vendorSaid });
+  if (mismatch) v.note('return contradicted by Namirial', `the browser said ${claim}, Namirial says ${vendorSaid}: Namirial's word stands`);
+}
