@@ -42,11 +42,14 @@ export function registerVerificationRoutes(app: FastifyInstance, deps: { client:
           'Answers 201 with the new verification, or 200 with the existing one when provider + reference was already used: a repeat never opens a second vendor session.',
         security: [{ bearer: [] }],
         body: createVerificationBody,
-        response: { 200: verificationSchema, 201: verificationSchema, 400: errorSchema, 401: errorSchema },
+        response: { 200: verificationSchema, 201: verificationSchema, 400: errorSchema, 401: errorSchema, 422: errorSchema },
       },
     },
     async (req, reply) => {
       const body = req.body;
+      if (config.disabledProviders.includes(body.provider)) {
+        throw new ApiError(422, 'provider_not_configured', `${body.provider} is not configured on this service`);
+      }
       const id = verificationId(body.provider, body.reference);
       const { workflowType, input } = workflowStart(id, body);
       let created = true;

@@ -158,6 +158,8 @@ export interface AppConfig {
   vendors: { finwave: FinwaveConfig; authenteq: AuthenteqConfig; namirial: NamirialConfig; fourthline: FourthlineConfig; id360: Id360Config };
   /** Human-readable notes about defaults taken (printed by the launchers, never secrets). */
   notes: string[];
+  /** Production only: vendors without settings, refused by the API. Empty in development (sandboxes). */
+  disabledProviders: Provider[];
 }
 
 /** Reads `.env` (if present) into the environment without overriding variables already set. */
@@ -196,19 +198,38 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
 
   const sandboxBase = `http://${e.SANDBOX_HOST}:${e.SANDBOX_PORT}`;
   const finwaveReal = pair(env, 'FINWAVE_BASE_URL', 'FINWAVE_CLIENT_TOKEN');
-  if (!finwaveReal && prod) throw new ConfigError('FINWAVE_BASE_URL', 'is required in production (the sandbox is for development)');
   if (!finwaveReal) notes.push(`Finwave: no vendor settings, using the local sandbox at ${sandboxBase}/finwave`);
   const authenteqReal = pair(env, 'AUTHENTEQ_CLIENT_ID', 'AUTHENTEQ_CLIENT_SECRET');
   if (!authenteqReal && e.AUTHENTEQ_BASE_URL) throw new ConfigError('AUTHENTEQ_CLIENT_ID', 'is required when AUTHENTEQ_BASE_URL is set');
-  if (!authenteqReal && prod) throw new ConfigError('AUTHENTEQ_CLIENT_ID', 'is required in production (the sandbox is for development)');
   if (!authenteqReal) notes.push(`Authenteq: no vendor settings, using the local sandbox at ${sandboxBase}/authenteq`);
   const authenteqRedirectUrl = e.AUTHENTEQ_REDIRECT_URL ?? `${e.PUBLIC_BASE_URL ?? `http://localhost:${e.API_PORT}`}/return/authenteq`;
   const namirialReal = pair(env, 'NAMIRIAL_API_TOKEN', 'NAMIRIAL_PROFILE');
   if (!namirialReal && e.NAMIRIAL_BASE_URL) throw new ConfigError('NAMIRIAL_API_TOKEN', 'is required when NAMIRIAL_BASE_URL is set');
-  if (!namirialReal && prod) throw new ConfigError('NAMIRIAL_API_TOKEN', 'is required in production (the sandbox is for development)');
   if (!namirialReal) notes.push(`Namirial: no vendor settings, using the local sandbox at ${sandboxBase}/namirial`);
   const fourthline = fourthlineConfig(env, e, prod, sandboxBase, notes);
   const id360 = id360Config(env, e, prod, sandboxBase, notes);
+
+  // In production a vendor without settings is switched off (the API refuses it with 422), never
+  // served by a sandbox; at least one vendor must be configured.
+  const unconfigured = (
+    [
+      ['finwave', !finwaveReal],
+      ['authenteq', !authenteqReal],
+      ['namirial', !namirialReal],
+      ['fourthline', fourthline.sandbox],
+      ['id360', id360.sandbox],
+    ] as const
+  )
+    .filter(([, none]) => none)
+    .map(([p]) => p as Provider);
+  const disabledProviders = prod ? unconfigured : [];
+  if (prod && disabledProviders.length === PROVIDERS.length) {
+    throw new ConfigError('FINWAVE_BASE_URL', '(or another vendor\'s settings) is required in production: no vendor is configured');
+  }
+  if (prod) {
+    notes.splice(0, notes.length, ...notes.filter((n) => !n.includes('using the local sandbox')));
+    for (const p of disabledProviders) notes.push(`${p}: no vendor settings, disabled in production`);
+  }
 
   let temporal: ClientConnectConfig;
   try {
@@ -233,7 +254,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       namespace: temporal.namespace ?? 'default',
       address,
     },
-    sandbox: { host: e.SANDBOX_HOST, port: e.SANDBOX_PORT, baseUrl: sandboxBase, enabled: !finwaveReal || fourthline.sandbox || !authenteqReal || !namirialReal || id360.sandbox },
+    sandbox: { host: e.SANDBOX_HOST, port: e.SANDBOX_PORT, baseUrl: sandboxBase, enabled: !prod && unconfigured.length > 0 },
+    disabledProviders,
     vendors: {
       finwave: finwaveReal
         ? { baseUrl: e.FINWAVE_BASE_URL!, clientToken: e.FINWAVE_CLIENT_TOKEN!, sandbox: false }
@@ -261,17 +283,16 @@ function fourthlineConfig(
 ): FourthlineConfig {
   const real = pair(env, 'FOURTHLINE_BASE_URL', 'FOURTHLINE_CLIENT_ID');
   if (real && !e.FOURTHLINE_CLIENT_SECRET) throw new ConfigError('FOURTHLINE_CLIENT_SECRET', 'is required when FOURTHLINE_CLIENT_ID is set');
-  if (!real && prod) throw new ConfigError('FOURTHLINE_BASE_URL', 'is required in production (the sandbox is for development)');
   if (!real) notes.push(`Fourthline: no vendor settings, using the local sandbox at ${sandboxBase}/fourthline`);
   const dev = SANDBOX_CREDENTIALS.fourthline;
   let webhookAuth: FourthlineWebhookAuth;
   if (e.FOURTHLINE_WEBHOOK_AUTH === 'basic') {
     pair(env, 'FOURTHLINE_WEBHOOK_USER', 'FOURTHLINE_WEBHOOK_PASSWORD');
-    if (!e.FOURTHLINE_WEBHOOK_USER && prod) throw new ConfigError('FOURTHLINE_WEBHOOK_USER', 'is required in production');
+    if (!e.FOURTHLINE_WEBHOOK_USER && prod && real) throw new ConfigError('FOURTHLINE_WEBHOOK_USER', 'is required in production');
     webhookAuth = { mode: 'basic', username: e.FOURTHLINE_WEBHOOK_USER ?? dev.webhookUser, password: e.FOURTHLINE_WEBHOOK_PASSWORD ?? dev.webhookPassword };
   } else {
     pair(env, 'FOURTHLINE_WEBHOOK_CLIENT_ID', 'FOURTHLINE_WEBHOOK_CLIENT_SECRET');
-    if (!e.FOURTHLINE_WEBHOOK_CLIENT_ID && prod) throw new ConfigError('FOURTHLINE_WEBHOOK_CLIENT_ID', 'is required in production');
+    if (!e.FOURTHLINE_WEBHOOK_CLIENT_ID && prod && real) throw new ConfigError('FOURTHLINE_WEBHOOK_CLIENT_ID', 'is required in production');
     webhookAuth = {
       mode: 'oauth',
       clientId: e.FOURTHLINE_WEBHOOK_CLIENT_ID ?? dev.webhookClientId,
@@ -288,7 +309,6 @@ function id360Config(env: Record<string, string | undefined>, e: z.infer<typeof 
   const real = pair(env, 'ID360_BASE_URL', 'ID360_USERNAME');
   pair(env, 'ID360_BASE_URL', 'ID360_PASSWORD');
   pair(env, 'ID360_BASE_URL', 'ID360_PROCESS_ID');
-  if (!real && prod) throw new ConfigError('ID360_BASE_URL', 'is required in production (the sandbox is for development)');
   if (!real) notes.push(`ID360: no vendor settings, using the local sandbox at ${sandboxBase}/id360`);
   return real
     ? { baseUrl: e.ID360_BASE_URL!, username: e.ID360_USERNAME!, password: e.ID360_PASSWORD!, processId: e.ID360_PROCESS_ID!, sandbox: false }

@@ -68,3 +68,30 @@ test('a process with a bad setting stops at start with one clear line', () => {
   expect(res.status).toBe(1);
   expect(res.stderr.trim()).toBe('Configuration error: FINWAVE_CLIENT_TOKEN is required when FINWAVE_BASE_URL is set');
 });
+
+describe('production', () => {
+  const base = {
+    APP_ENV: 'production',
+    API_KEYS: 'backend:0123456789abcdef0123',
+    WEBHOOK_SECRET: 's'.repeat(40),
+    PUBLIC_BASE_URL: 'https://idv.example.com',
+  };
+
+  test('needs at least one vendor', () => {
+    expectConfigError(base, "FINWAVE_BASE_URL (or another vendor's settings) is required in production");
+  });
+
+  test('a vendor without settings is disabled, never served by a sandbox', () => {
+    const c = loadConfig({ ...base, FINWAVE_BASE_URL: 'https://idgateway.finwave.com/management', FINWAVE_CLIENT_TOKEN: 'real-token' });
+    expect(c.disabledProviders.sort()).toEqual(['authenteq', 'fourthline', 'id360', 'namirial']);
+    expect(c.sandbox.enabled).toBe(false);
+    expect(c.notes).toContain('id360: no vendor settings, disabled in production');
+    expect(c.notes.join('\n')).not.toContain('sandbox');
+  });
+
+  test('development serves every unconfigured vendor from its sandbox', () => {
+    const c = loadConfig({ FINWAVE_BASE_URL: 'https://idgateway.finwave.com/management', FINWAVE_CLIENT_TOKEN: 'real-token' });
+    expect(c.disabledProviders).toEqual([]);
+    expect(c.sandbox.enabled).toBe(true);
+  });
+});
