@@ -3,57 +3,26 @@
  * and the 15-minute reconciliation poll, with the defaults the API gives every verification.
  */
 import crypto from 'node:crypto';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
-import { loadConfig, type AppConfig } from '../config';
-import { FolderEvidenceStore } from '../activities/evidence-store';
-import { createSandboxServer, type SandboxServer } from '../sandboxes/server';
-import { createWorkers } from '../workers';
-import { freePort } from '../temporal-dev/dev-server';
+import type { AppConfig } from '../config';
+import type { SandboxServer } from '../sandboxes/server';
+import { startTimeSkippingService, type TimeSkippingService } from './helpers/time-skipping';
 import { finwaveInput, finwaveOptions } from '../client/providers/finwave';
 import { finwaveOnboarding } from '../workflows/finwave';
 import type { VerificationState } from '../workflows/shared';
-import { createTimeSkippingEnv } from './helpers/temporal';
-import { workflowBundle } from './helpers/stack';
 
+let service: TimeSkippingService;
 let env: TestWorkflowEnvironment;
 let sandbox: SandboxServer;
 let config: AppConfig;
-let workers: Worker[];
-let running: Promise<unknown>;
-let evidenceDir: string;
 
 beforeAll(async () => {
-  env = await createTimeSkippingEnv();
-  const sandboxPort = await freePort();
-  evidenceDir = fs.mkdtempSync(path.join(os.tmpdir(), 'idv-evidence-'));
-  config = loadConfig({
-    SANDBOX_PORT: String(sandboxPort),
-    EVIDENCE_DIR: evidenceDir,
-    // Nobody listens here: webhooks are lost, so only polling can find the result.
-    PUBLIC_BASE_URL: `http://127.0.0.1:${await freePort()}`,
-    TASK_QUEUE_PREFIX: `ts${crypto.randomBytes(3).toString('hex')}`,
-  });
-  sandbox = createSandboxServer({ publicUrl: config.sandbox.baseUrl, finwave: { webhooks: { maxAttempts: 1, firstRetryMs: 10 } } });
-  await sandbox.app.listen({ host: '127.0.0.1', port: sandboxPort });
-  workers = await createWorkers({
-    connection: env.nativeConnection,
-    config,
-    store: new FolderEvidenceStore(evidenceDir),
-    workflowBundle: await workflowBundle(),
-  });
-  running = Promise.all(workers.map((w) => w.run()));
+  service = await startTimeSkippingService({ finwave: { webhooks: { maxAttempts: 1, firstRetryMs: 10 } } });
+  ({ env, sandbox, config } = service);
 });
 
 afterAll(async () => {
-  for (const w of workers ?? []) w.shutdown();
-  await running;
-  await sandbox?.close();
-  await env?.teardown();
-  if (evidenceDir) fs.rmSync(evidenceDir, { recursive: true, force: true });
+  await service?.stop();
 });
 
 function start(reference: string) {

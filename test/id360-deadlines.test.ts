@@ -5,57 +5,26 @@
  * worker's clock, which time skipping does not move: test/id360-session.test.ts drives that one.)
  */
 import crypto from 'node:crypto';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
-import { loadConfig, type AppConfig } from '../config';
-import { FolderEvidenceStore } from '../activities/evidence-store';
-import { createSandboxServer, type SandboxServer } from '../sandboxes/server';
-import { createWorkers } from '../workers';
-import { freePort } from '../temporal-dev/dev-server';
+import type { AppConfig } from '../config';
+import type { SandboxServer } from '../sandboxes/server';
+import { startTimeSkippingService, type TimeSkippingService } from './helpers/time-skipping';
 import { id360Input, id360Options } from '../client/providers/id360';
 import { id360Enrollment } from '../workflows/id360';
 import type { VerificationState } from '../workflows/shared';
-import { createTimeSkippingEnv } from './helpers/temporal';
-import { workflowBundle } from './helpers/stack';
 
+let service: TimeSkippingService;
 let env: TestWorkflowEnvironment;
 let sandbox: SandboxServer;
 let config: AppConfig;
-let workers: Worker[];
-let running: Promise<unknown>;
-let evidenceDir: string;
 
 beforeAll(async () => {
-  env = await createTimeSkippingEnv();
-  const sandboxPort = await freePort();
-  evidenceDir = fs.mkdtempSync(path.join(os.tmpdir(), 'idv-evidence-'));
-  config = loadConfig({
-    SANDBOX_PORT: String(sandboxPort),
-    EVIDENCE_DIR: evidenceDir,
-    // Nobody listens here: callbacks are lost, so only polling can find a status.
-    PUBLIC_BASE_URL: `http://127.0.0.1:${await freePort()}`,
-    TASK_QUEUE_PREFIX: `ts${crypto.randomBytes(3).toString('hex')}`,
-  });
-  sandbox = createSandboxServer({ publicUrl: config.sandbox.baseUrl, id360: { webhooks: { maxAttempts: 1, firstRetryMs: 10 } } });
-  await sandbox.app.listen({ host: '127.0.0.1', port: sandboxPort });
-  workers = await createWorkers({
-    connection: env.nativeConnection,
-    config,
-    store: new FolderEvidenceStore(evidenceDir),
-    workflowBundle: await workflowBundle(),
-  });
-  running = Promise.all(workers.map((w) => w.run()));
+  service = await startTimeSkippingService({ id360: { webhooks: { maxAttempts: 1, firstRetryMs: 10 } } });
+  ({ env, sandbox, config } = service);
 });
 
 afterAll(async () => {
-  for (const w of workers ?? []) w.shutdown();
-  await running;
-  await sandbox?.close();
-  await env?.teardown();
-  if (evidenceDir) fs.rmSync(evidenceDir, { recursive: true, force: true });
+  await service?.stop();
 });
 
 function start(reference: string, options: Record<string, unknown>) {

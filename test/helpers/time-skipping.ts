@@ -1,0 +1,58 @@
+/**
+ * The worker, the activities and the vendor sandboxes on the Java time-skipping test server, for
+ * tests of the vendors' real durations. No API: nobody listens at PUBLIC_BASE_URL, so webhooks and
+ * callbacks are lost on purpose and only the workflows' own polling finds a status.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
+import { loadConfig, type AppConfig } from '../../config';
+import { FolderEvidenceStore } from '../../activities/evidence-store';
+import { createSandboxServer, type SandboxServer, type SandboxServerOptions } from '../../sandboxes/server';
+import { createWorkers } from '../../workers';
+import { freePort } from '../../temporal-dev/dev-server';
+import { createTimeSkippingEnv } from './temporal';
+import { workflowBundle } from './stack';
+
+export interface TimeSkippingService {
+  env: TestWorkflowEnvironment;
+  config: AppConfig;
+  sandbox: SandboxServer;
+  stop(): Promise<void>;
+}
+
+export async function startTimeSkippingService(sandboxOptions: Omit<SandboxServerOptions, 'publicUrl'> = {}): Promise<TimeSkippingService> {
+  const env = await createTimeSkippingEnv();
+  const sandboxPort = await freePort();
+  const evidenceDir = fs.mkdtempSync(path.join(os.tmpdir(), 'idv-evidence-'));
+  const config = loadConfig({
+    SANDBOX_PORT: String(sandboxPort),
+    EVIDENCE_DIR: evidenceDir,
+    PUBLIC_BASE_URL: `http://127.0.0.1:${await freePort()}`,
+    TASK_QUEUE_PREFIX: `ts${crypto.randomBytes(3).toString('hex')}`,
+  });
+  const sandbox = createSandboxServer({ publicUrl: config.sandbox.baseUrl, ...sandboxOptions });
+  await sandbox.app.listen({ host: '127.0.0.1', port: sandboxPort });
+  const workers: Worker[] = await createWorkers({
+    connection: env.nativeConnection,
+    config,
+    store: new FolderEvidenceStore(evidenceDir),
+    workflowBundle: await workflowBundle(),
+  });
+  const running = Promise.all(workers.map((w) => w.run()));
+  return {
+    env,
+    config,
+    sandbox,
+    async stop() {
+      for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+      await running;
+      await sandbox.close();
+      await env.teardown();
+      fs.rmSync(evidenceDir, { recursive: true, force: true });
+    },
+  };
+}
