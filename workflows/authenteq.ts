@@ -97,14 +97,10 @@ export async function authenteqVerification(input: AuthenteqInput): Promise<Veri
   try {
     await run(v, input);
   } catch (err) {
-    // A vendor call that failed for good (rejected, invalid response, retries exhausted) ends the
-    // verification with outcome `error` and the reason, visible in the API and the Web UI.
-    if (!(err instanceof ActivityFailure)) throw err;
-    const cause = err.cause instanceof ApplicationFailure ? err.cause : undefined;
+    const cause = v.endOnVendorFailure(err);
+    // An invalid result is still kept as evidence, for the operator to look at.
     const kept = (cause?.details?.[0] as { evidence?: EvidenceRef } | undefined)?.evidence;
     if (kept) v.addEvidence(kept);
-    v.finish('failed', 'error', cause?.message ?? err.message, { nextAction: { type: 'restart', reason: 'start a new verification with a new reference' } });
-    v.setFacts({ failureType: cause?.type ?? err.cause?.name ?? 'ActivityFailure' });
   }
   return v.state;
 }

@@ -9,7 +9,7 @@
  * 3. FINISHED: fetch the result and the evidence ZIP into the evidence store, decide the outcome
  *    from processStatus. INCOMPLETED: abandoned. TIMEOUT: expired.
  */
-import { ActivityFailure, ApplicationFailure, condition, defineSignal, proxyActivities, setHandler } from '@temporalio/workflow';
+import { condition, defineSignal, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { Duration } from '@temporalio/common';
 import type { FinwaveActivities, FinwaveResultSummary, FinwaveStatus } from '../activities/finwave';
 import type { VerificationInputBase, VerificationState } from './shared';
@@ -58,12 +58,7 @@ export async function finwaveOnboarding(input: FinwaveInput): Promise<Verificati
   try {
     await run(v, input);
   } catch (err) {
-    // A vendor call that failed for good (rejected, invalid response, retries exhausted) ends the
-    // verification with outcome `error` and the reason, visible in the API and the Web UI.
-    if (!(err instanceof ActivityFailure)) throw err;
-    const cause = err.cause instanceof ApplicationFailure ? err.cause : undefined;
-    v.finish('failed', 'error', cause?.message ?? err.message, { nextAction: { type: 'restart', reason: 'start a new verification with a new reference' } });
-    v.setFacts({ failureType: cause?.type ?? 'ActivityFailure' });
+    v.endOnVendorFailure(err);
   }
   return v.state;
 }

@@ -501,10 +501,7 @@ export async function fourthlineCase(input: FourthlineCaseInput): Promise<Verifi
   try {
     await run();
   } catch (err) {
-    if (!(err instanceof ActivityFailure)) throw err;
-    const cause = err.cause instanceof ApplicationFailure ? err.cause : undefined;
-    v.finish('failed', 'error', cause?.message ?? err.message, { nextAction: IDV_AND_QES });
-    v.setFacts({ failureType: cause?.type ?? 'ActivityFailure' });
+    v.endOnVendorFailure(err, IDV_AND_QES);
   }
   if (!v.ended && v.cancelRequested !== null) v.finish('cancelled', null, v.cancelRequested);
   view.stage = 'ended';

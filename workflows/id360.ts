@@ -152,11 +152,7 @@ export async function id360Enrollment(input: Id360Input): Promise<VerificationSt
     // ID360 may have ended the enrollment while we were still setting it up (its own clock, the user
     // cancelling): then its final status, not the refusal of our next step, is the outcome.
     if (flow.final && flow.final.status !== 'OK' && flow.final.status !== 'KO') await conclude(v, flow, flow.final);
-    const cause = err.cause instanceof ApplicationFailure ? err.cause : undefined;
-    if (!v.ended) {
-      v.finish('failed', 'error', cause?.message ?? err.message, { nextAction: RESTART });
-      v.setFacts({ failureType: cause?.type ?? 'ActivityFailure' });
-    }
+    v.endOnVendorFailure(err, RESTART);
   } finally {
     // This worker stops keeping ID360's token alive for the enrollment (it would stop by itself at the deadline).
     const enrollmentId = flow.enrollment?.enrollmentId;

@@ -14,7 +14,7 @@
  *    (facts `returnMismatch`, `browserSaid`, `vendorSaid`, and a timeline entry).
  * 4. At the deadline, one last read; still not ended: expired.
  */
-import { ActivityFailure, ApplicationFailure, condition, defineSignal, proxyActivities, setHandler } from '@temporalio/workflow';
+import { condition, defineSignal, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { Duration } from '@temporalio/common';
 import type { NamirialActivities, NamirialEnrollmentSummary } from '../activities/namirial';
 import type { VerificationInputBase, VerificationState } from './shared';
@@ -76,13 +76,9 @@ export async function namirialEnrollment(input: NamirialInput): Promise<Verifica
   try {
     await run(v, input);
   } catch (err) {
-    // A vendor call that failed for good (400 / 401, invalid response, retries exhausted) ends the
-    // verification with outcome `error`; the reason names the problem Type and Title, never Details.
-    if (!(err instanceof ActivityFailure)) throw err;
-    const cause = err.cause instanceof ApplicationFailure ? err.cause : undefined;
-    const d = (cause?.details?.[0] ?? {}) as { httpStatus?: number; vendorCode?: string | null };
-    v.finish('failed', 'error', cause?.message ?? err.message, { nextAction: { type: 'restart', reason: 'start a new verification with a new reference' } });
-    v.setFacts({ failureType: cause?.type ?? err.cause?.name ?? 'ActivityFailure', httpStatus: d.httpStatus ?? null, problemType: d.vendorCode ?? null });
+    // The reason names the problem Type and Title, never Details (activities/namirial.ts).
+    const cause = v.endOnVendorFailure(err);
+    v.setFacts({ problemType: (cause?.details?.[0] as { vendorCode?: string | null } | undefined)?.vendorCode ?? null });
   }
   return v.state;
 }

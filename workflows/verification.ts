@@ -4,7 +4,7 @@
  * A vendor workflow creates one `Verification` first thing and then reads as its vendor's state
  * machine: `v.progress(...)` for each step, `v.finish(...)` once.
  */
-import { condition, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, condition, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
 import {
   cancelUpdate,
   nextActionUpdate,
@@ -18,6 +18,8 @@ import {
   type VerificationState,
   type VerificationStatus,
 } from './shared';
+
+export const RESTART_WITH_NEW_REFERENCE: NextAction = { type: 'restart', reason: 'start a new verification with a new reference' };
 
 export class Verification {
   readonly state: VerificationState;
@@ -117,6 +119,23 @@ export class Verification {
       { key: SEARCH_ATTRIBUTES.status, value: status },
       { key: SEARCH_ATTRIBUTES.outcome, value: outcome ?? 'none' },
     ]);
+  }
+
+  /**
+   * A vendor call that failed for good (rejected, invalid response, retries exhausted) ends the
+   * verification with outcome `error`, the failure's message as the reason (it names the vendor,
+   * the operation, the HTTP status and the vendor's code, never personal data) and its type in the
+   * facts, visible in the API and the Web UI. Anything else is a bug: rethrown, so the workflow task
+   * fails and is retried once the code is fixed. Returns the vendor failure for extra bookkeeping.
+   */
+  endOnVendorFailure(err: unknown, nextAction: NextAction = RESTART_WITH_NEW_REFERENCE): ApplicationFailure | undefined {
+    if (!(err instanceof ActivityFailure)) throw err;
+    const cause = err.cause instanceof ApplicationFailure ? err.cause : undefined;
+    if (this.ended) return cause;
+    const d = (cause?.details?.[0] ?? {}) as { httpStatus?: number; vendorCode?: string | null };
+    this.finish('failed', 'error', cause?.message ?? err.message, { nextAction });
+    this.setFacts({ failureType: cause?.type ?? err.cause?.name ?? 'ActivityFailure', httpStatus: d.httpStatus ?? null, vendorCode: d.vendorCode ?? null });
+    return cause;
   }
 
   setProviderReference(ref: string): void {
