@@ -20,6 +20,8 @@ export const SEARCH_ATTRIBUTES = [
   { name: 'VerificationProvider', type: 'Keyword' },
   { name: 'VerificationStatus', type: 'Keyword' },
   { name: 'VerificationOutcome', type: 'Keyword' },
+  /** Set when a case needs a person to look at it (e.g. a result lost after the vendor spent the code). */
+  { name: 'VerificationAttention', type: 'Keyword' },
 ] as const satisfies readonly SearchAttributeDefinition[];
 
 export type SearchAttributeName = (typeof SEARCH_ATTRIBUTES)[number]['name'];

@@ -224,15 +224,20 @@ test('the answer to a successful exchange is lost: the retry finds the code spen
   expect(done.facts).toMatchObject({ exchange: 'lost-after-success', exchangeAttempts: 2 });
   expect(done.reason).toMatch(/^result lost: Authenteq spent the code on an exchange whose answer never reached us/);
   expect(done.reason).toContain('The user may have passed');
-  const tail = done.timeline.slice(-6).map((t) => [t.event, t.detail]);
+  const tail = done.timeline.slice(-7).map((t) => [t.event, t.detail]);
   expect(tail).toEqual([
     ['code exchange attempted', 'attempt 1'],
     ['code exchange unanswered', 'attempt 1: no answer (ECONNRESET)'],
     ['code exchange attempted', 'attempt 2'],
     ['code exchange refused', 'attempt 2: 400 INVALID_REQUEST_PARAMETER:code'],
     ['result lost after exchange', 'attempt 2 was refused the code an earlier, unanswered attempt had spent'],
+    ['needs attention', 'the user may have passed: check the Authenteq dashboard before asking them again'],
     ['failed: error', done.reason],
   ]);
+  // Distinct from every other error in the Web UI: VerificationAttention = "result-lost-after-exchange".
+  expect(done.facts.attention).toBe('result-lost-after-exchange');
+  const sa = (await stack.client.workflow.getHandle(v.id).describe()).typedSearchAttributes;
+  expect(sa.get(SEARCH_ATTRIBUTES.attention)).toBe('result-lost-after-exchange');
   expect(await searchAttributes(done.id)).toEqual({ status: 'failed', outcome: 'error' });
   // What Authenteq saw: a successful exchange (whose answer was lost), then the refused retry.
   expect(stack.sandbox.authenteq.exchanges.filter((e) => e.token === tokenOf(v)).map((e) => e.status)).toEqual([200, 400]);

@@ -166,6 +166,10 @@ test('a forged "success" on the return URL decides nothing: Namirial says otherw
   expect(done.facts).toMatchObject({ browserSaid: 'Success', vendorSaid: 'NotSupportedDocument', returnMismatch: true });
   const contradiction = done.timeline.find((t) => t.event === 'return contradicted by Namirial')!;
   expect(contradiction.detail).toBe("the browser said Success, Namirial says NotSupportedDocument: Namirial's word stands");
+  // A forged success is flagged for a person in the Web UI: VerificationAttention = "return-contradicted".
+  expect(done.facts.attention).toBe('return-contradicted');
+  const sa = (await stack.client.workflow.getHandle(v.id).describe()).typedSearchAttributes;
+  expect(sa.get(SEARCH_ATTRIBUTES.attention)).toBe('return-contradicted');
 });
 
 test('the user fails but the browser is sent back with "success": rejected, mismatch recorded', async () => {

@@ -178,6 +178,7 @@ async function run(v: Verification, input: AuthenteqInput): Promise<void> {
     switch (exchanged.kind) {
       case 'lost-after-success':
         v.note('result lost after exchange', `attempt ${exchanged.attempts} was refused the code an earlier, unanswered attempt had spent`);
+        v.needsAttention('result-lost-after-exchange', 'the user may have passed: check the Authenteq dashboard before asking them again');
         v.finish(
           'failed',
           'error',

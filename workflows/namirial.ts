@@ -166,4 +166,6 @@ function recordClaim(v: Verification, claim: string | null, vendorSaid: string):
   const mismatch = claim !== vendorSaid;
   v.setFacts({ returnMismatch: mismatch, vendorSaid });
   if (mismatch) v.note('return contradicted by Namirial', `the browser said ${claim}, Namirial says ${vendorSaid}: Namirial's word stands`);
+  // A browser claiming a success Namirial does not confirm is a forged or tampered return: worth a look.
+  if (mismatch && claim === 'Success') v.needsAttention('return-contradicted', 'the browser claimed a success that Namirial does not confirm');
 }

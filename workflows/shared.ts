@@ -94,6 +94,8 @@ export const SEARCH_ATTRIBUTES = {
   provider: defineSearchAttributeKey('VerificationProvider', SearchAttributeType.KEYWORD),
   status: defineSearchAttributeKey('VerificationStatus', SearchAttributeType.KEYWORD),
   outcome: defineSearchAttributeKey('VerificationOutcome', SearchAttributeType.KEYWORD),
+  /** Why an operator must look at this case; absent when nothing needs a person. */
+  attention: defineSearchAttributeKey('VerificationAttention', SearchAttributeType.KEYWORD),
 };
 
 // --- Messages every verification workflow answers. ---

@@ -138,6 +138,16 @@ export class Verification {
     return cause;
   }
 
+  /**
+   * Flags the case for a person: the Web UI lists them with `VerificationAttention != ""`-style
+   * queries (or `= "<code>"`), the API shows `facts.attention`. The code is a fixed word, never data.
+   */
+  needsAttention(code: string, detail: string): void {
+    this.setFacts({ attention: code });
+    this.note('needs attention', detail);
+    upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.attention, value: code }]);
+  }
+
   setProviderReference(ref: string): void {
     this.state.providerReference = ref;
   }
