@@ -13,6 +13,11 @@ import type { AppConfig } from '../config';
 import type { EvidenceStore } from '../activities/evidence-store';
 import { ApiError, errorBody, installErrorHandling } from './errors';
 import { registerVerificationRoutes } from './verifications';
+import { registerAuditTrail } from './audit';
+import { FolderAuditLog, type AuditLog } from './audit-log';
+import { closeCodecTls, registerCodecEndpoint } from './codec';
+import { registerPersonalDataRoutes } from './personal-data';
+import { resolvePayloadKeyring, type PayloadKeyring } from '../codec';
 import { registerFinwaveWebhook } from './webhooks/finwave';
 import { registerFourthlineWebhooks } from './webhooks/fourthline';
 import { registerFourthlineActions } from './actions/fourthline';
@@ -35,15 +40,23 @@ export interface ApiOptions {
   /** Uploads (documents, selfies) go here before the workflow hears of them; it carries references only. */
   store: EvidenceStore;
   logger?: boolean;
+  /** Where the logs go (default stdout); tests capture them. */
+  logStream?: NodeJS.WritableStream;
+  /** The payload keys of the codec endpoint and the audit log; default: the configured (or development) ones. */
+  keyring?: PayloadKeyring;
+  /** Erasures and late audit entries; default: the folder log in AUDIT_DIR. */
+  auditLog?: AuditLog;
 }
 
-export async function buildApi({ config, client, store, logger = true }: ApiOptions): Promise<FastifyInstance> {
+export async function buildApi({ config, client, store, logger = true, logStream, keyring = resolvePayloadKeyring(config).keyring, auditLog }: ApiOptions): Promise<FastifyInstance> {
+  const audit = auditLog ?? new FolderAuditLog(config.personalData.auditDir, keyring);
   const app = Fastify({
     logger: logger
       ? {
           level: config.logLevel,
           // Webhook URLs end in a secret token: log paths without it. Bodies are never logged.
           serializers: { req: (req: FastifyRequest) => ({ method: req.method, url: redactUrl(req.url) }) },
+          ...(logStream ? { stream: logStream } : {}),
         }
       : false,
     bodyLimit: 1024 * 1024,
@@ -84,6 +97,8 @@ export async function buildApi({ config, client, store, logger = true }: ApiOpti
       req.apiKeyId = key.id;
     });
     registerVerificationRoutes(v1, { client, config, store });
+    registerAuditTrail(v1, { client, log: audit });
+    registerPersonalDataRoutes(v1, { client, store, auditLog: audit });
     registerFourthlineActions(v1, { client, store });
     registerId360Actions(v1, { client, store });
   });
@@ -104,6 +119,10 @@ export async function buildApi({ config, client, store, logger = true }: ApiOpti
     registerNamirialReturn(returns, { client, webhookSecret: config.webhookSecret });
     registerId360Link(returns, { client, webhookSecret: config.webhookSecret, id360BaseUrl: config.vendors.id360.baseUrl });
   });
+
+  // The codec endpoint for the Temporal Web UI and CLI (its own auth and CORS): client/codec.ts.
+  await app.register(async (codec) => registerCodecEndpoint(codec, { config, keyring, tokens }));
+  app.addHook('onClose', () => closeCodecTls(app));
 
   return app;
 }

@@ -21,6 +21,7 @@ import {
   type VerificationState,
 } from '../workflows/shared';
 import { ApiError, notFound } from './errors';
+import { actorOf } from './audit';
 import { hasClosed } from './workflow-status';
 import { createVerificationBody, workflowStart } from './providers';
 import { errorSchema, verificationSchema } from './schemas';
@@ -101,7 +102,7 @@ export function registerVerificationRoutes(app: FastifyInstance, deps: { client:
     async (req) => {
       const handle = handleFor(client, req.params.id);
       try {
-        return view(await handle.executeUpdate(cancelUpdate, { args: [{ reason: req.body?.reason ?? 'cancelled by the caller' }] }));
+        return view(await handle.executeUpdate(cancelUpdate, { args: [{ reason: req.body?.reason ?? 'cancelled by the caller', actor: actorOf(req) }] }));
       } catch (err) {
         const ended = err instanceof WorkflowUpdateFailedError || (err instanceof WorkflowNotFoundError && (await hasClosed(handle)));
         if (ended) throw new ApiError(409, 'conflict', 'the verification has already ended');

@@ -13,6 +13,7 @@ import { parseEnv } from 'node:util';
 import { z } from 'zod';
 import { loadClientConnectConfig, type ClientConnectConfig } from '@temporalio/envconfig';
 import { SANDBOX_CREDENTIALS } from '../sandboxes/credentials';
+import { PERSONAL_DATA_ENV, personalDataConfig, type PersonalDataConfig } from './personal-data';
 
 export const PROVIDERS = ['finwave', 'fourthline', 'authenteq', 'namirial', 'id360'] as const;
 export type Provider = (typeof PROVIDERS)[number];
@@ -63,6 +64,8 @@ const envSchema = z.object({
   PUBLIC_BASE_URL: httpUrl.optional(),
   WEBHOOK_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   EVIDENCE_DIR: z.string().min(1).default('data/evidence'),
+  // Payload encryption keys, the codec endpoint, evidence retention, the audit log: config/personal-data.ts.
+  ...PERSONAL_DATA_ENV,
   TASK_QUEUE_PREFIX: z.string().regex(/^[a-z0-9-]+$/, 'must be lowercase letters, digits and dashes').default('idv'),
   SANDBOX_HOST: z.string().min(1).default('127.0.0.1'),
   SANDBOX_PORT: port.default(8090),
@@ -152,6 +155,8 @@ export interface AppConfig {
   publicBaseUrl: string;
   webhookSecret: string;
   evidenceDir: string;
+  /** Encryption of workflow payloads, the codec endpoint, evidence retention, the audit log. */
+  personalData: PersonalDataConfig;
   taskQueuePrefix: string;
   temporal: ClientConnectConfig & { namespace: string; address: string };
   sandbox: { host: string; port: number; baseUrl: string; enabled: boolean };
@@ -247,6 +252,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     publicBaseUrl: e.PUBLIC_BASE_URL ?? `http://localhost:${e.API_PORT}`,
     webhookSecret: e.WEBHOOK_SECRET ?? DEV_WEBHOOK_SECRET,
     evidenceDir: path.resolve(e.EVIDENCE_DIR),
+    personalData: personalDataConfig(e, prod, (e.API_KEYS ?? [{ id: 'local' }]).map((k) => k.id), (v, p) => new ConfigError(v, p)),
     taskQueuePrefix: e.TASK_QUEUE_PREFIX,
     temporal: {
       ...temporal,

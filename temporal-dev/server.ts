@@ -23,6 +23,8 @@ export interface LocalTemporalOptions {
   log?: (line: string) => void;
   /** See DevServerOptions.detached (an all-in-one launcher wants true to control shutdown order). */
   detached?: boolean;
+  /** Extra `temporal server start-dev` arguments (e.g. `--ui-codec-endpoint <url>`). */
+  extraArgs?: string[];
 }
 
 function envPort(name: string, fallback: number): number {
@@ -54,6 +56,7 @@ export async function runLocalTemporal(opts: LocalTemporalOptions = {}): Promise
     dbFile: dbFile ?? undefined,
     log: opts.log ?? ((line) => process.stderr.write(`[temporal] ${line}\n`)),
     detached: opts.detached,
+    extraArgs: opts.extraArgs,
   });
   const shownHost = ip === '127.0.0.1' || ip === '0.0.0.0' ? 'localhost' : ip;
   console.log(

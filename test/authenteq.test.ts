@@ -13,7 +13,7 @@ import { authenteqInput, authenteqOptions } from '../client/providers/authenteq'
 import { encodeReturnState, signState } from '../config/webhook-token';
 import { SANDBOX_CREDENTIALS } from '../sandboxes/credentials';
 import { redactUrl } from '../client/app';
-import { connectToTestTemporal, createTimeSkippingEnv, type TestTemporal } from './helpers/temporal';
+import { connectToTestTemporal, createTimeSkippingEnv, testDataConverter, type TestTemporal } from './helpers/temporal';
 import { control, startStack, workflowBundle, type Stack } from './helpers/stack';
 
 let temporal: TestTemporal;
@@ -456,7 +456,7 @@ describe('default durations (time-skipping server)', () => {
 
   async function run(activities: Record<string, (...args: any[]) => Promise<unknown>>, body: (id: string) => Promise<void>) {
     const taskQueue = `aq-ts-${crypto.randomBytes(4).toString('hex')}`;
-    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities });
+    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities, dataConverter: testDataConverter() });
     const id = `authenteq:${ref('ts')}`;
     await worker.runUntil(async () => {
       await env.client.workflow.start('authenteqVerification', {

@@ -13,7 +13,7 @@ import { NAMIRIAL_ERROR_CODES } from '../workflows/namirial-outcome';
 import { namirialInput, namirialOptions } from '../client/providers/namirial';
 import { encodeReturnState } from '../config/webhook-token';
 import { SANDBOX_CREDENTIALS } from '../sandboxes/credentials';
-import { connectToTestTemporal, createTimeSkippingEnv, type TestTemporal } from './helpers/temporal';
+import { connectToTestTemporal, createTimeSkippingEnv, testDataConverter, type TestTemporal } from './helpers/temporal';
 import { control, startStack, workflowBundle, type Stack } from './helpers/stack';
 
 let temporal: TestTemporal;
@@ -352,7 +352,7 @@ describe('default durations (time-skipping server)', () => {
       },
     };
     const taskQueue = `nm-ts-${crypto.randomBytes(4).toString('hex')}`;
-    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities });
+    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities, dataConverter: testDataConverter() });
     const id = `namirial:${ref('ts')}`;
     await worker.runUntil(async () => {
       const handle = await env.client.workflow.start('namirialEnrollment', {

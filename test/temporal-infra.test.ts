@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { WorkflowExecutionInfo } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { connectToTestTemporal, createTimeSkippingEnv, installTestRuntime, type TestTemporal } from './helpers/temporal';
+import { connectToTestTemporal, createTimeSkippingEnv, installTestRuntime, testDataConverter, type TestTemporal } from './helpers/temporal';
 import {
   VerificationOutcome,
   VerificationProvider,
@@ -46,7 +46,7 @@ describe('dev server (shared, started by jest globalSetup)', () => {
   it('lists a workflow by its custom search attributes', async () => {
     const taskQueue = `infra-${randomUUID()}`;
     const status = `x-${randomUUID()}`;
-    const worker = await Worker.create({ connection: temporal.connection, taskQueue, workflowBundle });
+    const worker = await Worker.create({ connection: temporal.connection, taskQueue, workflowBundle, dataConverter: testDataConverter() });
 
     await worker.runUntil(async () => {
       const handle = await temporal.client.workflow.start(searchAttributesProbe, {
@@ -91,7 +91,7 @@ describe('time-skipping test server (Java)', () => {
 
   it('skips a 2-hour workflow sleep', async () => {
     const taskQueue = `infra-${randomUUID()}`;
-    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle });
+    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle, dataConverter: testDataConverter() });
     const serverTimeBefore = await env.currentTimeMs();
     const realStart = Date.now();
 
@@ -107,7 +107,7 @@ describe('time-skipping test server (Java)', () => {
 
   it('env.sleep moves server time while a workflow is parked', async () => {
     const taskQueue = `infra-${randomUUID()}`;
-    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle });
+    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle, dataConverter: testDataConverter() });
     await worker.runUntil(async () => {
       const handle = await env.client.workflow.start(sleepTwoHours, { taskQueue, workflowId: `sleep-${randomUUID()}` });
       const t0 = await env.currentTimeMs();
@@ -120,7 +120,7 @@ describe('time-skipping test server (Java)', () => {
 
   it('accepts the custom search attributes (at start and upserted by the workflow)', async () => {
     const taskQueue = `infra-${randomUUID()}`;
-    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle });
+    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle, dataConverter: testDataConverter() });
     await worker.runUntil(async () => {
       const handle = await env.client.workflow.start(searchAttributesProbe, {
         taskQueue,

@@ -1,14 +1,18 @@
 /**
  * The worker: one process, one Temporal Worker per vendor task queue (so one vendor's outage or
- * rate limit never starves another's), all sharing one workflow bundle and one set of activities.
+ * rate limit never starves another's) plus one for housekeeping (evidence retention), all sharing
+ * one workflow bundle, one set of activities and one data converter (encrypted payloads, codec/).
  */
 import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worker';
 import { PROVIDERS, taskQueueFor, type AppConfig } from '../config';
+import { housekeepingTaskQueue } from '../config/personal-data';
 import { createActivities } from '../activities';
 import type { EvidenceStore } from '../activities/evidence-store';
+import { dataConverter, FAILURE_CONVERTER_PATH, resolvePayloadKeyring, type PayloadKeyring } from '../codec';
 
+/** The workflow code, with the failure converter that encodes failure messages (codec/failure-converter.ts). */
 export async function bundleWorkflows(): Promise<WorkflowBundle> {
-  return bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger: quietBundlerLogger });
+  return bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), failureConverterPath: FAILURE_CONVERTER_PATH, logger: quietBundlerLogger });
 }
 
 export async function createWorkers(opts: {
@@ -16,16 +20,21 @@ export async function createWorkers(opts: {
   config: AppConfig;
   store: EvidenceStore;
   workflowBundle: WorkflowBundle;
+  /** The payload keys; by default the configured ones (or, in development, the local key). */
+  keyring?: PayloadKeyring;
 }): Promise<Worker[]> {
   const activities = createActivities({ config: opts.config, store: opts.store });
+  const converter = dataConverter(opts.keyring ?? resolvePayloadKeyring(opts.config).keyring);
+  const taskQueues = [...PROVIDERS.map((provider) => taskQueueFor(opts.config, provider)), housekeepingTaskQueue(opts.config)];
   return Promise.all(
-    PROVIDERS.map((provider) =>
+    taskQueues.map((taskQueue) =>
       Worker.create({
         connection: opts.connection,
         namespace: opts.config.temporal.namespace,
-        taskQueue: taskQueueFor(opts.config, provider),
+        taskQueue,
         workflowBundle: opts.workflowBundle,
         activities,
+        dataConverter: converter,
       }),
     ),
   );

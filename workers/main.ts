@@ -3,16 +3,20 @@ import { NativeConnection } from '@temporalio/worker';
 import { loadConfigOrExit, taskQueueFor, PROVIDERS } from '../config';
 import { FolderEvidenceStore } from '../activities/evidence-store';
 import { bundleWorkflows, createWorkers } from '.';
+import { describeKeyring, resolvePayloadKeyring } from '../codec';
 
 async function main() {
   const config = loadConfigOrExit();
+  const keys = resolvePayloadKeyring(config);
   const connection = await NativeConnection.connect(config.temporal.connectionOptions);
   const workers = await createWorkers({
     connection,
     config,
     store: new FolderEvidenceStore(config.evidenceDir),
     workflowBundle: await bundleWorkflows(),
+    keyring: keys.keyring,
   });
+  console.log(describeKeyring(keys));
   console.log(`Worker: polling ${PROVIDERS.map((p) => taskQueueFor(config, p)).join(', ')} on ${config.temporal.address}`);
   await Promise.all(workers.map((w) => w.run()));
   await connection.close();

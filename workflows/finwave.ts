@@ -87,6 +87,7 @@ async function run(v: Verification, input: FinwaveInput): Promise<void> {
     acceptations: input.options.acceptations,
   });
   v.setProviderReference(created.onboardingId);
+  if (input.options.acceptations.length) v.audit('consent shown', null, { acceptations: input.options.acceptations });
   if (created.url) {
     v.progress('awaiting_user', 'onboarding created', {
       providerStatus: created.status,
@@ -149,6 +150,7 @@ async function apply(v: Verification, result: FinwaveResultSummary, event: strin
       });
       return;
     case 'FINISHED': {
+      v.audit('consent answered', null, { acceptations: result.acceptations, finishedAt: result.finishedAt });
       v.progress('processing', event, { providerStatus: status, nextAction: { type: 'wait', reason: 'collecting evidence' } });
       v.setFacts(factsOf(result));
       const zip = await finwave.finwaveDownloadEvidence({ onboardingId: result.onboardingId });

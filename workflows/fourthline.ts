@@ -286,6 +286,7 @@ export async function fourthlineCase(input: FourthlineCaseInput): Promise<Verifi
     Object.assign(known, a);
     if (consent) {
       view.consent.push(consent);
+      v.audit(`consent ${consent.event}`, null, { ...consent });
       v.note(`consent ${consent.event}`, `attempt ${consent.attempt}: ${consent.legalConditions.map((l) => `${l.id}@${l.version}`).join(', ')}`);
     }
     if (view.current?.attempt === a.attempt) showAttempt(v, a);

@@ -345,6 +345,7 @@ function setActionHandlers(v: Verification, flow: Flow): void {
       if (flow.consent?.biometry === acceptedBiometry) return v.state; // the same consent again: nothing to do
       await step('consent', () => steps.id360RecordConsent({ ...flow.enrollment!, acceptedCgu: true, acceptedBiometry, holdForMs: hold() }));
       flow.consent = { biometry: acceptedBiometry };
+      v.audit('consent accepted', null, { acceptedCgu: true, acceptedBiometry });
       v.progress('awaiting_user', 'consent recorded', { detail: acceptedBiometry ? 'terms and biometry' : 'terms only', nextAction: nextStep(flow) });
       return v.state;
     },

@@ -4,3 +4,4 @@ export { id360Enrollment } from './id360';
 export { authenteqVerification } from './authenteq';
 export { namirialEnrollment } from './namirial';
 export { fourthlineCase, fourthlineSignature, fourthlineInstanceRoute } from './fourthline';
+export { evidenceRetention } from './retention';

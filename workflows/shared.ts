@@ -4,7 +4,7 @@
  *
  * Imported by workflow code, so it must stay deterministic: no Node APIs, no I/O.
  */
-import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 
 export type Provider = 'finwave' | 'fourthline' | 'authenteq' | 'namirial' | 'id360';
@@ -67,6 +67,8 @@ export interface VerificationState {
   facts: Record<string, string | number | boolean | null>;
   evidence: EvidenceRef[];
   timeline: TimelineEntry[];
+  /** The append-only audit trail (always set by the Verification tracker; optional for older callers' types). */
+  audit?: AuditEntry[];
   createdAt: string;
   updatedAt: string;
 }
@@ -104,7 +106,7 @@ export const SEARCH_ATTRIBUTES = {
 export const stateQuery = defineQuery<VerificationState>('state');
 
 /** Stop the flow on the caller's request. Refused (by the validator) once the flow has ended. */
-export const cancelUpdate = defineUpdate<VerificationState, [{ reason?: string }]>('cancel');
+export const cancelUpdate = defineUpdate<VerificationState, [{ reason?: string; actor?: AuditActor }]>('cancel');
 
 /**
  * Answers once the flow has something for the caller to do (or has ended), so that the create call
@@ -116,3 +118,32 @@ export interface VerificationInputBase {
   id: string;
   reference: string;
 }
+
+// --- The audit trail: what the applicant was shown and accepted, and who drove each step. ---
+
+/** Who drove a step through our API: the API key's id, and what the caller passed on about its end user. */
+export interface AuditActor {
+  keyId: string;
+  /** `X-End-User-IP`, as the caller passed it (validated as an IP address). */
+  endUserIp: string | null;
+  /** `X-End-User-Agent`, as the caller passed it. */
+  endUserAgent: string | null;
+}
+
+/**
+ * One entry of a verification's append-only audit trail. It lives in the workflow's state (encrypted
+ * history) and is answered by `GET /v1/verifications/:id/audit`; entries that arrive once the workflow
+ * has closed (an erasure) go to the API's audit log instead (client/audit-log.ts).
+ */
+export interface AuditEntry {
+  at: string;
+  /** e.g. `created`, `action approve`, `cancel requested`, `consent shown`, `consent accepted`, `personal data erased`. */
+  event: string;
+  /** Null when the vendor (or the applicant at the vendor's pages) is the source. */
+  actor: AuditActor | null;
+  /** What was shown / accepted (legal-condition versions, consent flags, acceptation texts), or the step's result. */
+  detail: Record<string, unknown>;
+}
+
+/** The API appends an entry after each step it drove (create, actions, downloads, erasure). */
+export const auditSignal = defineSignal<[AuditEntry]>('audit');

@@ -6,11 +6,13 @@
  */
 import { ActivityFailure, ApplicationFailure, condition, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
 import {
+  auditSignal,
   cancelUpdate,
   nextActionUpdate,
   SEARCH_ATTRIBUTES,
   stateQuery,
   TERMINAL_STATUSES,
+  type AuditActor,
   type EvidenceRef,
   type NextAction,
   type Provider,
@@ -41,6 +43,7 @@ export class Verification {
       facts: {},
       evidence: [],
       timeline: [{ at: now, event: 'created', status: 'created', providerStatus: null }],
+      audit: [],
       createdAt: now,
       updatedAt: now,
     };
@@ -50,6 +53,12 @@ export class Verification {
     ]);
 
     setHandler(stateQuery, () => this.state);
+    // Appended by the API after each step it drove; accepted after the end too (an erasure, say),
+    // as long as the workflow is open to receive it.
+    setHandler(auditSignal, (entry) => {
+      this.audit(entry.event, entry.actor, entry.detail, entry.at);
+      if (entry.event === 'personal data erased') this.note('personal data erased', `${String(entry.detail.artifacts ?? 0)} artifact(s)`);
+    });
     setHandler(
       nextActionUpdate,
       async ({ maxWaitMs }) => {
@@ -60,10 +69,11 @@ export class Verification {
     );
     setHandler(
       cancelUpdate,
-      async ({ reason }) => {
+      async ({ reason, actor }) => {
         const why = reason ?? 'cancelled by the caller';
         this.cancelRequested = why;
         this.note('cancel requested', why);
+        this.audit('cancel requested', actor ?? null, { reason: why });
         // The flow ends at its next step; a vendor call under retry can delay that, so the caller
         // gets the state after at most 10 s either way (the cancel stays requested).
         await condition(() => this.ended, '10 seconds');
@@ -146,6 +156,11 @@ export class Verification {
     this.setFacts({ attention: code });
     this.note('needs attention', detail);
     upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.attention, value: code }]);
+  }
+
+  /** Appends to the audit trail (never rewritten): what the applicant was shown / accepted, who drove a step. */
+  audit(event: string, actor: AuditActor | null, detail: Record<string, unknown>, at = new Date().toISOString()): void {
+    (this.state.audit ??= []).push({ at, event, actor, detail });
   }
 
   setProviderReference(ref: string): void {

@@ -115,8 +115,9 @@ export function registerFourthlineActions(app: FastifyInstance, deps: { client: 
   const { client, store } = deps;
   const r = app.withTypeProvider<ZodTypeProvider>();
   const params = z.object({ id: z.string().min(1).max(200) });
-  const json = (kind: string, data: Record<string, unknown>) =>
-    store.put(kind, 'application/json', Buffer.from(JSON.stringify({ ...data, nonce: crypto.randomBytes(16).toString('hex') })));
+  // Every upload is claimed by the verification (retention and erasure act on the claims).
+  const json = (owner: string, kind: string, data: Record<string, unknown>) =>
+    store.put(kind, 'application/json', Buffer.from(JSON.stringify({ ...data, nonce: crypto.randomBytes(16).toString('hex') })), owner);
 
   async function caseView(id: string): Promise<FourthlineCaseView> {
     if (parseVerificationId(id)?.provider !== 'fourthline') throw notFound();
@@ -179,8 +180,8 @@ export function registerFourthlineActions(app: FastifyInstance, deps: { client: 
       const { files, ...identity } = req.body;
       const view = await caseView(req.params.id);
       if (view.stage !== 'identity') throw new ApiError(409, 'conflict', `identity data is uploaded at the identity stage, not ${view.stage}`);
-      const identityRef = await json('fourthline-identity-data', identity);
-      const refs = await Promise.all(files.map((f) => store.put(`fourthline-identity-${f.type}`, f.contentType, Buffer.from(f.contentBase64, 'base64'))));
+      const identityRef = await json(req.params.id, 'fourthline-identity-data', identity);
+      const refs = await Promise.all(files.map((f) => store.put(`fourthline-identity-${f.type}`, f.contentType, Buffer.from(f.contentBase64, 'base64'), req.params.id)));
       try {
         const { consent: _consent, ...rest } = await client.workflow.getHandle(req.params.id).executeUpdate(identityUpdate, { args: [{ identityRef, files: refs }] });
         return rest;
@@ -196,7 +197,7 @@ export function registerFourthlineActions(app: FastifyInstance, deps: { client: 
     { bodyLimit: 11 * UPLOAD_LIMIT, schema: { ...route, summary: 'Fourthline: upload the documents to sign (base64 PDFs)', body: documentsBody, response: { 200: attemptResponse, ...errors } } },
     async (req) => {
       const documents = await Promise.all(
-        req.body.documents.map(async (d) => ({ name: d.name, ref: await store.put('fourthline-document-to-sign', 'application/pdf', Buffer.from(d.contentBase64, 'base64')) })),
+        req.body.documents.map(async (d) => ({ name: d.name, ref: await store.put('fourthline-document-to-sign', 'application/pdf', Buffer.from(d.contentBase64, 'base64'), req.params.id) })),
       );
       return { attempt: await onAttempt(req.params.id, uploadDocumentsUpdate, { documents }) };
     },
@@ -205,7 +206,7 @@ export function registerFourthlineActions(app: FastifyInstance, deps: { client: 
   r.post(
     '/v1/verifications/:id/actions/mobile-number',
     { schema: { ...route, summary: "Fourthline: set the client's mobile number (passcode SMS)", body: mobileBody, response: { 200: attemptResponse, ...errors } } },
-    async (req) => ({ attempt: await onAttempt(req.params.id, setMobileNumberUpdate, { mobileRef: await json('fourthline-mobile-number', req.body) }) }),
+    async (req) => ({ attempt: await onAttempt(req.params.id, setMobileNumberUpdate, { mobileRef: await json(req.params.id, 'fourthline-mobile-number', req.body) }) }),
   );
 
   r.post(
@@ -239,7 +240,7 @@ export function registerFourthlineActions(app: FastifyInstance, deps: { client: 
   r.post(
     '/v1/verifications/:id/actions/confirm',
     { schema: { ...route, summary: 'Fourthline: confirm the signature with the SMS passcode (within 1 hour)', body: confirmBody, response: { 200: attemptResponse, ...errors } } },
-    async (req) => ({ attempt: await onAttempt(req.params.id, confirmUpdate, { passcodeRef: await json('fourthline-passcode', req.body) }) }),
+    async (req) => ({ attempt: await onAttempt(req.params.id, confirmUpdate, { passcodeRef: await json(req.params.id, 'fourthline-passcode', req.body) }) }),
   );
 
   r.post(
@@ -252,7 +253,7 @@ export function registerFourthlineActions(app: FastifyInstance, deps: { client: 
     '/v1/verifications/:id/actions/selfie',
     { bodyLimit: 2 * UPLOAD_LIMIT, schema: { ...route, summary: 'Fourthline: upload a selfie of the client (within 24 hours of selfie_required)', body: selfieBody, response: { 200: attemptResponse, ...errors } } },
     async (req) => {
-      const selfieRef = await store.put('fourthline-selfie', req.body.contentType, Buffer.from(req.body.contentBase64, 'base64'));
+      const selfieRef = await store.put('fourthline-selfie', req.body.contentType, Buffer.from(req.body.contentBase64, 'base64'), req.params.id);
       return { attempt: await onAttempt(req.params.id, uploadSelfieUpdate, { selfieRef }) };
     },
   );

@@ -108,7 +108,7 @@ export function registerId360Actions(app: FastifyInstance, deps: { client: Clien
     },
     async (req) => {
       const h = handle(req.params.id);
-      const document = await store.put(`id360-document-page-${req.body.page}`, req.body.contentType, decode(req.body.data));
+      const document = await store.put(`id360-document-page-${req.body.page}`, req.body.contentType, decode(req.body.data), req.params.id);
       return view(await act(h, () => h.executeUpdate(id360UploadPageUpdate, { args: [{ page: req.body.page, totalPages: req.body.totalPages, document }] })));
     },
   );
@@ -127,7 +127,7 @@ export function registerId360Actions(app: FastifyInstance, deps: { client: Clien
     },
     async (req) => {
       const h = handle(req.params.id);
-      const selfie = await store.put('id360-selfie', req.body.contentType, decode(req.body.data));
+      const selfie = await store.put('id360-selfie', req.body.contentType, decode(req.body.data), req.params.id);
       return view(await act(h, () => h.executeUpdate(id360UploadSelfieUpdate, { args: [{ selfie }] })));
     },
   );

@@ -23,7 +23,7 @@
  *
  * Playing the end user (the control surface, never part of Authenteq's API)
  * | GET  /verify?token=                                   | the user's page (the verificationUrl), a button per action |
- * | POST /_sandbox/sessions/:token/pass {nfcVerified?, addressProof?, documents?: 1-3} | PASSED; answers `{ redirectTo }`, where the browser goes |
+ * | POST /_sandbox/sessions/:token/pass {nfcVerified?, addressProof?, documents?: 1-3, person?} | PASSED; answers `{ redirectTo }`, where the browser goes |
  * | POST /_sandbox/sessions/:token/fail                   | FAILED; answers `{ redirectTo }`                         |
  * | POST /_sandbox/sessions/:token/leave                  | the user leaves: `{ redirectTo }` without a code        |
  * | GET  /_sandbox/sessions/:token                        | the sandbox's view, with every exchange attempt of its code |
@@ -72,6 +72,8 @@ export interface AuthenteqPassOptions {
   nfcVerified?: boolean;
   addressProof?: boolean;
   documents?: 1 | 2 | 3;
+  /** The user's identity on their first document (default: a fake SANDBOXDOE with a random number). */
+  person?: { surname?: string; givenNames?: string; documentNumber?: string };
 }
 
 export class AuthenteqSandbox {
@@ -202,6 +204,16 @@ function fakeDocument(n: number): Record<string, unknown> {
   }
 }
 
+function personFields(p: AuthenteqPassOptions['person']): Record<string, unknown> {
+  if (!p) return {};
+  return {
+    ...(p.surname ? { surname: p.surname } : {}),
+    ...(p.givenNames ? { givenNames: p.givenNames } : {}),
+    ...(p.surname || p.givenNames ? { surnameAndGivenNames: [p.surname, p.givenNames].filter(Boolean).join(' ') } : {}),
+    ...(p.documentNumber ? { documentNumber: p.documentNumber } : {}),
+  };
+}
+
 function fakeResult(status: 'PASSED' | 'FAILED', documents: number, opts: AuthenteqPassOptions): Record<string, unknown> {
   const end = new Date();
   const result: Record<string, unknown> = {
@@ -211,7 +223,7 @@ function fakeResult(status: 'PASSED' | 'FAILED', documents: number, opts: Authen
     startTime: new Date(end.getTime() - 150_000).toISOString().replace(/\.\d{3}Z$/, 'Z'),
     endTime: end.toISOString().replace(/\.\d{3}Z$/, 'Z'),
     livenessFaceImage: fakeImage('liveness'),
-    documentData: fakeDocument(1),
+    documentData: { ...fakeDocument(1), ...personFields(opts.person) },
     nfcVerified: opts.nfcVerified ?? false,
   };
   if (documents >= 2) result.documentData2 = fakeDocument(2);
@@ -297,7 +309,12 @@ export function registerAuthenteqSandbox(app: FastifyInstance, sandbox: Authente
   });
 
   const passBody = z
-    .object({ nfcVerified: z.boolean().optional(), addressProof: z.boolean().optional(), documents: z.union([z.literal(1), z.literal(2), z.literal(3)]).optional() })
+    .object({
+      nfcVerified: z.boolean().optional(),
+      addressProof: z.boolean().optional(),
+      documents: z.union([z.literal(1), z.literal(2), z.literal(3)]).optional(),
+      person: z.object({ surname: z.string().max(100), givenNames: z.string().max(100), documentNumber: z.string().max(40) }).partial().strict().optional(),
+    })
     .strict();
   app.post('/_sandbox/sessions/:token/:action', async (req, reply) => {
     const { token, action } = req.params as { token: string; action: string };
@@ -307,7 +324,7 @@ export function registerAuthenteqSandbox(app: FastifyInstance, sandbox: Authente
     switch (action) {
       case 'pass': {
         const p = passBody.safeParse(req.body ?? {});
-        if (!p.success) return reply.code(400).send({ error: { code: 'invalid_options', message: 'body: { nfcVerified?, addressProof?, documents?: 1 | 2 | 3 }' } });
+        if (!p.success) return reply.code(400).send({ error: { code: 'invalid_options', message: 'body: { nfcVerified?, addressProof?, documents?: 1 | 2 | 3, person?: { surname?, givenNames?, documentNumber? } }' } });
         redirectTo = sandbox.complete(s, 'PASSED', p.data);
         break;
       }

@@ -17,7 +17,7 @@
  * Playing the end user (the control surface, never part of Finwave's API)
  * | GET  /onboarding/:id                                  | the user's page, with buttons for each action          |
  * | POST /_sandbox/onboardings/:id/start                  | user starts: INPROCESS                                 |
- * | POST /_sandbox/onboardings/:id/finish {scenario?}     | FINISHED: approved | low-score | ocr-failed | biometry-failed | acceptation-declined |
+ * | POST /_sandbox/onboardings/:id/finish {scenario?, person?} | FINISHED: approved | low-score | ocr-failed | biometry-failed | acceptation-declined |
  * | POST /_sandbox/onboardings/:id/abandon                | INCOMPLETED (USER_LEAVES_PROCESS)                      |
  * | POST /_sandbox/onboardings/:id/timeout                | TIMEOUT (TIME_EXPIRED) now, without waiting            |
  * | POST /_sandbox/onboardings/:id/webhook {result?, times?} | send a webhook again (duplicates, or an old status: out of order) |
@@ -46,6 +46,8 @@ interface Onboarding {
   acceptations: { mandatory: boolean; text: string }[];
   status: Status;
   scenario: Scenario | null;
+  /** The user's identity as their document shows it (default: the sandbox's sample document). */
+  person: { name?: string; documentNumber?: string } | null;
   errorEvent: string | null;
   createdAt: number;
   startedAt: number | null;
@@ -106,6 +108,7 @@ export class FinwaveSandbox {
       acceptations: body.acceptations,
       status: 'CREATED',
       scenario: null,
+      person: null,
       errorEvent: null,
       createdAt: Date.now(),
       startedAt: null,
@@ -138,10 +141,11 @@ export class FinwaveSandbox {
     return true;
   }
 
-  finish(o: Onboarding, scenario: Scenario): boolean {
+  finish(o: Onboarding, scenario: Scenario, person: Onboarding['person'] = null): boolean {
     if (o.status === 'CREATED') this.start(o);
     if (o.status !== 'INPROCESS') return false;
     o.scenario = scenario;
+    o.person = person;
     o.errorEvent = scenario === 'ocr-failed' ? 'OCR_RETRIES_EXCEEDED' : null;
     for (const [code, description] of [
       ['OCR_STREAM_STARTED', 'The OCR process has been started.'],
@@ -219,11 +223,14 @@ export class FinwaveSandbox {
             fields: [
               {
                 name: 'DOCUMENT_NUMBER',
-                sources: [{ source: 'VISUAL', value: '008390126ZX2', original_value: '00839012 6ZX2', probability: 0.9 }],
-                value: '008390126ZX2',
+                sources: [{ source: 'VISUAL', value: o.person?.documentNumber ?? '008390126ZX2', original_value: o.person?.documentNumber ?? '00839012 6ZX2', probability: 0.9 }],
+                value: o.person?.documentNumber ?? '008390126ZX2',
                 validity_status: true,
                 status: true,
               },
+              ...(o.person?.name
+                ? [{ name: 'NAME', sources: [{ source: 'VISUAL', value: o.person.name, original_value: o.person.name, probability: 0.9 }], value: o.person.name, validity_status: true, status: true }]
+                : []),
             ],
             images: [{ name: 'PORTRAIT', value: FAKE_JPEG.toString('base64') }],
             authenticity: [{ name: 'PATTERN_CHECKS', value: s !== 'ocr-failed' }],
@@ -320,7 +327,13 @@ export function registerFinwaveSandbox(app: FastifyInstance, sandbox: FinwaveSan
     return reply.type('text/html').send(userPage(o));
   });
 
-  const actionBody = z.object({ scenario: z.enum(FINWAVE_SCENARIOS).default('approved') }).partial();
+  const actionBody = z
+    .object({
+      scenario: z.enum(FINWAVE_SCENARIOS).default('approved'),
+      /** The user's identity as their document shows it: echoed in the result's OCR fields and the evidence ZIP. */
+      person: z.object({ name: z.string().min(1).max(200), documentNumber: z.string().min(1).max(40) }).partial(),
+    })
+    .partial();
   app.post('/_sandbox/onboardings/:id/:action', async (req, reply) => {
     const o = find(req, reply);
     if (!o) return;
@@ -334,7 +347,7 @@ export function registerFinwaveSandbox(app: FastifyInstance, sandbox: FinwaveSan
       case 'finish': {
         const p = actionBody.safeParse(body);
         if (!p.success) return reply.code(400).send({ error: { code: 'invalid_scenario', message: `scenario must be one of ${FINWAVE_SCENARIOS.join(', ')}` } });
-        ok = sandbox.finish(o, p.data.scenario ?? 'approved');
+        ok = sandbox.finish(o, p.data.scenario ?? 'approved', p.data.person ?? null);
         break;
       }
       case 'abandon':

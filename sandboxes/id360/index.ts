@@ -67,6 +67,7 @@ export const ID360_MAX_UPLOAD_BYTES = 9.5 * 1024 * 1024;
 const DATA_NAMES = ['name', 'first_name', 'birth_date'] as const;
 /** What the sandbox's document "says": data comparisons are checked against it. */
 export const ID360_SAMPLE_IDENTITY = { name: 'DUPONT', first_name: 'Jean', birth_date: '1990-01-01', document_number: 'X4RTBPFW4' };
+const identityOf = (e: { document?: Partial<typeof ID360_SAMPLE_IDENTITY> }) => ({ ...ID360_SAMPLE_IDENTITY, ...e.document });
 
 interface CallbackEndpoint {
   url: string;
@@ -100,6 +101,8 @@ export interface Enrollment {
   /** How many times the enrollment was read (GET /enrollment/{id}/): polling, seen from the vendor's side. */
   reads: number;
   scenario: { status: Verdict; reason: string | null; lateStarted: boolean };
+  /** What the user's identity document says (default: the sample document); data comparisons are checked against it. */
+  document?: Partial<typeof ID360_SAMPLE_IDENTITY>;
   timers: NodeJS.Timeout[];
 }
 
@@ -279,7 +282,7 @@ export class Id360Sandbox {
   decide(e: Enrollment): void {
     if (FINAL.includes(e.status)) return;
     const mismatch = Object.entries(e.comparisons).some(
-      ([name, c]) => c.value.trim().toLowerCase() !== String(ID360_SAMPLE_IDENTITY[name as keyof typeof ID360_SAMPLE_IDENTITY]).toLowerCase(),
+      ([name, c]) => c.value.trim().toLowerCase() !== String(identityOf(e)[name as keyof typeof ID360_SAMPLE_IDENTITY]).toLowerCase(),
     );
     const s = e.scenario;
     if (s.status === 'OK' && mismatch) this.end(e, 'KO', 'VLD_VALIDATION_KO');
@@ -359,7 +362,7 @@ export class Id360Sandbox {
       checks.push({ name: 'document_authenticity', result: ok || e.reason !== 'VLD_VALIDATION_KO' ? 'OK' : 'KO' });
       if (e.selfie) checks.push({ name: 'face_match', result: e.reason === 'MDL_CHALLENGE_NOT_MET' ? 'KO' : 'OK', score: e.reason === 'MDL_CHALLENGE_NOT_MET' ? 0.21 : 0.97 });
       for (const [name, c] of Object.entries(e.comparisons)) {
-        const same = c.value.trim().toLowerCase() === String(ID360_SAMPLE_IDENTITY[name as keyof typeof ID360_SAMPLE_IDENTITY]).toLowerCase();
+        const same = c.value.trim().toLowerCase() === String(identityOf(e)[name as keyof typeof ID360_SAMPLE_IDENTITY]).toLowerCase();
         checks.push({ name: `data_comparison.${name}`, result: same ? 'OK' : 'KO' });
       }
     }
@@ -375,7 +378,7 @@ export class Id360Sandbox {
       steps_status: this.stepsStatus(e),
       checks,
       extracted_data: verdict || draft
-        ? { identity: [{ name: ID360_SAMPLE_IDENTITY.name, first_names: [ID360_SAMPLE_IDENTITY.first_name], birth_date: ID360_SAMPLE_IDENTITY.birth_date, document_number: ID360_SAMPLE_IDENTITY.document_number }] }
+        ? { identity: [{ name: identityOf(e).name, first_names: [identityOf(e).first_name], birth_date: identityOf(e).birth_date, document_number: identityOf(e).document_number }] }
         : null,
       documents: [
         ...Object.entries(e.pages).map(([page, p]) => ({ type: 'id_document_image', page: Number(page), format: p.format, size: p.size })),
@@ -693,9 +696,11 @@ export function registerId360Sandbox(app: FastifyInstance, sandbox: Id360Sandbox
     switch (action) {
       case 'scenario':
       case 'complete': {
-        const p = z.object({ status: z.enum(ID360_VERDICTS).default('OK'), reason: reasonSchema, lateStarted: z.boolean().default(false) }).safeParse(body);
+        const document = z.object({ name: z.string().max(100), first_name: z.string().max(100), birth_date: z.string().max(10), document_number: z.string().max(40) }).partial();
+        const p = z.object({ status: z.enum(ID360_VERDICTS).default('OK'), reason: reasonSchema, lateStarted: z.boolean().default(false), document: document.optional() }).safeParse(body);
         if (!p.success) return reply.code(400).send({ error: { code: 'invalid_scenario', message: `status must be one of ${ID360_VERDICTS.join(', ')}; reason like VLD_VALIDATION_KO` } });
         e.scenario = { status: p.data.status, reason: p.data.reason ?? null, lateStarted: p.data.lateStarted };
+        if (p.data.document) e.document = p.data.document;
         ok = action === 'scenario' ? !FINAL.includes(e.status) : sandbox.complete(e);
         break;
       }

@@ -23,7 +23,7 @@
  * Playing the end user (the control surface, never part of Namirial's API)
  * | GET  /enrollment/start/:id                          | the user's page (EnrollUrl): a button per ending           |
  * | POST /_sandbox/enrollments/:id/start                | the user starts: Started                                  |
- * | POST /_sandbox/enrollments/:id/finish {result}      | result "success" or a verifidError code; answers `{ returnTo }`, where the browser goes |
+ * | POST /_sandbox/enrollments/:id/finish {result, documentNumber?} | result "success" or a verifidError code; answers `{ returnTo }`, where the browser goes |
  * | POST /_sandbox/enrollments/:id/expire               | Namirial's clock runs out now: Expired / RequestIsExpired (no browser return) |
  * | GET  /_sandbox/enrollments/:id                      | the sandbox's view                                        |
  */
@@ -139,12 +139,12 @@ export class NamirialSandbox {
   }
 
   /** The user is done; answers where the browser is sent (ReturnUrl with verifidResult / verifidError). */
-  finish(e: Enrollment, result: 'success' | NamirialErrorCode): string | null {
+  finish(e: Enrollment, result: 'success' | NamirialErrorCode, documentNumber?: string): string | null {
     if (e.State !== 'New' && e.State !== 'Started') return null;
     if (result === 'success') {
       e.State = 'Completed';
       e.Outcome = 'Success';
-      e.DocumentNumber = `CA${crypto.randomInt(10_000, 99_999)}SB`;
+      e.DocumentNumber = documentNumber ?? `CA${crypto.randomInt(10_000, 99_999)}SB`;
     } else {
       e.State = result === 'RequestIsExpired' ? 'Expired' : 'Failed';
       e.Outcome = result;
@@ -234,7 +234,8 @@ export function registerNamirialSandbox(app: FastifyInstance, sandbox: NamirialS
     return reply.type('text/html').send(userPage(e));
   });
 
-  const finishBody = z.object({ result: z.enum(['success', ...NAMIRIAL_ERROR_CODES]) });
+  // documentNumber: the one on the user's document (default: a random sandbox number).
+  const finishBody = z.object({ result: z.enum(['success', ...NAMIRIAL_ERROR_CODES]), documentNumber: z.string().min(1).max(40).optional() });
   app.post('/_sandbox/enrollments/:id/:action', async (req, reply) => {
     const e = find(req, reply);
     if (!e) return reply;
@@ -246,7 +247,7 @@ export function registerNamirialSandbox(app: FastifyInstance, sandbox: NamirialS
       case 'finish': {
         const p = finishBody.safeParse(req.body ?? {});
         if (!p.success) return reply.code(400).send({ error: { code: 'invalid_result', message: `result must be success or one of ${NAMIRIAL_ERROR_CODES.join(', ')}` } });
-        const returnTo = sandbox.finish(e, p.data.result);
+        const returnTo = sandbox.finish(e, p.data.result, p.data.documentNumber);
         if (!returnTo) break;
         return { State: e.State, Outcome: e.Outcome, returnTo };
       }

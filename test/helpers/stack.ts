@@ -47,6 +47,8 @@ export async function startStack(opts: {
   connection: NativeConnection;
   client: Client;
   env?: Record<string, string>;
+  /** Where the API logs go (default: no API logs); the personal-data test captures them. */
+  apiLogStream?: NodeJS.WritableStream;
 }): Promise<Stack> {
   const [apiPort, sandboxPort] = [await freePort(), await freePort()];
   const evidenceDir = fs.mkdtempSync(path.join(os.tmpdir(), 'idv-evidence-'));
@@ -56,6 +58,7 @@ export async function startStack(opts: {
     API_KEYS: `tests:${API_KEY}`,
     SANDBOX_PORT: String(sandboxPort),
     EVIDENCE_DIR: evidenceDir,
+    AUDIT_DIR: path.join(evidenceDir, 'audit'),
     TASK_QUEUE_PREFIX: `t${crypto.randomBytes(4).toString('hex')}`,
     LOG_LEVEL: 'warn',
     ...opts.env,
@@ -86,7 +89,7 @@ export async function startStack(opts: {
   });
   const running = Promise.all(workers.map((w) => w.run()));
 
-  const app: FastifyInstance = await buildApi({ config, client: opts.client, store, logger: false });
+  const app: FastifyInstance = await buildApi({ config, client: opts.client, store, logger: Boolean(opts.apiLogStream), logStream: opts.apiLogStream });
   await app.listen({ host: '127.0.0.1', port: apiPort });
   const apiUrl = `http://127.0.0.1:${apiPort}`;
 

@@ -12,6 +12,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, NativeConnection, Runtime, type LogLevel } from '@temporalio/worker';
 import { ensureTimeSkippingTestServer } from '../../temporal-dev/ensure';
 import { SEARCH_ATTRIBUTES, type SearchAttributeCliType } from '../../temporal-dev/search-attributes';
+import { dataConverter, developmentKeyring } from '../../codec';
 
 /** Set by test/global-setup.ts (or by you, to run the tests against an already running server). */
 export const TEST_ADDRESS_ENV = 'TEMPORAL_TEST_ADDRESS';
@@ -41,6 +42,15 @@ export function installTestRuntime(): void {
   }
 }
 
+/**
+ * The data converter of every test client and worker: the service's own (encrypted payloads, encoded
+ * failures) with the checkout's development key, the key createWorkers and buildApi use when a test
+ * config sets no PAYLOAD_KEYS. A test that builds its own Worker passes it too.
+ */
+export function testDataConverter() {
+  return dataConverter(developmentKeyring().keyring);
+}
+
 /** Connects to the jest run's shared dev server (namespace "default"). Call close() in afterAll. */
 export async function connectToTestTemporal(): Promise<TestTemporal> {
   const address = process.env[TEST_ADDRESS_ENV];
@@ -52,7 +62,7 @@ export async function connectToTestTemporal(): Promise<TestTemporal> {
   }
   installTestRuntime();
   const connection = await NativeConnection.connect({ address });
-  const client = new Client({ connection, namespace: TEST_NAMESPACE });
+  const client = new Client({ connection, namespace: TEST_NAMESPACE, dataConverter: testDataConverter() });
   return {
     address,
     connection,
@@ -108,6 +118,7 @@ export async function createTimeSkippingEnv(opts: TimeSkippingEnvOptions = {}): 
     try {
       env = await TestWorkflowEnvironment.createTimeSkipping({
         server: { executable: { type: 'existing-path', path } },
+        client: { dataConverter: testDataConverter() },
       });
     } catch (err) {
       if (attempt >= 2 || !/did not start within/i.test(String((err as Error)?.message))) throw err;

@@ -75,6 +75,7 @@ describe('production', () => {
     API_KEYS: 'backend:0123456789abcdef0123',
     WEBHOOK_SECRET: 's'.repeat(40),
     PUBLIC_BASE_URL: 'https://idv.example.com',
+    PAYLOAD_KEYS: `k1:${Buffer.alloc(32, 7).toString('base64')}`,
   };
 
   test('needs at least one vendor', () => {
