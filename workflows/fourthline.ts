@@ -433,19 +433,7 @@ export async function fourthlineCase(input: FourthlineCaseInput): Promise<Verifi
       if (n > 1) {
         signatureId = (await fl.fourthlineCreateWorkflow({ workflowName: 'french-qes', clientReference: input.reference, verificationId: view.verificationId! })).workflowId;
       }
-      const a: AttemptView = {
-        attempt: n,
-        signatureId,
-        workflowId: signatureWorkflowId(signatureId),
-        phase: 'starting',
-        providerStatus: null,
-        outcome: null,
-        reason: null,
-        windows: { approveBy: null, confirmBy: null, passcodeValidUntil: null, selfieBy: null, errorAt: null },
-        passcodeResends: 0,
-        startedAt: new Date().toISOString(),
-        endedAt: null,
-      };
+      const a = newAttemptView(n, signatureId, signatureWorkflowId(signatureId));
       view.attempts.push(a);
       view.current = a;
       v.setFacts({ signatureAttempt: n });
@@ -542,6 +530,23 @@ function showAttempt(v: Verification, a: AttemptView): void {
   }
 }
 
+/** A signature attempt as the case and the attempt itself first see it: started, no window open yet. */
+function newAttemptView(attempt: number, signatureId: string, workflowId: string): AttemptView {
+  return {
+    attempt,
+    signatureId,
+    workflowId,
+    phase: 'starting',
+    providerStatus: null,
+    outcome: null,
+    reason: null,
+    windows: { approveBy: null, confirmBy: null, passcodeValidUntil: null, selfieBy: null, errorAt: null },
+    passcodeResends: 0,
+    startedAt: new Date().toISOString(),
+    endedAt: null,
+  };
+}
+
 /** A vendor refusal inside a human step, as a clear update failure (422 + Fourthline's code). */
 function asRefusal(err: unknown): unknown {
   if (!(err instanceof ActivityFailure) || !(err.cause instanceof ApplicationFailure)) return err;
@@ -568,19 +573,7 @@ function vendorCodeOf(err: unknown): string | null {
 export async function fourthlineSignature(input: FourthlineSignatureInput): Promise<AttemptResult> {
   const o = input.options;
   const parent = getExternalWorkflowHandle(input.parentId);
-  const a: AttemptView = {
-    attempt: input.attempt,
-    signatureId: input.signatureId,
-    workflowId: workflowInfo().workflowId,
-    phase: 'starting',
-    providerStatus: null,
-    outcome: null,
-    reason: null,
-    windows: { approveBy: null, confirmBy: null, passcodeValidUntil: null, selfieBy: null, errorAt: null },
-    passcodeResends: 0,
-    startedAt: new Date().toISOString(),
-    endedAt: null,
-  };
+  const a = newAttemptView(input.attempt, input.signatureId, workflowInfo().workflowId);
   let documents: DocumentToSign[] | null = null;
   let mobileRef: EvidenceRef | null = null;
   const evidence: EvidenceRef[] = [];
