@@ -252,7 +252,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     publicBaseUrl: e.PUBLIC_BASE_URL ?? `http://localhost:${e.API_PORT}`,
     webhookSecret: e.WEBHOOK_SECRET ?? DEV_WEBHOOK_SECRET,
     evidenceDir: path.resolve(e.EVIDENCE_DIR),
-    personalData: personalDataConfig(e, prod, (e.API_KEYS ?? [{ id: 'local' }]).map((k) => k.id), (v, p) => new ConfigError(v, p)),
+    personalData: personalDataConfig(e, prod, (e.API_KEYS ?? [{ id: 'local' }]).map((k) => k.id), (v, p) => new ConfigError(v, p), e.API_HOST),
     taskQueuePrefix: e.TASK_QUEUE_PREFIX,
     temporal: {
       ...temporal,

@@ -63,6 +63,11 @@ export const PERSONAL_DATA_ENV = {
   CODEC_TLS_CERT: z.string().min(1).optional(),
   CODEC_TLS_KEY: z.string().min(1).optional(),
   CODEC_TLS_PORT: z.coerce.number().int().min(1).max(65535).default(8443),
+  /**
+   * Development only, API on loopback only: the codec decodes for browser requests from CODEC_UI_ORIGIN
+   * without a token (the dev server's Web UI sends none to an http:// endpoint). Default: on exactly then.
+   */
+  CODEC_UI_WITHOUT_TOKEN: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
   /** How long each kind of evidence is kept; `*` is the fallback (default 5 years). */
   EVIDENCE_RETENTION: retention.default([]),
   /** The append-only audit log of erasures (it outlives the workflows' histories). */
@@ -87,6 +92,8 @@ export interface PersonalDataConfig {
     uiOrigin: string;
     keyIds: string[] | null;
     tls: { certFile: string; keyFile: string; port: number } | null;
+    /** Decode for requests from `uiOrigin` without a token (development, API on loopback only). */
+    uiWithoutToken: boolean;
   };
   retention: RetentionRule[];
   auditDir: string;
@@ -98,7 +105,7 @@ export const DEFAULT_RETENTION_MS = 1825 * 86_400_000;
 type Env = z.infer<z.ZodObject<typeof PERSONAL_DATA_ENV>>;
 
 /** `configError` is config/index.ts's ConfigError (passed in: this module is imported by it). */
-export function personalDataConfig(e: Env, prod: boolean, apiKeyIds: string[], configError: (variable: string, problem: string) => Error): PersonalDataConfig {
+export function personalDataConfig(e: Env, prod: boolean, apiKeyIds: string[], configError: (variable: string, problem: string) => Error, apiHost = '127.0.0.1'): PersonalDataConfig {
 
   let payloadKeys: PersonalDataConfig['payloadKeys'] = null;
   if (e.PAYLOAD_KEYS) {
@@ -116,12 +123,17 @@ export function personalDataConfig(e: Env, prod: boolean, apiKeyIds: string[], c
   }
   const unknownKey = e.CODEC_KEY_IDS?.find((id) => !apiKeyIds.includes(id));
   if (unknownKey !== undefined) throw configError('CODEC_KEY_IDS', 'must name key ids from API_KEYS');
+  const loopback = ['127.0.0.1', 'localhost', '::1'].includes(apiHost);
+  if (e.CODEC_UI_WITHOUT_TOKEN && (prod || !loopback)) {
+    throw configError('CODEC_UI_WITHOUT_TOKEN', 'is allowed only in development with the API on loopback (API_HOST=127.0.0.1)');
+  }
   return {
     payloadKeys,
     codec: {
       uiOrigin: e.CODEC_UI_ORIGIN,
       keyIds: e.CODEC_KEY_IDS ?? null,
       tls: e.CODEC_TLS_CERT ? { certFile: path.resolve(e.CODEC_TLS_CERT), keyFile: path.resolve(e.CODEC_TLS_KEY!), port: e.CODEC_TLS_PORT } : null,
+      uiWithoutToken: e.CODEC_UI_WITHOUT_TOKEN ?? (!prod && loopback),
     },
     retention: e.EVIDENCE_RETENTION.some((r) => r.pattern === '*') ? e.EVIDENCE_RETENTION : [...e.EVIDENCE_RETENTION, { pattern: '*', ms: DEFAULT_RETENTION_MS }],
     auditDir: path.resolve(e.AUDIT_DIR),

@@ -112,7 +112,7 @@ test('search attributes follow the phases: list Finwave verifications awaiting t
 });
 
 test.each([
-  ['low-score', { minScore: 50 }, 'score 12 is below the minimum 50'],
+  ['low-score', {}, 'score 12 is below the minimum 50'], // the default minimum: the scenario's name means what it says
   ['ocr-failed', {}, 'Finwave reported OCR_RETRIES_EXCEEDED'],
   ['biometry-failed', {}, 'step(s) failed: biometry'],
   ['acceptation-declined', { acceptations: [{ mandatory: true, text: 'terms' }] }, 'step(s) failed: acceptation'],

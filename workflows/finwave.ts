@@ -36,7 +36,7 @@ export interface FinwaveOptions {
 export const FINWAVE_DEFAULTS = {
   pollInterval: '15 minutes',
   deadline: '72 hours',
-  minScore: 0,
+  minScore: 50,
 } as const;
 
 /** Finwave's webhook body, minus the customId (which is our reference and told us nothing new). */

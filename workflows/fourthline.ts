@@ -350,14 +350,14 @@ export async function fourthlineCase(input: FourthlineCaseInput): Promise<Verifi
   /** Ends the case for a case status that needs a new IDV + QES workflow. True when it did. */
   function endOnCaseFailure(): boolean {
     if (view.caseStatus === 'invalid_data' || view.caseStatus === 'inconsistent_data') {
-      v.finish('failed', 'rejected', `Fourthline found ${view.caseStatus === 'invalid_data' ? 'invalid or missing' : 'inconsistent'} data (case ${view.caseStatus})`, {
+      v.finish('completed', 'rejected', `Fourthline found ${view.caseStatus === 'invalid_data' ? 'invalid or missing' : 'inconsistent'} data (case ${view.caseStatus})`, {
         providerStatus: view.caseStatus,
         nextAction: IDV_AND_QES,
       });
       return true;
     }
     if (view.caseStatus === 'completed' && !fourthlineEligible({ status: 'completed', riskScore: view.riskScore }, o.flow)) {
-      v.finish('failed', 'rejected', `not eligible for a qualified signature: risk score ${view.riskScore} (kyc_required)`, {
+      v.finish('completed', 'rejected', `not eligible for a qualified signature: risk score ${view.riskScore} (kyc_required)`, {
         providerStatus: 'kyc_required',
         nextAction: IDV_AND_QES,
       });
@@ -464,7 +464,7 @@ export async function fourthlineCase(input: FourthlineCaseInput): Promise<Verifi
           v.finish('completed', 'approved', `the documents were signed (attempt ${n})`, { providerStatus: 'signed' });
           return;
         case 'kyc_required':
-          v.finish('failed', 'rejected', `the client did not pass the eligibility checks (kyc_required): ${r.reason}`, { providerStatus: 'kyc_required', nextAction: IDV_AND_QES });
+          v.finish('completed', 'rejected', `the client did not pass the eligibility checks (kyc_required): ${r.reason}`, { providerStatus: 'kyc_required', nextAction: IDV_AND_QES });
           return;
         case 'cancelled':
           return;
@@ -474,7 +474,7 @@ export async function fourthlineCase(input: FourthlineCaseInput): Promise<Verifi
           const finish = () =>
             r.outcome === 'expired'
               ? v.finish('expired', 'expired', `signature attempt ${n}: ${r.reason}`, { providerStatus: r.outcome, nextAction: SIGNATURE_ONLY })
-              : v.finish('failed', r.outcome === 'error' ? 'error' : 'rejected', `signature attempt ${n}: ${r.reason}`, { providerStatus: r.outcome, nextAction: SIGNATURE_ONLY });
+              : v.finish(r.outcome === 'error' ? 'failed' : 'completed', r.outcome === 'error' ? 'error' : 'rejected', `signature attempt ${n}: ${r.reason}`, { providerStatus: r.outcome, nextAction: SIGNATURE_ONLY });
           if (n >= o.maxSignatureAttempts) return void finish();
           // A new signature-only workflow, if the case is still eligible (read it now: it may have moved).
           applyCase(await fl.fourthlineGetCase({ verificationId: view.verificationId! }), 'case read before a new attempt');

@@ -17,7 +17,7 @@ test('the outcome of a FINISHED onboarding', () => {
 });
 
 test('Finwave defaults', () => {
-  expect(FINWAVE_DEFAULTS).toEqual({ pollInterval: '15 minutes', deadline: '72 hours', minScore: 0 });
+  expect(FINWAVE_DEFAULTS).toEqual({ pollInterval: '15 minutes', deadline: '72 hours', minScore: 50 });
 });
 
 test('workflow ids derive from provider + reference and parse back', () => {
