@@ -41,8 +41,12 @@ test('completed-verification flow: identity, processing, documents, mobile, deta
   expect(after.evidence.map((e: { kind: string }) => e.kind)).toContain('fourthline-cdd-report');
 
   await f.signUpToApproval(v.id);
+  // nextAction names every step: the details first, then approve.
+  const nextStep = async () => ((await stack.api('GET', `/v1/verifications/${v.id}`)).body.nextAction as { action?: string }).action;
+  expect(await nextStep()).toBe('signature-details');
   const details = await f.action(v.id, 'signature-details');
   expect(details.status).toBe(200);
+  expect(await nextStep()).toBe('approve');
   expect(details.body.shown.legalConditions).toEqual([
     { id: 'qtsp-terms', version: '3.2', title: 'QTSP terms and conditions' },
     { id: 'qtsp-privacy', version: '1.4', title: 'QTSP privacy notice' },
@@ -96,11 +100,11 @@ test('completed-verification flow: identity, processing, documents, mobile, deta
 test.each([
   ['invalid-data', 'invalid_data'],
   ['inconsistent-data', 'inconsistent_data'],
-])('%s ends the case and asks for a new IDV + QES workflow', async (scenario, status) => {
+])('%s ends the case (completed/rejected, like the other vendors) and asks for a new IDV + QES workflow', async (scenario, status) => {
   const f = fourthlineFlow(stack);
   const v = await f.create(ref(scenario));
   await f.identity(v.id, scenario);
-  const done = await stack.waitFor(v.id, (s) => s.status === 'failed', 20_000);
+  const done = await stack.waitFor(v.id, (s) => s.status === 'completed', 20_000);
   expect(done).toMatchObject({ outcome: 'rejected', providerStatus: status });
   expect(done.nextAction).toEqual({ type: 'restart', reason: expect.stringContaining('IDV and QES') });
 });
@@ -109,7 +113,7 @@ test('risk score 500: not eligible (kyc_required), new IDV + QES workflow', asyn
   const f = fourthlineFlow(stack);
   const v = await f.create(ref('risk'));
   await f.identity(v.id, 'risk-500');
-  const done = await stack.waitFor(v.id, (s) => s.status === 'failed', 20_000);
+  const done = await stack.waitFor(v.id, (s) => s.status === 'completed', 20_000);
   expect(done).toMatchObject({ outcome: 'rejected', providerStatus: 'kyc_required' });
   expect(done.facts.riskScore).toBe(500);
   expect(done.nextAction.type).toBe('restart');
