@@ -84,3 +84,19 @@ test('a case pending for 80 days: continues as new, then signs; the API shows on
   expect(sizes.length).toBeGreaterThanOrEqual(2);
   for (const s of sizes) expect(s.events).toBeLessThan(5_000);
 }, 600_000);
+
+describe('native cancel (Web UI / temporal CLI; terminate: fourthline.test.ts, as this server does not tell a parent)', () => {
+  test('cancelling the case ends it cancelled, search attributes and the attempt included', async () => {
+    const f = fourthlineFlow(stack);
+    const v = await f.create(ref('native-cancel'));
+    await f.identity(v.id, 'completed');
+    const a = await f.waitPhase(v.id, 'awaiting_documents');
+    await env.client.workflow.getHandle(v.id).cancel();
+    const done = await stack.waitFor(v.id, (s) => s.status === 'cancelled');
+    expect(done.reason).toContain('cancelled from Temporal');
+    const d = await env.client.workflow.getHandle(v.id).describe();
+    expect(d.status.name).toBe('COMPLETED');
+    expect(d.searchAttributes.VerificationStatus).toEqual(['cancelled']);
+    expect(await env.client.workflow.getHandle(a.workflowId).result()).toMatchObject({ outcome: 'cancelled' });
+  }, 120_000);
+});

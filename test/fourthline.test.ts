@@ -369,3 +369,17 @@ test('defaults are the vendor\'s real windows', async () => {
   const { FOURTHLINE_CLOCKS } = await import('../sandboxes/fourthline');
   expect(FOURTHLINE_CLOCKS).toMatchObject({ tokenTtlMs: 3_600_000, approvalWindowMs: 7_200_000, confirmationWindowMs: 3_600_000, errorAfterMs: 86_400_000, maxResends: 4 });
 });
+
+test('a terminated signature attempt (Web UI / CLI): the case ends failed/error and asks for a person (VerificationAttention)', async () => {
+  const f = fourthlineFlow(stack);
+  const v = await f.create(ref('terminated'));
+  await f.identity(v.id, 'completed');
+  const a = await f.waitPhase(v.id, 'awaiting_documents');
+  await temporal.client.workflow.getHandle(a.workflowId).terminate('operator test');
+  const done = await stack.waitFor(v.id, (s) => s.status === 'failed', 20_000);
+  expect(done).toMatchObject({ outcome: 'error', facts: { attention: 'signature_attempt_lost' } });
+  expect(done.reason).toContain('signature attempt 1 ended without a result');
+  const d = await temporal.client.workflow.getHandle(v.id).describe();
+  expect(d.searchAttributes.VerificationAttention).toEqual(['signature_attempt_lost']);
+  expect(d.searchAttributes.VerificationStatus).toEqual(['failed']);
+});
