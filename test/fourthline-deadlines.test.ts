@@ -100,3 +100,25 @@ describe('native cancel (Web UI / temporal CLI; terminate: fourthline.test.ts, a
     expect(await env.client.workflow.getHandle(a.workflowId).result()).toMatchObject({ outcome: 'cancelled' });
   }, 120_000);
 });
+
+describe('history stays bounded whatever the caller asks', () => {
+  test.each([
+    ['fourthline', {}],
+    ['finwave', {}],
+    ['id360', {}],
+    ['namirial', { applicant: { firstName: 'Giulia', lastName: 'Rossi', email: 'giulia@example.it' } }],
+  ])('%s: a poll interval under 1 minute answers 400 naming the field; 1 minute is accepted', async (provider, extra) => {
+    const res = await stack.api('POST', '/v1/verifications', { provider, reference: ref(`poll-${provider}`), ...extra, options: { pollInterval: '59s' } });
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe('invalid_request');
+    expect(res.body.error.message).toContain('body.options.pollInterval: the poll interval must be at least 1 minute');
+    const ok = await stack.api('POST', '/v1/verifications', { provider, reference: ref(`poll-${provider}`), ...extra, options: { pollInterval: '1 minute' } });
+    expect([200, 201]).toContain(ok.status);
+  });
+
+  test('a Fourthline case deadline beyond 90 days answers 400 naming the field', async () => {
+    const res = await stack.api('POST', '/v1/verifications', { provider: 'fourthline', reference: ref('deadline'), options: { caseDeadline: '91 days' } });
+    expect(res.status).toBe(400);
+    expect(res.body.error.message).toContain('body.options.caseDeadline');
+  });
+});
