@@ -23,7 +23,7 @@ import {
 import { ApiError, notFound } from './errors';
 import { actorOf } from './audit';
 import { hasClosed } from './workflow-status';
-import { createVerificationBody, workflowStart } from './providers';
+import { checkHistoryBounds, createVerificationBody, workflowStart } from './providers';
 import { errorSchema, verificationSchema } from './schemas';
 
 /** How long the create call waits for the vendor session to open before answering. */
@@ -51,6 +51,7 @@ export function registerVerificationRoutes(app: FastifyInstance, deps: { client:
       if (config.disabledProviders.includes(body.provider)) {
         throw new ApiError(422, 'provider_not_configured', `${body.provider} is not configured on this service`);
       }
+      checkHistoryBounds(body, config.minPollIntervalMs);
       const id = verificationId(body.provider, body.reference);
       const { workflowType, input } = workflowStart(id, body);
       let created = true;

@@ -58,6 +58,8 @@ const apiKeys = z
 const envSchema = z.object({
   APP_ENV: z.enum(['development', 'production']).default('development'),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  /** The shortest pollInterval the API accepts (history grows with every poll). Lower only in development tests. */
+  MIN_POLL_INTERVAL_MS: z.coerce.number().int().min(1_000).max(3_600_000).default(60_000),
   API_HOST: z.string().min(1).default('127.0.0.1'),
   API_PORT: port.default(8080),
   API_KEYS: apiKeys.optional(),
@@ -165,6 +167,8 @@ export interface AppConfig {
   notes: string[];
   /** Production only: vendors without settings, refused by the API. Empty in development (sandboxes). */
   disabledProviders: Provider[];
+  /** The shortest pollInterval the API accepts, in ms (1 minute; lower only in development tests). */
+  minPollIntervalMs: number;
 }
 
 /** Reads `.env` (if present) into the environment without overriding variables already set. */
@@ -231,6 +235,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   if (prod && disabledProviders.length === PROVIDERS.length) {
     throw new ConfigError('FINWAVE_BASE_URL', '(or another vendor\'s settings) is required in production: no vendor is configured');
   }
+  if (prod && e.MIN_POLL_INTERVAL_MS < 60_000) throw new ConfigError('MIN_POLL_INTERVAL_MS', 'must be at least 60000 in production');
   if (prod) {
     notes.splice(0, notes.length, ...notes.filter((n) => !n.includes('using the local sandbox')));
     for (const p of disabledProviders) notes.push(`${p}: no vendor settings, disabled in production`);
@@ -262,6 +267,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     },
     sandbox: { host: e.SANDBOX_HOST, port: e.SANDBOX_PORT, baseUrl: sandboxBase, enabled: !prod && unconfigured.length > 0 },
     disabledProviders,
+    minPollIntervalMs: e.MIN_POLL_INTERVAL_MS,
     vendors: {
       finwave: finwaveReal
         ? { baseUrl: e.FINWAVE_BASE_URL!, clientToken: e.FINWAVE_CLIENT_TOKEN!, sandbox: false }

@@ -28,9 +28,10 @@ export class Verification {
   /** Set by the cancel update; vendor workflows race it against their waits. */
   cancelRequested: string | null = null;
 
-  constructor(provider: Provider, id: string, reference: string) {
+  /** `carried`: the state a previous run handed over through continue-as-new (its search attributes carry over too). */
+  constructor(provider: Provider, id: string, reference: string, carried?: VerificationState) {
     const now = new Date().toISOString();
-    this.state = {
+    this.state = carried ?? {
       id,
       provider,
       reference,
@@ -47,10 +48,12 @@ export class Verification {
       createdAt: now,
       updatedAt: now,
     };
-    upsertSearchAttributes([
-      { key: SEARCH_ATTRIBUTES.provider, value: provider },
-      { key: SEARCH_ATTRIBUTES.status, value: 'created' },
-    ]);
+    if (!carried) {
+      upsertSearchAttributes([
+        { key: SEARCH_ATTRIBUTES.provider, value: provider },
+        { key: SEARCH_ATTRIBUTES.status, value: 'created' },
+      ]);
+    }
 
     setHandler(stateQuery, () => this.state);
     // Appended by the API after each step it drove; accepted after the end too (an erasure, say),
