@@ -46,7 +46,7 @@ import type {
   FourthlineSignatureStatus,
   FourthlineSignatureSummary,
 } from '../activities/fourthline';
-import type { EvidenceRef, NextAction, VerificationInputBase, VerificationState } from './shared';
+import { FOURTHLINE_CASE_MEMO_KEY, type EvidenceRef, type NextAction, type VerificationInputBase, type VerificationState } from './shared';
 import { Verification } from './verification';
 import { ms } from './time';
 
@@ -273,6 +273,7 @@ export async function fourthlineCase(input: FourthlineCaseInput): Promise<Verifi
   let cddStored = false;
 
   setHandler(fourthlineCaseQuery, () => view);
+  v.memoExtras = () => ({ [FOURTHLINE_CASE_MEMO_KEY]: view }); // issue 9b: the signature/consent routes read it without a worker
   setHandler(fourthlineCaseWebhookSignal, ({ status }) => {
     // Thin and possibly stale or duplicated: only a prompt to GET the case. Ignored once ended.
     if (v.ended) return;

@@ -32,6 +32,8 @@ export interface Stack {
   api(method: string, urlPath: string, body?: unknown, opts?: { auth?: string | null; raw?: string }): Promise<{ status: number; body: any }>;
   /** Polls GET /v1/verifications/:id until `until` holds (or fails after `timeoutMs`). */
   waitFor(id: string, until: (s: VerificationState) => boolean, timeoutMs?: number): Promise<VerificationState>;
+  /** Stops every worker of this stack (the API and the sandboxes keep running): reads without a worker. */
+  stopWorkers(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -130,6 +132,10 @@ export async function startStack(opts: {
     sandboxUrl: config.sandbox.baseUrl,
     api,
     waitFor,
+    async stopWorkers() {
+      for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+      await running;
+    },
     async stop() {
       await app.close();
       for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
