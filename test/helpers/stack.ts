@@ -49,6 +49,8 @@ export async function startStack(opts: {
   connection: NativeConnection;
   client: Client;
   env?: Record<string, string>;
+  /** The workflow code (default: workflows/, bundled once per file); the versioning test passes a changed build. */
+  workflowBundle?: WorkflowBundle;
   /** Where the API logs go (default: no API logs); the personal-data test captures them. */
   apiLogStream?: NodeJS.WritableStream;
 }): Promise<Stack> {
@@ -87,7 +89,7 @@ export async function startStack(opts: {
     connection: opts.connection,
     config,
     store,
-    workflowBundle: await workflowBundle(),
+    workflowBundle: opts.workflowBundle ?? (await workflowBundle()),
   });
   const running = Promise.all(workers.map((w) => w.run()));
 
