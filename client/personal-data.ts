@@ -18,7 +18,8 @@ import { z } from 'zod';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { EvidenceClaim, EvidenceStore } from '../activities/evidence-store';
 import { fourthlineCaseQuery } from '../workflows/fourthline';
-import { auditSignal, parseVerificationId, type AuditEntry, type EvidenceRef, type VerificationState } from '../workflows/shared';
+import { auditSignal, FOURTHLINE_CASE_MEMO_KEY, parseVerificationId, type AuditEntry, type EvidenceRef, type VerificationState } from '../workflows/shared';
+import { readPublished } from './read-model';
 import { actorOf } from './audit';
 import type { AuditLog } from './audit-log';
 import { ApiError, notFound } from './errors';
@@ -56,8 +57,8 @@ export function registerPersonalDataRoutes(app: FastifyInstance, deps: { client:
     try {
       state = await readState(client, id);
       if (state.provider === 'fourthline') {
-        const view = await client.workflow.getHandle(id).query(fourthlineCaseQuery);
-        owners.push(...view.attempts.map((a) => a.workflowId));
+        const view = await readPublished(client, id, fourthlineCaseQuery, FOURTHLINE_CASE_MEMO_KEY);
+        owners.push(...(view?.attempts ?? []).map((a) => a.workflowId));
       }
     } catch (err) {
       if (!(err instanceof ApiError && err.statusCode === 404)) throw err;

@@ -16,13 +16,13 @@ import {
   nextActionUpdate,
   parseVerificationId,
   SEARCH_ATTRIBUTES,
-  stateQuery,
   verificationId,
   type VerificationState,
 } from '../workflows/shared';
 import { ApiError, notFound } from './errors';
 import { actorOf } from './audit';
 import { hasClosed } from './workflow-status';
+import { readVerification } from './read-model';
 import { checkHistoryBounds, createVerificationBody, workflowStart } from './providers';
 import { errorSchema, verificationSchema } from './schemas';
 
@@ -86,7 +86,11 @@ export function registerVerificationRoutes(app: FastifyInstance, deps: { client:
         response: { 200: verificationSchema, 404: errorSchema },
       },
     },
-    async (req) => view(await readState(client, req.params.id)),
+    async (req, reply) => {
+      // Never needs a worker: the result, a short query or the published state (client/read-model.ts).
+      const { state, source } = await readVerification(client, req.params.id);
+      return reply.header('verification-source', source).send(view(state));
+    },
   );
 
   r.post(
@@ -119,22 +123,21 @@ function handleFor(client: Client, id: string) {
   return client.workflow.getHandle(id);
 }
 
-/** The state from the workflow: the nextAction update while it runs (create), the query otherwise. */
+/**
+ * The state: the nextAction update while the workflow runs (create), otherwise the read path that
+ * needs no worker (client/read-model.ts: the result of a closed one, a short query or the
+ * published state of an open one).
+ */
 export async function readState(client: Client, id: string, opts: { waitForNextAction?: boolean } = {}): Promise<VerificationState> {
   const handle = handleFor(client, id);
-  try {
-    if (opts.waitForNextAction) {
-      try {
-        return await handle.executeUpdate(nextActionUpdate, { args: [{ maxWaitMs: CREATE_WAIT_MS }] });
-      } catch (err) {
-        if (!(err instanceof WorkflowNotFoundError)) throw err; // a closed workflow takes no update: read it with the query
-      }
+  if (opts.waitForNextAction) {
+    try {
+      return await handle.executeUpdate(nextActionUpdate, { args: [{ maxWaitMs: CREATE_WAIT_MS }] });
+    } catch (err) {
+      if (!(err instanceof WorkflowNotFoundError)) throw err; // a closed workflow takes no update: read it below
     }
-    return await handle.query(stateQuery);
-  } catch (err) {
-    if (err instanceof WorkflowNotFoundError) throw notFound();
-    throw err;
   }
+  return (await readVerification(client, id)).state;
 }
 
 export function view(s: VerificationState) {

@@ -69,6 +69,9 @@ const envSchema = z.object({
   // Payload encryption keys, the codec endpoint, evidence retention, the audit log: config/personal-data.ts.
   ...PERSONAL_DATA_ENV,
   TASK_QUEUE_PREFIX: z.string().regex(/^[a-z0-9-]+$/, 'must be lowercase letters, digits and dashes').default('idv'),
+  /** Worker Deployment Versioning (README "Changing workflow code"): both set = on, workflows PINNED to this build. */
+  WORKER_DEPLOYMENT_NAME: z.string().regex(/^[A-Za-z0-9_-]{1,100}$/, 'must be letters, digits, dashes and underscores').optional(),
+  WORKER_BUILD_ID: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/, 'must be letters, digits, dots, dashes and underscores').optional(),
   SANDBOX_HOST: z.string().min(1).default('127.0.0.1'),
   SANDBOX_PORT: port.default(8090),
   FINWAVE_BASE_URL: httpUrl.optional(),
@@ -160,6 +163,8 @@ export interface AppConfig {
   /** Encryption of workflow payloads, the codec endpoint, evidence retention, the audit log. */
   personalData: PersonalDataConfig;
   taskQueuePrefix: string;
+  /** Worker Deployment Versioning, off (null) unless WORKER_DEPLOYMENT_NAME and WORKER_BUILD_ID are set. */
+  workerDeployment: { deploymentName: string; buildId: string } | null;
   temporal: ClientConnectConfig & { namespace: string; address: string };
   sandbox: { host: string; port: number; baseUrl: string; enabled: boolean };
   vendors: { finwave: FinwaveConfig; authenteq: AuthenteqConfig; namirial: NamirialConfig; fourthline: FourthlineConfig; id360: Id360Config };
@@ -241,6 +246,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     for (const p of disabledProviders) notes.push(`${p}: no vendor settings, disabled in production`);
   }
 
+  if (Boolean(e.WORKER_DEPLOYMENT_NAME) !== Boolean(e.WORKER_BUILD_ID)) {
+    throw new ConfigError(e.WORKER_DEPLOYMENT_NAME ? 'WORKER_BUILD_ID' : 'WORKER_DEPLOYMENT_NAME', 'must be set together with the other (Worker Deployment Versioning)');
+  }
   let temporal: ClientConnectConfig;
   try {
     temporal = loadClientConnectConfig({ overrideEnvVars: env as Record<string, string> });
@@ -259,6 +267,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     evidenceDir: path.resolve(e.EVIDENCE_DIR),
     personalData: personalDataConfig(e, prod, (e.API_KEYS ?? [{ id: 'local' }]).map((k) => k.id), (v, p) => new ConfigError(v, p), e.API_HOST),
     taskQueuePrefix: e.TASK_QUEUE_PREFIX,
+    workerDeployment: e.WORKER_DEPLOYMENT_NAME && e.WORKER_BUILD_ID ? { deploymentName: e.WORKER_DEPLOYMENT_NAME, buildId: e.WORKER_BUILD_ID } : null,
     temporal: {
       ...temporal,
       connectionOptions: { ...temporal.connectionOptions, address },

@@ -10,9 +10,12 @@ import { createActivities } from '../activities';
 import type { EvidenceStore } from '../activities/evidence-store';
 import { dataConverter, FAILURE_CONVERTER_PATH, resolvePayloadKeyring, type PayloadKeyring } from '../codec';
 
-/** The workflow code, with the failure converter that encodes failure messages (codec/failure-converter.ts). */
-export async function bundleWorkflows(): Promise<WorkflowBundle> {
-  return bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), failureConverterPath: FAILURE_CONVERTER_PATH, logger: quietBundlerLogger });
+/**
+ * The workflow code, with the failure converter that encodes failure messages (codec/failure-converter.ts).
+ * `workflowsPath` is for tests (a changed build in the versioning test).
+ */
+export async function bundleWorkflows(workflowsPath = require.resolve('../workflows')): Promise<WorkflowBundle> {
+  return bundleWorkflowCode({ workflowsPath, failureConverterPath: FAILURE_CONVERTER_PATH, logger: quietBundlerLogger });
 }
 
 export async function createWorkers(opts: {
@@ -35,6 +38,10 @@ export async function createWorkers(opts: {
         workflowBundle: opts.workflowBundle,
         activities,
         dataConverter: converter,
+        // Every workflow stays on the build that started it (README "Changing workflow code").
+        ...(opts.config.workerDeployment
+          ? { workerDeploymentOptions: { useWorkerVersioning: true, version: opts.config.workerDeployment, defaultVersioningBehavior: 'PINNED' as const } }
+          : {}),
       }),
     ),
   );

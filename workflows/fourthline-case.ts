@@ -24,7 +24,7 @@ import {
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { VerificationState } from './shared';
+import { FOURTHLINE_CASE_MEMO_KEY, type VerificationState } from './shared';
 import {
   attemptReportSignal,
   FOURTHLINE_POLLS_PER_RUN,
@@ -71,6 +71,8 @@ function registerCaseHandlers(r: FourthlineCaseRun): void {
   const { v, view } = r;
   let shownKey = '';
   setHandler(fourthlineCaseQuery, () => view);
+  // Published with the state in the memo, so the signature and consent routes answer without a worker.
+  v.memoExtras = () => ({ [FOURTHLINE_CASE_MEMO_KEY]: view });
   setHandler(fourthlineCaseWebhookSignal, ({ status }) => {
     // Thin and possibly stale or duplicated: only a prompt to GET the case. Ignored once ended.
     if (v.ended) return;

@@ -100,6 +100,29 @@ export const SEARCH_ATTRIBUTES = {
   attention: defineSearchAttributeKey('VerificationAttention', SearchAttributeType.KEYWORD),
 };
 
+// --- The last state a workflow published, for readers without a worker (client/verifications.ts). ---
+
+/** Memo key of the published state (the memo is encrypted by the payload codec like every payload). */
+export const STATE_MEMO_KEY = 'verificationState';
+/** Memo key of Fourthline's case view (signature attempts, consent), published next to the state. */
+export const FOURTHLINE_CASE_MEMO_KEY = 'fourthlineCase';
+/** How many timeline / audit entries the memo keeps (the newest); the rest is in the query and the result. */
+export const MEMO_MAX_ENTRIES = 50;
+
+/** The state as published in the memo: bounded (newest entries only), with what was dropped said. */
+export interface PublishedState extends VerificationState {
+  memoTruncated?: { timeline: number; audit: number };
+}
+
+export function stateForMemo(s: VerificationState): PublishedState {
+  const timelineDropped = Math.max(0, s.timeline.length - MEMO_MAX_ENTRIES);
+  const audit = s.audit ?? [];
+  const auditDropped = Math.max(0, audit.length - MEMO_MAX_ENTRIES);
+  const out: PublishedState = { ...s, timeline: s.timeline.slice(timelineDropped), audit: audit.slice(auditDropped) };
+  if (timelineDropped || auditDropped) out.memoTruncated = { timeline: timelineDropped, audit: auditDropped };
+  return out;
+}
+
 // --- Messages every verification workflow answers. ---
 
 /** The whole normalized state; answered also after the workflow has closed. */

@@ -4,12 +4,14 @@
  * A vendor workflow creates one `Verification` first thing and then reads as its vendor's state
  * machine: `v.progress(...)` for each step, `v.finish(...)` once.
  */
-import { ActivityFailure, ApplicationFailure, condition, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, condition, patched, setHandler, upsertMemo, upsertSearchAttributes } from '@temporalio/workflow';
 import {
   auditSignal,
   cancelUpdate,
   nextActionUpdate,
   SEARCH_ATTRIBUTES,
+  STATE_MEMO_KEY,
+  stateForMemo,
   stateQuery,
   TERMINAL_STATUSES,
   type AuditActor,
@@ -21,12 +23,22 @@ import {
   type VerificationStatus,
 } from './shared';
 
+/** patched() id of the memo publication (deprecatePatch once no run started before it is open). */
+export const STATE_MEMO_PATCH = 'publish-state-memo';
+
 export const RESTART_WITH_NEW_REFERENCE: NextAction = { type: 'restart', reason: 'start a new verification with a new reference' };
 
 export class Verification {
   readonly state: VerificationState;
   /** Set by the cancel update; vendor workflows race it against their waits. */
   cancelRequested: string | null = null;
+  /**
+   * Extra read models a vendor workflow publishes next to the state (memo key -> current value),
+   * e.g. Fourthline's case view, so that its read routes work without a worker too. Plain JSON only.
+   */
+  memoExtras: (() => Record<string, unknown>) | null = null;
+  /** What was last published in the memo (status, outcome, vendor status, nextAction), to publish on change only. */
+  private published: string | null = null;
 
   /** `carried`: the state a previous run handed over through continue-as-new (its search attributes carry over too). */
   constructor(provider: Provider, id: string, reference: string, carried?: VerificationState) {
@@ -112,6 +124,7 @@ export class Verification {
     if (change.nextAction) this.state.nextAction = change.nextAction;
     this.push(event, change.detail);
     if (moved) upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.status, value: status }]);
+    this.publish();
   }
 
   /** End the flow. Only the first call counts. */
@@ -132,6 +145,25 @@ export class Verification {
       { key: SEARCH_ATTRIBUTES.status, value: status },
       { key: SEARCH_ATTRIBUTES.outcome, value: outcome ?? 'none' },
     ]);
+    this.publish();
+  }
+
+  /**
+   * Publishes the state in the workflow's memo (encrypted by the payload codec, decoded by
+   * `describe()`), so the API can answer an open verification while no worker runs
+   * (client/verifications.ts readState). Called by progress() and finish(); a vendor workflow may
+   * call it after a change those do not make (a new attempt in its own view). Publishes only when the
+   * status, outcome, vendor status or nextAction changed (or `force`), never per poll: each publish
+   * is one event in history. Bounded (see stateForMemo): the timeline and audit keep their last entries.
+   */
+  publish(force = false): void {
+    const s = this.state;
+    const key = JSON.stringify([s.status, s.outcome, s.providerStatus, s.nextAction, s.evidence.length]);
+    if (!force && key === this.published) return;
+    // Added after verifications were already running: those replay without the memo commands.
+    if (!patched(STATE_MEMO_PATCH)) return;
+    this.published = key;
+    upsertMemo({ [STATE_MEMO_KEY]: stateForMemo(s), ...(this.memoExtras?.() ?? {}) });
   }
 
   /**

@@ -24,6 +24,7 @@ import { z } from 'zod';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { ApplicationFailure, type UpdateDefinition } from '@temporalio/common';
 import type { EvidenceStore } from '../../activities/evidence-store';
+import { readPublished } from '../read-model';
 import {
   approveUpdate,
   confirmUpdate,
@@ -39,7 +40,7 @@ import {
   type AttemptView,
   type FourthlineCaseView,
 } from '../../workflows/fourthline';
-import { parseVerificationId } from '../../workflows/shared';
+import { FOURTHLINE_CASE_MEMO_KEY, parseVerificationId } from '../../workflows/shared';
 import { ApiError, notFound } from '../errors';
 import { errorSchema } from '../schemas';
 
@@ -258,11 +259,19 @@ export function registerFourthlineActions(app: FastifyInstance, deps: { client: 
     },
   );
 
+  /** For the read routes: never needs a worker (the query within 1 s, else the view the case published). */
+  async function publishedCaseView(id: string): Promise<FourthlineCaseView> {
+    if (parseVerificationId(id)?.provider !== 'fourthline') throw notFound();
+    const view = await readPublished(client, id, fourthlineCaseQuery, FOURTHLINE_CASE_MEMO_KEY);
+    if (!view) throw new ApiError(503, 'unavailable', 'the signature view cannot be read right now; try again shortly');
+    return view;
+  }
+
   r.get(
     '/v1/verifications/:id/signature',
-    { schema: { ...route, summary: 'Fourthline: the case, the current signature attempt and the history of attempts', response: { 200: caseResponse, 404: errorSchema } } },
+    { schema: { ...route, summary: 'Fourthline: the case, the current signature attempt and the history of attempts', response: { 200: caseResponse, 404: errorSchema, 503: errorSchema } } },
     async (req) => {
-      const { consent: _consent, ...rest } = await caseView(req.params.id);
+      const { consent: _consent, ...rest } = await publishedCaseView(req.params.id);
       return rest;
     },
   );
@@ -273,11 +282,11 @@ export function registerFourthlineActions(app: FastifyInstance, deps: { client: 
       schema: {
         ...route,
         summary: 'Fourthline: proof of consent: which legal-condition versions and documents were shown to / accepted by which client, and when',
-        response: { 200: z.object({ id: z.string(), clientId: z.string().nullable(), records: z.array(consentRecord) }), 404: errorSchema },
+        response: { 200: z.object({ id: z.string(), clientId: z.string().nullable(), records: z.array(consentRecord) }), 404: errorSchema, 503: errorSchema },
       },
     },
     async (req) => {
-      const view = await caseView(req.params.id);
+      const view = await publishedCaseView(req.params.id);
       return { id: req.params.id, clientId: view.clientId, records: view.consent };
     },
   );

@@ -12,10 +12,12 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { openApiKey } from '../../activities/id360-secrets';
 import { id360VendorUserUrl } from '../../activities/id360';
-import { parseVerificationId, stateQuery, TERMINAL_STATUSES } from '../../workflows/shared';
+import { parseVerificationId, TERMINAL_STATUSES } from '../../workflows/shared';
+import { readVerification } from '../read-model';
+import { ApiError } from '../errors';
 import { browserPage, ENDED, INVALID_LINK, NOT_FOUND } from './page';
 
 export function registerId360Link(app: FastifyInstance, deps: { client: Client; webhookSecret: string; id360BaseUrl: string }): void {
@@ -32,10 +34,10 @@ export function registerId360Link(app: FastifyInstance, deps: { client: Client; 
       const apiKey = parseVerificationId(id)?.provider === 'id360' ? openApiKey(deps.webhookSecret, id, sealed) : null;
       if (!apiKey) return browserPage(reply, 401, ...INVALID_LINK);
       try {
-        const state = await deps.client.workflow.getHandle(id).query(stateQuery);
+        const { state } = await readVerification(deps.client, id);
         if (TERMINAL_STATUSES.includes(state.status)) return browserPage(reply, 410, ...ENDED);
       } catch (err) {
-        if (err instanceof WorkflowNotFoundError) return browserPage(reply, 404, ...NOT_FOUND);
+        if (err instanceof ApiError && err.statusCode === 404) return browserPage(reply, 404, ...NOT_FOUND);
         throw err;
       }
       return reply

@@ -32,6 +32,8 @@ export interface Stack {
   api(method: string, urlPath: string, body?: unknown, opts?: { auth?: string | null; raw?: string }): Promise<{ status: number; body: any }>;
   /** Polls GET /v1/verifications/:id until `until` holds (or fails after `timeoutMs`). */
   waitFor(id: string, until: (s: VerificationState) => boolean, timeoutMs?: number): Promise<VerificationState>;
+  /** Stops every worker of this stack (the API and the sandboxes keep running): reads without a worker. */
+  stopWorkers(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -47,6 +49,8 @@ export async function startStack(opts: {
   connection: NativeConnection;
   client: Client;
   env?: Record<string, string>;
+  /** The workflow code (default: workflows/, bundled once per file); the versioning test passes a changed build. */
+  workflowBundle?: WorkflowBundle;
   /** Where the API logs go (default: no API logs); the personal-data test captures them. */
   apiLogStream?: NodeJS.WritableStream;
 }): Promise<Stack> {
@@ -85,7 +89,7 @@ export async function startStack(opts: {
     connection: opts.connection,
     config,
     store,
-    workflowBundle: await workflowBundle(),
+    workflowBundle: opts.workflowBundle ?? (await workflowBundle()),
   });
   const running = Promise.all(workers.map((w) => w.run()));
 
@@ -130,6 +134,10 @@ export async function startStack(opts: {
     sandboxUrl: config.sandbox.baseUrl,
     api,
     waitFor,
+    async stopWorkers() {
+      for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+      await running;
+    },
     async stop() {
       await app.close();
       for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();

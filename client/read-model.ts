@@ -1,0 +1,139 @@
+/**
+ * Reading a verification never needs a worker (issue 9, point 6).
+ *
+ * A query runs on a worker, which replays the whole history: with no worker running it hangs until
+ * the gRPC deadline, and after an incompatible code change it fails for every old verification. So:
+ *
+ * - a CLOSED verification is answered from data the server holds: the workflow's result (every
+ *   vendor workflow returns its final VerificationState), read from the close event;
+ * - an OPEN one from the state query with a short deadline (QUERY_DEADLINE_MS), falling back to the
+ *   last state the workflow published in its memo (workflows/verification.ts `publish()`; the memo
+ *   is encrypted by our payload codec and `describe()` decodes it);
+ * - a run with neither (started before the memo existed, or not yet picked up by any worker) from
+ *   its search attributes: provider, status and outcome, never personal data.
+ *
+ * `source` says which, for the `Verification-Source` response header and the tests.
+ */
+import { WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
+import type { QueryDefinition } from '@temporalio/common';
+import {
+  parseVerificationId,
+  SEARCH_ATTRIBUTES,
+  STATE_MEMO_KEY,
+  stateQuery,
+  TERMINAL_STATUSES,
+  type Provider,
+  type VerificationState,
+  type VerificationStatus,
+} from '../workflows/shared';
+import { notFound } from './errors';
+
+/** How long an open verification's query may take before the published state answers instead. */
+export const QUERY_DEADLINE_MS = 1_000;
+
+export type ReadSource = 'result' | 'query' | 'memo' | 'search-attributes';
+
+type Description = Awaited<ReturnType<WorkflowHandle['describe']>>;
+
+export function verificationHandle(client: Client, id: string): WorkflowHandle {
+  if (!parseVerificationId(id)) throw notFound();
+  return client.workflow.getHandle(id);
+}
+
+async function describe(handle: WorkflowHandle): Promise<Description> {
+  try {
+    return await handle.describe();
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) throw notFound();
+    throw err;
+  }
+}
+
+/** The query's answer within QUERY_DEADLINE_MS, or null (no worker, a busy worker, a failing replay). */
+export async function queryWithin<T>(client: Client, handle: WorkflowHandle, query: QueryDefinition<T, []>): Promise<T | null> {
+  try {
+    return await client.withDeadline(Date.now() + QUERY_DEADLINE_MS, () => handle.query(query));
+  } catch {
+    return null;
+  }
+}
+
+export async function readVerification(client: Client, id: string): Promise<{ state: VerificationState; source: ReadSource }> {
+  const desc = await describe(verificationHandle(client, id));
+  // Pin the run describe() saw: the latest one (a continued-as-new chain ends in it).
+  const handle = client.workflow.getHandle(id, desc.runId);
+  const status = desc.status.name;
+  if (status === 'COMPLETED') {
+    try {
+      return { state: (await handle.result()) as VerificationState, source: 'result' };
+    } catch {
+      // Not a state (a workflow type that returns nothing): the published state below.
+    }
+  }
+  if (status === 'RUNNING') {
+    const state = await queryWithin(client, handle, stateQuery);
+    if (state) return { state, source: 'query' };
+  }
+  const published = desc.memo?.[STATE_MEMO_KEY] as VerificationState | undefined;
+  if (published) return { state: closedAs(published, status), source: 'memo' };
+  return { state: closedAs(fromSearchAttributes(id, desc), status), source: 'search-attributes' };
+}
+
+/**
+ * A read model a vendor workflow publishes next to its state (e.g. Fourthline's case view): the
+ * query while the workflow runs (short deadline), else the memo. Null when neither answers.
+ */
+export async function readPublished<T>(client: Client, id: string, query: QueryDefinition<T, []>, memoKey: string): Promise<T | null> {
+  const desc = await describe(verificationHandle(client, id));
+  if (desc.status.name === 'RUNNING') {
+    const answer = await queryWithin(client, client.workflow.getHandle(id, desc.runId), query);
+    if (answer) return answer;
+  }
+  return (desc.memo?.[memoKey] as T | undefined) ?? null;
+}
+
+/**
+ * A run that closed without a final decision (terminated, timed out, failed, cancelled natively)
+ * keeps whatever it last published: say it ended, rather than show a stale `awaiting_user`.
+ */
+function closedAs(s: VerificationState, status: Description['status']['name']): VerificationState {
+  if (status === 'RUNNING' || status === 'COMPLETED' || TERMINAL_STATUSES.includes(s.status)) return s;
+  const cancelled = status === 'CANCELLED';
+  const reason = `the workflow was ${status.toLowerCase().replace(/_/g, ' ')} before the verification ended`;
+  const now = new Date().toISOString();
+  const to: VerificationStatus = cancelled ? 'cancelled' : 'failed';
+  return {
+    ...s,
+    status: to,
+    outcome: cancelled ? null : 'error',
+    reason,
+    nextAction: { type: 'restart', reason: 'start a new verification with a new reference' },
+    timeline: [...s.timeline, { at: now, event: to, status: to, providerStatus: s.providerStatus, detail: reason }],
+  };
+}
+
+/** What the search attributes say (no personal data there): enough for the status, not the details. */
+function fromSearchAttributes(id: string, desc: Description): VerificationState {
+  const { provider, reference } = parseVerificationId(id)!;
+  const sa = desc.typedSearchAttributes;
+  const status = (sa.get(SEARCH_ATTRIBUTES.status) ?? 'created') as VerificationStatus;
+  const outcome = sa.get(SEARCH_ATTRIBUTES.outcome);
+  const at = desc.startTime.toISOString();
+  return {
+    id,
+    provider: provider as Provider,
+    reference,
+    status,
+    outcome: outcome && outcome !== 'none' ? (outcome as VerificationState['outcome']) : null,
+    providerStatus: null,
+    providerReference: null,
+    reason: null,
+    nextAction: { type: 'wait', reason: 'the verification has not been picked up yet; read it again shortly' },
+    facts: {},
+    evidence: [],
+    timeline: [{ at, event: 'created', status: 'created', providerStatus: null }],
+    audit: [],
+    createdAt: at,
+    updatedAt: at,
+  };
+}

@@ -1,0 +1,73 @@
+/**
+ * Reading never needs a worker (issue 9, point 6): with every worker of the stack stopped, a closed
+ * verification is answered from the workflow's result and an open one, after the 1 s query
+ * deadline, from the state the workflow published in its (encrypted) memo.
+ */
+import crypto from 'node:crypto';
+import { STATE_MEMO_KEY } from '../workflows/shared';
+import { connectToTestTemporal, type TestTemporal } from './helpers/temporal';
+import { control, startStack, type Stack } from './helpers/stack';
+
+let temporal: TestTemporal;
+let stack: Stack;
+
+beforeAll(async () => {
+  temporal = await connectToTestTemporal();
+  stack = await startStack(temporal);
+});
+
+afterAll(async () => {
+  await stack?.stop();
+  await temporal?.close();
+});
+
+const ref = (name: string) => `${name}-${crypto.randomBytes(4).toString('hex')}`;
+
+async function timedGet(path: string) {
+  const t0 = performance.now();
+  const res = await fetch(`${stack.apiUrl}${path}`, { headers: { authorization: 'Bearer test-key-0123456789abcdef' } });
+  const ms = performance.now() - t0;
+  return { status: res.status, source: res.headers.get('verification-source'), body: await res.json(), ms };
+}
+
+test('with every worker stopped, a closed verification answers 200 from its result and an open one within 2 s from its memo', async () => {
+  // A closed one: the sandbox plays the user, the flow ends approved.
+  const closedRef = ref('closed');
+  const closedId = `finwave:${closedRef}`;
+  expect((await stack.api('POST', '/v1/verifications', { provider: 'finwave', reference: closedRef })).status).toBe(201);
+  const created = await stack.api('GET', `/v1/verifications/${closedId}`);
+  await control(stack, `/finwave/_sandbox/onboardings/${created.body.providerReference}/finish`, { scenario: 'approved' });
+  const finished = await stack.waitFor(closedId, (s) => s.status === 'completed');
+  expect(finished.outcome).toBe('approved');
+
+  // An open one, waiting for its user.
+  const openRef = ref('open');
+  const openId = `finwave:${openRef}`;
+  const open = await stack.api('POST', '/v1/verifications', { provider: 'finwave', reference: openRef });
+  expect(open.body).toMatchObject({ status: 'awaiting_user', nextAction: { type: 'redirect' } });
+
+  // The open workflow published its state in the memo, encrypted: the raw memo payload is not JSON.
+  const raw = await temporal.connection.workflowService.describeWorkflowExecution({ namespace: 'default', execution: { workflowId: openId } });
+  const memoPayload = raw.workflowExecutionInfo?.memo?.fields?.[STATE_MEMO_KEY];
+  expect(memoPayload).toBeTruthy();
+  expect(Buffer.from(memoPayload!.data!).toString('utf8')).not.toContain(openRef);
+
+  await stack.stopWorkers();
+
+  const closed = await timedGet(`/v1/verifications/${closedId}`);
+  expect(closed).toMatchObject({ status: 200, source: 'result' });
+  expect(closed.body).toEqual(finished);
+
+  const stillOpen = await timedGet(`/v1/verifications/${openId}`);
+  expect(stillOpen).toMatchObject({ status: 200, source: 'memo' });
+  expect(stillOpen.body).toMatchObject({ id: openId, status: 'awaiting_user', providerReference: open.body.providerReference, nextAction: open.body.nextAction });
+  expect(stillOpen.ms).toBeLessThan(2_000);
+
+  // The other read routes over the same path.
+  expect((await stack.api('GET', `/v1/verifications/${closedId}/audit`)).status).toBe(200);
+  const evidence = await stack.api('GET', `/v1/verifications/${closedId}/evidence`);
+  expect(evidence.status).toBe(200);
+  expect(JSON.stringify(evidence.body)).toContain(finished.evidence[0]!.sha256);
+  expect((await stack.api('GET', `/v1/verifications/finwave:${ref('unknown')}`)).status).toBe(404);
+  console.log(`GET without a worker: closed ${closed.ms.toFixed(0)} ms (result), open ${stillOpen.ms.toFixed(0)} ms (memo)`);
+});

@@ -1,0 +1,103 @@
+/**
+ * Safe deploys with Worker Deployment Versioning (README "Changing workflow code"): workflows are
+ * PINNED to the build that started them. On the dev server: a Finwave flow started on build A
+ * finishes on build A, although build B (an incompatible change to the Finwave workflow,
+ * test/fixtures/workflows-build-b.ts) became the current version meanwhile and takes the new flows.
+ */
+import crypto from 'node:crypto';
+import { temporal as proto } from '@temporalio/proto';
+import type { Client } from '@temporalio/client';
+import { bundleWorkflows } from '../workers';
+import { connectToTestTemporal, type TestTemporal } from './helpers/temporal';
+import { control, startStack, type Stack } from './helpers/stack';
+
+let temporal: TestTemporal;
+const stacks: Stack[] = [];
+
+beforeAll(async () => {
+  temporal = await connectToTestTemporal();
+});
+
+afterAll(async () => {
+  for (const s of stacks) await s.stop();
+  await temporal?.close();
+});
+
+const hex = () => crypto.randomBytes(4).toString('hex');
+
+async function eventually<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const v = await fn();
+      if (v !== undefined) return v;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`timed out: ${what}${last ? ` (${String(last)})` : ''}`);
+}
+
+/** What an operator does with `temporal worker deployment set-current-version`, then waits until routing uses it. */
+async function makeCurrent(client: Client, deploymentName: string, buildId: string): Promise<void> {
+  const ns = client.options.namespace;
+  const described = await eventually(`${buildId} registered`, async () => {
+    const d = await client.workflowService.describeWorkerDeployment({ namespace: ns, deploymentName });
+    return d.workerDeploymentInfo?.versionSummaries?.some((v) => v.deploymentVersion?.buildId === buildId) ? d : undefined;
+  });
+  await client.workflowService.setWorkerDeploymentCurrentVersion({ namespace: ns, deploymentName, buildId, conflictToken: described.conflictToken });
+  await eventually(`${buildId} current`, async () => {
+    const info = (await client.workflowService.describeWorkerDeployment({ namespace: ns, deploymentName })).workerDeploymentInfo;
+    const done = info?.routingConfigUpdateState !== proto.api.enums.v1.RoutingConfigUpdateState.ROUTING_CONFIG_UPDATE_STATE_IN_PROGRESS;
+    return info?.routingConfig?.currentDeploymentVersion?.buildId === buildId && done ? true : undefined;
+  });
+}
+
+/** The build ids of every workflow task completed in the run, and what the run is pinned to. */
+async function buildsOf(client: Client, workflowId: string) {
+  const history = await client.workflow.getHandle(workflowId).fetchHistory();
+  const tasks = (history.events ?? []).flatMap((e) => (e.workflowTaskCompletedEventAttributes ? [e.workflowTaskCompletedEventAttributes] : []));
+  const raw = await client.workflowService.describeWorkflowExecution({ namespace: client.options.namespace, execution: { workflowId } });
+  const behaviors = new Set(tasks.map((t) => t.versioningBehavior));
+  return {
+    taskBuilds: [...new Set(tasks.map((t) => t.deploymentVersion?.buildId ?? null))],
+    pinned: behaviors.size === 1 && behaviors.has(proto.api.enums.v1.VersioningBehavior.VERSIONING_BEHAVIOR_PINNED),
+    runningOn: raw.workflowExecutionInfo?.versioningInfo?.deploymentVersion?.buildId ?? null,
+  };
+}
+
+async function finish(stack: Stack, id: string) {
+  const state = (await stack.api('GET', `/v1/verifications/${id}`)).body;
+  expect((await control(stack, `/finwave/_sandbox/onboardings/${state.providerReference}/finish`, { scenario: 'approved' })).status).toBe(200);
+  return stack.waitFor(id, (s) => s.status === 'completed');
+}
+
+test('a flow started on build A finishes on build A while build B takes new flows', async () => {
+  const deploymentName = `idv-${hex()}`;
+  const shared = { WORKER_DEPLOYMENT_NAME: deploymentName, TASK_QUEUE_PREFIX: `v${hex()}` };
+
+  const a = await startStack({ ...temporal, env: { ...shared, WORKER_BUILD_ID: 'build-a' } });
+  stacks.push(a);
+  await makeCurrent(temporal.client, deploymentName, 'build-a');
+  const first = `finwave:${hex()}`;
+  expect((await a.api('POST', '/v1/verifications', { provider: 'finwave', reference: first.split(':')[1] })).body.status).toBe('awaiting_user');
+
+  // Deploy build B next to A and make it current: new flows go to B, the running one stays on A.
+  const b = await startStack({ ...temporal, env: { ...shared, WORKER_BUILD_ID: 'build-b' }, workflowBundle: await bundleWorkflows(require.resolve('./fixtures/workflows-build-b')) });
+  stacks.push(b);
+  await makeCurrent(temporal.client, deploymentName, 'build-b');
+  const second = `finwave:${hex()}`;
+  expect((await b.api('POST', '/v1/verifications', { provider: 'finwave', reference: second.split(':')[1] })).body.status).toBe('awaiting_user');
+
+  // The first flow continues after the deploy (its webhook, its result read, its evidence), on A.
+  expect(await finish(a, first)).toMatchObject({ status: 'completed', outcome: 'approved' });
+  expect(await finish(b, second)).toMatchObject({ status: 'completed', outcome: 'approved' });
+
+  expect(await buildsOf(temporal.client, first)).toEqual({ taskBuilds: ['build-a'], pinned: true, runningOn: 'build-a' });
+  expect(await buildsOf(temporal.client, second)).toEqual({ taskBuilds: ['build-b'], pinned: true, runningOn: 'build-b' });
+  // Which code ran: only build B's Finwave workflow sets the marker.
+  expect((await temporal.client.workflow.getHandle(first).describe()).memo?.build).toBeUndefined();
+  expect((await temporal.client.workflow.getHandle(second).describe()).memo?.build).toBe('b');
+});
