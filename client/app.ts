@@ -11,7 +11,8 @@ import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fast
 import type { Client } from '@temporalio/client';
 import type { AppConfig } from '../config';
 import type { EvidenceStore } from '../activities/evidence-store';
-import { ApiError, errorBody, installErrorHandling } from './errors';
+import { ApiError, errorBody, frameworkErrors, installErrorHandling } from './errors';
+import { HANDLER_TIMEOUT_MS } from './deadlines';
 import { registerVerificationRoutes } from './verifications';
 import { registerAuditTrail } from './audit';
 import { FolderAuditLog, type AuditLog } from './audit-log';
@@ -60,8 +61,23 @@ export async function buildApi({ config, client, store, logger = true, logStream
         }
       : false,
     bodyLimit: 1024 * 1024,
+    // Time bounds (README "Time bounds"): a socket idle this long is closed, a request must arrive whole
+    // within requestTimeout, and a handler that has not answered by handlerTimeout answers 503 (a backstop:
+    // every Temporal call has its own, shorter deadline: client/deadlines.ts).
+    connectionTimeout: 60_000,
+    requestTimeout: 60_000,
+    handlerTimeout: HANDLER_TIMEOUT_MS,
     // Browser-return URLs carry a signed state in the path (/return/namirial/:state), longer than the default 100.
     routerOptions: { maxParamLength: 1000 },
+    // A malformed URL or an over-long path parameter: our error shape too (client/errors.ts).
+    frameworkErrors,
+  });
+  // An empty JSON body is no body (`POST …/cancel` with a content-type and nothing else); a route that needs one says so.
+  const jsonParser = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, text, done) => {
+    if (String(text).trim() === '') return done(null, undefined);
+    jsonParser(req, String(text), done);
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);

@@ -119,7 +119,9 @@ export function registerPersonalDataRoutes(app: FastifyInstance, deps: { client:
       const bytes = await store.get(artifact.sha256);
       if (!bytes) throw new ApiError(404, 'not_found', 'artifact no longer held (retention or erasure)');
       return reply
-        .header('content-type', artifact.contentType)
+        // The type the vendor (or the caller) gave is not trusted: only inert types pass, never text/html.
+        .header('content-type', servedContentType(artifact.contentType))
+        .header('x-content-type-options', 'nosniff')
         .header('content-disposition', `attachment; filename="${artifact.kind}-${artifact.sha256.slice(0, 12)}"`)
         .header('x-content-sha256', artifact.sha256)
         .header('repr-digest', `sha-256=:${Buffer.from(artifact.sha256, 'hex').toString('base64')}:`)
@@ -189,6 +191,14 @@ export function registerPersonalDataRoutes(app: FastifyInstance, deps: { client:
       return { id, erasedAt, artifacts, deleted, keptForOthers, recordedIn };
     },
   );
+}
+
+/** Content types evidence is served with; anything else is served as bytes. */
+export const SERVED_CONTENT_TYPES = ['application/pdf', 'application/zip', 'application/json', 'image/jpeg', 'image/png', 'image/heic'] as const;
+
+export function servedContentType(stored: string): string {
+  const base = stored.split(';')[0]!.trim().toLowerCase();
+  return (SERVED_CONTENT_TYPES as readonly string[]).includes(base) ? base : 'application/octet-stream';
 }
 
 function pick(e: EvidenceRef): Omit<Artifact, 'storedAt'> {
