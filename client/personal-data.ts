@@ -18,7 +18,7 @@ import { z } from 'zod';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { EvidenceClaim, EvidenceStore } from '../activities/evidence-store';
 import { fourthlineCaseQuery } from '../workflows/fourthline';
-import { auditSignal, parseVerificationId, type AuditEntry, type EvidenceRef, type VerificationState } from '../workflows/shared';
+import { apiVerificationId, auditSignal, parseVerificationId, type AuditEntry, type EvidenceRef, type VerificationState } from '../workflows/shared';
 import { actorOf } from './audit';
 import type { AuditLog } from './audit-log';
 import { ApiError, notFound } from './errors';
@@ -96,10 +96,10 @@ export function registerPersonalDataRoutes(app: FastifyInstance, deps: { client:
         artifactsOf(state, claims).map(async (a) => ({
           ...a,
           available: await store.has(a.sha256),
-          download: `/v1/verifications/${encodeURIComponent(req.params.id)}/evidence/${a.sha256}`,
+          download: `/v1/verifications/${encodeURIComponent(apiVerificationId(req.params.id))}/evidence/${a.sha256}`,
         })),
       );
-      return { id: req.params.id, artifacts };
+      return { id: apiVerificationId(req.params.id), artifacts };
     },
   );
 
@@ -188,7 +188,7 @@ export function registerPersonalDataRoutes(app: FastifyInstance, deps: { client:
           if (!(err instanceof WorkflowNotFoundError)) req.log.warn({ err: { type: (err as Error).name } }, 'erasure not signalled to the workflow');
         }
       }
-      return { id, erasedAt, artifacts, deleted, keptForOthers, recordedIn };
+      return { id: apiVerificationId(id), erasedAt, artifacts, deleted, keptForOthers, recordedIn };
     },
   );
 }

@@ -13,7 +13,10 @@ import { WorkflowIdReusePolicy } from '@temporalio/common';
 import { taskQueueFor, type AppConfig } from '../config';
 import type { EvidenceStore } from '../activities/evidence-store';
 import {
+  apiVerificationId,
   cancelUpdate,
+  DEFAULT_TENANT,
+  tenantWorkflowId,
   nextActionUpdate,
   parseVerificationId,
   SEARCH_ATTRIBUTES,
@@ -52,7 +55,8 @@ export function registerVerificationRoutes(app: FastifyInstance, deps: { client:
       if (config.disabledProviders.includes(body.provider)) {
         throw new ApiError(422, 'provider_not_configured', `${body.provider} is not configured on this service`);
       }
-      const id = verificationId(body.provider, body.reference);
+      const tenant = req.principal?.tenant ?? DEFAULT_TENANT;
+      const id = tenantWorkflowId(tenant, verificationId(body.provider, body.reference));
       const { workflowType, input } = workflowStart(id, body);
       const createHash = bodyHash(body);
       let created = true;
@@ -68,6 +72,7 @@ export function registerVerificationRoutes(app: FastifyInstance, deps: { client:
           typedSearchAttributes: [
             { key: SEARCH_ATTRIBUTES.provider, value: body.provider },
             { key: SEARCH_ATTRIBUTES.status, value: 'created' },
+            { key: SEARCH_ATTRIBUTES.tenant, value: tenant },
           ],
         });
       } catch (err) {
@@ -154,7 +159,7 @@ export async function readState(client: Client, id: string, opts: { waitForNextA
 
 export function view(s: VerificationState) {
   return {
-    id: s.id,
+    id: apiVerificationId(s.id),
     provider: s.provider,
     reference: s.reference,
     status: s.status,

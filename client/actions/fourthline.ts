@@ -39,7 +39,7 @@ import {
   type AttemptView,
   type FourthlineCaseView,
 } from '../../workflows/fourthline';
-import { parseVerificationId } from '../../workflows/shared';
+import { apiVerificationId, parseVerificationId } from '../../workflows/shared';
 import { ApiError, notFound } from '../errors';
 import { errorSchema } from '../schemas';
 
@@ -289,7 +289,7 @@ export function registerFourthlineActions(app: FastifyInstance, deps: { client: 
     },
     async (req) => {
       const view = await caseView(req.params.id);
-      return { id: req.params.id, clientId: view.clientId, records: view.consent };
+      return { id: apiVerificationId(req.params.id), clientId: view.clientId, records: view.consent };
     },
   );
 }
