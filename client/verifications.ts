@@ -1,4 +1,5 @@
 /** `/v1/verifications`: start, read and cancel verifications. Each one is a workflow. */
+import crypto from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -12,7 +13,10 @@ import { WorkflowIdReusePolicy } from '@temporalio/common';
 import { taskQueueFor, type AppConfig } from '../config';
 import type { EvidenceStore } from '../activities/evidence-store';
 import {
+  apiVerificationId,
   cancelUpdate,
+  DEFAULT_TENANT,
+  tenantWorkflowId,
   nextActionUpdate,
   parseVerificationId,
   SEARCH_ATTRIBUTES,
@@ -43,7 +47,7 @@ export function registerVerificationRoutes(app: FastifyInstance, deps: { client:
           'Answers 201 with the new verification, or 200 with the existing one when provider + reference was already used: a repeat never opens a second vendor session.',
         security: [{ bearer: [] }],
         body: createVerificationBody,
-        response: { 200: verificationSchema, 201: verificationSchema, 400: errorSchema, 401: errorSchema, 422: errorSchema },
+        response: { 200: verificationSchema, 201: verificationSchema, 400: errorSchema, 401: errorSchema, 409: errorSchema, 422: errorSchema },
       },
     },
     async (req, reply) => {
@@ -52,12 +56,16 @@ export function registerVerificationRoutes(app: FastifyInstance, deps: { client:
         throw new ApiError(422, 'provider_not_configured', `${body.provider} is not configured on this service`);
       }
       checkHistoryBounds(body, config.minPollIntervalMs);
-      const id = verificationId(body.provider, body.reference);
+      const tenant = req.principal?.tenant ?? DEFAULT_TENANT;
+      const id = tenantWorkflowId(tenant, verificationId(body.provider, body.reference));
       const { workflowType, input } = workflowStart(id, body);
+      const createHash = bodyHash(body);
       let created = true;
       try {
         await client.workflow.start(workflowType, {
           workflowId: id,
+          // What this create asked for (a hash, no personal data; the memo is encrypted anyway): a repeat must ask the same.
+          memo: { createHash },
           taskQueue: taskQueueFor(config, body.provider),
           args: [input],
           // Never a second vendor session for the same provider + reference, even after it ended.
@@ -65,11 +73,17 @@ export function registerVerificationRoutes(app: FastifyInstance, deps: { client:
           typedSearchAttributes: [
             { key: SEARCH_ATTRIBUTES.provider, value: body.provider },
             { key: SEARCH_ATTRIBUTES.status, value: 'created' },
+            { key: SEARCH_ATTRIBUTES.tenant, value: tenant },
           ],
         });
       } catch (err) {
         if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
         created = false;
+        const earlier = (await client.workflow.getHandle(id).describe()).memo?.createHash;
+        // Like Stripe's idempotency keys: the same reference with another body is a mistake, not a repeat.
+        if (typeof earlier === 'string' && earlier !== createHash) {
+          throw new ApiError(409, 'idempotency_conflict', 'this reference was already used with a different body: use a new reference');
+        }
       }
       const state = await readState(client, id, { waitForNextAction: true });
       return reply.code(created ? 201 : 200).send(view(state));
@@ -100,7 +114,7 @@ export function registerVerificationRoutes(app: FastifyInstance, deps: { client:
         summary: 'Cancel a verification that has not ended',
         security: [{ bearer: [] }],
         params: idParams,
-        body: z.object({ reason: z.string().max(200).optional() }).strict().optional(),
+        body: z.object({ reason: z.string().max(200).optional() }).strict().nullish(),
         response: { 200: verificationSchema, 404: errorSchema, 409: errorSchema },
       },
     },
@@ -116,6 +130,13 @@ export function registerVerificationRoutes(app: FastifyInstance, deps: { client:
       }
     },
   );
+}
+
+/** sha256 of the validated body (defaults applied), keys sorted: the same request hashes the same. */
+export function bodyHash(body: unknown): string {
+  const canonical = (v: unknown): unknown =>
+    Array.isArray(v) ? v.map(canonical) : v && typeof v === 'object' ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, canonical((v as Record<string, unknown>)[k])])) : v;
+  return crypto.createHash('sha256').update(JSON.stringify(canonical(body))).digest('hex');
 }
 
 function handleFor(client: Client, id: string) {
@@ -142,7 +163,7 @@ export async function readState(client: Client, id: string, opts: { waitForNextA
 
 export function view(s: VerificationState) {
   return {
-    id: s.id,
+    id: apiVerificationId(s.id),
     provider: s.provider,
     reference: s.reference,
     status: s.status,

@@ -38,19 +38,50 @@ const httpUrl = z
   .refine((u) => /^https?:\/\//.test(u), 'must start with http:// or https://')
   .transform((u) => u.replace(/\/+$/, ''));
 
-/** `id:token,id2:token2` -> one entry per key; the id is what audit records name, never the token. */
+/** What an API key may do: act as an integrator (read and act), read only (operators), decode payloads (the Web UI's codec). */
+export const API_SCOPES = ['integrator', 'operator-read', 'codec'] as const;
+export type ApiScope = (typeof API_SCOPES)[number];
+
+export interface ApiKey {
+  /** What audit records name, never the token. */
+  id: string;
+  token: string;
+  /** Verification ids are per tenant: a key never sees another tenant's verifications. */
+  tenant: string;
+  scopes: ApiScope[];
+}
+
+/** A key given without scopes (`keyId:token`, the form from before tenants) keeps every power it had. */
+const LEGACY_SCOPES: ApiScope[] = ['integrator', 'codec'];
+const KEY_FORMAT = 'must be a comma list of keyId:token[:tenant[:scope+scope]] (tokens of 16+ characters; tenant lowercase letters, digits, dashes; scopes integrator, operator-read, codec)';
+
+/**
+ * `keyId:token[:tenant[:scope1+scope2]]`, comma-separated: one entry per key. Without a tenant, the
+ * key belongs to the tenant `default`; without scopes, it has `integrator+codec` (as before tenants).
+ */
+export function parseApiKeys(raw: string): ApiKey[] | string {
+  const keys: ApiKey[] = [];
+  for (const part of raw.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const m = /^([A-Za-z0-9_.-]{1,64}):([^\s:,]{16,})(?::([a-z0-9][a-z0-9-]{0,31}))?(?::([a-z+-]+))?$/.exec(part);
+    if (!m) return KEY_FORMAT;
+    const scopes = m[4] ? m[4].split('+') : LEGACY_SCOPES;
+    const unknown = scopes.find((sc) => !(API_SCOPES as readonly string[]).includes(sc));
+    if (unknown !== undefined) return `has an unknown scope "${unknown}" for key ${m[1]} (known: ${API_SCOPES.join(', ')})`;
+    if (keys.some((k) => k.id === m[1])) return `names the key id ${m[1]} twice`;
+    keys.push({ id: m[1]!, token: m[2]!, tenant: m[3] ?? 'default', scopes: [...new Set(scopes as ApiScope[])] });
+  }
+  if (keys.length === 0) return KEY_FORMAT;
+  return keys;
+}
+
 const apiKeys = z
   .string()
   .min(1)
   .transform((raw, ctx) => {
-    const keys: { id: string; token: string }[] = [];
-    for (const part of raw.split(',').map((p) => p.trim()).filter(Boolean)) {
-      const m = /^([A-Za-z0-9_.-]{1,64}):(\S{16,})$/.exec(part);
-      if (!m) {
-        ctx.addIssue({ code: 'custom', message: 'must be a comma list of keyId:token with tokens of 16+ characters' });
-        return z.NEVER;
-      }
-      keys.push({ id: m[1]!, token: m[2]! });
+    const keys = parseApiKeys(raw);
+    if (typeof keys === 'string') {
+      ctx.addIssue({ code: 'custom', message: keys });
+      return z.NEVER;
     }
     return keys;
   });
@@ -155,7 +186,7 @@ export interface FourthlineConfig extends VendorEndpoint {
 export interface AppConfig {
   env: 'development' | 'production';
   logLevel: 'debug' | 'info' | 'warn' | 'error';
-  api: { host: string; port: number; keys: { id: string; token: string }[] };
+  api: { host: string; port: number; keys: ApiKey[] };
   /** The base URL at which vendors and browsers reach our receivers (/webhooks, /return). */
   publicBaseUrl: string;
   webhookSecret: string;
@@ -261,7 +292,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   return {
     env: e.APP_ENV,
     logLevel: e.LOG_LEVEL,
-    api: { host: e.API_HOST, port: e.API_PORT, keys: e.API_KEYS ?? [{ id: 'local', token: DEV_API_KEY }] },
+    api: { host: e.API_HOST, port: e.API_PORT, keys: e.API_KEYS ?? [{ id: 'local', token: DEV_API_KEY, tenant: 'default', scopes: LEGACY_SCOPES }] },
     publicBaseUrl: e.PUBLIC_BASE_URL ?? `http://localhost:${e.API_PORT}`,
     webhookSecret: e.WEBHOOK_SECRET ?? DEV_WEBHOOK_SECRET,
     evidenceDir: path.resolve(e.EVIDENCE_DIR),

@@ -22,6 +22,8 @@ export const SEARCH_ATTRIBUTES = [
   { name: 'VerificationOutcome', type: 'Keyword' },
   /** Set when a case needs a person to look at it (e.g. a result lost after the vendor spent the code). */
   { name: 'VerificationAttention', type: 'Keyword' },
+  /** The tenant of the API key that started the verification (client/app.ts, workflows/shared.ts tenantWorkflowId). */
+  { name: 'VerificationTenant', type: 'Keyword' },
 ] as const satisfies readonly SearchAttributeDefinition[];
 
 export type SearchAttributeName = (typeof SEARCH_ATTRIBUTES)[number]['name'];

@@ -22,7 +22,7 @@ test('Finwave defaults', () => {
 
 test('workflow ids derive from provider + reference and parse back', () => {
   expect(verificationId('finwave', 'order-42')).toBe('finwave:order-42');
-  expect(parseVerificationId('finwave:order-42')).toEqual({ provider: 'finwave', reference: 'order-42' });
+  expect(parseVerificationId('finwave:order-42')).toEqual({ provider: 'finwave', reference: 'order-42', tenant: 'default' });
   expect(parseVerificationId('finwave:a:b')).toBeNull();
   expect(parseVerificationId('nocolon')).toBeNull();
   expect(parseVerificationId(':x')).toBeNull();
