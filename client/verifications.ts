@@ -9,7 +9,9 @@ import {
   type Client,
 } from '@temporalio/client';
 import { WorkflowIdReusePolicy } from '@temporalio/common';
-import { taskQueueFor, type AppConfig } from '../config';
+import { notificationsTaskQueue, taskQueueFor, type AppConfig } from '../config';
+import { NOTIFICATIONS_MEMO_KEY } from '../workflows/notifier';
+import { tenantOf } from './webhook-endpoints';
 import type { EvidenceStore } from '../activities/evidence-store';
 import {
   cancelUpdate,
@@ -65,6 +67,8 @@ export function registerVerificationRoutes(app: FastifyInstance, deps: { client:
             { key: SEARCH_ATTRIBUTES.provider, value: body.provider },
             { key: SEARCH_ATTRIBUTES.status, value: 'created' },
           ],
+          // The workflow notifies this tenant's endpoints (workflows/notifier.ts); encrypted like every payload.
+          memo: { [NOTIFICATIONS_MEMO_KEY]: { tenant: tenantOf(req), taskQueue: notificationsTaskQueue(config) } },
         });
       } catch (err) {
         if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;

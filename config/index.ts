@@ -67,6 +67,9 @@ const envSchema = z.object({
   // Payload encryption keys, the codec endpoint, evidence retention, the audit log: config/personal-data.ts.
   ...PERSONAL_DATA_ENV,
   TASK_QUEUE_PREFIX: z.string().regex(/^[a-z0-9-]+$/, 'must be lowercase letters, digits and dashes').default('idv'),
+  /** Notifications to integrators: delivery slots of the notifications worker, and at most this many per endpoint. */
+  NOTIFICATIONS_MAX_CONCURRENT_DELIVERIES: z.coerce.number().int().min(1).max(1000).default(100),
+  NOTIFICATIONS_MAX_IN_FLIGHT_PER_ENDPOINT: z.coerce.number().int().min(1).max(1000).default(10),
   SANDBOX_HOST: z.string().min(1).default('127.0.0.1'),
   SANDBOX_PORT: port.default(8090),
   FINWAVE_BASE_URL: httpUrl.optional(),
@@ -158,6 +161,8 @@ export interface AppConfig {
   /** Encryption of workflow payloads, the codec endpoint, evidence retention, the audit log. */
   personalData: PersonalDataConfig;
   taskQueuePrefix: string;
+  /** Notifications to integrators (README "Notifications to your backend"). */
+  notifications: { maxConcurrentDeliveries: number; maxInFlightPerEndpoint: number };
   temporal: ClientConnectConfig & { namespace: string; address: string };
   sandbox: { host: string; port: number; baseUrl: string; enabled: boolean };
   vendors: { finwave: FinwaveConfig; authenteq: AuthenteqConfig; namirial: NamirialConfig; fourthline: FourthlineConfig; id360: Id360Config };
@@ -254,6 +259,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     evidenceDir: path.resolve(e.EVIDENCE_DIR),
     personalData: personalDataConfig(e, prod, (e.API_KEYS ?? [{ id: 'local' }]).map((k) => k.id), (v, p) => new ConfigError(v, p)),
     taskQueuePrefix: e.TASK_QUEUE_PREFIX,
+    notifications: { maxConcurrentDeliveries: e.NOTIFICATIONS_MAX_CONCURRENT_DELIVERIES, maxInFlightPerEndpoint: e.NOTIFICATIONS_MAX_IN_FLIGHT_PER_ENDPOINT },
     temporal: {
       ...temporal,
       connectionOptions: { ...temporal.connectionOptions, address },
@@ -333,6 +339,11 @@ export function loadConfigOrExit(): AppConfig {
     }
     throw err;
   }
+}
+
+/** Deliveries to integrators' endpoints: their own queue, so a slow endpoint never holds back verification work. */
+export function notificationsTaskQueue(config: Pick<AppConfig, 'taskQueuePrefix'>): string {
+  return `${config.taskQueuePrefix}-notifications`;
 }
 
 export function taskQueueFor(config: Pick<AppConfig, 'taskQueuePrefix'>, provider: Provider): string {

@@ -4,7 +4,8 @@
  * one workflow bundle, one set of activities and one data converter (encrypted payloads, codec/).
  */
 import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worker';
-import { PROVIDERS, taskQueueFor, type AppConfig } from '../config';
+import { notificationsTaskQueue, PROVIDERS, taskQueueFor, type AppConfig } from '../config';
+import { createNotificationActivities } from '../activities/notifications';
 import { housekeepingTaskQueue } from '../config/personal-data';
 import { createActivities } from '../activities';
 import type { EvidenceStore } from '../activities/evidence-store';
@@ -12,7 +13,13 @@ import { dataConverter, FAILURE_CONVERTER_PATH, resolvePayloadKeyring, type Payl
 
 /** The workflow code, with the failure converter that encodes failure messages (codec/failure-converter.ts). */
 export async function bundleWorkflows(): Promise<WorkflowBundle> {
-  return bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), failureConverterPath: FAILURE_CONVERTER_PATH, logger: quietBundlerLogger });
+  return bundleWorkflowCode({
+    workflowsPath: require.resolve('../workflows'),
+    failureConverterPath: FAILURE_CONVERTER_PATH,
+    // Notifications recorded by a verification are handed to its outbox before it closes (workflows/notify-drain.ts).
+    workflowInterceptorModules: [require.resolve('../workflows/notify-drain')],
+    logger: quietBundlerLogger,
+  });
 }
 
 export async function createWorkers(opts: {
@@ -26,18 +33,31 @@ export async function createWorkers(opts: {
   const activities = createActivities({ config: opts.config, store: opts.store });
   const converter = dataConverter(opts.keyring ?? resolvePayloadKeyring(opts.config).keyring);
   const taskQueues = [...PROVIDERS.map((provider) => taskQueueFor(opts.config, provider)), housekeepingTaskQueue(opts.config)];
-  return Promise.all(
-    taskQueues.map((taskQueue) =>
-      Worker.create({
-        connection: opts.connection,
-        namespace: opts.config.temporal.namespace,
-        taskQueue,
-        workflowBundle: opts.workflowBundle,
-        activities,
-        dataConverter: converter,
-      }),
-    ),
+  const vendorWorkers = taskQueues.map((taskQueue) =>
+    Worker.create({
+      connection: opts.connection,
+      namespace: opts.config.temporal.namespace,
+      taskQueue,
+      workflowBundle: opts.workflowBundle,
+      activities,
+      dataConverter: converter,
+    }),
   );
+  // Notifications to integrators: their own queue and activities (README "Notifications to your backend").
+  // Deliveries are I/O waits, so many slots; a slow endpoint holds at most its per-endpoint share of them.
+  const notifications = Worker.create({
+    connection: opts.connection,
+    namespace: opts.config.temporal.namespace,
+    taskQueue: notificationsTaskQueue(opts.config),
+    workflowBundle: opts.workflowBundle,
+    activities: createNotificationActivities({
+      production: opts.config.env === 'production',
+      maxInFlightPerEndpoint: opts.config.notifications.maxInFlightPerEndpoint,
+    }),
+    maxConcurrentActivityTaskExecutions: opts.config.notifications.maxConcurrentDeliveries,
+    dataConverter: converter,
+  });
+  return Promise.all([...vendorWorkers, notifications]);
 }
 
 const quietBundlerLogger = {

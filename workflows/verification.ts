@@ -20,6 +20,8 @@ import {
   type VerificationState,
   type VerificationStatus,
 } from './shared';
+import { eventData, Notifier } from './notifier';
+import type { EventType } from './notify-shared';
 
 export const RESTART_WITH_NEW_REFERENCE: NextAction = { type: 'restart', reason: 'start a new verification with a new reference' };
 
@@ -27,6 +29,9 @@ export class Verification {
   readonly state: VerificationState;
   /** Set by the cancel update; vendor workflows race it against their waits. */
   cancelRequested: string | null = null;
+  /** Notifications to the integrator's endpoints (workflows/notifier.ts); null when the API did not ask for them. */
+  private readonly notifier = Notifier.fromMemo();
+  private notifiedAction: string | null = null;
 
   constructor(provider: Provider, id: string, reference: string) {
     const now = new Date().toISOString();
@@ -57,7 +62,10 @@ export class Verification {
     // as long as the workflow is open to receive it.
     setHandler(auditSignal, (entry) => {
       this.audit(entry.event, entry.actor, entry.detail, entry.at);
-      if (entry.event === 'personal data erased') this.note('personal data erased', `${String(entry.detail.artifacts ?? 0)} artifact(s)`);
+      if (entry.event === 'personal data erased') {
+        this.note('personal data erased', `${String(entry.detail.artifacts ?? 0)} artifact(s)`);
+        this.notify('verification.personal_data_erased');
+      }
     });
     setHandler(
       nextActionUpdate,
@@ -85,6 +93,7 @@ export class Verification {
         },
       },
     );
+    this.notify('verification.created');
   }
 
   get ended(): boolean {
@@ -129,6 +138,7 @@ export class Verification {
       { key: SEARCH_ATTRIBUTES.status, value: status },
       { key: SEARCH_ATTRIBUTES.outcome, value: outcome ?? 'none' },
     ]);
+    this.notify('verification.completed');
   }
 
   /**
@@ -156,6 +166,7 @@ export class Verification {
     this.setFacts({ attention: code });
     this.note('needs attention', detail);
     upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.attention, value: code }]);
+    this.notify('verification.attention');
   }
 
   /** Appends to the audit trail (never rewritten): what the applicant was shown / accepted, who drove a step. */
@@ -185,6 +196,20 @@ export class Verification {
       providerStatus: this.state.providerStatus,
       ...(detail ? { detail } : {}),
     });
+    // The caller must redirect or act: tell its backend (once per distinct nextAction).
+    const action = this.state.nextAction;
+    if (!this.ended && (action.type === 'redirect' || action.type === 'action') && JSON.stringify(action) !== this.notifiedAction) {
+      this.notifiedAction = JSON.stringify(action);
+      this.notify('verification.action_required');
+    }
+  }
+
+  /** Records a notification event (stable id, next sequence number) for the integrator's endpoints. */
+  private notify(type: EventType): void {
+    if (!this.notifier) return;
+    const sequence = (this.state.notificationSequence ?? 0) + 1;
+    this.state.notificationSequence = sequence;
+    this.notifier.emit(sequence, type, eventData(this.state));
   }
 }
 
