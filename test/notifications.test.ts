@@ -6,16 +6,27 @@
 import crypto from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import { connectToTestTemporal, type TestTemporal } from './helpers/temporal';
-import { control, startStack, type Stack } from './helpers/stack';
+import { API_KEY, control, startStack, type Stack } from './helpers/stack';
 import type { ReceivedNotification } from '../sandboxes/receiver';
 import type { NotificationEvent } from '../workflows/notify-shared';
 
 let temporal: TestTemporal;
 let stack: Stack;
 
+/** A second tenant (its own API key). */
+const TENANT_B_KEY = 'tenant-b-key-0123456789abcdef';
+
 beforeAll(async () => {
   temporal = await connectToTestTemporal();
-  stack = await startStack(temporal);
+  stack = await startStack({
+    ...temporal,
+    env: {
+      API_KEYS: `tests:${API_KEY},tenantb:${TENANT_B_KEY}`,
+      // Few delivery slots, two per endpoint: the fairness test shows a slow endpoint cannot take them all.
+      NOTIFICATIONS_MAX_CONCURRENT_DELIVERIES: '4',
+      NOTIFICATIONS_MAX_IN_FLIGHT_PER_ENDPOINT: '2',
+    },
+  });
 });
 
 afterAll(async () => {
@@ -128,3 +139,136 @@ test('a second vendor (Namirial): created, action_required and completed arrive 
   expect(got.map((r) => r.sequence)).toEqual([1, 2, 3]);
   expect(JSON.stringify(got)).not.toContain(tag);
 }, 60_000);
+
+test('secret rotation: during the overlap both signatures are sent and each secret alone verifies', async () => {
+  const name = ref('rotate');
+  const ep = await endpointAt(name);
+  const rotated = await stack.api('POST', `/v1/webhook-endpoints/${ep.id}/rotate-secret`, { overlapSeconds: 3600 });
+  expect(rotated.status).toBe(200);
+  expect(rotated.body.secret).toMatch(/^whsec_/);
+  expect(rotated.body.secret).not.toBe(ep.secret);
+  expect(rotated.body.secretsInOverlap).toBe(1);
+  const listed = await stack.api('GET', '/v1/webhook-endpoints');
+  expect(JSON.stringify(listed.body)).not.toContain('whsec_'); // never shown again
+
+  const verifiesWith = (r: ReceivedNotification, secret: string) => {
+    try {
+      new Webhook(secret).verify(r.raw.body, r.raw.headers);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const created = await stack.api('POST', '/v1/verifications', { provider: 'finwave', reference: ref('fw') });
+  const during = await until('a delivery', () => forVerification(name, created.body.id)[0]);
+  expect(during.verified).toBe(true); // the receiver still has the old secret only
+  expect(during.raw.headers['webhook-signature']!.split(' ')).toHaveLength(2);
+  expect(verifiesWith(during, ep.secret)).toBe(true);
+  expect(verifiesWith(during, rotated.body.secret)).toBe(true);
+
+  // After an overlap of 0, only the newest secret signs.
+  const again = await stack.api('POST', `/v1/webhook-endpoints/${ep.id}/rotate-secret`, { overlapSeconds: 0 });
+  expect(again.body.secretsInOverlap).toBe(0);
+  const next = await stack.api('POST', '/v1/verifications', { provider: 'finwave', reference: ref('fw') });
+  const after = await until('a delivery after the overlap', () => forVerification(name, next.body.id)[0]);
+  expect(after.raw.headers['webhook-signature']!.split(' ')).toHaveLength(1);
+  expect(verifiesWith(after, again.body.secret)).toBe(true);
+  expect(verifiesWith(after, rotated.body.secret)).toBe(false);
+  expect(verifiesWith(after, ep.secret)).toBe(false);
+}, 60_000);
+
+test('410 Gone disables and flags the endpoint: nothing more is sent to it', async () => {
+  const name = ref('gone');
+  const ep = await endpointAt(name);
+  stack.sandbox.receiver.inbox(name).answer = { status: 410, delayMs: 0 };
+  const created = await stack.api('POST', '/v1/verifications', { provider: 'finwave', reference: ref('fw') });
+  const disabled = await waitForApi(`/v1/webhook-endpoints/${ep.id}`, (b) => b.enabled === false);
+  expect(disabled).toMatchObject({ enabled: false, flagged: true, disabledReason: 'the endpoint answered 410 Gone' });
+  await stack.waitFor(created.body.id, (s) => s.nextAction.type === 'redirect');
+  const log = await waitForApi(`/v1/webhook-deliveries?endpointId=${ep.id}`, (b) => b.data.length >= 1 && b.data.every((d: { status: string }) => d.status !== 'pending'));
+  expect(log.data.map((d: { status: string }) => d.status)).toEqual(expect.arrayContaining(['endpoint_disabled']));
+  // Exactly one request reached the receiver: the one answered 410; later events were not sent.
+  expect(forVerification(name, created.body.id)).toHaveLength(1);
+  expect(log.data.find((d: { sequence: number }) => d.sequence === 1).attempts[0]).toMatchObject({ statusCode: 410 });
+}, 60_000);
+
+test('redelivery: one event again with the same webhook-id, and every failed one since a time after re-enabling', async () => {
+  const name = ref('redeliver');
+  const ep = await endpointAt(name);
+  const since = new Date().toISOString();
+  const created = await stack.api('POST', '/v1/verifications', { provider: 'finwave', reference: ref('fw') });
+  const id = created.body.id as string;
+  await until('two deliveries', () => forVerification(name, id).length >= 2);
+  await waitForApi(`/v1/webhook-deliveries?endpointId=${ep.id}&verificationId=${encodeURIComponent(id)}`, (b) => b.data.length === 2 && b.data.every((d: { status: string }) => d.status === 'delivered'));
+
+  const one = await stack.api('POST', '/v1/webhook-deliveries/redeliver', { endpointId: ep.id, eventId: `${id}:1` });
+  expect(one.status).toBe(202);
+  expect(one.body.redelivered).toEqual([expect.objectContaining({ deliveryId: `notify:${ep.id}:${id}:1`, eventId: `${id}:1` })]);
+  const copies = await until('the redelivered copy', () => {
+    const r = forVerification(name, id).filter((x) => x.webhookId === `${id}:1`);
+    return r.length === 2 && r;
+  });
+  expect(copies.every((c) => c.verified)).toBe(true);
+  expect(copies[1]!.body).toEqual(copies[0]!.body); // the same event, byte for byte the same JSON
+
+  // The endpoint goes away (410) for the next verification's events, then comes back.
+  stack.sandbox.receiver.inbox(name).answer = { status: 410, delayMs: 0 };
+  const lost = await stack.api('POST', '/v1/verifications', { provider: 'finwave', reference: ref('fw') });
+  await waitForApi(`/v1/webhook-endpoints/${ep.id}`, (b) => b.enabled === false);
+  const refused = await stack.api('POST', '/v1/webhook-deliveries/redeliver', { endpointId: ep.id, since });
+  expect(refused).toMatchObject({ status: 409, body: { error: { code: 'endpoint_disabled' } } });
+  await waitForApi(`/v1/webhook-deliveries?verificationId=${encodeURIComponent(lost.body.id)}`, (b) => b.data.length >= 1 && b.data.every((d: { status: string }) => d.status !== 'pending'));
+  await stack.waitFor(lost.body.id, (s) => s.nextAction.type === 'redirect'); // action_required recorded too
+  stack.sandbox.receiver.inbox(name).answer = { status: 200, delayMs: 0 };
+  expect((await stack.api('PATCH', `/v1/webhook-endpoints/${ep.id}`, { enabled: true })).body).toMatchObject({ enabled: true, flagged: false, disabledReason: null });
+  const all = await stack.api('POST', '/v1/webhook-deliveries/redeliver', { endpointId: ep.id, since });
+  expect(all.status).toBe(202);
+  const again = all.body.redelivered.map((r: { eventId: string }) => r.eventId).sort();
+  expect(again[0]).toBe(`${lost.body.id}:1`); // the one answered 410, and any later one not sent since
+  expect(again.every((e: string) => e.startsWith(`${lost.body.id}:`))).toBe(true); // delivered ones are not sent again
+  const back = await until('the failed events redelivered', () => {
+    const ok = forVerification(name, lost.body.id).filter((x) => x.answered === 200);
+    return ok.length === again.length && ok;
+  });
+  expect(back.every((x) => x.verified)).toBe(true);
+  expect(back.map((x) => x.webhookId).sort()).toEqual(again);
+
+  // Bad requests answer in our error shape.
+  expect(await stack.api('POST', '/v1/webhook-deliveries/redeliver', { endpointId: ep.id })).toMatchObject({ status: 400, body: { error: { code: 'invalid_request' } } });
+  expect(await stack.api('POST', '/v1/webhook-deliveries/redeliver', { endpointId: 'ep_0000000000000000', eventId: 'x:1' })).toMatchObject({ status: 404, body: { error: { code: 'not_found' } } });
+}, 90_000);
+
+test("a slow endpoint of tenant A does not hold back tenant B's deliveries", async () => {
+  const slow = ref('slow-a');
+  await endpointAt(slow);
+  stack.sandbox.receiver.inbox(slow).answer = { status: 200, delayMs: 8_000 };
+  const fastName = ref('fast-b');
+  const res = await stack.api('POST', '/v1/webhook-endpoints', { url: `${stack.sandboxUrl}/receiver/${fastName}` }, { auth: TENANT_B_KEY });
+  expect(res.status).toBe(201);
+  stack.sandbox.receiver.inbox(fastName).secrets = [res.body.secret];
+
+  // Tenant A: four verifications at once, so four deliveries to its slow endpoint (as many as the worker's slots).
+  await Promise.all([1, 2, 3, 4].map(() => stack.api('POST', '/v1/verifications', { provider: 'finwave', reference: ref('a') })));
+  await until('tenant A requests held', () => stack.sandbox.receiver.inbox(slow).waiting >= 2);
+  const b = await stack.api('POST', '/v1/verifications', { provider: 'finwave', reference: ref('b') }, { auth: TENANT_B_KEY });
+  expect(b.status).toBe(201);
+  await until("tenant B's event", () => forVerification(fastName, b.body.id)[0]);
+  // B's event arrived while A's endpoint was still holding requests: it did not wait behind them.
+  expect(stack.sandbox.receiver.inbox(slow).waiting).toBeGreaterThan(0);
+  expect(forVerification(fastName, b.body.id)[0]!.verified).toBe(true);
+  // Tenant isolation: B sees only its own endpoint.
+  const listed = await stack.api('GET', '/v1/webhook-endpoints', undefined, { auth: TENANT_B_KEY });
+  expect(listed.body.data.map((e: { id: string }) => e.id)).toEqual([res.body.id]);
+}, 60_000);
+
+async function waitForApi(path: string, ok: (body: any) => boolean, timeoutMs = 30_000): Promise<any> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    const res = await stack.api('GET', path);
+    last = res.body;
+    if (res.status === 200 && ok(res.body)) return res.body;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`timed out on ${path}: ${JSON.stringify(last)}`);
+}

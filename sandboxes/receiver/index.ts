@@ -24,6 +24,8 @@ export interface ReceivedNotification {
   sequence?: number;
   verificationId?: string;
   body: unknown;
+  /** Exactly as received, to verify again (the webhook-* headers and the raw body). */
+  raw: { headers: Record<string, string>; body: string };
 }
 
 interface Inbox {
@@ -78,6 +80,7 @@ export class NotificationReceiver {
       sequence: b?.sequence,
       verificationId: b?.data?.verificationId,
       body,
+      raw: { headers: Object.fromEntries(Object.entries(h).filter(([k]) => k.startsWith('webhook-'))), body: rawBody },
     };
     inbox.received.push(got);
     if (inbox.received.length > MAX_KEPT) inbox.received.shift();
