@@ -28,6 +28,8 @@ import { registerNamirialReturn } from './returns/namirial';
 import { registerId360Actions } from './actions/id360';
 import { registerId360Webhook } from './webhooks/id360';
 import { registerId360Link } from './returns/id360';
+import { registerWebhookEndpointRoutes } from './webhook-endpoints';
+import { registerWebhookDeliveryRoutes } from './webhook-deliveries';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -137,6 +139,9 @@ export async function buildApi({ config, client, store, logger = true, logStream
     registerPersonalDataRoutes(v1, { client, store, auditLog: audit });
     registerFourthlineActions(v1, { client, store });
     registerId360Actions(v1, { client, store });
+    // Notifications to the integrator's backend (README "Notifications to your backend").
+    registerWebhookEndpointRoutes(v1, { client, config });
+    registerWebhookDeliveryRoutes(v1, { client, config });
   });
 
   await app.register(async (hooks) => {

@@ -10,7 +10,8 @@ import {
   type Client,
 } from '@temporalio/client';
 import { WorkflowIdReusePolicy } from '@temporalio/common';
-import { taskQueueFor, type AppConfig } from '../config';
+import { notificationsTaskQueue, taskQueueFor, type AppConfig } from '../config';
+import { NOTIFICATIONS_MEMO_KEY } from '../workflows/notifier';
 import type { EvidenceStore } from '../activities/evidence-store';
 import {
   apiVerificationId,
@@ -65,7 +66,6 @@ export function registerVerificationRoutes(app: FastifyInstance, deps: { client:
         await client.workflow.start(workflowType, {
           workflowId: id,
           // What this create asked for (a hash, no personal data; the memo is encrypted anyway): a repeat must ask the same.
-          memo: { createHash },
           taskQueue: taskQueueFor(config, body.provider),
           args: [input],
           // Never a second vendor session for the same provider + reference, even after it ended.
@@ -75,6 +75,8 @@ export function registerVerificationRoutes(app: FastifyInstance, deps: { client:
             { key: SEARCH_ATTRIBUTES.status, value: 'created' },
             { key: SEARCH_ATTRIBUTES.tenant, value: tenant },
           ],
+          // The workflow notifies this tenant's endpoints (workflows/notifier.ts); encrypted like every payload.
+          memo: { createHash, [NOTIFICATIONS_MEMO_KEY]: { tenant, taskQueue: notificationsTaskQueue(config) } },
         });
       } catch (err) {
         if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;

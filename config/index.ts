@@ -103,6 +103,9 @@ const envSchema = z.object({
   /** Worker Deployment Versioning (README "Changing workflow code"): both set = on, workflows PINNED to this build. */
   WORKER_DEPLOYMENT_NAME: z.string().regex(/^[A-Za-z0-9_-]{1,100}$/, 'must be letters, digits, dashes and underscores').optional(),
   WORKER_BUILD_ID: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/, 'must be letters, digits, dots, dashes and underscores').optional(),
+  /** Notifications to integrators: delivery slots of the notifications worker, and at most this many per endpoint. */
+  NOTIFICATIONS_MAX_CONCURRENT_DELIVERIES: z.coerce.number().int().min(1).max(1000).default(100),
+  NOTIFICATIONS_MAX_IN_FLIGHT_PER_ENDPOINT: z.coerce.number().int().min(1).max(1000).default(10),
   SANDBOX_HOST: z.string().min(1).default('127.0.0.1'),
   SANDBOX_PORT: port.default(8090),
   FINWAVE_BASE_URL: httpUrl.optional(),
@@ -196,6 +199,8 @@ export interface AppConfig {
   taskQueuePrefix: string;
   /** Worker Deployment Versioning, off (null) unless WORKER_DEPLOYMENT_NAME and WORKER_BUILD_ID are set. */
   workerDeployment: { deploymentName: string; buildId: string } | null;
+  /** Notifications to integrators (README "Notifications to your backend"). */
+  notifications: { maxConcurrentDeliveries: number; maxInFlightPerEndpoint: number };
   temporal: ClientConnectConfig & { namespace: string; address: string };
   sandbox: { host: string; port: number; baseUrl: string; enabled: boolean };
   vendors: { finwave: FinwaveConfig; authenteq: AuthenteqConfig; namirial: NamirialConfig; fourthline: FourthlineConfig; id360: Id360Config };
@@ -299,6 +304,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     personalData: personalDataConfig(e, prod, (e.API_KEYS ?? [{ id: 'local' }]).map((k) => k.id), (v, p) => new ConfigError(v, p), e.API_HOST),
     taskQueuePrefix: e.TASK_QUEUE_PREFIX,
     workerDeployment: e.WORKER_DEPLOYMENT_NAME && e.WORKER_BUILD_ID ? { deploymentName: e.WORKER_DEPLOYMENT_NAME, buildId: e.WORKER_BUILD_ID } : null,
+    notifications: { maxConcurrentDeliveries: e.NOTIFICATIONS_MAX_CONCURRENT_DELIVERIES, maxInFlightPerEndpoint: e.NOTIFICATIONS_MAX_IN_FLIGHT_PER_ENDPOINT },
     temporal: {
       ...temporal,
       connectionOptions: { ...temporal.connectionOptions, address },
@@ -379,6 +385,11 @@ export function loadConfigOrExit(): AppConfig {
     }
     throw err;
   }
+}
+
+/** Deliveries to integrators' endpoints: their own queue, so a slow endpoint never holds back verification work. */
+export function notificationsTaskQueue(config: Pick<AppConfig, 'taskQueuePrefix'>): string {
+  return `${config.taskQueuePrefix}-notifications`;
 }
 
 export function taskQueueFor(config: Pick<AppConfig, 'taskQueuePrefix'>, provider: Provider): string {

@@ -5,3 +5,5 @@ export { authenteqVerification } from './authenteq';
 export { namirialEnrollment } from './namirial';
 export { fourthlineCase, fourthlineSignature, fourthlineInstanceRoute } from './fourthline';
 export { evidenceRetention } from './retention';
+export { verificationNotifications, deliverNotification } from './notify';
+export { webhookEndpoints } from './webhook-endpoints';

@@ -71,6 +71,8 @@ export interface VerificationState {
   audit?: AuditEntry[];
   createdAt: string;
   updatedAt: string;
+  /** The last notification event's sequence number (workflows/notifier.ts); carry it across continue-as-new. */
+  notificationSequence?: number;
 }
 
 // --- Workflow IDs: the caller's idempotency key (provider + reference) doubles as the ID. ---
