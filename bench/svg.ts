@@ -28,7 +28,7 @@ function fmt(v: number | null): string {
 
 export function chart(title: string, subtitle: string, panels: Panel[]): string {
   const width = Math.max(1, panels.length) * W + 20;
-  const height = H + 70;
+  const height = H + 45;
   const parts: string[] = [];
   parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, sans-serif" font-size="12">`);
   parts.push(`<rect width="100%" height="100%" fill="#fff"/>`);
