@@ -196,6 +196,11 @@ async function main(): Promise<void> {
     },
     mode: args.quick ? 'quick' : 'full',
     counts,
+    // Our worker's tuning for this run (config/worker.ts), from the environment the bench was started with.
+    ourWorker: {
+      WORKER_MAX_CACHED_WORKFLOWS: process.env.WORKER_MAX_CACHED_WORKFLOWS ?? 'SDK default',
+      WORKER_STICKY_QUEUE_TIMEOUT: process.env.WORKER_STICKY_QUEUE_TIMEOUT ?? 'SDK default',
+    },
     goals: GOALS,
   };
   for (const s of SCENARIOS) {

@@ -14,6 +14,7 @@ import { z } from 'zod';
 import { loadClientConnectConfig, type ClientConnectConfig } from '@temporalio/envconfig';
 import { SANDBOX_CREDENTIALS } from '../sandboxes/credentials';
 import { PERSONAL_DATA_ENV, personalDataConfig, type PersonalDataConfig } from './personal-data';
+import { WORKER_ENV, workerTuning, type WorkerTuning } from './worker';
 
 export const PROVIDERS = ['finwave', 'fourthline', 'authenteq', 'namirial', 'id360'] as const;
 export type Provider = (typeof PROVIDERS)[number];
@@ -66,6 +67,8 @@ const envSchema = z.object({
   EVIDENCE_DIR: z.string().min(1).default('data/evidence'),
   // Payload encryption keys, the codec endpoint, evidence retention, the audit log: config/personal-data.ts.
   ...PERSONAL_DATA_ENV,
+  // The workers' workflow cache and sticky queue: config/worker.ts.
+  ...WORKER_ENV,
   TASK_QUEUE_PREFIX: z.string().regex(/^[a-z0-9-]+$/, 'must be lowercase letters, digits and dashes').default('idv'),
   SANDBOX_HOST: z.string().min(1).default('127.0.0.1'),
   SANDBOX_PORT: port.default(8090),
@@ -158,6 +161,8 @@ export interface AppConfig {
   /** Encryption of workflow payloads, the codec endpoint, evidence retention, the audit log. */
   personalData: PersonalDataConfig;
   taskQueuePrefix: string;
+  /** Workflow cache and sticky queue of each Worker (unset: the SDK's defaults). */
+  worker: WorkerTuning;
   temporal: ClientConnectConfig & { namespace: string; address: string };
   sandbox: { host: string; port: number; baseUrl: string; enabled: boolean };
   vendors: { finwave: FinwaveConfig; authenteq: AuthenteqConfig; namirial: NamirialConfig; fourthline: FourthlineConfig; id360: Id360Config };
@@ -254,6 +259,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     evidenceDir: path.resolve(e.EVIDENCE_DIR),
     personalData: personalDataConfig(e, prod, (e.API_KEYS ?? [{ id: 'local' }]).map((k) => k.id), (v, p) => new ConfigError(v, p)),
     taskQueuePrefix: e.TASK_QUEUE_PREFIX,
+    worker: workerTuning(e),
     temporal: {
       ...temporal,
       connectionOptions: { ...temporal.connectionOptions, address },

@@ -35,6 +35,8 @@ export async function createWorkers(opts: {
         workflowBundle: opts.workflowBundle,
         activities,
         dataConverter: converter,
+        // WORKER_MAX_CACHED_WORKFLOWS / WORKER_STICKY_QUEUE_TIMEOUT (config/worker.ts); absent: the SDK's defaults.
+        ...opts.config.worker,
       }),
     ),
   );
