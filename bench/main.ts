@@ -8,7 +8,7 @@
  *   npm run bench -- --with-tests      also p5 (`npm test` wall time, minutes); otherwise p5 is carried
  *
  * It starts, each as a process of its own on free loopback ports: a Temporal dev server (in memory,
- * the CLI from temporal-dev/), our vendor sandboxes, our worker (bench/our-worker.ts: the production
+ * the CLI from temporal-dev/), our vendor sandboxes (bench/our-sandboxes.ts), our worker (bench/our-worker.ts: the production
  * createWorkers), our API (client/main.ts), the skeleton's worker and bare API; it stops exactly those.
  * Writes bench/results/latest.json, an SVG per scenario, and prints a table.
  */
@@ -102,7 +102,8 @@ async function main(): Promise<void> {
       const oursEnv: NodeJS.ProcessEnv = {
         ...common,
         APP_ENV: 'development',
-        LOG_LEVEL: 'warn',
+        // Production's default (one log line per request), unless the bench is started with another.
+        LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
         API_HOST: '127.0.0.1',
         API_PORT: String(apiPort),
         API_KEYS: `bench:${apiKey}`,
@@ -124,7 +125,7 @@ async function main(): Promise<void> {
         return p;
       };
       // One at a time: bundling workflow code takes both cores for a while.
-      const sandbox = start('sandboxes', 'sandboxes/main.ts', oursEnv);
+      const sandbox = start('sandboxes', 'bench/our-sandboxes.ts', oursEnv);
       await httpReady(sandbox, `http://127.0.0.1:${sandboxPort}/`);
       const ourWorker = start('worker', 'bench/our-worker.ts', oursEnv, true);
       await ready(ourWorker);
@@ -164,7 +165,8 @@ async function main(): Promise<void> {
         if (!args.only.includes(name)) continue;
         const t0 = Date.now();
         try {
-          results[name] = { ...(await run(ctx) as object), measuredAt: date, mode: args.quick ? 'quick' : 'full', seconds: round((Date.now() - t0) / 1000, 1) };
+          const loadAverage1m = round(os.loadavg()[0]!, 2);
+          results[name] = { ...(await run(ctx) as object), measuredAt: date, mode: args.quick ? 'quick' : 'full', seconds: round((Date.now() - t0) / 1000, 1), loadAverage1m };
         } catch (err) {
           log(`${name} failed: ${(err as Error).message}`);
           results[name] = { error: (err as Error).message, measuredAt: date, mode: args.quick ? 'quick' : 'full' };
@@ -210,8 +212,8 @@ async function main(): Promise<void> {
   }
   fs.writeFileSync(latestFile, JSON.stringify(latest, null, 2) + '\n');
   writeCharts(resultsDir, latest);
-  printTable(latest);
-  log(`wrote ${path.relative(root, latestFile)} and bench/results/p1.svg, p2.svg, p3.svg`);
+  fs.writeFileSync(path.join(resultsDir, 'latest.md'), printTable(latest));
+  log(`wrote ${path.relative(root, latestFile)}, latest.md (the table), p1.svg, p2.svg, p3.svg`);
   fs.rmSync(path.join(work, 'evidence'), { recursive: true, force: true });
 }
 
@@ -221,7 +223,8 @@ function get(o: unknown, key: string): any {
   return key.split('.').reduce((a: any, k) => (a == null ? undefined : a[k]), o);
 }
 
-function printTable(latest: Record<string, unknown>): void {
+/** Prints the table; returns it as Markdown (bench/results/latest.md, for the README). */
+function printTable(latest: Record<string, unknown>): string {
   const rows: [string, string, string, string, string][] = [['key', 'ours', 'skeleton', 'goal', 'measured']];
   const when = (s: string) => {
     const r = latest[s] as { measuredAt?: string; mode?: string; carried?: boolean; error?: string } | undefined;
@@ -241,11 +244,19 @@ function printTable(latest: Record<string, unknown>): void {
   add('p3.createP99Ms', get(latest, 'p3.createP99Ms'), get(latest, 'p3.skeletonCreateP99Ms'));
   add('p3.getP99Ms', get(latest, 'p3.getP99Ms'), get(latest, 'p3.skeletonGetP99Ms'));
   add('p5.testSeconds', get(latest, 'p5.testSeconds'), '');
+  const m = latest.machine as { nproc: number; loadAverageAtStart: number[] };
+  const busy = m.loadAverageAtStart[0]! > m.nproc;
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   for (const [i, r] of rows.entries()) {
     console.log(r.map((c, j) => c.padEnd(widths[j]!)).join('  '));
     if (i === 0) console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   }
+  if (busy) console.log(`WARNING: load average ${m.loadAverageAtStart[0]} on ${m.nproc} cores at start: the machine was busy, these figures are not representative.`);
+  const md = rows.map((r) => `| ${r.join(' | ')} |`);
+  md.splice(1, 0, `|${rows[0]!.map(() => '---').join('|')}|`);
+  const machine = latest.machine as { nproc: number; cpu: string; memoryGb: number; node: string; loadAverageAtStart: number[] };
+  md.push('', `Machine: ${machine.nproc} cores (${machine.cpu}), ${machine.memoryGb} GB, Node ${machine.node}, load average ${machine.loadAverageAtStart[0]} at the start.`);
+  return md.join('\n') + '\n';
 }
 
 function fmt(v: unknown): string {
@@ -256,8 +267,9 @@ function fmt(v: unknown): string {
 function writeCharts(dir: string, latest: Record<string, unknown>): void {
   const m = latest.machine as { nproc: number; node: string; memoryGb: number };
   const sub = (s: string) => {
-    const r = latest[s] as { measuredAt?: string; mode?: string } | undefined;
-    return `${r?.measuredAt?.slice(0, 16) ?? 'not measured'} ${r?.mode ?? ''} · ${m.nproc} cores, ${m.memoryGb} GB, Node ${m.node}`;
+    const r = latest[s] as { measuredAt?: string; mode?: string; loadAverage1m?: number } | undefined;
+    const busy = r?.loadAverage1m !== undefined && r.loadAverage1m > m.nproc ? ` · UNDER LOAD (load avg ${r.loadAverage1m})` : '';
+    return `${r?.measuredAt?.slice(0, 16) ?? 'not measured'} ${r?.mode ?? ''} · ${m.nproc} cores, ${m.memoryGb} GB, Node ${m.node}${busy}`;
   };
   const p1r = latest.p1 as Partial<P1Result> | undefined;
   fs.writeFileSync(

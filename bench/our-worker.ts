@@ -1,9 +1,9 @@
 /**
  * Our worker for the bench: the production `createWorkers` (workers/index.ts) with the production
  * configuration from the environment, in a process of its own, run with --expose-gc so the bench can
- * read its RSS after a forced GC over IPC (bench/ipc.ts).
+ * read its RSS after a forced GC over IPC (bench/ipc.ts). The SDK's default logger, as workers/main.ts.
  */
-import { NativeConnection, Runtime, DefaultLogger } from '@temporalio/worker';
+import { NativeConnection } from '@temporalio/worker';
 import { loadConfigOrExit } from '../config';
 import { FolderEvidenceStore } from '../activities/evidence-store';
 import { bundleWorkflows, createWorkers } from '../workers';
@@ -11,7 +11,6 @@ import { resolvePayloadKeyring } from '../codec';
 import { send, serveIpc } from './ipc';
 
 async function main() {
-  Runtime.install({ logger: new DefaultLogger('WARN') });
   const config = loadConfigOrExit();
   const connection = await NativeConnection.connect(config.temporal.connectionOptions);
   const workers = await createWorkers({

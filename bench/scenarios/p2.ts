@@ -34,8 +34,6 @@ export interface P2Result {
 const ENDED = ['completed', 'failed', 'expired', 'cancelled'];
 
 export async function p2(ctx: BenchContext): Promise<P2Result> {
-  // Fourthline's case processing is a sandbox delay (2 s by default): the tests' 200 ms here too.
-  await ctx.sandbox('POST', '/fourthline/_sandbox/settings', { processingMs: 200 });
   const out = {} as P2Result;
   for (const vendor of ['finwave', 'fourthline'] as const) {
     ctx.log(`p2: ${vendor}: warm-up flow, counting its shape`);

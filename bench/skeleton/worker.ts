@@ -4,12 +4,11 @@
  *
  * Environment: TEMPORAL_ADDRESS, SKELETON_TASK_QUEUE.
  */
-import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { bundleWorkflowCode, NativeConnection, Worker } from '@temporalio/worker';
 import { skeletonActivities } from './activities';
 import { send, serveIpc } from '../ipc';
 
 async function main() {
-  Runtime.install({ logger: new DefaultLogger('WARN') });
   const connection = await NativeConnection.connect({ address: process.env.TEMPORAL_ADDRESS! });
   const worker = await Worker.create({
     connection,
