@@ -14,6 +14,7 @@ import { z } from 'zod';
 import { loadClientConnectConfig, type ClientConnectConfig } from '@temporalio/envconfig';
 import { SANDBOX_CREDENTIALS } from '../sandboxes/credentials';
 import { PERSONAL_DATA_ENV, personalDataConfig, type PersonalDataConfig } from './personal-data';
+import { WORKER_ENV, workerTuning, type WorkerTuning } from './worker';
 
 export const PROVIDERS = ['finwave', 'fourthline', 'authenteq', 'namirial', 'id360'] as const;
 export type Provider = (typeof PROVIDERS)[number];
@@ -99,6 +100,8 @@ const envSchema = z.object({
   EVIDENCE_DIR: z.string().min(1).default('data/evidence'),
   // Payload encryption keys, the codec endpoint, evidence retention, the audit log: config/personal-data.ts.
   ...PERSONAL_DATA_ENV,
+  // The workers' workflow cache and sticky queue: config/worker.ts.
+  ...WORKER_ENV,
   TASK_QUEUE_PREFIX: z.string().regex(/^[a-z0-9-]+$/, 'must be lowercase letters, digits and dashes').default('idv'),
   /** Worker Deployment Versioning (README "Changing workflow code"): both set = on, workflows PINNED to this build. */
   WORKER_DEPLOYMENT_NAME: z.string().regex(/^[A-Za-z0-9_-]{1,100}$/, 'must be letters, digits, dashes and underscores').optional(),
@@ -201,6 +204,8 @@ export interface AppConfig {
   workerDeployment: { deploymentName: string; buildId: string } | null;
   /** Notifications to integrators (README "Notifications to your backend"). */
   notifications: { maxConcurrentDeliveries: number; maxInFlightPerEndpoint: number };
+  /** Workflow cache and sticky queue of each Worker (unset: the SDK's defaults). */
+  worker: WorkerTuning;
   temporal: ClientConnectConfig & { namespace: string; address: string };
   sandbox: { host: string; port: number; baseUrl: string; enabled: boolean };
   vendors: { finwave: FinwaveConfig; authenteq: AuthenteqConfig; namirial: NamirialConfig; fourthline: FourthlineConfig; id360: Id360Config };
@@ -305,6 +310,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     taskQueuePrefix: e.TASK_QUEUE_PREFIX,
     workerDeployment: e.WORKER_DEPLOYMENT_NAME && e.WORKER_BUILD_ID ? { deploymentName: e.WORKER_DEPLOYMENT_NAME, buildId: e.WORKER_BUILD_ID } : null,
     notifications: { maxConcurrentDeliveries: e.NOTIFICATIONS_MAX_CONCURRENT_DELIVERIES, maxInFlightPerEndpoint: e.NOTIFICATIONS_MAX_IN_FLIGHT_PER_ENDPOINT },
+    worker: workerTuning(e),
     temporal: {
       ...temporal,
       connectionOptions: { ...temporal.connectionOptions, address },

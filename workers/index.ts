@@ -48,6 +48,8 @@ export async function createWorkers(opts: {
       workflowBundle: opts.workflowBundle,
       activities,
       dataConverter: converter,
+      // WORKER_MAX_CACHED_WORKFLOWS / WORKER_STICKY_QUEUE_TIMEOUT (config/worker.ts); absent: the SDK's defaults.
+      ...opts.config.worker,
       ...versioning,
     }),
   );
@@ -64,6 +66,7 @@ export async function createWorkers(opts: {
     }),
     maxConcurrentActivityTaskExecutions: opts.config.notifications.maxConcurrentDeliveries,
     dataConverter: converter,
+    ...opts.config.worker,
     ...versioning,
   });
   return Promise.all([...vendorWorkers, notifications]);
