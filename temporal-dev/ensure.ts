@@ -58,3 +58,8 @@ export function ensureS3TestServer(): Promise<string> {
 export function ensureTemporalServer(): Promise<string> {
   return runPathScript(path.join(temporalDevDir(), 'ensure-server.sh'));
 }
+
+/** Directory of PostgreSQL's server binaries (installs PostgreSQL 15 with apt-get where missing and allowed). */
+export function ensurePostgres(): Promise<string> {
+  return runPathScript(path.join(temporalDevDir(), 'ensure-postgres.sh'));
+}
