@@ -19,7 +19,7 @@ import { registerAuditTrail } from './audit';
 import { FolderAuditLog, type AuditLog } from './audit-log';
 import { closeCodecTls, registerCodecEndpoint } from './codec';
 import { registerPersonalDataRoutes } from './personal-data';
-import { resolvePayloadKeyring, type PayloadKeyring } from '../codec';
+import { resolveAuditKeyring, resolvePayloadKeyring, type PayloadKeyring } from '../codec';
 import { registerFinwaveWebhook } from './webhooks/finwave';
 import { registerFourthlineWebhooks } from './webhooks/fourthline';
 import { registerFourthlineActions } from './actions/fourthline';
@@ -58,10 +58,12 @@ export interface ApiOptions {
   keyring?: PayloadKeyring;
   /** Erasures and late audit entries; default: the folder log in AUDIT_DIR. */
   auditLog?: AuditLog;
+  /** The audit log's own keys; default: AUDIT_KEYS (or the development audit key). */
+  auditKeyring?: PayloadKeyring;
 }
 
-export async function buildApi({ config, client, store, logger = true, logStream, keyring = resolvePayloadKeyring(config).keyring, auditLog }: ApiOptions): Promise<FastifyInstance> {
-  const audit = auditLog ?? new FolderAuditLog(config.personalData.auditDir, keyring);
+export async function buildApi({ config, client, store, logger = true, logStream, keyring = resolvePayloadKeyring(config).keyring, auditLog, auditKeyring }: ApiOptions): Promise<FastifyInstance> {
+  const audit = auditLog ?? new FolderAuditLog(config.personalData.auditDir, auditKeyring ?? resolveAuditKeyring(config), keyring);
   const app = Fastify({
     logger: logger
       ? {

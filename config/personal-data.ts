@@ -72,6 +72,14 @@ export const PERSONAL_DATA_ENV = {
   EVIDENCE_RETENTION: retention.default([]),
   /** The append-only audit log of erasures (it outlives the workflows' histories). */
   AUDIT_DIR: z.string().min(1).default('data/audit'),
+  /**
+   * The audit log's own AES-256 keys (same format as PAYLOAD_KEYS), apart from the payload keys so that
+   * rotating those out never makes the audit log unreadable. Keys are only ever added here, never removed.
+   */
+  AUDIT_KEYS: payloadKeys.optional(),
+  AUDIT_CURRENT_KEY: z.string().regex(KEY_ID, 'must be a key id from AUDIT_KEYS').optional(),
+  /** A PostgreSQL URL: the audit log in one hash-chained table shared by every API replica (default: AUDIT_DIR). */
+  AUDIT_DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
 };
 
 export interface PayloadKey {
@@ -97,6 +105,10 @@ export interface PersonalDataConfig {
   };
   retention: RetentionRule[];
   auditDir: string;
+  /** Null in development without AUDIT_KEYS: a generated local key is used (codec/keys.ts). */
+  auditKeys: { keys: PayloadKey[]; current: string } | null;
+  /** Set: the PostgreSQL audit log (client/pg-audit-log.ts) instead of the folder. */
+  auditDatabaseUrl: string | null;
 }
 
 /** Kept 5 years unless EVIDENCE_RETENTION says otherwise (the usual AML record-keeping period). */
@@ -118,6 +130,17 @@ export function personalDataConfig(e: Env, prod: boolean, apiKeyIds: string[], c
   } else if (prod) {
     throw configError('PAYLOAD_KEYS', 'is required in production (workflow payloads hold personal data)');
   }
+  let auditKeys: PersonalDataConfig['auditKeys'] = null;
+  if (e.AUDIT_KEYS) {
+    const current = e.AUDIT_CURRENT_KEY ?? (e.AUDIT_KEYS.length === 1 ? e.AUDIT_KEYS[0]!.id : undefined);
+    if (!current) throw configError('AUDIT_CURRENT_KEY', 'is required when AUDIT_KEYS holds several keys');
+    if (!e.AUDIT_KEYS.some((k) => k.id === current)) throw configError('AUDIT_CURRENT_KEY', 'must be a key id from AUDIT_KEYS');
+    auditKeys = { keys: e.AUDIT_KEYS, current };
+  } else if (e.AUDIT_CURRENT_KEY) {
+    throw configError('AUDIT_KEYS', 'is required when AUDIT_CURRENT_KEY is set');
+  } else if (prod) {
+    throw configError('AUDIT_KEYS', 'is required in production (the audit log names end users; its key never rotates out with PAYLOAD_KEYS)');
+  }
   if (Boolean(e.CODEC_TLS_CERT) !== Boolean(e.CODEC_TLS_KEY)) {
     throw configError(e.CODEC_TLS_CERT ? 'CODEC_TLS_KEY' : 'CODEC_TLS_CERT', `is required when ${e.CODEC_TLS_CERT ? 'CODEC_TLS_CERT' : 'CODEC_TLS_KEY'} is set`);
   }
@@ -137,6 +160,8 @@ export function personalDataConfig(e: Env, prod: boolean, apiKeyIds: string[], c
     },
     retention: e.EVIDENCE_RETENTION.some((r) => r.pattern === '*') ? e.EVIDENCE_RETENTION : [...e.EVIDENCE_RETENTION, { pattern: '*', ms: DEFAULT_RETENTION_MS }],
     auditDir: path.resolve(e.AUDIT_DIR),
+    auditKeys,
+    auditDatabaseUrl: e.AUDIT_DATABASE_URL ?? null,
   };
 }
 
