@@ -128,10 +128,11 @@ export async function buildApi({ config, client, store, logger = true, logStream
       const reads = req.method === 'GET' || req.method === 'HEAD';
       const may = key.scopes.includes('integrator') || (reads && key.scopes.includes('operator-read'));
       if (!may) throw new ApiError(403, 'forbidden', reads ? 'this API key may not read verifications' : 'this API key may only read (scope operator-read)');
-      // Every route below addresses a verification by its API id (`provider:reference`): from here on it
-      // is this tenant's workflow id, so another tenant's verification is simply not found (404).
+      // The verification routes address a verification by its API id (`provider:reference`): from here on
+      // it is this tenant's workflow id, so another tenant's verification is simply not found (404).
+      // (Other :id routes, such as webhook endpoints, look their ids up within the tenant themselves.)
       const params = req.params as Record<string, unknown> | undefined;
-      if (params && typeof params.id === 'string') {
+      if (params && typeof params.id === 'string' && req.routeOptions.url?.startsWith('/v1/verifications/:id')) {
         const parsed = parseVerificationId(params.id);
         params.id = parsed && parsed.tenant === 'default' && !params.id.includes('~') ? tenantWorkflowId(key.tenant, params.id) : 'unknown';
       }

@@ -21,7 +21,9 @@ beforeAll(async () => {
   stack = await startStack({
     ...temporal,
     env: {
-      API_KEYS: `tests:${API_KEY},tenantb:${TENANT_B_KEY}`,
+      // Two tenants (keyId:token[:tenant[:scopes]]): the tests key is in the default tenant.
+      API_KEYS: `tests:${API_KEY},tenantb:${TENANT_B_KEY}:tenantb:integrator`,
+      MIN_POLL_INTERVAL_MS: '1000',
       // Few delivery slots, two per endpoint: the fairness test shows a slow endpoint cannot take them all.
       NOTIFICATIONS_MAX_CONCURRENT_DELIVERIES: '4',
       NOTIFICATIONS_MAX_IN_FLIGHT_PER_ENDPOINT: '2',

@@ -24,7 +24,7 @@ import {
   log,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import type { VerificationState } from './shared';
+import { apiVerificationId, tenantWorkflowId, type VerificationState } from './shared';
 import { outboxEventSignal, outboxWorkflowId, eventId, type EventData, type EventType, type NotificationEvent } from './notify-shared';
 
 /** The memo key the API sets at start: `{ tenant, taskQueue }`. */
@@ -61,7 +61,8 @@ export class Notifier {
   }
 
   private async handOver(event: NotificationEvent): Promise<void> {
-    const workflowId = outboxWorkflowId(event.data.verificationId);
+    // The outbox is per tenant's verification (two tenants may use the same reference).
+    const workflowId = outboxWorkflowId(tenantWorkflowId(this.tenant, event.data.verificationId));
     if (this.outboxRunning) {
       try {
         await getExternalWorkflowHandle(workflowId).signal(outboxEventSignal, event);
@@ -89,7 +90,8 @@ export class Notifier {
 /** What an event carries: ids, statuses, references. Never personal data (facts and timeline stay out). */
 export function eventData(s: VerificationState): EventData {
   return {
-    verificationId: s.id,
+    // The id the integrator knows (`provider:reference`), never the tenant-scoped workflow id.
+    verificationId: apiVerificationId(s.id),
     provider: s.provider,
     reference: s.reference,
     providerReference: s.providerReference,
