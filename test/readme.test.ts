@@ -9,6 +9,7 @@
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { connectToTestTemporal, type TestTemporal } from './helpers/temporal';
 import { startStack, type Stack } from './helpers/stack';
@@ -87,6 +88,7 @@ test('the README walk-throughs run as written against the stack', async () => {
 
 test('npm run demo plays every vendor to its expected ending and prints the Web UI links', async () => {
   const { code, out } = await run('node', ['-r', 'ts-node/register/transpile-only', 'sandboxes/demo.ts'], { ...stackEnv(), IDV_WEB_UI: 'http://ui.test' }, 240_000);
+  fs.writeFileSync(path.join(os.tmpdir(), 'idv-demo-output.txt'), out); // to read what a user sees
   if (code !== 0) throw new Error(`npm run demo exited ${code}:\n${out.slice(-4000)}`);
   expect(out).toContain('Every flow ended as expected.');
   for (const p of ['finwave', 'fourthline', 'id360', 'authenteq', 'namirial']) {
