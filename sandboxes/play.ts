@@ -111,9 +111,14 @@ async function act(t: PlayTarget, id: string, action: string, body: unknown, ste
   for (;;) {
     const res = await call(t, 'POST', `/v1/verifications/${encodeURIComponent(id)}/actions/${action}`, body);
     if (res.status === 200) {
-      // Fourthline's actions answer the signature attempt, the others the verification: read it.
-      const v = await read(t, id);
-      step(`${action}: ${v.status}, next ${describeNext(v)}`);
+      // Fourthline's actions answer the signature attempt, the others the verification: read it, once
+      // nextAction has moved on from this action (the vendor may answer a moment later).
+      let v = await read(t, id);
+      for (let i = 0; i < 20 && v.nextAction?.action === action && !TERMINAL.includes(v.status); i++) {
+        await sleep(150);
+        v = await read(t, id);
+      }
+      step(`${action}: done; now ${v.status}, next ${describeNext(v)}`);
       return v;
     }
     if (res.status !== 409 || Date.now() > deadline) throw new Error(`${action} answered ${res.status}: ${JSON.stringify(res.body)}`);

@@ -96,4 +96,9 @@ test('npm run demo plays every vendor to its expected ending and prints the Web 
     expect(out).toMatch(new RegExp(`^  ok   ${p} .*completed/rejected `, 'm'));
   }
   expect(out).toMatch(/^  http:\/\/ui\.test\/namespaces\/default\/workflows\?query=/m);
+  // The printed list query finds exactly the demo's workflows.
+  const query = /^All of them in one list \(query\): (.+)$/m.exec(out)![1]!;
+  const listed = await run('bash', ['temporal-dev/cli.sh', 'workflow', 'list', '--query', query, '--output', 'json'], stackEnv(), 60_000);
+  expect(listed.code).toBe(0);
+  expect((JSON.parse(listed.out) as unknown[]).length).toBe(10);
 }, 300_000);
