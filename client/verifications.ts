@@ -116,7 +116,7 @@ export function registerVerificationRoutes(app: FastifyInstance, deps: { client:
         summary: 'Cancel a verification that has not ended',
         security: [{ bearer: [] }],
         params: idParams,
-        body: z.object({ reason: z.string().max(200).optional() }).strict().nullish(),
+        body: z.object({ reason: z.string().max(200).optional() }).strict().nullish(), // curl -XPOST without a body sends none (null)
         response: { 200: verificationSchema, 404: errorSchema, 409: errorSchema },
       },
     },

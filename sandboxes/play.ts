@@ -111,9 +111,14 @@ async function act(t: PlayTarget, id: string, action: string, body: unknown, ste
   for (;;) {
     const res = await call(t, 'POST', `/v1/verifications/${encodeURIComponent(id)}/actions/${action}`, body);
     if (res.status === 200) {
-      // Fourthline's actions answer the signature attempt, the others the verification: read it.
-      const v = await read(t, id);
-      step(`${action}: ${v.status}, next ${describeNext(v)}`);
+      // Fourthline's actions answer the signature attempt, the others the verification: read it, once
+      // nextAction has moved on from this action (the vendor may answer a moment later).
+      let v = await read(t, id);
+      for (let i = 0; i < 20 && v.nextAction?.action === action && !TERMINAL.includes(v.status); i++) {
+        await sleep(150);
+        v = await read(t, id);
+      }
+      step(`${action}: done; now ${v.status}, next ${describeNext(v)}`);
       return v;
     }
     if (res.status !== 409 || Date.now() > deadline) throw new Error(`${action} answered ${res.status}: ${JSON.stringify(res.body)}`);
@@ -121,7 +126,7 @@ async function act(t: PlayTarget, id: string, action: string, body: unknown, ste
   }
 }
 
-const finwave = (name: string, expected: Ending, user: 'finish' | 'abandon' | 'timeout' | 'cancel', extra: Partial<Scenario> = {}): Scenario => ({
+const finwave = (name: string, expected: Ending, user: 'finish' | 'abandon' | 'timeout', extra: Partial<Scenario> = {}): Scenario => ({
   provider: 'finwave',
   name,
   expected,
@@ -129,11 +134,6 @@ const finwave = (name: string, expected: Ending, user: 'finish' | 'abandon' | 't
   async play(t, reference, step) {
     const v = await create(t, { provider: 'finwave', reference, options: { acceptations: [{ mandatory: true, text: 'I accept the terms' }] } }, step);
     const onboardingId = new URL(v.nextAction.url!).pathname.split('/').pop()!;
-    if (user === 'cancel') {
-      const c = await call(t, 'POST', `/v1/verifications/${v.id}/cancel`, {});
-      step(`cancel: ${c.status} ${c.body?.status ?? ''}`);
-      return v.id;
-    }
     await control(t, `/finwave/_sandbox/onboardings/${onboardingId}/start`);
     step('the user starts the onboarding');
     await control(t, `/finwave/_sandbox/onboardings/${onboardingId}/${user}`, user === 'finish' ? { scenario: name } : {});
@@ -223,6 +223,20 @@ const fourthline = (name: string, expected: Ending, scenario: string, extra: Par
   },
 });
 
+/** Your backend cancels before the user has finished: the same for every vendor. */
+const cancel = (provider: Provider, body: Record<string, unknown> = {}): Scenario => ({
+  provider,
+  name: 'cancel',
+  expected: { status: 'cancelled', outcome: null },
+  async play(t, reference, step) {
+    const v = await create(t, { provider, reference, ...body }, step);
+    const c = await call(t, 'POST', `/v1/verifications/${encodeURIComponent(v.id)}/cancel`);
+    if (c.status !== 200) throw new Error(`cancel answered ${c.status}: ${JSON.stringify(c.body)}`);
+    step(`your backend cancels: ${c.body.status}`);
+    return v.id;
+  },
+});
+
 const ok = (outcome: Ending['outcome'], status: Ending['status'] = 'completed'): Ending => ({ status, outcome });
 
 /** Every ending of every vendor that its sandbox can play in seconds. */
@@ -232,7 +246,7 @@ export const SCENARIOS: Scenario[] = [
   finwave('ocr-failed', ok('rejected'), 'finish'),
   finwave('abandon', ok('abandoned', 'failed'), 'abandon'),
   finwave('timeout', ok('expired', 'expired'), 'timeout'),
-  finwave('cancel', { status: 'cancelled', outcome: null }, 'cancel'),
+  cancel('finwave'),
   fourthline('signed', ok('approved'), 'completed', { happy: true, demo: true }),
   fourthline('invalid-data', ok('rejected'), 'invalid-data', { demo: true }),
   fourthline('risk-500', ok('rejected'), 'risk-500'),
@@ -241,12 +255,16 @@ export const SCENARIOS: Scenario[] = [
   id360('verdict-failed', ok('error', 'failed'), { verdict: 'FAILED' }),
   id360('user-cancels', ok('abandoned', 'failed'), { user: 'cancel' }),
   id360('erl-timeout', ok('expired', 'expired'), { user: 'expire' }),
+  cancel('id360'),
+  cancel('fourthline'),
+  cancel('authenteq'),
   authenteq('passed', ok('approved'), 'pass', { happy: true, demo: true }),
   authenteq('failed', ok('rejected'), 'fail', { demo: true }),
   namirial('success', ok('approved'), 'success', { happy: true, demo: true }),
   namirial('invalid-info', ok('rejected'), 'RequestInvalidInfo', { demo: true }),
   namirial('request-expired', ok('expired', 'expired'), 'RequestIsExpired'),
   namirial('unexpected-failure', ok('error', 'failed'), 'UnexpectedFailure'),
+  cancel('namirial', { applicant: { firstName: 'Giulia', lastName: 'Rossi', email: 'g@example.it' } }),
 ];
 
 /** A reference no earlier run used (references are idempotency keys). */

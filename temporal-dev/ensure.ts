@@ -31,7 +31,8 @@ function runPathScript(script: string, env: NodeJS.ProcessEnv = process.env): Pr
     child.stdout.setEncoding('utf8');
     child.stdout.on('data', (chunk: string) => (out += chunk));
     child.once('error', reject);
-    child.once('exit', (code, signal) => {
+    // 'close', not 'exit': only then has all of stdout been read.
+    child.once('close', (code, signal) => {
       const result = out.trim().split('\n').pop()?.trim() ?? '';
       if (code === 0 && result) resolve(result);
       else reject(new Error(`${path.basename(script)} failed (${signal ?? `exit code ${code}`}); see its stderr above`));

@@ -16,6 +16,7 @@ import { loadConfigOrExit, PROVIDERS, taskQueueFor } from '../config';
 import { FolderEvidenceStore } from '../activities/evidence-store';
 import { buildApi } from '../client/app';
 import { createSandboxServer } from '../sandboxes/server';
+import { fourthlineWebhookSettings } from '../sandboxes/fourthline';
 import { bundleWorkflows, createWorkers } from '../workers';
 import { runLocalTemporal } from './server';
 import { listenCodecTls } from '../client/codec';
@@ -57,7 +58,13 @@ async function main(): Promise<void> {
     }
 
     if (config.sandbox.enabled) {
-      const sandbox = createSandboxServer({ publicUrl: config.sandbox.baseUrl });
+      // Fourthline's webhooks and Authenteq's registered redirect go to this API (PUBLIC_BASE_URL, API_PORT),
+      // not to the sandbox's default of localhost:8080.
+      const sandbox = createSandboxServer({
+        publicUrl: config.sandbox.baseUrl,
+        fourthline: fourthlineWebhookSettings(config.publicBaseUrl, config.vendors.fourthline.webhookAuth),
+        authenteq: { redirectUrls: [config.vendors.authenteq.redirectUrl] },
+      });
       await sandbox.app.listen({ host: config.sandbox.host, port: config.sandbox.port });
       stops.push(() => sandbox.close());
       console.log(`Vendor sandboxes: ${config.sandbox.baseUrl} (controls: sandboxes/README.md)`);

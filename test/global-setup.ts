@@ -10,7 +10,7 @@
 import { freePort, startDevServer, type DevServerHandle } from '../temporal-dev/dev-server';
 import { ensureTemporalCli, ensureTimeSkippingTestServer } from '../temporal-dev/ensure';
 import { TEST_ADDRESS_ENV, TEST_SERVER_PATH_ENV } from './helpers/temporal';
-import { ensureBrowserTools } from './helpers/chromium';
+import { BROWSER_TOOLS_MISSING, ensureBrowserTools } from './helpers/chromium';
 
 declare global {
   // Shared with test/global-teardown.ts (same context).
@@ -37,8 +37,17 @@ async function installTimeSkippingServer(): Promise<void> {
   process.env[TEST_SERVER_PATH_ENV] = await ensureTimeSkippingTestServer();
 }
 
+/**
+ * Chromium and openssl: only test/web-ui-codec.test.ts needs them. When they cannot be had (not root),
+ * the line saying what to install is printed now, and that test fails at once with it (BROWSER_TOOLS_MISSING)
+ * instead of waiting; every other test runs.
+ */
 async function installBrowserTools(): Promise<void> {
-  process.env.CHROMIUM_PATH = await ensureBrowserTools();
+  try {
+    process.env.CHROMIUM_PATH = await ensureBrowserTools();
+  } catch (err) {
+    process.env[BROWSER_TOOLS_MISSING] = (err as Error).message;
+  }
 }
 
 export default async function globalSetup(): Promise<void> {

@@ -31,7 +31,7 @@ import { listenCodecTls } from '../client/codec';
 import { FolderEvidenceStore } from '../activities/evidence-store';
 import { freePort, startDevServer, type DevServerHandle } from '../temporal-dev/dev-server';
 import { ensureTemporalCli } from '../temporal-dev/ensure';
-import { launchChromium, type Browser } from './helpers/chromium';
+import { BROWSER_TOOLS_MISSING, launchChromium, type Browser } from './helpers/chromium';
 import { testDataConverter } from './helpers/temporal';
 
 const TOKEN = 'ui-operator-key-0123456789';
@@ -49,6 +49,9 @@ let codecHttps: string;
 const codecRequests: { status: number; url: string }[] = [];
 
 beforeAll(async () => {
+  // No Chromium or openssl, and the global setup could not install them (not root): say what to install.
+  const missing = process.env[BROWSER_TOOLS_MISSING];
+  if (missing) throw new Error(missing);
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'idv-webui-'));
   const [port, uiPort, apiPort, tlsPort, devApiPort] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
   execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1',

@@ -12,6 +12,9 @@ import type { Readable, Writable } from 'node:stream';
 /** The binary: CHROMIUM_PATH, which the jest global setup sets from test/ensure-browser-tools.sh. */
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
+/** Set by the jest global setup to the line saying what to install, when Chromium or openssl is missing. */
+export const BROWSER_TOOLS_MISSING = 'IDV_BROWSER_TOOLS_MISSING';
+
 /**
  * Runs test/ensure-browser-tools.sh: answers Chromium's path, installing Chromium and openssl from Debian
  * when running as root; otherwise rejects with the script's one line saying what to install.
