@@ -6,6 +6,7 @@
  *   npm run bench -- --quick           small counts (a smoke run: the figures are not the goals' figures)
  *   npm run bench -- --only p1,p3      some scenarios; the others are carried from the previous latest.json
  *   npm run bench -- --with-tests      also p5 (`npm test` wall time, minutes); otherwise p5 is carried
+ *   npm run bench -- --profile         V8 CPU profiles of both workers and APIs (.cpuprofile, in the logs folder)
  *   npm run bench -- --compiled        every process from the compiled build (runs `npm run build` first)
  *                                      instead of ts-node (what `npm run worker|api` use)
  *
@@ -37,16 +38,18 @@ type Scenario = (typeof SCENARIOS)[number];
 interface Args {
   quick: boolean;
   compiled: boolean;
+  profile: boolean;
   only: Scenario[];
   withTests: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { quick: false, compiled: false, only: ['p1', 'p2', 'p3'], withTests: false };
+  const args: Args = { quick: false, compiled: false, profile: false, only: ['p1', 'p2', 'p3'], withTests: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--quick') args.quick = true;
     else if (a === '--compiled') args.compiled = true;
+    else if (a === '--profile') args.profile = true;
     else if (a === '--with-tests') args.withTests = true;
     else if (a === '--only' || a.startsWith('--only=')) {
       const list = a.includes('=') ? a.slice(7) : argv[++i];
@@ -55,7 +58,7 @@ function parseArgs(argv: string[]): Args {
       if (!picked.length || bad.length) fail(`--only takes a comma list of ${SCENARIOS.join(', ')}${bad.length ? ` (not: ${bad.join(', ')})` : ''}`);
       args.only = picked as Scenario[];
     } else if (a === '--help' || a === '-h') {
-      console.log('npm run bench [-- --quick] [--only p1,p2,p3,p5] [--with-tests] [--compiled]');
+      console.log('npm run bench [-- --quick] [--only p1,p2,p3,p5] [--with-tests] [--compiled] [--profile]');
       process.exit(0);
     } else fail(`unknown argument ${a} (try --help)`);
   }
@@ -129,8 +132,12 @@ async function main(): Promise<void> {
       };
       const skeletonEnv: NodeJS.ProcessEnv = { ...common, SKELETON_TASK_QUEUE: `skeleton-${runId}`, PORT: String(skeletonPort) };
       const gc = ['--expose-gc'];
+      const profiles = path.join(logDir, 'profiles');
+      // One file per thread (the worker's workflow code runs in a worker thread), written when the process
+      // exits (the bench stops them gracefully); open them in Chrome DevTools.
+      const profile = (name: string) => (args.profile && name !== 'sandboxes' ? ['--cpu-prof', `--cpu-prof-dir=${path.join(profiles, name)}`] : []);
       const start = (name: string, script: string, env: NodeJS.ProcessEnv, ipc = false): Proc => {
-        const p = spawnTs({ name, script, root, env, logDir, ipc, nodeArgs: ipc ? gc : [], compiled: args.compiled });
+        const p = spawnTs({ name, script, root, env, logDir, ipc, nodeArgs: [...(ipc ? gc : []), ...profile(name)], compiled: args.compiled });
         stops.push(() => p.stop());
         return p;
       };
@@ -226,6 +233,7 @@ async function main(): Promise<void> {
   fs.writeFileSync(path.join(resultsDir, 'latest.md'), printTable(latest));
   log(`wrote ${path.relative(root, latestFile)}, latest.md (the table), p1.svg, p2.svg, p3.svg`);
   fs.rmSync(path.join(work, 'evidence'), { recursive: true, force: true });
+  if (args.profile) log(`CPU profiles: ${path.join(logDir, 'profiles')} (worker/, api/, skeleton-*/: one .cpuprofile per thread)`);
 }
 
 const GOALS = { 'p1.p99Ratio': '<= 1.15', 'p2.throughputRatio': '>= 0.85', 'p3.workerRssMb': '< 400 (10,000 parked)', 'p3.getP99Ms': '< 50', 'p3.createP99Ms': '< 500', 'p5.testSeconds': '< 300' };
