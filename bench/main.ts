@@ -6,12 +6,16 @@
  *   npm run bench -- --quick           small counts (a smoke run: the figures are not the goals' figures)
  *   npm run bench -- --only p1,p3      some scenarios; the others are carried from the previous latest.json
  *   npm run bench -- --with-tests      also p5 (`npm test` wall time, minutes); otherwise p5 is carried
+ *   npm run bench -- --profile         V8 CPU profiles of both workers and APIs (.cpuprofile, in the logs folder)
+ *   npm run bench -- --compiled        every process from the compiled build (runs `npm run build` first)
+ *                                      instead of ts-node (what `npm run worker|api` use)
  *
  * It starts, each as a process of its own on free loopback ports: a Temporal dev server (in memory,
  * the CLI from temporal-dev/), our vendor sandboxes (bench/our-sandboxes.ts), our worker (bench/our-worker.ts: the production
  * createWorkers), our API (client/main.ts), the skeleton's worker and bare API; it stops exactly those.
  * Writes bench/results/latest.json, an SVG per scenario, and prints a table.
  */
+import { spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -33,15 +37,19 @@ type Scenario = (typeof SCENARIOS)[number];
 
 interface Args {
   quick: boolean;
+  compiled: boolean;
+  profile: boolean;
   only: Scenario[];
   withTests: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { quick: false, only: ['p1', 'p2', 'p3'], withTests: false };
+  const args: Args = { quick: false, compiled: false, profile: false, only: ['p1', 'p2', 'p3'], withTests: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--quick') args.quick = true;
+    else if (a === '--compiled') args.compiled = true;
+    else if (a === '--profile') args.profile = true;
     else if (a === '--with-tests') args.withTests = true;
     else if (a === '--only' || a.startsWith('--only=')) {
       const list = a.includes('=') ? a.slice(7) : argv[++i];
@@ -50,7 +58,7 @@ function parseArgs(argv: string[]): Args {
       if (!picked.length || bad.length) fail(`--only takes a comma list of ${SCENARIOS.join(', ')}${bad.length ? ` (not: ${bad.join(', ')})` : ''}`);
       args.only = picked as Scenario[];
     } else if (a === '--help' || a === '-h') {
-      console.log('npm run bench [-- --quick] [--only p1,p2,p3,p5] [--with-tests]');
+      console.log('npm run bench [-- --quick] [--only p1,p2,p3,p5] [--with-tests] [--compiled] [--profile]');
       process.exit(0);
     } else fail(`unknown argument ${a} (try --help)`);
   }
@@ -92,6 +100,11 @@ async function main(): Promise<void> {
   const results: Record<string, unknown> = {};
   try {
     const needStack = args.only.some((s) => s !== 'p5');
+    if (needStack && args.compiled) {
+      log('compiling (npm run build)…');
+      const built = spawnSync('npm', ['run', 'build'], { cwd: root, stdio: 'inherit', timeout: 600_000 });
+      if (built.status !== 0) throw new Error('npm run build failed');
+    }
     if (needStack) {
       const server: DevServerHandle = await startDevServer({ cliPath: await ensureTemporalCli(), port: await freePort(), headless: true, logLevel: 'error' });
       stops.push(() => server.stop());
@@ -119,8 +132,12 @@ async function main(): Promise<void> {
       };
       const skeletonEnv: NodeJS.ProcessEnv = { ...common, SKELETON_TASK_QUEUE: `skeleton-${runId}`, PORT: String(skeletonPort) };
       const gc = ['--expose-gc'];
+      const profiles = path.join(logDir, 'profiles');
+      // One file per thread (the worker's workflow code runs in a worker thread), written when the process
+      // exits (the bench stops them gracefully); open them in Chrome DevTools.
+      const profile = (name: string) => (args.profile && name !== 'sandboxes' ? ['--cpu-prof', `--cpu-prof-dir=${path.join(profiles, name)}`] : []);
       const start = (name: string, script: string, env: NodeJS.ProcessEnv, ipc = false): Proc => {
-        const p = spawnTs({ name, script, root, env, logDir, ipc, nodeArgs: ipc ? gc : [] });
+        const p = spawnTs({ name, script, root, env, logDir, ipc, nodeArgs: [...(ipc ? gc : []), ...profile(name)], compiled: args.compiled });
         stops.push(() => p.stop());
         return p;
       };
@@ -166,7 +183,7 @@ async function main(): Promise<void> {
         const t0 = Date.now();
         try {
           const loadAverage1m = round(os.loadavg()[0]!, 2);
-          results[name] = { ...(await run(ctx) as object), measuredAt: date, mode: args.quick ? 'quick' : 'full', seconds: round((Date.now() - t0) / 1000, 1), loadAverage1m };
+          results[name] = { ...(await run(ctx) as object), measuredAt: date, mode: args.quick ? 'quick' : 'full', seconds: round((Date.now() - t0) / 1000, 1), loadAverage1m, build: args.compiled ? 'compiled' : 'ts-node' };
         } catch (err) {
           log(`${name} failed: ${(err as Error).message}`);
           results[name] = { error: (err as Error).message, measuredAt: date, mode: args.quick ? 'quick' : 'full' };
@@ -197,6 +214,7 @@ async function main(): Promise<void> {
       loadAverageAtStart: loadAtStart,
     },
     mode: args.quick ? 'quick' : 'full',
+    build: args.compiled ? 'compiled (dist/)' : 'ts-node',
     counts,
     // Our worker's tuning for this run (config/worker.ts), from the environment the bench was started with.
     ourWorker: {
@@ -215,6 +233,7 @@ async function main(): Promise<void> {
   fs.writeFileSync(path.join(resultsDir, 'latest.md'), printTable(latest));
   log(`wrote ${path.relative(root, latestFile)}, latest.md (the table), p1.svg, p2.svg, p3.svg`);
   fs.rmSync(path.join(work, 'evidence'), { recursive: true, force: true });
+  if (args.profile) log(`CPU profiles: ${path.join(logDir, 'profiles')} (worker/, api/, skeleton-*/: one .cpuprofile per thread)`);
 }
 
 const GOALS = { 'p1.p99Ratio': '<= 1.15', 'p2.throughputRatio': '>= 0.85', 'p3.workerRssMb': '< 400 (10,000 parked)', 'p3.getP99Ms': '< 50', 'p3.createP99Ms': '< 500', 'p5.testSeconds': '< 300' };

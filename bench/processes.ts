@@ -22,10 +22,15 @@ process.once('exit', () => {
   for (const p of started) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
 });
 
-export function spawnTs(opts: { name: string; script: string; root: string; env: NodeJS.ProcessEnv; logDir: string; ipc?: boolean; nodeArgs?: string[] }): Proc {
+/**
+ * Runs a TypeScript entry point under ts-node (as `npm run worker|api|sandboxes` do), or with `compiled`
+ * its build from `npm run build` (dist/<script>.js, as in production).
+ */
+export function spawnTs(opts: { name: string; script: string; root: string; env: NodeJS.ProcessEnv; logDir: string; ipc?: boolean; nodeArgs?: string[]; compiled?: boolean }): Proc {
   const logFile = path.join(opts.logDir, `${opts.name}.log`);
   const fd = fs.openSync(logFile, 'a');
-  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), '-r', 'ts-node/register/transpile-only', opts.script], {
+  const entry = opts.compiled ? ['dist/' + opts.script.replace(/\.ts$/, '.js')] : ['-r', 'ts-node/register/transpile-only', opts.script];
+  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), ...entry], {
     cwd: opts.root,
     env: opts.env,
     stdio: ['ignore', fd, fd, ...(opts.ipc ? (['ipc'] as const) : [])],

@@ -7,6 +7,7 @@
  * completed flows per second of wall time. Both sides poll their GET every 100 ms until the end, as
  * an integrator's backend would.
  */
+import type { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { fourthlineFlow } from '../../test/helpers/fourthline';
 import type { Stack } from '../../test/helpers/stack';
@@ -38,7 +39,7 @@ export async function p2(ctx: BenchContext): Promise<P2Result> {
   for (const vendor of ['finwave', 'fourthline'] as const) {
     ctx.log(`p2: ${vendor}: warm-up flow, counting its shape`);
     const firstId = await ourFlow(ctx, vendor, `p2-${vendor}-${ctx.runId}-warmup`);
-    const shape = await shapeOf(ctx, firstId);
+    const shape = await shapeOf(ctx.client, firstId);
     ctx.log(`p2: ${vendor}: shape ${JSON.stringify(shape)}; ${ctx.counts.p2.flows} flows, ${ctx.counts.p2.concurrency} at once`);
     const { flows, concurrency, maxSeconds } = ctx.counts.p2;
     const ours = side(await pool(flows, concurrency, maxSeconds * 1000, async (i) => void (await ourFlow(ctx, vendor, `p2-${vendor}-${ctx.runId}-${i}`))));
@@ -82,12 +83,12 @@ async function ourFlow(ctx: BenchContext, vendor: Vendor, reference: string): Pr
 }
 
 /** The counts of a flow's history and its children's: what the skeleton must do to be the same work. */
-async function shapeOf(ctx: BenchContext, workflowId: string): Promise<Shape> {
+export async function shapeOf(client: Client, workflowId: string): Promise<Shape> {
   const shape: Shape = { activities: 0, signals: 0, updates: 0, timers: 0, children: 0 };
   const queue = [workflowId];
   for (let seen = 0; queue.length && seen < 50; seen++) {
     const id = queue.shift()!;
-    const history = await ctx.client.workflow.getHandle(id).fetchHistory();
+    const history = await client.workflow.getHandle(id).fetchHistory();
     for (const e of history.events ?? []) {
       switch (e.eventType) {
         case EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
