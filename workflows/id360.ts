@@ -23,6 +23,7 @@
 import {
   ActivityFailure,
   allHandlersFinished,
+  isCancellation,
   ApplicationFailure,
   CancellationScope,
   condition,
@@ -146,19 +147,25 @@ export async function id360Enrollment(input: Id360Input): Promise<VerificationSt
   try {
     await run(v, flow, input);
   } catch (err) {
-    // A vendor call that failed for good (rejected, invalid response, retries exhausted) ends the
-    // verification with outcome `error` and the reason, visible in the API and the Web UI.
-    if (!(err instanceof ActivityFailure)) throw err;
-    // ID360 may have ended the enrollment while we were still setting it up (its own clock, the user
-    // cancelling): then its final status, not the refusal of our next step, is the outcome.
-    if (flow.final && flow.final.status !== 'OK' && flow.final.status !== 'KO') await conclude(v, flow, flow.final);
-    v.endOnVendorFailure(err, RESTART);
+    if (isCancellation(err)) {
+      // Cancelled from the Web UI or the CLI: a normalized ending, search attributes included.
+      v.finish('cancelled', null, v.cancelRequested ?? 'cancelled from Temporal (Web UI or CLI)');
+    } else {
+      // A vendor call that failed for good (rejected, invalid response, retries exhausted) ends the
+      // verification with outcome `error` and the reason, visible in the API and the Web UI.
+      if (!(err instanceof ActivityFailure)) throw err;
+      // ID360 may have ended the enrollment while we were still setting it up (its own clock, the user
+      // cancelling): then its final status, not the refusal of our next step, is the outcome.
+      if (flow.final && flow.final.status !== 'OK' && flow.final.status !== 'KO') await conclude(v, flow, flow.final);
+      v.endOnVendorFailure(err, RESTART);
+    }
   } finally {
     // This worker stops keeping ID360's token alive for the enrollment (it would stop by itself at the deadline).
     const enrollmentId = flow.enrollment?.enrollmentId;
     if (enrollmentId) await CancellationScope.nonCancellable(() => id360.id360EndEnrollment({ enrollmentId }));
   }
-  await condition(allHandlersFinished);
+  // (Out of the cancelled scope after a native cancel.)
+  await CancellationScope.nonCancellable(() => condition(allHandlersFinished));
   return v.state;
 }
 

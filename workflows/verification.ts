@@ -173,13 +173,13 @@ export class Verification {
    * `endOnVendorFailure`; then every handler still running (an upload, a cancel) finishes before the
    * workflow completes or continues as new. Answers what the body answered (undefined after a failure).
    */
-  async runToEnd<T>(body: () => Promise<T>, nextAction?: NextAction): Promise<T | undefined> {
+  async runToEnd<T>(body: () => Promise<T>, nextAction?: NextAction, onVendorFailure?: (cause: ApplicationFailure | undefined) => void): Promise<T | undefined> {
     let result: T | undefined;
     try {
       result = await body();
     } catch (err) {
       if (isCancellation(err)) this.finish('cancelled', null, this.cancelRequested ?? 'cancelled from Temporal (Web UI or CLI)');
-      else this.endOnVendorFailure(err, nextAction);
+      else onVendorFailure?.(this.endOnVendorFailure(err, nextAction));
     }
     await CancellationScope.nonCancellable(() => condition(allHandlersFinished));
     if (!this.ended && this.cancelRequested !== null) this.finish('cancelled', null, this.cancelRequested);
