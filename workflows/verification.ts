@@ -179,7 +179,11 @@ export class Verification {
       result = await body();
     } catch (err) {
       if (isCancellation(err)) this.finish('cancelled', null, this.cancelRequested ?? 'cancelled from Temporal (Web UI or CLI)');
-      else onVendorFailure?.(this.endOnVendorFailure(err, nextAction));
+      else {
+        // (Not `onVendorFailure?.(this.endOnVendorFailure(…))`: an optional call skips its arguments.)
+        const cause = this.endOnVendorFailure(err, nextAction);
+        onVendorFailure?.(cause);
+      }
     }
     await CancellationScope.nonCancellable(() => condition(allHandlersFinished));
     if (!this.ended && this.cancelRequested !== null) this.finish('cancelled', null, this.cancelRequested);
