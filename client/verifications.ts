@@ -126,7 +126,7 @@ export function registerVerificationRoutes(app: FastifyInstance, deps: { client:
         return view(await handle.executeUpdate(cancelUpdate, { args: [{ reason: req.body?.reason ?? 'cancelled by the caller', actor: actorOf(req) }] }));
       } catch (err) {
         const ended = err instanceof WorkflowUpdateFailedError || (err instanceof WorkflowNotFoundError && (await hasClosed(handle)));
-        if (ended) throw new ApiError(409, 'conflict', 'the verification has already ended');
+        if (ended) throw new ApiError(409, 'conflict', await endedMessage(handle, err));
         if (err instanceof WorkflowNotFoundError) throw notFound();
         throw err;
       }
@@ -139,6 +139,13 @@ export function bodyHash(body: unknown): string {
   const canonical = (v: unknown): unknown =>
     Array.isArray(v) ? v.map(canonical) : v && typeof v === 'object' ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, canonical((v as Record<string, unknown>)[k])])) : v;
   return crypto.createHash('sha256').update(JSON.stringify(canonical(body))).digest('hex');
+}
+
+/** A refused cancel names the final state: the validator's refusal says it, or the closed workflow's result does. */
+async function endedMessage(handle: ReturnType<Client['workflow']['getHandle']>, err: unknown): Promise<string> {
+  if (err instanceof WorkflowUpdateFailedError && err.cause?.message) return err.cause.message;
+  const final = (await handle.result().catch(() => null)) as VerificationState | null;
+  return final?.status ? `the verification has already ended as ${final.status}${final.outcome ? `/${final.outcome}` : ''}` : 'the verification has already ended';
 }
 
 function handleFor(client: Client, id: string) {

@@ -199,7 +199,8 @@ test('duplicated and out-of-order webhooks change nothing once decided', async (
 test('a webhook without our token is refused with 401 and never reaches the workflow', async () => {
   const v = await create(ref('unauth'));
   await stack.sandbox.finwave.webhooks.drain(); // let the CREATED webhook land first
-  const before = await stack.waitFor(v.id, (s) => s.timeline.some((t) => t.event === 'result read after webhook'));
+  // (The read it prompts notes nothing: the timeline moves on change only, and CREATED is no change.)
+  const before = await stack.waitFor(v.id, (s) => s.timeline.some((t) => t.event === 'webhook received'));
   const body = { onboardingId: v.providerReference, customId: v.reference, result: 'FINISHED' };
   const wrong = await stack.api('POST', `/webhooks/finwave/${encodeURIComponent(v.id)}/not-the-token`, body, { auth: null });
   expect(wrong.status).toBe(401);
@@ -347,5 +348,30 @@ describe('API input', () => {
     expect(Object.keys(doc.body.paths)).toEqual(expect.arrayContaining(['/v1/verifications', '/v1/verifications/{id}', '/v1/verifications/{id}/cancel']));
     const page = await fetch(`${stack.apiUrl}/docs`, { redirect: 'follow' });
     expect(page.status).toBe(200);
+  });
+});
+
+describe('cancel has one meaning: a cancel accepted before the final decision wins', () => {
+  test('a cancel that lands while the final result is being read ends the verification cancelled, not approved', async () => {
+    const v = await create(ref('cancel-race'));
+    // The evidence download (the last step before the decision) answers slowly.
+    await control(stack, '/finwave/_sandbox/faults', { mode: 'slow', times: 1, method: 'GET', path: '/evidences', delayMs: 3000 });
+    await control(stack, `/finwave/_sandbox/onboardings/${onboardingOf(v)}/finish`, { scenario: 'approved' });
+    await stack.waitFor(v.id, (s) => s.status === 'processing', 20_000);
+    const cancel = await stack.api('POST', `/v1/verifications/${v.id}/cancel`, { reason: 'customer withdrew' });
+    expect(cancel.status).toBe(200);
+    const done = await stack.waitFor(v.id, (s) => s.status === 'cancelled', 20_000);
+    expect(done).toMatchObject({ outcome: null, reason: 'customer withdrew' });
+    expect(done.timeline.map((t) => t.event)).toContain('decision overridden by the cancel');
+    expect(done.evidence.map((e) => e.kind)).toContain('finwave-evidence-zip'); // what was gathered is kept
+  });
+
+  test('a cancel after the final decision answers 409 naming the final state', async () => {
+    const v = await create(ref('cancel-late'));
+    await control(stack, `/finwave/_sandbox/onboardings/${onboardingOf(v)}/finish`, { scenario: 'approved' });
+    await stack.waitFor(v.id, (s) => s.status === 'completed', 20_000);
+    const cancel = await stack.api('POST', `/v1/verifications/${v.id}/cancel`, {});
+    expect(cancel.status).toBe(409);
+    expect(cancel.body.error).toEqual({ code: 'conflict', message: 'the verification has already ended as completed/approved' });
   });
 });

@@ -375,3 +375,22 @@ describe('default durations (time-skipping server)', () => {
     });
   });
 });
+
+test('cancel has one meaning: a cancel that lands while the final read is under way ends cancelled, not approved', async () => {
+  const v = await create(ref('cancel-race'), { options: { pollInterval: '2s' } });
+  await control(stack, '/namirial/_sandbox/faults', { mode: 'slow', times: 1, method: 'GET', path: '/api/v1/Enrollments/', delayMs: 4000 });
+  await control(stack, `/namirial/_sandbox/enrollments/${enrollmentOf(v)}/finish`, { result: 'success' });
+  // Wait until the slow read has started, then cancel while it runs.
+  for (let i = 0; i < 100; i++) {
+    const f = (await (await fetch(`${stack.sandboxUrl}/namirial/_sandbox/faults`)).json()) as { pending: unknown[] };
+    if (f.pending.length === 0) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const cancel = await stack.api('POST', `/v1/verifications/${v.id}/cancel`, { reason: 'customer withdrew' });
+  expect(cancel.status).toBe(200);
+  const done = await stack.waitFor(v.id, (s) => s.status === 'cancelled', 20_000);
+  expect(done).toMatchObject({ outcome: null, reason: 'customer withdrew' });
+  const late = await stack.api('POST', `/v1/verifications/${v.id}/cancel`, {});
+  expect(late.status).toBe(409);
+  expect(late.body.error.message).toContain('already ended as cancelled');
+});

@@ -94,14 +94,12 @@ const exchangeOnce = proxyActivities<AuthenteqActivities>({
 
 export async function authenteqVerification(input: AuthenteqInput): Promise<VerificationState> {
   const v = new Verification('authenteq', input.id, input.reference);
-  try {
-    await run(v, input);
-  } catch (err) {
-    const cause = v.endOnVendorFailure(err);
+  // A native cancel ends it cancelled; handlers are drained before it completes (Verification.runToEnd).
+  await v.runToEnd(() => run(v, input), undefined, (cause) => {
     // An invalid result is still kept as evidence, for the operator to look at.
     const kept = (cause?.details?.[0] as { evidence?: EvidenceRef } | undefined)?.evidence;
     if (kept) v.addEvidence(kept);
-  }
+  });
   return v.state;
 }
 

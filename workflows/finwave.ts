@@ -9,17 +9,25 @@
  * 3. FINISHED: fetch the result and the evidence ZIP into the evidence store, decide the outcome
  *    from processStatus. INCOMPLETED: abandoned. TIMEOUT: expired.
  */
-import { condition, defineSignal, proxyActivities, setHandler } from '@temporalio/workflow';
+import { condition, continueAsNew, defineSignal, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Duration } from '@temporalio/common';
 import type { FinwaveActivities, FinwaveResultSummary, FinwaveStatus } from '../activities/finwave';
 import { vendorReference, type VerificationInputBase, type VerificationState } from './shared';
 import { Verification } from './verification';
+import { VendorOutage } from './vendor-outage';
 import { ms } from './time';
 
 export interface FinwaveInput extends VerificationInputBase {
   applicant: { phoneCountryCode?: string; phone?: string };
   options: FinwaveOptions;
+  /** Set by continue-as-new only: the verification so far, the absolute deadline, the vendor's id. */
+  carried?: { state: VerificationState; deadlineAt: number; onboardingId: string; outageSince: number | null };
+  /** Test-only: continue as new after this many polls (default FINWAVE_POLLS_PER_RUN). */
+  pollsPerRun?: number;
 }
+
+/** Polls per run before continuing as new (about 11 events a poll: a run stays near 3,300 events). */
+export const FINWAVE_POLLS_PER_RUN = 300;
 
 export interface FinwaveOptions {
   lang: 'ENG';
@@ -54,16 +62,15 @@ const finwave = proxyActivities<FinwaveActivities>({
 });
 
 export async function finwaveOnboarding(input: FinwaveInput): Promise<VerificationState> {
-  const v = new Verification('finwave', input.id, input.reference);
-  try {
-    await run(v, input);
-  } catch (err) {
-    v.endOnVendorFailure(err);
-  }
+  const v = new Verification('finwave', input.id, input.reference, input.carried?.state);
+  const outage = new VendorOutage('Finwave', v, input.carried?.outageSince ?? null);
+  const carry = await v.runToEnd(() => run(v, input, outage));
+  if (carry && !v.ended) await continueAsNew<typeof finwaveOnboarding>({ ...input, carried: { state: v.state, outageSince: outage.since, ...carry } });
   return v.state;
 }
 
-async function run(v: Verification, input: FinwaveInput): Promise<void> {
+/** Runs the flow; answers what to carry when this run's history has grown enough to continue as new. */
+async function run(v: Verification, input: FinwaveInput, outage: VendorOutage): Promise<{ deadlineAt: number; onboardingId: string } | undefined> {
   let nudged = false;
 
   setHandler(finwaveWebhookSignal, (hook) => {
@@ -78,37 +85,44 @@ async function run(v: Verification, input: FinwaveInput): Promise<void> {
     nudged = true;
   });
 
-  const created = await finwave.finwaveCreateIntegration({
-    workflowId: input.id,
-    customId: vendorReference(input.id, input.reference),
-    applicant: input.applicant,
-    lang: input.options.lang,
-    phoneStep: input.options.phoneStep,
-    acceptations: input.options.acceptations,
-  });
-  v.setProviderReference(created.onboardingId);
-  if (input.options.acceptations.length) v.audit('consent shown', null, { acceptations: input.options.acceptations });
-  if (created.url) {
-    v.progress('awaiting_user', 'onboarding created', {
-      providerStatus: created.status,
-      nextAction: { type: 'redirect', url: created.url },
+  let onboardingId = input.carried?.onboardingId;
+  if (!onboardingId) {
+    const created = await finwave.finwaveCreateIntegration({
+      workflowId: input.id,
+      customId: vendorReference(input.id, input.reference),
+      applicant: input.applicant,
+      lang: input.options.lang,
+      phoneStep: input.options.phoneStep,
+      acceptations: input.options.acceptations,
     });
-  } else {
-    // A repeated create for a process the user already started answers url: null (doc).
-    v.progress('processing', 'onboarding already started', {
-      providerStatus: created.status,
-      nextAction: { type: 'wait', reason: 'the user already started this onboarding' },
-    });
-    nudged = true;
+    onboardingId = created.onboardingId;
+    v.setProviderReference(created.onboardingId);
+    if (input.options.acceptations.length) v.audit('consent shown', null, { acceptations: input.options.acceptations });
+    if (created.url) {
+      v.progress('awaiting_user', 'onboarding created', {
+        providerStatus: created.status,
+        nextAction: { type: 'redirect', url: created.url },
+      });
+    } else {
+      // A repeated create for a process the user already started answers url: null (doc).
+      v.progress('processing', 'onboarding already started', {
+        providerStatus: created.status,
+        nextAction: { type: 'wait', reason: 'the user already started this onboarding' },
+      });
+      nudged = true;
+    }
   }
 
-  const deadlineAt = Date.now() + ms(input.options.deadline);
+  const deadlineAt = input.carried?.deadlineAt ?? Date.now() + ms(input.options.deadline);
+  const pollsPerRun = input.pollsPerRun ?? FINWAVE_POLLS_PER_RUN;
+  let polls = 0;
   while (!v.ended) {
     const remaining = deadlineAt - Date.now();
     if (remaining <= 0) {
-      v.finish('expired', 'expired', `no final result from Finwave within ${String(input.options.deadline)}`);
+      v.finish('expired', 'expired', `no final result from Finwave within ${String(input.options.deadline)}${outage.suffix()}`);
       break;
     }
+    if (!nudged && (polls >= pollsPerRun || workflowInfo().continueAsNewSuggested)) return { deadlineAt, onboardingId };
     const woken = await condition(
       () => nudged || v.cancelRequested !== null,
       Math.min(ms(input.options.pollInterval), remaining),
@@ -119,21 +133,25 @@ async function run(v: Verification, input: FinwaveInput): Promise<void> {
     }
     if (!woken && Date.now() >= deadlineAt) continue; // the deadline check above ends the flow
     nudged = false;
+    polls++;
 
-    const result = await finwave.finwaveGetResult({ onboardingId: created.onboardingId });
-    await apply(v, result, woken ? 'result read after webhook' : 'result read by polling', input.options.minScore);
+    // An outage shorter than the deadline never ends the flow: the next slot reads again.
+    const result = await outage.read(() => finwave.finwaveGetResult({ onboardingId: onboardingId! }));
+    if (result) await apply(v, result, woken ? 'result read after webhook' : 'result read by polling', input.options.minScore);
   }
+  return undefined;
 }
 
 async function apply(v: Verification, result: FinwaveResultSummary, event: string, minScore: number): Promise<void> {
   const status: FinwaveStatus = result.status;
   if (result.resultRef) v.addEvidence(result.resultRef);
   switch (status) {
+    // The timeline moves on change only, not on every poll.
     case 'CREATED':
-      v.progress('awaiting_user', event, { providerStatus: status });
+      if (v.state.providerStatus !== status) v.progress('awaiting_user', event, { providerStatus: status });
       return;
     case 'INPROCESS':
-      v.progress('awaiting_user', event, { providerStatus: status, detail: 'the user has started' });
+      if (v.state.providerStatus !== status) v.progress('awaiting_user', event, { providerStatus: status, detail: 'the user has started' });
       return;
     case 'INCOMPLETED':
       v.setFacts(factsOf(result));

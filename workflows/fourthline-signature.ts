@@ -11,7 +11,7 @@
  * case deadline). Polls that see nothing new back off up to 6 h; phases only the integrator can move
  * (documents, mobile number) are not polled at all, so a forgotten case stays small until its deadline.
  */
-import { ActivityFailure, ApplicationFailure, CancellationScope, condition, isCancellation, setHandler, workflowInfo } from '@temporalio/workflow';
+import { ActivityFailure, allHandlersFinished, ApplicationFailure, CancellationScope, condition, isCancellation, setHandler, workflowInfo } from '@temporalio/workflow';
 import { fourthlineAttemptQuery, fourthlineSignatureWebhookSignal, stopAttemptSignal, type AttemptResult, type FourthlineSignatureInput } from './fourthline-messages';
 import { fl } from './fourthline-vendor';
 import { nextDeadline, nextPollInterval, vendorMayMove } from './fourthline-windows';
@@ -41,7 +41,7 @@ export async function fourthlineSignature(input: FourthlineSignatureInput): Prom
   }
   // A human step still running finishes before the attempt closes (cancelled or not).
   await CancellationScope.nonCancellable(async () => {
-    await condition(() => !s.busy);
+    await condition(allHandlersFinished);
     await s.report();
   });
   return { outcome: s.view.outcome!, reason: s.view.reason!, documents: s.documents, mobileRef: s.mobileRef, evidence: s.evidence };

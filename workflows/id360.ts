@@ -23,6 +23,7 @@
 import {
   ActivityFailure,
   allHandlersFinished,
+  isCancellation,
   ApplicationFailure,
   CancellationScope,
   condition,
@@ -34,6 +35,7 @@ import {
 import type { Duration } from '@temporalio/common';
 import type { Id360Activities, Id360Applicant, Id360DataName, Id360EnrollmentRef, Id360ReportSummary, Id360Status } from '../activities/id360';
 import type { EvidenceRef, NextAction, VerificationInputBase, VerificationOutcome, VerificationState, VerificationStatus } from './shared';
+import { VendorOutage } from './vendor-outage';
 import { Verification } from './verification';
 import { ms } from './time';
 
@@ -146,19 +148,25 @@ export async function id360Enrollment(input: Id360Input): Promise<VerificationSt
   try {
     await run(v, flow, input);
   } catch (err) {
-    // A vendor call that failed for good (rejected, invalid response, retries exhausted) ends the
-    // verification with outcome `error` and the reason, visible in the API and the Web UI.
-    if (!(err instanceof ActivityFailure)) throw err;
-    // ID360 may have ended the enrollment while we were still setting it up (its own clock, the user
-    // cancelling): then its final status, not the refusal of our next step, is the outcome.
-    if (flow.final && flow.final.status !== 'OK' && flow.final.status !== 'KO') await conclude(v, flow, flow.final);
-    v.endOnVendorFailure(err, RESTART);
+    if (isCancellation(err)) {
+      // Cancelled from the Web UI or the CLI: a normalized ending, search attributes included.
+      v.finish('cancelled', null, v.cancelRequested ?? 'cancelled from Temporal (Web UI or CLI)');
+    } else {
+      // A vendor call that failed for good (rejected, invalid response, retries exhausted) ends the
+      // verification with outcome `error` and the reason, visible in the API and the Web UI.
+      if (!(err instanceof ActivityFailure)) throw err;
+      // ID360 may have ended the enrollment while we were still setting it up (its own clock, the user
+      // cancelling): then its final status, not the refusal of our next step, is the outcome.
+      if (flow.final && flow.final.status !== 'OK' && flow.final.status !== 'KO') await conclude(v, flow, flow.final);
+      v.endOnVendorFailure(err, RESTART);
+    }
   } finally {
     // This worker stops keeping ID360's token alive for the enrollment (it would stop by itself at the deadline).
     const enrollmentId = flow.enrollment?.enrollmentId;
     if (enrollmentId) await CancellationScope.nonCancellable(() => id360.id360EndEnrollment({ enrollmentId }));
   }
-  await condition(allHandlersFinished);
+  // (Out of the cancelled scope after a native cancel.)
+  await CancellationScope.nonCancellable(() => condition(allHandlersFinished));
   return v.state;
 }
 
@@ -212,10 +220,11 @@ async function run(v: Verification, flow: Flow, input: Id360Input): Promise<void
 /** Waits for ID360's final status (callback, or polling once the enrollment is in ID360's hands) until the deadline. */
 async function awaitFinalStatus(v: Verification, flow: Flow, o: Id360Options): Promise<void> {
   const enrollmentId = flow.enrollment!.enrollmentId;
+  const outage = new VendorOutage('ID360', v);
   while (!v.ended) {
     const remaining = flow.deadlineAt - Date.now();
     if (remaining <= 0) {
-      v.finish('expired', 'expired', `no final status from ID360 within ${String(o.deadline)}`, { nextAction: RESTART });
+      v.finish('expired', 'expired', `no final status from ID360 within ${String(o.deadline)}${outage.suffix()}`, { nextAction: RESTART });
       return;
     }
     // Before finalize (API mode) nothing happens at ID360 without us: no polling, callbacks or the deadline end it.
@@ -225,7 +234,8 @@ async function awaitFinalStatus(v: Verification, flow: Flow, o: Id360Options): P
       () => flow.final !== null || v.cancelRequested !== null || flow.phase !== phase,
       polling ? Math.min(ms(o.pollInterval), remaining) : remaining,
     );
-    // A verdict already in hand wins over a cancel request that raced it: the caller gets the verdict.
+    // A verdict already in hand is still concluded (its report is stored); a cancel accepted before
+    // the final decision wins all the same (Verification.finish): cancel has one meaning.
     if (flow.final) {
       await conclude(v, flow, flow.final);
       return;
@@ -236,7 +246,9 @@ async function awaitFinalStatus(v: Verification, flow: Flow, o: Id360Options): P
       return;
     }
     if (woken || !polling || Date.now() >= flow.deadlineAt) continue;
-    const read = await id360.id360GetStatus({ enrollmentId, holdForMs: holdForMs(flow) });
+    // An outage shorter than the deadline never ends the flow: the next slot reads again.
+    const read = await outage.read(() => id360.id360GetStatus({ enrollmentId, holdForMs: holdForMs(flow) }));
+    if (!read) continue;
     if (isFinal(read.status)) {
       if (!flow.final) flow.final = { status: read.status, reason: read.reason, via: 'polling' };
     } else if (read.status !== v.state.providerStatus) {

@@ -14,11 +14,12 @@
  *    (facts `returnMismatch`, `browserSaid`, `vendorSaid`, and a timeline entry).
  * 4. At the deadline, one last read; still not ended: expired.
  */
-import { condition, defineSignal, proxyActivities, setHandler } from '@temporalio/workflow';
+import { condition, continueAsNew, defineSignal, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Duration } from '@temporalio/common';
 import type { NamirialActivities, NamirialEnrollmentSummary } from '../activities/namirial';
 import type { VerificationInputBase, VerificationState } from './shared';
 import { Verification } from './verification';
+import { VendorOutage } from './vendor-outage';
 import { ms } from './time';
 import { decideNamirialOutcome, namirialIsFinal, type NamirialErrorCode } from './namirial-outcome';
 
@@ -26,7 +27,14 @@ export interface NamirialInput extends VerificationInputBase {
   /** Sent to Namirial (it requires them); never in search attributes, logs, reasons or the timeline. */
   applicant: { firstName: string; lastName: string; email: string };
   options: NamirialOptions;
+  /** Set by continue-as-new only: the verification so far and what the wait needs to go on. */
+  carried?: { state: VerificationState; deadlineAt: number; enrollmentId: string; claim: string | null; returns: number; outageSince: number | null };
+  /** Test-only: continue as new after this many reads (default NAMIRIAL_READS_PER_RUN). */
+  readsPerRun?: number;
 }
+
+/** Reads per run before continuing as new (about 11 events a read: a run stays near 3,300 events). */
+export const NAMIRIAL_READS_PER_RUN = 300;
 
 export interface NamirialOptions {
   /** The enrollment's Language, e.g. "it". */
@@ -72,24 +80,29 @@ const namirial = proxyActivities<NamirialActivities>({
 });
 
 export async function namirialEnrollment(input: NamirialInput): Promise<VerificationState> {
-  const v = new Verification('namirial', input.id, input.reference);
-  try {
-    await run(v, input);
-  } catch (err) {
+  const v = new Verification('namirial', input.id, input.reference, input.carried?.state);
+  const outage = new VendorOutage('Namirial', v, input.carried?.outageSince ?? null);
+  // A native cancel ends it cancelled; handlers are drained first (Verification.runToEnd).
+  const carry = await v.runToEnd(
+    () => run(v, input, outage),
+    undefined,
     // The reason names the problem Type and Title, never Details (activities/namirial.ts).
-    const cause = v.endOnVendorFailure(err);
-    v.setFacts({ problemType: (cause?.details?.[0] as { vendorCode?: string | null } | undefined)?.vendorCode ?? null });
-  }
+    (cause) => v.setFacts({ problemType: (cause?.details?.[0] as { vendorCode?: string | null } | undefined)?.vendorCode ?? null }),
+  );
+  if (carry && !v.ended) await continueAsNew<typeof namirialEnrollment>({ ...input, carried: { state: v.state, outageSince: outage.since, ...carry } });
   return v.state;
 }
 
-async function run(v: Verification, input: NamirialInput): Promise<void> {
+type NamirialCarry = Omit<NonNullable<NamirialInput['carried']>, 'state' | 'outageSince'>;
+
+/** Runs the flow; answers what to carry when this run's history has grown enough to continue as new. */
+async function run(v: Verification, input: NamirialInput, outage: VendorOutage): Promise<NamirialCarry | undefined> {
   const { options } = input;
   let nudged = false;
-  let returns = 0;
+  let returns = input.carried?.returns ?? 0;
   let rechecks = 0;
   /** The browser's latest claim, compared with what Namirial says when we decide. */
-  let claim: string | null = null;
+  let claim: string | null = input.carried?.claim ?? null;
 
   setHandler(namirialReturnSignal, (r) => {
     // A hint only: it prompts a fresh read, which decides. Late returns (after the end) and a browser
@@ -102,29 +115,38 @@ async function run(v: Verification, input: NamirialInput): Promise<void> {
     rechecks = RECHECKS_AFTER_RETURN;
   });
 
-  const created = await namirial.namirialCreateEnrollment({
-    workflowId: input.id,
-    returnTo: options.returnTo,
-    applicant: input.applicant,
-    language: options.language,
-  });
-  v.setProviderReference(created.enrollmentId);
-  v.setFacts({ kinds: created.kinds.join(','), identityProvider: created.provider });
-  v.progress('awaiting_user', 'enrollment created', { providerStatus: created.state, nextAction: { type: 'redirect', url: created.enrollUrl } });
+  let enrollmentId = input.carried?.enrollmentId;
+  if (!enrollmentId) {
+    const created = await namirial.namirialCreateEnrollment({
+      workflowId: input.id,
+      returnTo: options.returnTo,
+      applicant: input.applicant,
+      language: options.language,
+    });
+    enrollmentId = created.enrollmentId;
+    v.setProviderReference(created.enrollmentId);
+    v.setFacts({ kinds: created.kinds.join(','), identityProvider: created.provider });
+    v.progress('awaiting_user', 'enrollment created', { providerStatus: created.state, nextAction: { type: 'redirect', url: created.enrollUrl } });
+  }
+  const read = () => outage.read(() => namirial.namirialReadEnrollment({ enrollmentId: enrollmentId! }));
 
-  const deadlineAt = Date.now() + ms(options.deadline);
+  const deadlineAt = input.carried?.deadlineAt ?? Date.now() + ms(options.deadline);
+  const readsPerRun = input.readsPerRun ?? NAMIRIAL_READS_PER_RUN;
+  let reads = 0;
   while (!v.ended) {
     const remaining = deadlineAt - Date.now();
     if (remaining <= 0) {
-      apply(v, await namirial.namirialReadEnrollment({ enrollmentId: created.enrollmentId }), 'last read at the deadline', claim);
+      const last = await read();
+      if (last) apply(v, last, 'last read at the deadline', claim);
       if (!v.ended) {
         recordClaim(v, claim, `(${v.state.providerStatus ?? 'unknown'})`);
-        v.finish('expired', 'expired', `no final state from Namirial within ${String(options.deadline)}`, {
+        v.finish('expired', 'expired', `no final state from Namirial within ${String(options.deadline)}${outage.suffix()}`, {
           nextAction: { type: 'restart', reason: 'start a new verification with a new reference' },
         });
       }
       break;
     }
+    if (!nudged && rechecks === 0 && (reads >= readsPerRun || workflowInfo().continueAsNewSuggested)) return { deadlineAt, enrollmentId, claim, returns };
     const wait = rechecks > 0 ? options.recheckInterval : options.pollInterval;
     const woken = await condition(() => nudged || v.cancelRequested !== null, Math.min(ms(wait), remaining));
     if (v.cancelRequested !== null) {
@@ -135,12 +157,16 @@ async function run(v: Verification, input: NamirialInput): Promise<void> {
     const event = woken ? 'enrollment read after the return' : rechecks > 0 ? 'enrollment re-read after the return' : 'enrollment read by polling';
     if (!woken && rechecks > 0) rechecks--;
     nudged = false;
-    const read = await namirial.namirialReadEnrollment({ enrollmentId: created.enrollmentId });
-    apply(v, read, event, claim);
+    reads++;
+    // An outage shorter than the deadline never ends the flow: the next slot reads again.
+    const r = await read();
+    if (!r) continue;
+    apply(v, r, event, claim);
     if (!v.ended && claim !== null && woken) {
-      v.note('return not confirmed yet', `the browser said ${claim}, Namirial says ${read.state}`);
+      v.note('return not confirmed yet', `the browser said ${claim}, Namirial says ${r.state}`);
     }
   }
+  return undefined;
 }
 
 function apply(v: Verification, e: NamirialEnrollmentSummary, event: string, claim: string | null): void {

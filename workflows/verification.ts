@@ -4,7 +4,18 @@
  * A vendor workflow creates one `Verification` first thing and then reads as its vendor's state
  * machine: `v.progress(...)` for each step, `v.finish(...)` once.
  */
-import { ActivityFailure, ApplicationFailure, condition, patched, setHandler, upsertMemo, upsertSearchAttributes } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  allHandlersFinished,
+  ApplicationFailure,
+  CancellationScope,
+  condition,
+  isCancellation,
+  patched,
+  setHandler,
+  upsertMemo,
+  upsertSearchAttributes,
+} from '@temporalio/workflow';
 import {
   auditSignal,
   cancelUpdate,
@@ -104,7 +115,7 @@ export class Verification {
       },
       {
         validator: (_request: { reason?: string }) => {
-          if (this.ended) throw new Error(`verification already ended as ${this.state.status}`);
+          if (this.ended) throw new Error(`the verification has already ended as ${this.state.status}${this.state.outcome ? `/${this.state.outcome}` : ''}`);
         },
       },
     );
@@ -136,7 +147,10 @@ export class Verification {
     this.publish();
   }
 
-  /** End the flow. Only the first call counts. */
+  /**
+   * End the flow. Only the first call counts. A cancel accepted before this final decision wins: the
+   * flow ends `cancelled` (with whatever evidence it gathered), never approved after a 200 cancel.
+   */
   finish(
     status: 'completed' | 'failed' | 'expired' | 'cancelled',
     outcome: VerificationOutcome | null,
@@ -144,6 +158,10 @@ export class Verification {
     change: { providerStatus?: string | null; nextAction?: NextAction } = {},
   ): void {
     if (this.ended) return;
+    if (this.cancelRequested !== null && status !== 'cancelled') {
+      this.note('decision overridden by the cancel', outcome ? `${status}: ${outcome}` : status);
+      return this.finish('cancelled', null, this.cancelRequested, { providerStatus: change.providerStatus });
+    }
     this.state.status = status;
     this.state.outcome = outcome;
     this.state.reason = reason;
@@ -191,6 +209,29 @@ export class Verification {
     this.finish('failed', 'error', cause?.message ?? err.message, { nextAction });
     this.setFacts({ failureType: cause?.type ?? err.cause?.name ?? 'ActivityFailure', httpStatus: d.httpStatus ?? null, vendorCode: d.vendorCode ?? null });
     return cause;
+  }
+
+  /**
+   * Runs a vendor flow's body to its end: a native cancel (Web UI, `temporal workflow cancel`) ends
+   * the verification `cancelled` with its search attributes; a vendor failure ends it through
+   * `endOnVendorFailure`; then every handler still running (an upload, a cancel) finishes before the
+   * workflow completes or continues as new. Answers what the body answered (undefined after a failure).
+   */
+  async runToEnd<T>(body: () => Promise<T>, nextAction?: NextAction, onVendorFailure?: (cause: ApplicationFailure | undefined) => void): Promise<T | undefined> {
+    let result: T | undefined;
+    try {
+      result = await body();
+    } catch (err) {
+      if (isCancellation(err)) this.finish('cancelled', null, this.cancelRequested ?? 'cancelled from Temporal (Web UI or CLI)');
+      else {
+        // (Not `onVendorFailure?.(this.endOnVendorFailure(…))`: an optional call skips its arguments.)
+        const cause = this.endOnVendorFailure(err, nextAction);
+        onVendorFailure?.(cause);
+      }
+    }
+    await CancellationScope.nonCancellable(() => condition(allHandlersFinished));
+    if (!this.ended && this.cancelRequested !== null) this.finish('cancelled', null, this.cancelRequested);
+    return result;
   }
 
   /**

@@ -34,7 +34,8 @@ export async function startTimeSkippingService(sandboxOptions: Omit<SandboxServe
     PUBLIC_BASE_URL: `http://127.0.0.1:${await freePort()}`,
     TASK_QUEUE_PREFIX: `ts${crypto.randomBytes(3).toString('hex')}`,
   });
-  const sandbox = createSandboxServer({ publicUrl: config.sandbox.baseUrl, ...sandboxOptions });
+  // The sandbox's "Customer Dashboard" registers this service's Authenteq return URL.
+  const sandbox = createSandboxServer({ publicUrl: config.sandbox.baseUrl, authenteq: { redirectUrls: [config.vendors.authenteq.redirectUrl] }, ...sandboxOptions });
   await sandbox.app.listen({ host: '127.0.0.1', port: sandboxPort });
   const workers: Worker[] = await createWorkers({
     connection: env.nativeConnection,

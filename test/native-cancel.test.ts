@@ -1,0 +1,55 @@
+/**
+ * A cancel from the Web UI or `temporal workflow cancel` (not our API's cancel Update) ends every
+ * vendor's flow as `cancelled`, with its search attributes final, never a stale `awaiting_user`.
+ * Finwave and Fourthline: finwave-deadlines.test.ts, fourthline-deadlines.test.ts.
+ */
+import crypto from 'node:crypto';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { AppConfig } from '../config';
+import { startTimeSkippingService, type TimeSkippingService } from './helpers/time-skipping';
+import { id360Applicant, id360Compare, id360Input, id360Options } from '../client/providers/id360';
+import { namirialApplicant, namirialInput, namirialOptions } from '../client/providers/namirial';
+import { authenteqInput, authenteqOptions } from '../client/providers/authenteq';
+import type { VerificationState } from '../workflows/shared';
+
+let service: TimeSkippingService;
+let env: TestWorkflowEnvironment;
+let config: AppConfig;
+
+beforeAll(async () => {
+  service = await startTimeSkippingService();
+  ({ env, config } = service);
+});
+
+afterAll(async () => {
+  await service?.stop();
+});
+
+const starts: Record<string, (id: string, reference: string) => { type: string; input: unknown }> = {
+  id360: (id, reference) => ({ type: 'id360Enrollment', input: id360Input(id, reference, id360Applicant.parse({}), id360Compare.parse({}), id360Options.parse({})) }),
+  namirial: (id, reference) => ({
+    type: 'namirialEnrollment',
+    input: namirialInput(id, reference, namirialApplicant.parse({ firstName: 'Giulia', lastName: 'Rossi', email: 'giulia@example.it' }), namirialOptions.parse({})),
+  }),
+  authenteq: (id, reference) => ({ type: 'authenteqVerification', input: authenteqInput(id, reference, authenteqOptions.parse({})) }),
+};
+
+test.each(Object.keys(starts))('%s: a native cancel ends the flow cancelled, search attributes included', async (provider) => {
+  const reference = `native-${crypto.randomBytes(4).toString('hex')}`;
+  const id = `${provider}:${reference}`;
+  const { type, input } = starts[provider]!(id, reference);
+  const handle = await env.client.workflow.start(type, { workflowId: id, taskQueue: `${config.taskQueuePrefix}-${provider}`, args: [input] });
+  // Wait until the flow waits for the user (the vendor session is open).
+  for (let i = 0; i < 100; i++) {
+    const s = (await handle.query('state')) as VerificationState;
+    if (s.status === 'awaiting_user') break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await env.sleep('1 hour');
+  await handle.cancel();
+  const state = (await handle.result()) as VerificationState;
+  expect(state).toMatchObject({ status: 'cancelled', outcome: null, reason: 'cancelled from Temporal (Web UI or CLI)' });
+  const d = await handle.describe();
+  expect(d.status.name).toBe('COMPLETED');
+  expect(d.searchAttributes.VerificationStatus).toEqual(['cancelled']);
+}, 120_000);
