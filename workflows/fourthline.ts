@@ -32,9 +32,11 @@ import {
   executeChild,
   getExternalWorkflowHandle,
   ParentClosePolicy,
+  patched,
   proxyActivities,
   setHandler,
   startChild,
+  upsertSearchAttributes,
   workflowInfo,
   type ChildWorkflowHandle,
 } from '@temporalio/workflow';
@@ -46,7 +48,7 @@ import type {
   FourthlineSignatureStatus,
   FourthlineSignatureSummary,
 } from '../activities/fourthline';
-import { FOURTHLINE_CASE_MEMO_KEY, type EvidenceRef, type NextAction, type VerificationInputBase, type VerificationState } from './shared';
+import { FOURTHLINE_CASE_MEMO_KEY, SEARCH_ATTRIBUTES, type EvidenceRef, type NextAction, type VerificationInputBase, type VerificationState } from './shared';
 import { Verification } from './verification';
 import { ms } from './time';
 
@@ -100,7 +102,14 @@ export interface FourthlineCaseInput extends VerificationInputBase {
 export function signatureWorkflowId(signatureId: string): string {
   return `fourthline-signature:${signatureId}`;
 }
-/** A closed alias workflow whose memo names our verification: how a case webhook (vendor id) finds it. */
+/**
+ * patched() id: new cases carry Fourthline's verificationId in the `VerificationProviderReference`
+ * search attribute instead of starting the alias workflow below. Once no case started before it is
+ * open, deprecatePatch it, and drop the alias workflow and the webhook receiver's fallback.
+ */
+export const FOURTHLINE_REFERENCE_PATCH = 'fourthline-reference-search-attribute';
+
+/** Cases started before FOURTHLINE_REFERENCE_PATCH: a closed alias workflow whose memo names our verification. */
 export function instanceRouteId(verificationId: string): string {
   return `fourthline-instance:${verificationId}`;
 }
@@ -377,12 +386,17 @@ export async function fourthlineCase(input: FourthlineCaseInput): Promise<Verifi
     view.clientId = created.clientId;
     view.caseStatus = 'new';
     v.setProviderReference(created.workflowId);
-    await executeChild(fourthlineInstanceRoute, {
-      workflowId: instanceRouteId(created.workflowId),
-      args: [input.id],
-      memo: { target: input.id },
-      parentClosePolicy: ParentClosePolicy.ABANDON,
-    });
+    // issue 9b: case webhooks find the case by this search attribute (client/webhooks/fourthline.ts);
+    // cases started before it kept the closed alias workflow.
+    if (patched(FOURTHLINE_REFERENCE_PATCH)) upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.providerReference, value: created.workflowId }]);
+    else {
+      await executeChild(fourthlineInstanceRoute, {
+        workflowId: instanceRouteId(created.workflowId),
+        args: [input.id],
+        memo: { target: input.id },
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+      });
+    }
 
     view.stage = 'identity';
     v.progress('awaiting_user', 'case created', {

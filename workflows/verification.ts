@@ -151,7 +151,7 @@ export class Verification {
    * (client/verifications.ts readState). Called by progress() and finish(); a vendor workflow may
    * call it after a change those do not make (a new attempt in its own view). Publishes only when the
    * status, outcome, vendor status or nextAction changed (or `force`), never per poll: each publish
-   * is one event in history. Bounded (see stateForMemo): the timeline and audit keep their last entries.
+   * is one event in history. Bounded (see stateForMemo): the last timeline entries, no audit trail.
    */
   publish(force = false): void {
     const s = this.state;
