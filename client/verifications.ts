@@ -15,8 +15,10 @@ import {
   cancelUpdate,
   nextActionUpdate,
   parseVerificationId,
+  PROVIDER_LABELS,
   SEARCH_ATTRIBUTES,
   verificationId,
+  type Provider,
   type VerificationState,
 } from '../workflows/shared';
 import { ApiError, notFound } from './errors';
@@ -65,6 +67,9 @@ export function registerVerificationRoutes(app: FastifyInstance, deps: { client:
             { key: SEARCH_ATTRIBUTES.provider, value: body.provider },
             { key: SEARCH_ATTRIBUTES.status, value: 'created' },
           ],
+          // The Web UI's workflow page (user metadata, encrypted by the codec like any payload): no personal data.
+          staticSummary: `${PROVIDER_LABELS[body.provider]} · started through the API`,
+          staticDetails: startDetails(body.provider, req.apiKeyId),
         });
       } catch (err) {
         if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
@@ -115,6 +120,15 @@ export function registerVerificationRoutes(app: FastifyInstance, deps: { client:
       }
     },
   );
+}
+
+/** Markdown for the Web UI: what this workflow is and where to read it. Opaque ids only. */
+function startDetails(provider: Provider, apiKeyId: string | undefined): string {
+  return [
+    `**${PROVIDER_LABELS[provider]}**, one verification of the API (\`GET /v1/verifications/<workflow id>\`).`,
+    `Started with API key id \`${apiKeyId ?? 'unknown'}\`. "Current details" say what the flow waits for;`,
+    'the Queries tab answers `state`; the search attributes `VerificationStatus` / `VerificationOutcome` follow each phase.',
+  ].join('\n\n');
 }
 
 function handleFor(client: Client, id: string) {

@@ -52,6 +52,14 @@ test('with every worker stopped, a closed verification answers 200 from its resu
   expect(memoPayload).toBeTruthy();
   expect(Buffer.from(memoPayload!.data!).toString('utf8')).not.toContain(openRef);
 
+  // What the Web UI's workflow page shows (user metadata): the static summary and details given at
+  // start, the current details the workflow keeps up to date. No personal data, no vendor link.
+  const description = await temporal.client.workflow.getHandle(openId).describe();
+  expect(await description.staticSummary()).toBe('Finwave onboarding · started through the API');
+  expect(await description.staticDetails()).toContain('Started with API key id `tests`');
+  const metadata = await temporal.client.workflow.getHandle(openId).query<{ currentDetails?: string }>('__temporal_workflow_metadata');
+  expect(metadata.currentDetails).toBe("**Finwave onboarding** · awaiting user · vendor status `CREATED` · waiting for the user at the vendor's pages");
+
   await stack.stopWorkers();
 
   const closed = await timedGet(`/v1/verifications/${closedId}`);

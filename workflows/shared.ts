@@ -9,6 +9,15 @@ import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/commo
 
 export type Provider = 'finwave' | 'fourthline' | 'authenteq' | 'namirial' | 'id360';
 
+/** How operators read the vendor's name (Web UI summaries). */
+export const PROVIDER_LABELS: Record<Provider, string> = {
+  finwave: 'Finwave onboarding',
+  fourthline: 'Fourthline identity case and qualified signature',
+  id360: 'ID360 enrollment',
+  authenteq: 'Authenteq identity verification',
+  namirial: 'Namirial VerifID enrollment',
+};
+
 /** The lifecycle every vendor flow is mapped onto. */
 export type VerificationStatus =
   | 'created'
