@@ -9,17 +9,19 @@
  * bytes stored by two verifications (the same contract PDF, say) are kept once and survive the
  * erasure of either one; they go with the last claim.
  *
- * `FolderEvidenceStore` is the default (one folder, shared by the API and the worker):
- *   <dir>/sha256/<aa>/<sha256>                    the bytes (0600, written then renamed)
- *   <dir>/claims/<aa>/<sha256>/<claim key>.json   one small JSON file per claim, written once
+ * Claims are indexed by owner: listing, downloading and erasing one verification's evidence reads
+ * only that verification's claims, never the whole store (which grows with years of retention).
+ * Only `claims()` without a filter (the retention sweep) walks every claim.
  *
- * Another backend implements the same interface; for an S3-compatible bucket (README "Personal data
- * and evidence"): `put` = PutObject `sha256/<hex>` (with If-None-Match: *) plus PutObject
- * `claims/<hex>/<claim key>.json`; `get` = GetObject; `has` = HeadObject; `claims` = ListObjectsV2 on `claims/` (or on
- * `claims/<hex>/`); `release` = DeleteObject of the claim, then of the bytes when the claim prefix
- * is empty; `delete` = both prefixes. Server-side encryption (SSE-KMS) and a bucket lifecycle rule
- * as a backstop to retention are the bucket's settings. It is passed to `createActivities` and
- * `buildApi` in place of the folder store.
+ * `FolderEvidenceStore` is the default (one folder, shared by the API and the worker):
+ *   <dir>/sha256/<aa>/<sha256>                               the bytes (0600, written then renamed)
+ *   <dir>/claims/<aa>/<sha256>/<claim key>.json              one small JSON file per claim, written once
+ *   <dir>/owners/<sha256 of owner>/<sha256>.<claim key>.json the same claim, indexed by owner
+ *   <dir>/owners/.complete                                   marks the owner index as built (a folder
+ *                                                            written before the index existed is indexed
+ *                                                            once, on first use)
+ *
+ * `S3EvidenceStore` (activities/s3-evidence-store.ts) is the same layout in an S3-compatible bucket.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
@@ -63,12 +65,17 @@ export class FolderEvidenceStore implements EvidenceStore {
     const sha256 = crypto.createHash('sha256').update(bytes).digest('hex');
     // The claim first, then the bytes: retention never sees bytes without the claim being written.
     const claim: EvidenceClaim = { sha256, kind, owner, storedAt: new Date().toISOString(), size: bytes.length, contentType };
+    await this.ensureIndexed();
     const claimFile = this.claimFile(sha256, kind, owner);
     await fs.mkdir(path.dirname(claimFile), { recursive: true });
     try {
       await fs.writeFile(claimFile, JSON.stringify(claim), { flag: 'wx', mode: 0o600 });
+      await this.writeIndexEntry(claim);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      // A repeat: the index entry may be missing if the first put died between the two writes.
+      const first = await readClaim(claimFile);
+      if (first) await this.writeIndexEntry(first);
     }
     const file = this.fileFor(sha256);
     await fs.mkdir(path.dirname(file), { recursive: true });
@@ -104,6 +111,18 @@ export class FolderEvidenceStore implements EvidenceStore {
 
   async claims(filter: { owner?: string; sha256?: string } = {}): Promise<EvidenceClaim[]> {
     if (filter.sha256 !== undefined && !HEX64.test(filter.sha256)) return [];
+    if (filter.owner !== undefined && filter.sha256 === undefined) {
+      // The owner index: only this owner's claims are read.
+      await this.ensureIndexed();
+      const dir = this.ownerDir(filter.owner);
+      const out: EvidenceClaim[] = [];
+      for (const name of await readdir(dir)) {
+        if (!name.endsWith('.json')) continue;
+        const claim = await readClaim(path.join(dir, name));
+        if (claim && claim.owner === filter.owner) out.push(claim);
+      }
+      return out;
+    }
     const dirs = filter.sha256 ? [this.claimDir(filter.sha256)] : await this.allClaimDirs();
     const out: EvidenceClaim[] = [];
     for (const dir of dirs) {
@@ -122,7 +141,9 @@ export class FolderEvidenceStore implements EvidenceStore {
 
   async release(claim: Pick<EvidenceClaim, 'sha256' | 'kind' | 'owner'>): Promise<{ bytesDeleted: boolean }> {
     if (!HEX64.test(claim.sha256)) return { bytesDeleted: false };
+    await this.ensureIndexed();
     await fs.rm(this.claimFile(claim.sha256, claim.kind, claim.owner), { force: true });
+    if (claim.owner !== null) await fs.rm(this.indexFile(claim.sha256, claim.kind, claim.owner), { force: true });
     const dir = this.claimDir(claim.sha256);
     if ((await readdir(dir)).some((n) => n.endsWith('.json'))) return { bytesDeleted: false };
     try {
@@ -135,6 +156,10 @@ export class FolderEvidenceStore implements EvidenceStore {
 
   async delete(sha256: string): Promise<boolean> {
     if (!HEX64.test(sha256)) return false;
+    await this.ensureIndexed();
+    for (const claim of await this.claims({ sha256 })) {
+      if (claim.owner !== null) await fs.rm(this.indexFile(sha256, claim.kind, claim.owner), { force: true });
+    }
     await fs.rm(this.claimDir(sha256), { recursive: true, force: true });
     return unlink(this.fileFor(sha256));
   }
@@ -149,8 +174,50 @@ export class FolderEvidenceStore implements EvidenceStore {
 
   /** One file per (owner, kind): a hash, so that neither appears in a file name. */
   private claimFile(sha256: string, kind: string, owner: string | null): string {
-    const key = crypto.createHash('sha256').update(`${owner ?? ''}\0${kind}`).digest('hex').slice(0, 32);
-    return path.join(this.claimDir(sha256), `${key}.json`);
+    return path.join(this.claimDir(sha256), `${claimKey(kind, owner)}.json`);
+  }
+
+  /** The owner's folder in the index: a hash of the owner (a workflow id may carry a vendor reference). */
+  private ownerDir(owner: string): string {
+    return path.join(this.dir, 'owners', ownerKey(owner));
+  }
+
+  private indexFile(sha256: string, kind: string, owner: string): string {
+    return path.join(this.ownerDir(owner), `${sha256}.${claimKey(kind, owner)}.json`);
+  }
+
+  private async writeIndexEntry(claim: EvidenceClaim): Promise<void> {
+    if (claim.owner === null) return; // only claims with an owner are looked up by owner
+    const file = this.indexFile(claim.sha256, claim.kind, claim.owner);
+    await fs.mkdir(path.dirname(file), { recursive: true });
+    await fs.writeFile(file, JSON.stringify(claim), { mode: 0o600 });
+  }
+
+  private indexed?: Promise<void>;
+
+  /** Builds the owner index once for a folder written before it existed (on a new folder: an empty walk). */
+  private ensureIndexed(): Promise<void> {
+    this.indexed ??= (async () => {
+      const marker = path.join(this.dir, 'owners', '.complete');
+      try {
+        await fs.access(marker);
+        return;
+      } catch {
+        // not built yet
+      }
+      for (const dir of await this.allClaimDirs()) {
+        for (const name of await readdir(dir)) {
+          const claim = name.endsWith('.json') ? await readClaim(path.join(dir, name)) : null;
+          if (claim) await this.writeIndexEntry(claim);
+        }
+      }
+      await fs.mkdir(path.dirname(marker), { recursive: true });
+      await fs.writeFile(marker, '');
+    })().catch((err) => {
+      this.indexed = undefined;
+      throw err;
+    });
+    return this.indexed;
   }
 
   private async allClaimDirs(): Promise<string[]> {
@@ -183,6 +250,24 @@ function callingWorkflowId(): string | null {
     return Context.current().info.workflowExecution?.workflowId ?? null;
   } catch {
     return null; // not inside an activity
+  }
+}
+
+/** The claim's name under its artifact: a hash of (owner, kind). */
+export function claimKey(kind: string, owner: string | null): string {
+  return crypto.createHash('sha256').update(`${owner ?? ''}\0${kind}`).digest('hex').slice(0, 32);
+}
+
+/** The owner's name in the index. */
+export function ownerKey(owner: string): string {
+  return crypto.createHash('sha256').update(`owner\0${owner}`).digest('hex');
+}
+
+async function readClaim(file: string): Promise<EvidenceClaim | null> {
+  try {
+    return JSON.parse(await fs.readFile(file, 'utf8')) as EvidenceClaim;
+  } catch {
+    return null; // released by another process between the listing and the read
   }
 }
 

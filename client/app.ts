@@ -9,15 +9,17 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Client } from '@temporalio/client';
-import type { AppConfig } from '../config';
+import type { ApiScope, AppConfig } from '../config';
+import { parseVerificationId, tenantWorkflowId } from '../workflows/shared';
 import type { EvidenceStore } from '../activities/evidence-store';
-import { ApiError, errorBody, installErrorHandling } from './errors';
+import { ApiError, errorBody, frameworkErrors, installErrorHandling } from './errors';
+import { HANDLER_TIMEOUT_MS } from './deadlines';
 import { registerVerificationRoutes } from './verifications';
 import { registerAuditTrail } from './audit';
 import { FolderAuditLog, type AuditLog } from './audit-log';
 import { closeCodecTls, registerCodecEndpoint } from './codec';
 import { registerPersonalDataRoutes } from './personal-data';
-import { resolvePayloadKeyring, type PayloadKeyring } from '../codec';
+import { resolveAuditKeyring, resolvePayloadKeyring, type PayloadKeyring } from '../codec';
 import { registerFinwaveWebhook } from './webhooks/finwave';
 import { registerFourthlineWebhooks } from './webhooks/fourthline';
 import { registerFourthlineActions } from './actions/fourthline';
@@ -26,12 +28,22 @@ import { registerNamirialReturn } from './returns/namirial';
 import { registerId360Actions } from './actions/id360';
 import { registerId360Webhook } from './webhooks/id360';
 import { registerId360Link } from './returns/id360';
+import { registerWebhookEndpointRoutes } from './webhook-endpoints';
+import { registerWebhookDeliveryRoutes } from './webhook-deliveries';
 
 declare module 'fastify' {
   interface FastifyRequest {
     /** The id (never the token) of the API key that authenticated this request. */
     apiKeyId?: string;
+    /** Who called (the agreed seam for tenancy): the key id, its tenant and its scopes. Set inside /v1. */
+    principal?: Principal;
   }
+}
+
+export interface Principal {
+  keyId: string;
+  tenant: string;
+  scopes: ApiScope[];
 }
 
 export interface ApiOptions {
@@ -46,10 +58,12 @@ export interface ApiOptions {
   keyring?: PayloadKeyring;
   /** Erasures and late audit entries; default: the folder log in AUDIT_DIR. */
   auditLog?: AuditLog;
+  /** The audit log's own keys; default: AUDIT_KEYS (or the development audit key). */
+  auditKeyring?: PayloadKeyring;
 }
 
-export async function buildApi({ config, client, store, logger = true, logStream, keyring = resolvePayloadKeyring(config).keyring, auditLog }: ApiOptions): Promise<FastifyInstance> {
-  const audit = auditLog ?? new FolderAuditLog(config.personalData.auditDir, keyring);
+export async function buildApi({ config, client, store, logger = true, logStream, keyring = resolvePayloadKeyring(config).keyring, auditLog, auditKeyring }: ApiOptions): Promise<FastifyInstance> {
+  const audit = auditLog ?? new FolderAuditLog(config.personalData.auditDir, auditKeyring ?? resolveAuditKeyring(config), keyring);
   const app = Fastify({
     logger: logger
       ? {
@@ -60,8 +74,23 @@ export async function buildApi({ config, client, store, logger = true, logStream
         }
       : false,
     bodyLimit: 1024 * 1024,
+    // Time bounds (README "Time bounds"): a socket idle this long is closed, a request must arrive whole
+    // within requestTimeout, and a handler that has not answered by handlerTimeout answers 503 (a backstop:
+    // every Temporal call has its own, shorter deadline: client/deadlines.ts).
+    connectionTimeout: 60_000,
+    requestTimeout: 60_000,
+    handlerTimeout: HANDLER_TIMEOUT_MS,
     // Browser-return URLs carry a signed state in the path (/return/namirial/:state), longer than the default 100.
     routerOptions: { maxParamLength: 1000 },
+    // A malformed URL or an over-long path parameter: our error shape too (client/errors.ts).
+    frameworkErrors,
+  });
+  // An empty JSON body is no body (`POST …/cancel` with a content-type and nothing else); a route that needs one says so.
+  const jsonParser = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, text, done) => {
+    if (String(text).trim() === '') return done(null, undefined);
+    jsonParser(req, String(text), done);
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -87,7 +116,7 @@ export async function buildApi({ config, client, store, logger = true, logStream
     }
   });
 
-  const tokens = config.api.keys.map((k) => ({ id: k.id, digest: sha256(k.token) }));
+  const tokens = config.api.keys.map((k) => ({ id: k.id, digest: sha256(k.token), tenant: k.tenant, scopes: k.scopes }));
   await app.register(async (v1) => {
     v1.addHook('onRequest', async (req) => {
       const m = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '');
@@ -95,12 +124,26 @@ export async function buildApi({ config, client, store, logger = true, logStream
       const key = digest && tokens.find((t) => crypto.timingSafeEqual(t.digest, digest));
       if (!key) throw new ApiError(401, 'unauthorized', 'missing or invalid bearer API key');
       req.apiKeyId = key.id;
+      req.principal = { keyId: key.id, tenant: key.tenant, scopes: key.scopes };
+      const reads = req.method === 'GET' || req.method === 'HEAD';
+      const may = key.scopes.includes('integrator') || (reads && key.scopes.includes('operator-read'));
+      if (!may) throw new ApiError(403, 'forbidden', reads ? 'this API key may not read verifications' : 'this API key may only read (scope operator-read)');
+      // Every route below addresses a verification by its API id (`provider:reference`): from here on it
+      // is this tenant's workflow id, so another tenant's verification is simply not found (404).
+      const params = req.params as Record<string, unknown> | undefined;
+      if (params && typeof params.id === 'string') {
+        const parsed = parseVerificationId(params.id);
+        params.id = parsed && parsed.tenant === 'default' && !params.id.includes('~') ? tenantWorkflowId(key.tenant, params.id) : 'unknown';
+      }
     });
     registerVerificationRoutes(v1, { client, config, store });
     registerAuditTrail(v1, { client, log: audit });
     registerPersonalDataRoutes(v1, { client, store, auditLog: audit });
     registerFourthlineActions(v1, { client, store });
     registerId360Actions(v1, { client, store });
+    // Notifications to the integrator's backend (README "Notifications to your backend").
+    registerWebhookEndpointRoutes(v1, { client, config });
+    registerWebhookDeliveryRoutes(v1, { client, config });
   });
 
   await app.register(async (hooks) => {
@@ -121,7 +164,7 @@ export async function buildApi({ config, client, store, logger = true, logStream
   });
 
   // The codec endpoint for the Temporal Web UI and CLI (its own auth and CORS): client/codec.ts.
-  await app.register(async (codec) => registerCodecEndpoint(codec, { config, keyring, tokens }));
+  await app.register(async (codec) => registerCodecEndpoint(codec, { config, keyring, tokens: tokens.filter((t) => t.scopes.includes('codec')) }));
   app.addHook('onClose', () => closeCodecTls(app));
 
   return app;

@@ -16,7 +16,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { auditSignal, parseVerificationId, verificationId, type AuditActor, type AuditEntry } from '../workflows/shared';
+import { apiVerificationId, auditSignal, DEFAULT_TENANT, parseVerificationId, tenantWorkflowId, verificationId, type AuditActor, type AuditEntry } from '../workflows/shared';
 import type { AuditLog } from './audit-log';
 import { notFound } from './errors';
 import { errorSchema } from './schemas';
@@ -114,8 +114,9 @@ export function registerAuditTrail(app: FastifyInstance, deps: { client: Client;
       // An erasure is in both (the log is its durable copy): listed once.
       const inWorkflow = new Set(fromWorkflow.map((e) => `${e.at}|${e.event}`));
       const entries = [...fromWorkflow, ...fromLog.filter((e) => !inWorkflow.has(`${e.at}|${e.event}`))].sort((a, b) => a.at.localeCompare(b.at));
-      if (req.query.export === 'true') reply.header('content-disposition', `attachment; filename="audit-${id.replace(/[^A-Za-z0-9._-]/g, '_')}.json"`);
-      return { id, entries };
+      const shown = apiVerificationId(id);
+      if (req.query.export === 'true') reply.header('content-disposition', `attachment; filename="audit-${shown.replace(/[^A-Za-z0-9._-]/g, '_')}.json"`);
+      return { id: shown, entries };
     },
   );
 }
@@ -127,7 +128,7 @@ function auditedStep(req: FastifyRequest, status: number): { id: string; event: 
   if (req.method === 'POST' && url === '/v1/verifications') {
     if (status !== 200 && status !== 201) return null;
     const body = req.body as { provider: Parameters<typeof verificationId>[0]; reference: string };
-    return { id: verificationId(body.provider, body.reference), event: status === 201 ? 'created' : 'create repeated', detail: { httpStatus: status } };
+    return { id: tenantWorkflowId(req.principal?.tenant ?? DEFAULT_TENANT, verificationId(body.provider, body.reference)), event: status === 201 ? 'created' : 'create repeated', detail: { httpStatus: status } };
   }
   if (req.method === 'POST' && url?.startsWith('/v1/verifications/:id/actions/')) {
     // Business refusals (409 wrong state, 422 closed window / vendor refusal) are attempts worth keeping.

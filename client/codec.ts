@@ -13,6 +13,10 @@
  * from the browser; it adds `Authorization: Bearer <the UI user's access token>` only with "Pass the
  * user access token" on AND an `https://` endpoint (an http:// one gets no token, ever). A payload
  * this codec cannot decrypt (a key no longer configured) is answered unchanged, as the UI itself does.
+ *
+ * Development (CODEC_UI_WITHOUT_TOKEN, on by default when APP_ENV=development and the API listens on
+ * loopback only): a request from the Web UI's origin without any Authorization header is decoded too,
+ * so the dev server's UI shows payloads out of the box. Production always requires a token.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -39,7 +43,7 @@ export function registerCodecEndpoint(
   app: FastifyInstance,
   deps: { config: AppConfig; keyring: PayloadKeyring; tokens: { id: string; digest: Buffer }[] },
 ): void {
-  const { uiOrigin, keyIds } = deps.config.personalData.codec;
+  const { uiOrigin, keyIds, uiWithoutToken } = deps.config.personalData.codec;
   const allowed = deps.tokens.filter((t) => keyIds === null || keyIds.includes(t.id));
   const codec = new AesGcmPayloadCodec(deps.keyring);
   const r = app.withTypeProvider<ZodTypeProvider>();
@@ -53,6 +57,10 @@ export function registerCodecEndpoint(
   });
   app.addHook('onRequest', async (req) => {
     if (req.method === 'OPTIONS') return;
+    if (uiWithoutToken && req.headers.origin === uiOrigin && req.headers.authorization === undefined) {
+      req.apiKeyId = 'web-ui (development)';
+      return;
+    }
     const m = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '');
     const digest = m ? crypto.createHash('sha256').update(m[1]!).digest() : null;
     const key = digest && allowed.find((t) => crypto.timingSafeEqual(t.digest, digest));

@@ -5,14 +5,20 @@ import { buildApi } from './app';
 import { listenCodecTls } from './codec';
 import { ensureRetentionSchedule } from './retention-schedule';
 import { FolderEvidenceStore } from '../activities/evidence-store';
-import { dataConverter, describeKeyring, resolvePayloadKeyring } from '../codec';
+import { s3EvidenceStoreFromEnv } from '../activities/s3-evidence-store';
+import { dataConverter, describeKeyring, resolveAuditKeyring, resolvePayloadKeyring } from '../codec';
+import { postgresAuditLogFor } from './pg-audit-log';
 
 async function main() {
   const config = loadConfigOrExit();
   const keys = resolvePayloadKeyring(config);
   const connection = await Connection.connect(config.temporal.connectionOptions);
   const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter: dataConverter(keys.keyring) });
-  const app = await buildApi({ config, client, store: new FolderEvidenceStore(config.evidenceDir), keyring: keys.keyring });
+  const auditKeyring = resolveAuditKeyring(config);
+  const pgAudit = postgresAuditLogFor(config.personalData.auditDatabaseUrl, auditKeyring, keys.keyring);
+  await pgAudit?.migrate();
+  const store = s3EvidenceStoreFromEnv() ?? new FolderEvidenceStore(config.evidenceDir);
+  const app = await buildApi({ config, client, store, keyring: keys.keyring, auditKeyring, ...(pgAudit ? { auditLog: pgAudit } : {}) });
   await app.listen({ host: config.api.host, port: config.api.port });
   const tls = await listenCodecTls(app, config);
   const schedule = await ensureRetentionSchedule(client, config);
@@ -20,9 +26,11 @@ async function main() {
   console.log(`  ${describeKeyring(keys)}`);
   console.log(`  codec endpoint: ${tls ? `https://localhost:${config.personalData.codec.tls!.port}/codec` : `http://${config.api.host}:${config.api.port}/codec`} (for the Web UI at ${config.personalData.codec.uiOrigin})`);
   console.log(`  evidence retention: schedule ${schedule}`);
+  console.log(`  evidence store: ${'bucket' in store ? `S3 bucket ${store.bucket}` : config.evidenceDir}; audit log: ${pgAudit ? 'PostgreSQL (AUDIT_DATABASE_URL)' : config.personalData.auditDir}`);
   for (const note of config.notes) console.log(`  note: ${note}`);
   const stop = async () => {
     await app.close();
+    await pgAudit?.close();
     await connection.close();
     process.exit(0);
   };

@@ -18,7 +18,7 @@ import { z } from 'zod';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { EvidenceClaim, EvidenceStore } from '../activities/evidence-store';
 import { fourthlineCaseQuery } from '../workflows/fourthline';
-import { auditSignal, FOURTHLINE_CASE_MEMO_KEY, parseVerificationId, type AuditEntry, type EvidenceRef, type VerificationState } from '../workflows/shared';
+import { apiVerificationId, auditSignal, FOURTHLINE_CASE_MEMO_KEY, parseVerificationId, type AuditEntry, type EvidenceRef, type VerificationState } from '../workflows/shared';
 import { readPublished } from './read-model';
 import { actorOf } from './audit';
 import type { AuditLog } from './audit-log';
@@ -97,10 +97,10 @@ export function registerPersonalDataRoutes(app: FastifyInstance, deps: { client:
         artifactsOf(state, claims).map(async (a) => ({
           ...a,
           available: await store.has(a.sha256),
-          download: `/v1/verifications/${encodeURIComponent(req.params.id)}/evidence/${a.sha256}`,
+          download: `/v1/verifications/${encodeURIComponent(apiVerificationId(req.params.id))}/evidence/${a.sha256}`,
         })),
       );
-      return { id: req.params.id, artifacts };
+      return { id: apiVerificationId(req.params.id), artifacts };
     },
   );
 
@@ -120,7 +120,9 @@ export function registerPersonalDataRoutes(app: FastifyInstance, deps: { client:
       const bytes = await store.get(artifact.sha256);
       if (!bytes) throw new ApiError(404, 'not_found', 'artifact no longer held (retention or erasure)');
       return reply
-        .header('content-type', artifact.contentType)
+        // The type the vendor (or the caller) gave is not trusted: only inert types pass, never text/html.
+        .header('content-type', servedContentType(artifact.contentType))
+        .header('x-content-type-options', 'nosniff')
         .header('content-disposition', `attachment; filename="${artifact.kind}-${artifact.sha256.slice(0, 12)}"`)
         .header('x-content-sha256', artifact.sha256)
         .header('repr-digest', `sha-256=:${Buffer.from(artifact.sha256, 'hex').toString('base64')}:`)
@@ -187,9 +189,17 @@ export function registerPersonalDataRoutes(app: FastifyInstance, deps: { client:
           if (!(err instanceof WorkflowNotFoundError)) req.log.warn({ err: { type: (err as Error).name } }, 'erasure not signalled to the workflow');
         }
       }
-      return { id, erasedAt, artifacts, deleted, keptForOthers, recordedIn };
+      return { id: apiVerificationId(id), erasedAt, artifacts, deleted, keptForOthers, recordedIn };
     },
   );
+}
+
+/** Content types evidence is served with; anything else is served as bytes. */
+export const SERVED_CONTENT_TYPES = ['application/pdf', 'application/zip', 'application/json', 'image/jpeg', 'image/png', 'image/heic'] as const;
+
+export function servedContentType(stored: string): string {
+  const base = stored.split(';')[0]!.trim().toLowerCase();
+  return (SERVED_CONTENT_TYPES as readonly string[]).includes(base) ? base : 'application/octet-stream';
 }
 
 function pick(e: EvidenceRef): Omit<Artifact, 'storedAt'> {

@@ -1,4 +1,5 @@
 /** `/v1/verifications`: start, read and cancel verifications. Each one is a workflow. */
+import crypto from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -9,10 +10,14 @@ import {
   type Client,
 } from '@temporalio/client';
 import { WorkflowIdReusePolicy } from '@temporalio/common';
-import { taskQueueFor, type AppConfig } from '../config';
+import { notificationsTaskQueue, taskQueueFor, type AppConfig } from '../config';
+import { NOTIFICATIONS_MEMO_KEY } from '../workflows/notifier';
 import type { EvidenceStore } from '../activities/evidence-store';
 import {
+  apiVerificationId,
   cancelUpdate,
+  DEFAULT_TENANT,
+  tenantWorkflowId,
   nextActionUpdate,
   parseVerificationId,
   PROVIDER_LABELS,
@@ -25,7 +30,7 @@ import { ApiError, notFound } from './errors';
 import { actorOf } from './audit';
 import { hasClosed } from './workflow-status';
 import { readVerification } from './read-model';
-import { createVerificationBody, workflowStart } from './providers';
+import { checkHistoryBounds, createVerificationBody, workflowStart } from './providers';
 import { errorSchema, verificationSchema } from './schemas';
 
 /** How long the create call waits for the vendor session to open before answering. */
@@ -45,7 +50,7 @@ export function registerVerificationRoutes(app: FastifyInstance, deps: { client:
           'Answers 201 with the new verification, or 200 with the existing one when provider + reference was already used: a repeat never opens a second vendor session.',
         security: [{ bearer: [] }],
         body: createVerificationBody,
-        response: { 200: verificationSchema, 201: verificationSchema, 400: errorSchema, 401: errorSchema, 422: errorSchema },
+        response: { 200: verificationSchema, 201: verificationSchema, 400: errorSchema, 401: errorSchema, 409: errorSchema, 422: errorSchema },
       },
     },
     async (req, reply) => {
@@ -53,12 +58,16 @@ export function registerVerificationRoutes(app: FastifyInstance, deps: { client:
       if (config.disabledProviders.includes(body.provider)) {
         throw new ApiError(422, 'provider_not_configured', `${body.provider} is not configured on this service`);
       }
-      const id = verificationId(body.provider, body.reference);
+      checkHistoryBounds(body, config.minPollIntervalMs);
+      const tenant = req.principal?.tenant ?? DEFAULT_TENANT;
+      const id = tenantWorkflowId(tenant, verificationId(body.provider, body.reference));
       const { workflowType, input } = workflowStart(id, body);
+      const createHash = bodyHash(body);
       let created = true;
       try {
         await client.workflow.start(workflowType, {
           workflowId: id,
+          // What this create asked for (a hash, no personal data; the memo is encrypted anyway): a repeat must ask the same.
           taskQueue: taskQueueFor(config, body.provider),
           args: [input],
           // Never a second vendor session for the same provider + reference, even after it ended.
@@ -66,14 +75,22 @@ export function registerVerificationRoutes(app: FastifyInstance, deps: { client:
           typedSearchAttributes: [
             { key: SEARCH_ATTRIBUTES.provider, value: body.provider },
             { key: SEARCH_ATTRIBUTES.status, value: 'created' },
+            { key: SEARCH_ATTRIBUTES.tenant, value: tenant },
           ],
           // The Web UI's workflow page (user metadata, encrypted by the codec like any payload): no personal data.
           staticSummary: `${PROVIDER_LABELS[body.provider]} · started through the API`,
           staticDetails: startDetails(body.provider, req.apiKeyId),
+          // The workflow notifies this tenant's endpoints (workflows/notifier.ts); encrypted like every payload.
+          memo: { createHash, [NOTIFICATIONS_MEMO_KEY]: { tenant, taskQueue: notificationsTaskQueue(config) } },
         });
       } catch (err) {
         if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
         created = false;
+        const earlier = (await client.workflow.getHandle(id).describe()).memo?.createHash;
+        // Like Stripe's idempotency keys: the same reference with another body is a mistake, not a repeat.
+        if (typeof earlier === 'string' && earlier !== createHash) {
+          throw new ApiError(409, 'idempotency_conflict', 'this reference was already used with a different body: use a new reference');
+        }
       }
       const state = await readState(client, id, { waitForNextAction: true });
       return reply.code(created ? 201 : 200).send(view(state));
@@ -104,7 +121,7 @@ export function registerVerificationRoutes(app: FastifyInstance, deps: { client:
         summary: 'Cancel a verification that has not ended',
         security: [{ bearer: [] }],
         params: idParams,
-        body: z.object({ reason: z.string().max(200).optional() }).strict().optional(),
+        body: z.object({ reason: z.string().max(200).optional() }).strict().nullish(),
         response: { 200: verificationSchema, 404: errorSchema, 409: errorSchema },
       },
     },
@@ -131,6 +148,13 @@ function startDetails(provider: Provider, apiKeyId: string | undefined): string 
   ].join('\n\n');
 }
 
+/** sha256 of the validated body (defaults applied), keys sorted: the same request hashes the same. */
+export function bodyHash(body: unknown): string {
+  const canonical = (v: unknown): unknown =>
+    Array.isArray(v) ? v.map(canonical) : v && typeof v === 'object' ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, canonical((v as Record<string, unknown>)[k])])) : v;
+  return crypto.createHash('sha256').update(JSON.stringify(canonical(body))).digest('hex');
+}
+
 function handleFor(client: Client, id: string) {
   if (!parseVerificationId(id)) throw notFound();
   return client.workflow.getHandle(id);
@@ -155,7 +179,7 @@ export async function readState(client: Client, id: string, opts: { waitForNextA
 
 export function view(s: VerificationState) {
   return {
-    id: s.id,
+    id: apiVerificationId(s.id),
     provider: s.provider,
     reference: s.reference,
     status: s.status,

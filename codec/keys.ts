@@ -67,6 +67,21 @@ function devKey(file: string): { key: { id: string; key: Buffer }; generated: bo
   }
 }
 
+/** The development audit key, apart from the payload key (data/dev-audit-key.json). */
+export const DEV_AUDIT_KEY_FILE = path.join('data', 'dev-audit-key.json');
+
+/**
+ * The audit log's keyring: AUDIT_KEYS, or in development a local key file. Never the payload keys: those
+ * rotate out, the audit log must stay readable for years.
+ */
+export function resolveAuditKeyring(config: Pick<AppConfig, 'env' | 'personalData'>, devKeyFile = path.resolve(DEV_AUDIT_KEY_FILE)): PayloadKeyring {
+  const configured = config.personalData.auditKeys;
+  if (configured) return keyringOf(configured.keys, configured.current);
+  if (config.env === 'production') throw new Error('AUDIT_KEYS is required in production');
+  const { key } = devKey(devKeyFile);
+  return keyringOf([key], key.id);
+}
+
 /** The development key (created on first use): what every process of this checkout uses without PAYLOAD_KEYS. */
 export function developmentKeyring(devKeyFile = path.resolve(DEV_KEY_FILE)): ResolvedKeyring {
   return resolvePayloadKeyring({ env: 'development', personalData: { payloadKeys: null } as AppConfig['personalData'] }, devKeyFile);

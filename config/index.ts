@@ -14,6 +14,7 @@ import { z } from 'zod';
 import { loadClientConnectConfig, type ClientConnectConfig } from '@temporalio/envconfig';
 import { SANDBOX_CREDENTIALS } from '../sandboxes/credentials';
 import { PERSONAL_DATA_ENV, personalDataConfig, type PersonalDataConfig } from './personal-data';
+import { WORKER_ENV, workerTuning, type WorkerTuning } from './worker';
 
 export const PROVIDERS = ['finwave', 'fourthline', 'authenteq', 'namirial', 'id360'] as const;
 export type Provider = (typeof PROVIDERS)[number];
@@ -38,19 +39,50 @@ const httpUrl = z
   .refine((u) => /^https?:\/\//.test(u), 'must start with http:// or https://')
   .transform((u) => u.replace(/\/+$/, ''));
 
-/** `id:token,id2:token2` -> one entry per key; the id is what audit records name, never the token. */
+/** What an API key may do: act as an integrator (read and act), read only (operators), decode payloads (the Web UI's codec). */
+export const API_SCOPES = ['integrator', 'operator-read', 'codec'] as const;
+export type ApiScope = (typeof API_SCOPES)[number];
+
+export interface ApiKey {
+  /** What audit records name, never the token. */
+  id: string;
+  token: string;
+  /** Verification ids are per tenant: a key never sees another tenant's verifications. */
+  tenant: string;
+  scopes: ApiScope[];
+}
+
+/** A key given without scopes (`keyId:token`, the form from before tenants) keeps every power it had. */
+const LEGACY_SCOPES: ApiScope[] = ['integrator', 'codec'];
+const KEY_FORMAT = 'must be a comma list of keyId:token[:tenant[:scope+scope]] (tokens of 16+ characters; tenant lowercase letters, digits, dashes; scopes integrator, operator-read, codec)';
+
+/**
+ * `keyId:token[:tenant[:scope1+scope2]]`, comma-separated: one entry per key. Without a tenant, the
+ * key belongs to the tenant `default`; without scopes, it has `integrator+codec` (as before tenants).
+ */
+export function parseApiKeys(raw: string): ApiKey[] | string {
+  const keys: ApiKey[] = [];
+  for (const part of raw.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const m = /^([A-Za-z0-9_.-]{1,64}):([^\s:,]{16,})(?::([a-z0-9][a-z0-9-]{0,31}))?(?::([a-z+-]+))?$/.exec(part);
+    if (!m) return KEY_FORMAT;
+    const scopes = m[4] ? m[4].split('+') : LEGACY_SCOPES;
+    const unknown = scopes.find((sc) => !(API_SCOPES as readonly string[]).includes(sc));
+    if (unknown !== undefined) return `has an unknown scope "${unknown}" for key ${m[1]} (known: ${API_SCOPES.join(', ')})`;
+    if (keys.some((k) => k.id === m[1])) return `names the key id ${m[1]} twice`;
+    keys.push({ id: m[1]!, token: m[2]!, tenant: m[3] ?? 'default', scopes: [...new Set(scopes as ApiScope[])] });
+  }
+  if (keys.length === 0) return KEY_FORMAT;
+  return keys;
+}
+
 const apiKeys = z
   .string()
   .min(1)
   .transform((raw, ctx) => {
-    const keys: { id: string; token: string }[] = [];
-    for (const part of raw.split(',').map((p) => p.trim()).filter(Boolean)) {
-      const m = /^([A-Za-z0-9_.-]{1,64}):(\S{16,})$/.exec(part);
-      if (!m) {
-        ctx.addIssue({ code: 'custom', message: 'must be a comma list of keyId:token with tokens of 16+ characters' });
-        return z.NEVER;
-      }
-      keys.push({ id: m[1]!, token: m[2]! });
+    const keys = parseApiKeys(raw);
+    if (typeof keys === 'string') {
+      ctx.addIssue({ code: 'custom', message: keys });
+      return z.NEVER;
     }
     return keys;
   });
@@ -58,6 +90,8 @@ const apiKeys = z
 const envSchema = z.object({
   APP_ENV: z.enum(['development', 'production']).default('development'),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  /** The shortest pollInterval the API accepts (history grows with every poll). Lower only in development tests. */
+  MIN_POLL_INTERVAL_MS: z.coerce.number().int().min(1_000).max(3_600_000).default(60_000),
   API_HOST: z.string().min(1).default('127.0.0.1'),
   API_PORT: port.default(8080),
   API_KEYS: apiKeys.optional(),
@@ -66,10 +100,15 @@ const envSchema = z.object({
   EVIDENCE_DIR: z.string().min(1).default('data/evidence'),
   // Payload encryption keys, the codec endpoint, evidence retention, the audit log: config/personal-data.ts.
   ...PERSONAL_DATA_ENV,
+  // The workers' workflow cache and sticky queue: config/worker.ts.
+  ...WORKER_ENV,
   TASK_QUEUE_PREFIX: z.string().regex(/^[a-z0-9-]+$/, 'must be lowercase letters, digits and dashes').default('idv'),
   /** Worker Deployment Versioning (README "Changing workflow code"): both set = on, workflows PINNED to this build. */
   WORKER_DEPLOYMENT_NAME: z.string().regex(/^[A-Za-z0-9_-]{1,100}$/, 'must be letters, digits, dashes and underscores').optional(),
   WORKER_BUILD_ID: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/, 'must be letters, digits, dots, dashes and underscores').optional(),
+  /** Notifications to integrators: delivery slots of the notifications worker, and at most this many per endpoint. */
+  NOTIFICATIONS_MAX_CONCURRENT_DELIVERIES: z.coerce.number().int().min(1).max(1000).default(100),
+  NOTIFICATIONS_MAX_IN_FLIGHT_PER_ENDPOINT: z.coerce.number().int().min(1).max(1000).default(10),
   SANDBOX_HOST: z.string().min(1).default('127.0.0.1'),
   SANDBOX_PORT: port.default(8090),
   FINWAVE_BASE_URL: httpUrl.optional(),
@@ -153,7 +192,7 @@ export interface FourthlineConfig extends VendorEndpoint {
 export interface AppConfig {
   env: 'development' | 'production';
   logLevel: 'debug' | 'info' | 'warn' | 'error';
-  api: { host: string; port: number; keys: { id: string; token: string }[] };
+  api: { host: string; port: number; keys: ApiKey[] };
   /** The base URL at which vendors and browsers reach our receivers (/webhooks, /return). */
   publicBaseUrl: string;
   webhookSecret: string;
@@ -163,6 +202,10 @@ export interface AppConfig {
   taskQueuePrefix: string;
   /** Worker Deployment Versioning, off (null) unless WORKER_DEPLOYMENT_NAME and WORKER_BUILD_ID are set. */
   workerDeployment: { deploymentName: string; buildId: string } | null;
+  /** Notifications to integrators (README "Notifications to your backend"). */
+  notifications: { maxConcurrentDeliveries: number; maxInFlightPerEndpoint: number };
+  /** Workflow cache and sticky queue of each Worker (unset: the SDK's defaults). */
+  worker: WorkerTuning;
   temporal: ClientConnectConfig & { namespace: string; address: string };
   sandbox: { host: string; port: number; baseUrl: string; enabled: boolean };
   vendors: { finwave: FinwaveConfig; authenteq: AuthenteqConfig; namirial: NamirialConfig; fourthline: FourthlineConfig; id360: Id360Config };
@@ -170,6 +213,8 @@ export interface AppConfig {
   notes: string[];
   /** Production only: vendors without settings, refused by the API. Empty in development (sandboxes). */
   disabledProviders: Provider[];
+  /** The shortest pollInterval the API accepts, in ms (1 minute; lower only in development tests). */
+  minPollIntervalMs: number;
 }
 
 /** Reads `.env` (if present) into the environment without overriding variables already set. */
@@ -236,6 +281,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   if (prod && disabledProviders.length === PROVIDERS.length) {
     throw new ConfigError('FINWAVE_BASE_URL', '(or another vendor\'s settings) is required in production: no vendor is configured');
   }
+  if (prod && e.MIN_POLL_INTERVAL_MS < 60_000) throw new ConfigError('MIN_POLL_INTERVAL_MS', 'must be at least 60000 in production');
   if (prod) {
     notes.splice(0, notes.length, ...notes.filter((n) => !n.includes('using the local sandbox')));
     for (const p of disabledProviders) notes.push(`${p}: no vendor settings, disabled in production`);
@@ -256,13 +302,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   return {
     env: e.APP_ENV,
     logLevel: e.LOG_LEVEL,
-    api: { host: e.API_HOST, port: e.API_PORT, keys: e.API_KEYS ?? [{ id: 'local', token: DEV_API_KEY }] },
+    api: { host: e.API_HOST, port: e.API_PORT, keys: e.API_KEYS ?? [{ id: 'local', token: DEV_API_KEY, tenant: 'default', scopes: LEGACY_SCOPES }] },
     publicBaseUrl: e.PUBLIC_BASE_URL ?? `http://localhost:${e.API_PORT}`,
     webhookSecret: e.WEBHOOK_SECRET ?? DEV_WEBHOOK_SECRET,
     evidenceDir: path.resolve(e.EVIDENCE_DIR),
-    personalData: personalDataConfig(e, prod, (e.API_KEYS ?? [{ id: 'local' }]).map((k) => k.id), (v, p) => new ConfigError(v, p)),
+    personalData: personalDataConfig(e, prod, (e.API_KEYS ?? [{ id: 'local' }]).map((k) => k.id), (v, p) => new ConfigError(v, p), e.API_HOST),
     taskQueuePrefix: e.TASK_QUEUE_PREFIX,
     workerDeployment: e.WORKER_DEPLOYMENT_NAME && e.WORKER_BUILD_ID ? { deploymentName: e.WORKER_DEPLOYMENT_NAME, buildId: e.WORKER_BUILD_ID } : null,
+    notifications: { maxConcurrentDeliveries: e.NOTIFICATIONS_MAX_CONCURRENT_DELIVERIES, maxInFlightPerEndpoint: e.NOTIFICATIONS_MAX_IN_FLIGHT_PER_ENDPOINT },
+    worker: workerTuning(e),
     temporal: {
       ...temporal,
       connectionOptions: { ...temporal.connectionOptions, address },
@@ -271,6 +319,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     },
     sandbox: { host: e.SANDBOX_HOST, port: e.SANDBOX_PORT, baseUrl: sandboxBase, enabled: !prod && unconfigured.length > 0 },
     disabledProviders,
+    minPollIntervalMs: e.MIN_POLL_INTERVAL_MS,
     vendors: {
       finwave: finwaveReal
         ? { baseUrl: e.FINWAVE_BASE_URL!, clientToken: e.FINWAVE_CLIENT_TOKEN!, sandbox: false }
@@ -342,6 +391,11 @@ export function loadConfigOrExit(): AppConfig {
     }
     throw err;
   }
+}
+
+/** Deliveries to integrators' endpoints: their own queue, so a slow endpoint never holds back verification work. */
+export function notificationsTaskQueue(config: Pick<AppConfig, 'taskQueuePrefix'>): string {
+  return `${config.taskQueuePrefix}-notifications`;
 }
 
 export function taskQueueFor(config: Pick<AppConfig, 'taskQueuePrefix'>, provider: Provider): string {

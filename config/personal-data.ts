@@ -63,10 +63,23 @@ export const PERSONAL_DATA_ENV = {
   CODEC_TLS_CERT: z.string().min(1).optional(),
   CODEC_TLS_KEY: z.string().min(1).optional(),
   CODEC_TLS_PORT: z.coerce.number().int().min(1).max(65535).default(8443),
+  /**
+   * Development only, API on loopback only: the codec decodes for browser requests from CODEC_UI_ORIGIN
+   * without a token (the dev server's Web UI sends none to an http:// endpoint). Default: on exactly then.
+   */
+  CODEC_UI_WITHOUT_TOKEN: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
   /** How long each kind of evidence is kept; `*` is the fallback (default 5 years). */
   EVIDENCE_RETENTION: retention.default([]),
   /** The append-only audit log of erasures (it outlives the workflows' histories). */
   AUDIT_DIR: z.string().min(1).default('data/audit'),
+  /**
+   * The audit log's own AES-256 keys (same format as PAYLOAD_KEYS), apart from the payload keys so that
+   * rotating those out never makes the audit log unreadable. Keys are only ever added here, never removed.
+   */
+  AUDIT_KEYS: payloadKeys.optional(),
+  AUDIT_CURRENT_KEY: z.string().regex(KEY_ID, 'must be a key id from AUDIT_KEYS').optional(),
+  /** A PostgreSQL URL: the audit log in one hash-chained table shared by every API replica (default: AUDIT_DIR). */
+  AUDIT_DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
 };
 
 export interface PayloadKey {
@@ -87,9 +100,15 @@ export interface PersonalDataConfig {
     uiOrigin: string;
     keyIds: string[] | null;
     tls: { certFile: string; keyFile: string; port: number } | null;
+    /** Decode for requests from `uiOrigin` without a token (development, API on loopback only). */
+    uiWithoutToken: boolean;
   };
   retention: RetentionRule[];
   auditDir: string;
+  /** Null in development without AUDIT_KEYS: a generated local key is used (codec/keys.ts). */
+  auditKeys: { keys: PayloadKey[]; current: string } | null;
+  /** Set: the PostgreSQL audit log (client/pg-audit-log.ts) instead of the folder. */
+  auditDatabaseUrl: string | null;
 }
 
 /** Kept 5 years unless EVIDENCE_RETENTION says otherwise (the usual AML record-keeping period). */
@@ -98,7 +117,7 @@ export const DEFAULT_RETENTION_MS = 1825 * 86_400_000;
 type Env = z.infer<z.ZodObject<typeof PERSONAL_DATA_ENV>>;
 
 /** `configError` is config/index.ts's ConfigError (passed in: this module is imported by it). */
-export function personalDataConfig(e: Env, prod: boolean, apiKeyIds: string[], configError: (variable: string, problem: string) => Error): PersonalDataConfig {
+export function personalDataConfig(e: Env, prod: boolean, apiKeyIds: string[], configError: (variable: string, problem: string) => Error, apiHost = '127.0.0.1'): PersonalDataConfig {
 
   let payloadKeys: PersonalDataConfig['payloadKeys'] = null;
   if (e.PAYLOAD_KEYS) {
@@ -111,20 +130,38 @@ export function personalDataConfig(e: Env, prod: boolean, apiKeyIds: string[], c
   } else if (prod) {
     throw configError('PAYLOAD_KEYS', 'is required in production (workflow payloads hold personal data)');
   }
+  let auditKeys: PersonalDataConfig['auditKeys'] = null;
+  if (e.AUDIT_KEYS) {
+    const current = e.AUDIT_CURRENT_KEY ?? (e.AUDIT_KEYS.length === 1 ? e.AUDIT_KEYS[0]!.id : undefined);
+    if (!current) throw configError('AUDIT_CURRENT_KEY', 'is required when AUDIT_KEYS holds several keys');
+    if (!e.AUDIT_KEYS.some((k) => k.id === current)) throw configError('AUDIT_CURRENT_KEY', 'must be a key id from AUDIT_KEYS');
+    auditKeys = { keys: e.AUDIT_KEYS, current };
+  } else if (e.AUDIT_CURRENT_KEY) {
+    throw configError('AUDIT_KEYS', 'is required when AUDIT_CURRENT_KEY is set');
+  } else if (prod) {
+    throw configError('AUDIT_KEYS', 'is required in production (the audit log names end users; its key never rotates out with PAYLOAD_KEYS)');
+  }
   if (Boolean(e.CODEC_TLS_CERT) !== Boolean(e.CODEC_TLS_KEY)) {
     throw configError(e.CODEC_TLS_CERT ? 'CODEC_TLS_KEY' : 'CODEC_TLS_CERT', `is required when ${e.CODEC_TLS_CERT ? 'CODEC_TLS_CERT' : 'CODEC_TLS_KEY'} is set`);
   }
   const unknownKey = e.CODEC_KEY_IDS?.find((id) => !apiKeyIds.includes(id));
   if (unknownKey !== undefined) throw configError('CODEC_KEY_IDS', 'must name key ids from API_KEYS');
+  const loopback = ['127.0.0.1', 'localhost', '::1'].includes(apiHost);
+  if (e.CODEC_UI_WITHOUT_TOKEN && (prod || !loopback)) {
+    throw configError('CODEC_UI_WITHOUT_TOKEN', 'is allowed only in development with the API on loopback (API_HOST=127.0.0.1)');
+  }
   return {
     payloadKeys,
     codec: {
       uiOrigin: e.CODEC_UI_ORIGIN,
       keyIds: e.CODEC_KEY_IDS ?? null,
       tls: e.CODEC_TLS_CERT ? { certFile: path.resolve(e.CODEC_TLS_CERT), keyFile: path.resolve(e.CODEC_TLS_KEY!), port: e.CODEC_TLS_PORT } : null,
+      uiWithoutToken: e.CODEC_UI_WITHOUT_TOKEN ?? (!prod && loopback),
     },
     retention: e.EVIDENCE_RETENTION.some((r) => r.pattern === '*') ? e.EVIDENCE_RETENTION : [...e.EVIDENCE_RETENTION, { pattern: '*', ms: DEFAULT_RETENTION_MS }],
     auditDir: path.resolve(e.AUDIT_DIR),
+    auditKeys,
+    auditDatabaseUrl: e.AUDIT_DATABASE_URL ?? null,
   };
 }
 

@@ -10,6 +10,7 @@ import { FourthlineSandbox, registerFourthlineSandbox, type FourthlineSandboxOpt
 import { AuthenteqSandbox, registerAuthenteqSandbox, type AuthenteqSandboxOptions } from './authenteq';
 import { NamirialSandbox, registerNamirialSandbox, type NamirialSandboxOptions } from './namirial';
 import { Id360Sandbox, registerId360Sandbox, type Id360SandboxOptions } from './id360';
+import { NotificationReceiver, registerNotificationReceiver } from './receiver';
 
 export interface SandboxServerOptions {
   /** How browsers and our service reach this server, e.g. http://127.0.0.1:8090 */
@@ -31,6 +32,8 @@ export interface SandboxServer {
   authenteq: AuthenteqSandbox;
   namirial: NamirialSandbox;
   id360: Id360Sandbox;
+  /** Plays the integrator's backend for our notifications (sandboxes/receiver). */
+  receiver: NotificationReceiver;
   close(): Promise<void>;
 }
 
@@ -63,6 +66,8 @@ export function createSandboxServer(options: SandboxServerOptions): SandboxServe
   void app.register(async (scope) => registerNamirialSandbox(scope, namirial), { prefix: '/namirial' });
   const id360 = new Id360Sandbox({ ...SANDBOX_CREDENTIALS.id360, publicUrl: options.publicUrl, ...options.id360 });
   void app.register(async (scope) => registerId360Sandbox(scope, id360), { prefix: '/id360' });
+  const receiver = new NotificationReceiver();
+  void app.register(async (scope) => registerNotificationReceiver(scope, receiver), { prefix: '/receiver' });
 
   app.get('/', async (_req, reply) =>
     reply.type('text/html').send(
@@ -72,6 +77,7 @@ export function createSandboxServer(options: SandboxServerOptions): SandboxServe
         `<li>Authenteq: API base <code>${options.publicUrl}/authenteq</code>, Basic <code>${SANDBOX_CREDENTIALS.authenteq.clientId}</code> / <code>${SANDBOX_CREDENTIALS.authenteq.clientSecret}</code></li>` +
         `<li>Namirial VerifID: API base <code>${options.publicUrl}/namirial/api/v1</code>, X-VerifiD-ApiToken <code>${SANDBOX_CREDENTIALS.namirial.apiToken}</code></li>` +
         `<li>ID360: host root <code>${options.publicUrl}/id360</code> (API under <code>/api/1.0.0</code>), login <code>${SANDBOX_CREDENTIALS.id360.username}</code> / <code>${SANDBOX_CREDENTIALS.id360.password}</code>, process <code>${SANDBOX_CREDENTIALS.id360.processId}</code></li>` +
+        `<li>Notification receiver (plays your backend): <code>${options.publicUrl}/receiver/&lt;name&gt;</code></li>` +
         `</ul><p>Controls: see sandboxes/README.md.</p>`,
     ),
   );
@@ -83,6 +89,7 @@ export function createSandboxServer(options: SandboxServerOptions): SandboxServe
     authenteq,
     namirial,
     id360,
+    receiver,
     async close() {
       finwave.stop();
       fourthline.stop();

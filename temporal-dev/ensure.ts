@@ -48,3 +48,18 @@ export function ensureTemporalCli(): Promise<string> {
 export function ensureTimeSkippingTestServer(): Promise<string> {
   return runPathScript(path.join(temporalDevDir(), 'ensure-test-server.sh'));
 }
+
+/** Absolute path of moto's `moto_server` (S3-compatible test server; installs it with pip into a venv on first use). */
+export function ensureS3TestServer(): Promise<string> {
+  return runPathScript(path.join(temporalDevDir(), 'ensure-s3-test-server.sh'));
+}
+
+/** Directory holding the Temporal server (`server`), its schema tool (`sql`) and schema (builds them with Go on first use). */
+export function ensureTemporalServer(): Promise<string> {
+  return runPathScript(path.join(temporalDevDir(), 'ensure-server.sh'));
+}
+
+/** Directory of PostgreSQL's server binaries (installs PostgreSQL 15 with apt-get where missing and allowed). */
+export function ensurePostgres(): Promise<string> {
+  return runPathScript(path.join(temporalDevDir(), 'ensure-postgres.sh'));
+}

@@ -24,6 +24,8 @@ export const SEARCH_ATTRIBUTES = [
   { name: 'VerificationAttention', type: 'Keyword' },
   /** The vendor's own id for the case, when it is an opaque id (not a credential): how a Fourthline case webhook finds its case. */
   { name: 'VerificationProviderReference', type: 'Keyword' },
+  /** The tenant of the API key that started the verification (client/app.ts, workflows/shared.ts tenantWorkflowId). */
+  { name: 'VerificationTenant', type: 'Keyword' },
 ] as const satisfies readonly SearchAttributeDefinition[];
 
 export type SearchAttributeName = (typeof SEARCH_ATTRIBUTES)[number]['name'];

@@ -84,7 +84,9 @@ async function main(): Promise<void> {
       await connection.close();
     });
     console.log(`API: http://${config.api.host}:${config.api.port} (OpenAPI docs at /docs)`);
-    console.log(`Codec endpoint: ${codecEndpoint} (Web UI origin ${config.personalData.codec.uiOrigin}; README "Personal data and evidence")`);
+    const codec = config.personalData.codec;
+    const who = codec.uiWithoutToken ? 'decodes for the Web UI without a token: development, API on loopback' : 'token required';
+    console.log(`Codec endpoint: ${codecEndpoint} (Web UI origin ${codec.uiOrigin}, ${who}; README "Personal data and evidence")`);
     console.log(`Evidence retention: schedule ${await ensureRetentionSchedule(client, config)}, daily`);
     for (const note of config.notes) console.log(`  note: ${note}`);
     console.log('Ready. Ctrl-C stops everything.');

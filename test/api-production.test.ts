@@ -22,6 +22,7 @@ beforeAll(async () => {
     FINWAVE_BASE_URL: 'https://idgateway.finwave.com/management',
     FINWAVE_CLIENT_TOKEN: 'real-token',
     PAYLOAD_KEYS: `prod:${Buffer.alloc(32, 9).toString('base64')}`, // production refuses to start without payload keys
+    AUDIT_KEYS: `audit:${Buffer.alloc(32, 8).toString('base64')}`, // ... and without audit keys
   });
   app = await buildApi({ config, client: temporal.client, store: new FolderEvidenceStore(os.tmpdir()), logger: false });
   await app.listen({ host: '127.0.0.1', port: 0 });

@@ -83,7 +83,7 @@ describe('the codec endpoint', () => {
   beforeAll(async () => {
     temporal = await connectToTestTemporal();
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'idv-codec-'));
-    const config = loadConfig({ TEMPORAL_ADDRESS: temporal.address, API_KEYS: `ops:${key},backend:backend-key-0123456789`, CODEC_KEY_IDS: 'ops', EVIDENCE_DIR: dir, AUDIT_DIR: path.join(dir, 'audit') });
+    const config = loadConfig({ TEMPORAL_ADDRESS: temporal.address, API_KEYS: `ops:${key},backend:backend-key-0123456789`, CODEC_KEY_IDS: 'ops', EVIDENCE_DIR: dir, AUDIT_DIR: path.join(dir, 'audit'), CODEC_UI_WITHOUT_TOKEN: 'false' });
     app = await buildApi({ config, client: temporal.client, store: new FolderEvidenceStore(dir), logger: false, keyring: beforeRotation() });
     await app.listen({ host: '127.0.0.1', port: 0 });
     url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}/codec`;
@@ -142,6 +142,60 @@ describe('the codec endpoint', () => {
     expect(evil.headers.get('access-control-allow-origin')).toBeNull();
     const direct = await post('decode', { payloads: [] }, { authorization: `Bearer ${key}`, origin: 'https://evil.example' });
     expect(direct.headers.get('access-control-allow-origin')).toBeNull(); // the browser hides the answer
+  });
+});
+
+describe('the codec endpoint in development (API on loopback): the Web UI decodes without a token', () => {
+  let temporal: TestTemporal;
+  let app: FastifyInstance;
+  let url: string;
+  const uiOrigin = 'http://localhost:8233';
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'idv-codec-dev-'));
+  const base = { EVIDENCE_DIR: dir, AUDIT_DIR: path.join(dir, 'audit') };
+
+  beforeAll(async () => {
+    temporal = await connectToTestTemporal();
+    const config = loadConfig({ TEMPORAL_ADDRESS: temporal.address, ...base }); // the defaults of `npm start`
+    expect(config.personalData.codec.uiWithoutToken).toBe(true);
+    app = await buildApi({ config, client: temporal.client, store: new FolderEvidenceStore(dir), logger: false, keyring: beforeRotation() });
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}/codec`;
+  });
+  afterAll(async () => {
+    await app?.close();
+    await temporal?.close();
+  });
+
+  test('decodes for the UI origin with no Authorization; 401 from any other origin, without an origin, or with a wrong token', async () => {
+    const [enc] = await new AesGcmPayloadCodec(beforeRotation()).encode([json({ firstName: 'Giulia' })]);
+    const body = JSON.stringify({ payloads: [{ metadata: Object.fromEntries(Object.entries(enc!.metadata!).map(([k, v]) => [k, Buffer.from(v).toString('base64')])), data: Buffer.from(enc!.data!).toString('base64') }] });
+    const post = (headers: Record<string, string>) => fetch(`${url}/decode`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+    const ui = await post({ origin: uiOrigin, 'x-namespace': 'default' });
+    expect(ui.status).toBe(200);
+    expect(ui.headers.get('access-control-allow-origin')).toBe(uiOrigin);
+    const decoded = (await ui.json()) as { payloads: { data: string }[] };
+    expect(Buffer.from(decoded.payloads[0]!.data, 'base64').toString()).toBe('{"firstName":"Giulia"}');
+    expect((await post({ origin: 'http://localhost:9999' })).status).toBe(401);
+    expect((await post({})).status).toBe(401);
+    expect((await post({ origin: uiOrigin, authorization: 'Bearer not-a-key-0123456789' })).status).toBe(401);
+  });
+
+  test('never in production, never with the API on a non-loopback address', () => {
+    expect(loadConfig({ ...base, API_HOST: '0.0.0.0' }).personalData.codec.uiWithoutToken).toBe(false);
+    expect(loadConfig({ ...base, CODEC_UI_WITHOUT_TOKEN: 'false' }).personalData.codec.uiWithoutToken).toBe(false);
+    expect(() => loadConfig({ ...base, API_HOST: '0.0.0.0', CODEC_UI_WITHOUT_TOKEN: 'true' })).toThrow('CODEC_UI_WITHOUT_TOKEN');
+    const production = {
+      ...base,
+      APP_ENV: 'production',
+      API_KEYS: 'backend:backend-key-0123456789',
+      WEBHOOK_SECRET: 's'.repeat(40),
+      PUBLIC_BASE_URL: 'https://idv.example.com',
+      FINWAVE_BASE_URL: 'https://idgateway.finwave.com/management',
+      FINWAVE_CLIENT_TOKEN: 'real-token',
+      PAYLOAD_KEYS: `prod:${Buffer.alloc(32, 9).toString('base64')}`,
+    };
+    expect(loadConfig(production).personalData.codec.uiWithoutToken).toBe(false);
+    expect(() => loadConfig({ ...production, CODEC_UI_WITHOUT_TOKEN: 'true' })).toThrow('CODEC_UI_WITHOUT_TOKEN');
   });
 });
 

@@ -13,7 +13,8 @@ let stack: Stack;
 
 beforeAll(async () => {
   temporal = await connectToTestTemporal();
-  stack = await startStack(temporal);
+  // These dev-server tests prove polling in seconds: below the API's 1-minute floor, allowed in development only.
+  stack = await startStack({ ...temporal, env: { MIN_POLL_INTERVAL_MS: '1000' } });
 });
 
 afterAll(async () => {
@@ -112,7 +113,7 @@ test('search attributes follow the phases: list Finwave verifications awaiting t
 });
 
 test.each([
-  ['low-score', { minScore: 50 }, 'score 12 is below the minimum 50'],
+  ['low-score', {}, 'score 12 is below the minimum 50'], // the default minimum: the scenario's name means what it says
   ['ocr-failed', {}, 'Finwave reported OCR_RETRIES_EXCEEDED'],
   ['biometry-failed', {}, 'step(s) failed: biometry'],
   ['acceptation-declined', { acceptations: [{ mandatory: true, text: 'terms' }] }, 'step(s) failed: acceptation'],

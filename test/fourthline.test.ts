@@ -103,8 +103,8 @@ test.each([
   const f = fourthlineFlow(stack);
   const v = await f.create(ref(scenario));
   await f.identity(v.id, scenario);
-  const done = await stack.waitFor(v.id, (s) => s.status === 'failed', 20_000);
-  expect(done).toMatchObject({ outcome: 'rejected', providerStatus: status });
+  const done = await stack.waitFor(v.id, (s) => s.status === 'completed', 20_000);
+  expect(done).toMatchObject({ status: 'completed', outcome: 'rejected', providerStatus: status }); // a rejection is completed/rejected for every vendor
   expect(done.nextAction).toEqual({ type: 'restart', reason: expect.stringContaining('IDV and QES') });
 });
 
@@ -112,8 +112,8 @@ test('risk score 500: not eligible (kyc_required), new IDV + QES workflow', asyn
   const f = fourthlineFlow(stack);
   const v = await f.create(ref('risk'));
   await f.identity(v.id, 'risk-500');
-  const done = await stack.waitFor(v.id, (s) => s.status === 'failed', 20_000);
-  expect(done).toMatchObject({ outcome: 'rejected', providerStatus: 'kyc_required' });
+  const done = await stack.waitFor(v.id, (s) => s.status === 'completed', 20_000);
+  expect(done).toMatchObject({ status: 'completed', outcome: 'rejected', providerStatus: 'kyc_required' });
   expect(done.facts.riskScore).toBe(500);
   expect(done.nextAction.type).toBe('restart');
 });

@@ -1,13 +1,16 @@
 /**
  * jest globalSetup: one in-memory, headless Temporal dev server for the whole run (address exported in
  * TEMPORAL_TEST_ADDRESS, inherited by the test workers), plus the Java time-skipping test server installed
- * once (wrapper path in TEMPORAL_TEST_SERVER_PATH).
+ * once (wrapper path in TEMPORAL_TEST_SERVER_PATH), plus Chromium and openssl for the Web UI test
+ * (test/ensure-browser-tools.sh: Debian's packages when running as root, otherwise one line saying what to
+ * install; the Chromium path in CHROMIUM_PATH). All three run in parallel, before any test starts.
  *
  * If TEMPORAL_TEST_ADDRESS is already set, that server is used and none is started.
  */
 import { freePort, startDevServer, type DevServerHandle } from '../temporal-dev/dev-server';
 import { ensureTemporalCli, ensureTimeSkippingTestServer } from '../temporal-dev/ensure';
 import { TEST_ADDRESS_ENV, TEST_SERVER_PATH_ENV } from './helpers/temporal';
+import { ensureBrowserTools } from './helpers/chromium';
 
 declare global {
   // Shared with test/global-teardown.ts (same context).
@@ -34,8 +37,12 @@ async function installTimeSkippingServer(): Promise<void> {
   process.env[TEST_SERVER_PATH_ENV] = await ensureTimeSkippingTestServer();
 }
 
+async function installBrowserTools(): Promise<void> {
+  process.env.CHROMIUM_PATH = await ensureBrowserTools();
+}
+
 export default async function globalSetup(): Promise<void> {
-  const results = await Promise.allSettled([startSharedDevServer(), installTimeSkippingServer()]);
+  const results = await Promise.allSettled([startSharedDevServer(), installTimeSkippingServer(), installBrowserTools()]);
   const failures = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failures.length) {
     await globalThis.__TEMPORAL_TEST_DEV_SERVER__?.stop();

@@ -215,8 +215,12 @@ describe('the real service on the dev server', () => {
       Array.from({ length: 100 }, (_, i) => stack.api('POST', '/v1/verifications', { provider: 'id360', reference: `many-${run}-${i}` })),
     );
     expect(res.map((r) => r.status)).toEqual(res.map(() => 201));
-    expect(res.every((r) => r.body.status === 'awaiting_user')).toBe(true);
-    expect(new Set(res.map((r) => r.body.providerReference)).size).toBe(100);
+    // On a loaded machine a create can answer (after its 20 s wait) before its enrollment exists: wait
+    // for those, so the assertion is about logins and enrollments, not about this machine's speed.
+    const states = await Promise.all(
+      res.map((r) => (r.body.status === 'awaiting_user' ? r.body : stack.waitFor(r.body.id, (s) => s.status === 'awaiting_user', 60_000))),
+    );
+    expect(new Set(states.map((s) => s.providerReference)).size).toBe(100);
     expect(stack.sandbox.id360.stats.logins).toBe(1);
     expect(stack.sandbox.id360.stats.unauthorized).toBe(0);
   }, 120_000);

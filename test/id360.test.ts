@@ -15,7 +15,8 @@ let stack: Stack;
 
 beforeAll(async () => {
   temporal = await connectToTestTemporal();
-  stack = await startStack(temporal);
+  // These dev-server tests prove polling in seconds: below the API's 1-minute floor, allowed in development only.
+  stack = await startStack({ ...temporal, env: { MIN_POLL_INTERVAL_MS: '1000' } });
 });
 
 afterAll(async () => {

@@ -1,7 +1,13 @@
 /**
- * The Temporal Web UI (dev server v1.5.1, UI v2.42) with our codec endpoint, in headless Chromium:
- * configured with the endpoint and a valid token it shows a workflow's input decoded; without the
- * token it shows none of it (the codec answers 401 and the UI shows the ciphertext).
+ * The Temporal Web UI (dev server v1.5.1, UI v2.42) with our codec endpoint, in headless Chromium.
+ *
+ * The default development setup (`npm start`: the dev server's UI pointed at the API's http:// codec,
+ * the API on loopback, APP_ENV=development) shows a workflow's input decoded and no "Codec Server could
+ * not connect" banner: the codec decodes for the UI's origin without a token (CODEC_UI_WITHOUT_TOKEN).
+ *
+ * With a token required (as in production), configured with the endpoint and a valid token it shows the
+ * input decoded; without the token it shows none of it (the codec answers 401, the UI shows the
+ * ciphertext and its banner).
  *
  * How the UI gets a token (README "Personal data and evidence"): it sends `Authorization: Bearer
  * <access token>` only when "Pass the user access token" is on AND the endpoint is https://. The
@@ -30,7 +36,11 @@ import { testDataConverter } from './helpers/temporal';
 
 const TOKEN = 'ui-operator-key-0123456789';
 let server: DevServerHandle;
+/** Token required (CODEC_UI_WITHOUT_TOKEN=false, as in production), also over HTTPS. */
 let app: FastifyInstance;
+/** The defaults of `npm start`: the one the dev server's UI is pointed at. */
+let devApp: FastifyInstance;
+let codecHttp: string;
 let client: Client;
 let connection: Connection;
 let browser: Browser;
@@ -40,11 +50,11 @@ const codecRequests: { status: number; url: string }[] = [];
 
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'idv-webui-'));
-  const [port, uiPort, apiPort, tlsPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  const [port, uiPort, apiPort, tlsPort, devApiPort] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
   execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1',
     '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem')], { stdio: 'ignore' });
   // The dev server's UI points at the API's codec endpoint, as `npm start` does.
-  server = await startDevServer({ cliPath: await ensureTemporalCli(), port, uiPort, ip: '127.0.0.1', extraArgs: ['--ui-codec-endpoint', `http://127.0.0.1:${apiPort}/codec`] });
+  server = await startDevServer({ cliPath: await ensureTemporalCli(), port, uiPort, ip: '127.0.0.1', extraArgs: ['--ui-codec-endpoint', `http://127.0.0.1:${devApiPort}/codec`] });
   const config = loadConfig({
     TEMPORAL_ADDRESS: server.address,
     API_PORT: String(apiPort),
@@ -55,8 +65,10 @@ beforeAll(async () => {
     CODEC_TLS_CERT: path.join(dir, 'cert.pem'),
     CODEC_TLS_KEY: path.join(dir, 'key.pem'),
     CODEC_TLS_PORT: String(tlsPort),
+    CODEC_UI_WITHOUT_TOKEN: 'false',
     LOG_LEVEL: 'info',
   });
+  const devConfig = loadConfig({ TEMPORAL_ADDRESS: server.address, API_PORT: String(devApiPort), EVIDENCE_DIR: dir, AUDIT_DIR: path.join(dir, 'audit'), CODEC_UI_ORIGIN: server.uiUrl! });
   connection = await Connection.connect({ address: server.address });
   client = new Client({ connection, dataConverter: testDataConverter() });
   const logs = new Writable({
@@ -71,12 +83,16 @@ beforeAll(async () => {
   await app.listen({ host: '127.0.0.1', port: apiPort });
   await listenCodecTls(app, config);
   codecHttps = `https://127.0.0.1:${tlsPort}/codec`;
-  browser = await launchChromium(['--ignore-certificate-errors']);
+  codecHttp = `http://127.0.0.1:${apiPort}/codec`;
+  devApp = await buildApi({ config: devConfig, client, store: new FolderEvidenceStore(dir), logger: false });
+  await devApp.listen({ host: '127.0.0.1', port: devApiPort });
+  browser = await launchChromium(['--ignore-certificate-errors', '--window-size=1280,1600']);
 }, 120_000);
 
 afterAll(async () => {
   await browser?.close();
   await app?.close();
+  await devApp?.close();
   await connection?.close();
   await server?.stop();
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
@@ -103,6 +119,18 @@ async function pageText(page: { evaluate<T>(e: string): Promise<T> }, until: (te
     await new Promise((r) => setTimeout(r, 500));
   }
 }
+
+const BANNER = 'Codec Server could not connect';
+
+test('the default development setup (npm start) shows the decoded input and no codec banner', async () => {
+  const { url, marker } = await startWithMarker();
+  const page = await browser.open(url); // a fresh browser profile: no codec settings of its own, the server's only
+  const text = await pageText(page, (t) => t.includes(marker));
+  await page.screenshot(path.join(os.tmpdir(), 'webui-dev-default.png'));
+  expect(text).toContain(marker);
+  await new Promise((r) => setTimeout(r, 1_000)); // the banner shows after a failed decode: give it time
+  expect(await pageText(page, () => true, 0)).not.toContain(BANNER);
+});
 
 test('with the codec endpoint and a valid token, the Web UI shows the decoded input', async () => {
   const { url, marker } = await startWithMarker();
@@ -131,12 +159,21 @@ test('without the token, the UI gets 401 from the codec and shows none of the in
   const before = codecRequests.filter((r) => r.status === 401).length;
   const page = await browser.open(`${server.uiUrl}/namespaces/default/workflows`);
   await pageText(page, (t) => t.length > 0);
-  await page.evaluate(`(() => { localStorage.clear(); return true; })()`); // the server's setting only: the http endpoint, no token
+  // The token-requiring API's http:// endpoint: the UI sends no token there.
+  await page.evaluate(`(() => {
+    localStorage.setItem('endpoint', JSON.stringify(${JSON.stringify(codecHttp)}));
+    localStorage.setItem('passAccessToken', 'false');
+    localStorage.setItem('includeCredentials', 'false');
+    localStorage.setItem('overrideRemoteCodecConfiguration', 'true');
+    return true;
+  })()`);
   await page.goto(url);
   // The page shows the workflow (and the encrypted payload's encoding), never the marker.
   const text = await pageText(page, (t) => t.includes('namirialEnrollment') && codecRequests.filter((r) => r.status === 401).length > before, 30_000);
   expect(text).toContain('namirialEnrollment');
   expect(codecRequests.filter((r) => r.status === 401).length).toBeGreaterThan(before);
   await new Promise((r) => setTimeout(r, 1_000)); // give a wrongly decoding UI time to show it
-  expect(await pageText(page, () => true, 0)).not.toContain(marker);
+  const after = await pageText(page, (t) => t.includes(BANNER), 10_000);
+  expect(after).not.toContain(marker);
+  expect(after).toContain(BANNER); // what the development default avoids (first test)
 });

@@ -4,7 +4,8 @@
  * one workflow bundle, one set of activities and one data converter (encrypted payloads, codec/).
  */
 import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worker';
-import { PROVIDERS, taskQueueFor, type AppConfig } from '../config';
+import { notificationsTaskQueue, PROVIDERS, taskQueueFor, type AppConfig } from '../config';
+import { createNotificationActivities } from '../activities/notifications';
 import { housekeepingTaskQueue } from '../config/personal-data';
 import { createActivities } from '../activities';
 import type { EvidenceStore } from '../activities/evidence-store';
@@ -15,7 +16,13 @@ import { dataConverter, FAILURE_CONVERTER_PATH, resolvePayloadKeyring, type Payl
  * `workflowsPath` is for tests (a changed build in the versioning test).
  */
 export async function bundleWorkflows(workflowsPath = require.resolve('../workflows')): Promise<WorkflowBundle> {
-  return bundleWorkflowCode({ workflowsPath, failureConverterPath: FAILURE_CONVERTER_PATH, logger: quietBundlerLogger });
+  return bundleWorkflowCode({
+    workflowsPath,
+    failureConverterPath: FAILURE_CONVERTER_PATH,
+    // Notifications recorded by a verification are handed to its outbox before it closes (workflows/notify-drain.ts).
+    workflowInterceptorModules: [require.resolve('../workflows/notify-drain')],
+    logger: quietBundlerLogger,
+  });
 }
 
 export async function createWorkers(opts: {
@@ -29,22 +36,40 @@ export async function createWorkers(opts: {
   const activities = createActivities({ config: opts.config, store: opts.store });
   const converter = dataConverter(opts.keyring ?? resolvePayloadKeyring(opts.config).keyring);
   const taskQueues = [...PROVIDERS.map((provider) => taskQueueFor(opts.config, provider)), housekeepingTaskQueue(opts.config)];
-  return Promise.all(
-    taskQueues.map((taskQueue) =>
-      Worker.create({
-        connection: opts.connection,
-        namespace: opts.config.temporal.namespace,
-        taskQueue,
-        workflowBundle: opts.workflowBundle,
-        activities,
-        dataConverter: converter,
-        // Every workflow stays on the build that started it (README "Changing workflow code").
-        ...(opts.config.workerDeployment
-          ? { workerDeploymentOptions: { useWorkerVersioning: true, version: opts.config.workerDeployment, defaultVersioningBehavior: 'PINNED' as const } }
-          : {}),
-      }),
-    ),
+  // Every workflow stays on the build that started it (README "Changing workflow code").
+  const versioning = opts.config.workerDeployment
+    ? { workerDeploymentOptions: { useWorkerVersioning: true as const, version: opts.config.workerDeployment, defaultVersioningBehavior: 'PINNED' as const } }
+    : {};
+  const vendorWorkers = taskQueues.map((taskQueue) =>
+    Worker.create({
+      connection: opts.connection,
+      namespace: opts.config.temporal.namespace,
+      taskQueue,
+      workflowBundle: opts.workflowBundle,
+      activities,
+      dataConverter: converter,
+      // WORKER_MAX_CACHED_WORKFLOWS / WORKER_STICKY_QUEUE_TIMEOUT (config/worker.ts); absent: the SDK's defaults.
+      ...opts.config.worker,
+      ...versioning,
+    }),
   );
+  // Notifications to integrators: their own queue and activities (README "Notifications to your backend").
+  // Deliveries are I/O waits, so many slots; a slow endpoint holds at most its per-endpoint share of them.
+  const notifications = Worker.create({
+    connection: opts.connection,
+    namespace: opts.config.temporal.namespace,
+    taskQueue: notificationsTaskQueue(opts.config),
+    workflowBundle: opts.workflowBundle,
+    activities: createNotificationActivities({
+      production: opts.config.env === 'production',
+      maxInFlightPerEndpoint: opts.config.notifications.maxInFlightPerEndpoint,
+    }),
+    maxConcurrentActivityTaskExecutions: opts.config.notifications.maxConcurrentDeliveries,
+    dataConverter: converter,
+    ...opts.config.worker,
+    ...versioning,
+  });
+  return Promise.all([...vendorWorkers, notifications]);
 }
 
 const quietBundlerLogger = {

@@ -2,6 +2,7 @@
 import { NativeConnection } from '@temporalio/worker';
 import { loadConfigOrExit, taskQueueFor, PROVIDERS } from '../config';
 import { FolderEvidenceStore } from '../activities/evidence-store';
+import { s3EvidenceStoreFromEnv } from '../activities/s3-evidence-store';
 import { bundleWorkflows, createWorkers } from '.';
 import { describeKeyring, resolvePayloadKeyring } from '../codec';
 
@@ -12,7 +13,7 @@ async function main() {
   const workers = await createWorkers({
     connection,
     config,
-    store: new FolderEvidenceStore(config.evidenceDir),
+    store: s3EvidenceStoreFromEnv() ?? new FolderEvidenceStore(config.evidenceDir),
     workflowBundle: await bundleWorkflows(),
     keyring: keys.keyring,
   });

@@ -12,7 +12,7 @@
 import { condition, defineSignal, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { Duration } from '@temporalio/common';
 import type { FinwaveActivities, FinwaveResultSummary, FinwaveStatus } from '../activities/finwave';
-import type { VerificationInputBase, VerificationState } from './shared';
+import { vendorReference, type VerificationInputBase, type VerificationState } from './shared';
 import { Verification } from './verification';
 import { ms } from './time';
 
@@ -36,7 +36,7 @@ export interface FinwaveOptions {
 export const FINWAVE_DEFAULTS = {
   pollInterval: '15 minutes',
   deadline: '72 hours',
-  minScore: 0,
+  minScore: 50,
 } as const;
 
 /** Finwave's webhook body, minus the customId (which is our reference and told us nothing new). */
@@ -80,7 +80,7 @@ async function run(v: Verification, input: FinwaveInput): Promise<void> {
 
   const created = await finwave.finwaveCreateIntegration({
     workflowId: input.id,
-    customId: input.reference,
+    customId: vendorReference(input.id, input.reference),
     applicant: input.applicant,
     lang: input.options.lang,
     phoneStep: input.options.phoneStep,

@@ -80,6 +80,8 @@ export interface VerificationState {
   audit?: AuditEntry[];
   createdAt: string;
   updatedAt: string;
+  /** The last notification event's sequence number (workflows/notifier.ts); carry it across continue-as-new. */
+  notificationSequence?: number;
 }
 
 // --- Workflow IDs: the caller's idempotency key (provider + reference) doubles as the ID. ---
@@ -90,13 +92,60 @@ export function verificationId(provider: Provider, reference: string): string {
   return `${provider}:${reference}`;
 }
 
-export function parseVerificationId(id: string): { provider: string; reference: string } | null {
-  const sep = id.indexOf(':');
+/**
+ * The provider and reference of a verification id, or null when it is not one. Accepts the API-visible
+ * id (`provider:reference`) and a workflow id (`<tenant>~provider:reference`, see `tenantWorkflowId`):
+ * the webhook and return receivers get workflow ids back from the URLs and states we signed.
+ */
+export function parseVerificationId(id: string): { provider: string; reference: string; tenant: string } | null {
+  const scoped = parseTenantWorkflowId(id);
+  if (!scoped) return null;
+  const sep = scoped.id.indexOf(':');
   if (sep <= 0) return null;
-  const provider = id.slice(0, sep);
-  const reference = id.slice(sep + 1);
+  const provider = scoped.id.slice(0, sep);
+  const reference = scoped.id.slice(sep + 1);
   if (!/^[a-z0-9]+$/.test(provider) || !REFERENCE_PATTERN.test(reference)) return null;
-  return { provider, reference };
+  return { provider, reference, tenant: scoped.tenant };
+}
+
+// --- Tenants: each API key belongs to one; verification ids are per tenant. ---
+
+/** The tenant of keys configured without one (`keyId:token`, and the development key). */
+export const DEFAULT_TENANT = 'default';
+export const TENANT_PATTERN = /^[a-z0-9][a-z0-9-]{0,31}$/;
+const TENANT_SEPARATOR = '~';
+
+/**
+ * The workflow id of a tenant's verification: `<tenant>~<provider>:<reference>`, and for the default
+ * tenant the verification id itself (so workflows started before tenants existed keep their ids). Two
+ * tenants using the same reference never meet: their workflow ids differ. The API shows `provider:reference`.
+ */
+export function tenantWorkflowId(tenant: string, verificationId: string): string {
+  return tenant === DEFAULT_TENANT ? verificationId : `${tenant}${TENANT_SEPARATOR}${verificationId}`;
+}
+
+/** The inverse of `tenantWorkflowId`: the tenant and the API-visible id, or null when the tenant part is malformed. */
+export function parseTenantWorkflowId(workflowId: string): { tenant: string; id: string } | null {
+  const sep = workflowId.indexOf(TENANT_SEPARATOR);
+  if (sep < 0) return { tenant: DEFAULT_TENANT, id: workflowId };
+  const tenant = workflowId.slice(0, sep);
+  if (!TENANT_PATTERN.test(tenant) || tenant === DEFAULT_TENANT) return null;
+  return { tenant, id: workflowId.slice(sep + 1) };
+}
+
+/**
+ * The reference we give a vendor that deduplicates on it (Finwave's customId): the caller's reference
+ * for the default tenant (as before tenants), `<tenant>~<reference>` otherwise, so that two tenants'
+ * equal references never reach the same vendor session.
+ */
+export function vendorReference(workflowId: string, reference: string): string {
+  const tenant = parseTenantWorkflowId(workflowId)?.tenant ?? DEFAULT_TENANT;
+  return tenant === DEFAULT_TENANT ? reference : `${tenant}${TENANT_SEPARATOR}${reference}`;
+}
+
+/** The API-visible id (`provider:reference`) of a workflow id. */
+export function apiVerificationId(workflowId: string): string {
+  return parseTenantWorkflowId(workflowId)?.id ?? workflowId;
 }
 
 // --- Search attributes: opaque values only, never personal data (they are not encrypted). ---
@@ -112,6 +161,8 @@ export const SEARCH_ATTRIBUTES = {
    * verificationId): webhooks that carry only the vendor's id find the verification with it.
    */
   providerReference: defineSearchAttributeKey('VerificationProviderReference', SearchAttributeType.KEYWORD),
+  /** The tenant (of the API key) that started the verification. */
+  tenant: defineSearchAttributeKey('VerificationTenant', SearchAttributeType.KEYWORD),
 };
 
 // --- The last state a workflow published, for readers without a worker (client/verifications.ts). ---

@@ -23,6 +23,8 @@ import {
   type VerificationState,
   type VerificationStatus,
 } from './shared';
+import { eventData, Notifier } from './notifier';
+import type { EventType } from './notify-shared';
 
 /** patched() id of the memo publication (deprecatePatch once no run started before it is open). */
 export const STATE_MEMO_PATCH = 'publish-state-memo';
@@ -40,10 +42,14 @@ export class Verification {
   memoExtras: (() => Record<string, unknown>) | null = null;
   /** What was last published in the memo (status, outcome, vendor status, nextAction), to publish on change only. */
   private published: string | null = null;
+  /** Notifications to the integrator's endpoints (workflows/notifier.ts); null when the API did not ask for them. */
+  private readonly notifier = Notifier.fromMemo();
+  private notifiedAction: string | null = null;
 
-  constructor(provider: Provider, id: string, reference: string) {
+  /** `carried`: the state a previous run handed over through continue-as-new (its search attributes carry over too). */
+  constructor(provider: Provider, id: string, reference: string, carried?: VerificationState) {
     const now = new Date().toISOString();
-    this.state = {
+    this.state = carried ?? {
       id,
       provider,
       reference,
@@ -60,10 +66,12 @@ export class Verification {
       createdAt: now,
       updatedAt: now,
     };
-    upsertSearchAttributes([
-      { key: SEARCH_ATTRIBUTES.provider, value: provider },
-      { key: SEARCH_ATTRIBUTES.status, value: 'created' },
-    ]);
+    if (!carried) {
+      upsertSearchAttributes([
+        { key: SEARCH_ATTRIBUTES.provider, value: provider },
+        { key: SEARCH_ATTRIBUTES.status, value: 'created' },
+      ]);
+    }
 
     setHandler(stateQuery, () => this.state);
     this.showOperators();
@@ -71,7 +79,10 @@ export class Verification {
     // as long as the workflow is open to receive it.
     setHandler(auditSignal, (entry) => {
       this.audit(entry.event, entry.actor, entry.detail, entry.at);
-      if (entry.event === 'personal data erased') this.note('personal data erased', `${String(entry.detail.artifacts ?? 0)} artifact(s)`);
+      if (entry.event === 'personal data erased') {
+        this.note('personal data erased', `${String(entry.detail.artifacts ?? 0)} artifact(s)`);
+        this.notify('verification.personal_data_erased');
+      }
     });
     setHandler(
       nextActionUpdate,
@@ -99,6 +110,7 @@ export class Verification {
         },
       },
     );
+    this.notify('verification.created');
   }
 
   get ended(): boolean {
@@ -147,6 +159,7 @@ export class Verification {
     ]);
     this.showOperators();
     this.publish();
+    this.notify('verification.completed');
   }
 
   /**
@@ -202,6 +215,7 @@ export class Verification {
     this.setFacts({ attention: code });
     this.note('needs attention', detail);
     upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.attention, value: code }]);
+    this.notify('verification.attention');
   }
 
   /** Appends to the audit trail (never rewritten): what the applicant was shown / accepted, who drove a step. */
@@ -231,6 +245,20 @@ export class Verification {
       providerStatus: this.state.providerStatus,
       ...(detail ? { detail } : {}),
     });
+    // The caller must redirect or act: tell its backend (once per distinct nextAction).
+    const action = this.state.nextAction;
+    if (!this.ended && (action.type === 'redirect' || action.type === 'action') && JSON.stringify(action) !== this.notifiedAction) {
+      this.notifiedAction = JSON.stringify(action);
+      this.notify('verification.action_required');
+    }
+  }
+
+  /** Records a notification event (stable id, next sequence number) for the integrator's endpoints. */
+  private notify(type: EventType): void {
+    if (!this.notifier) return;
+    const sequence = (this.state.notificationSequence ?? 0) + 1;
+    this.state.notificationSequence = sequence;
+    this.notifier.emit(sequence, type, eventData(this.state));
   }
 }
 

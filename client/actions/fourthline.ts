@@ -40,7 +40,7 @@ import {
   type AttemptView,
   type FourthlineCaseView,
 } from '../../workflows/fourthline';
-import { FOURTHLINE_CASE_MEMO_KEY, parseVerificationId } from '../../workflows/shared';
+import { apiVerificationId, FOURTHLINE_CASE_MEMO_KEY, parseVerificationId } from '../../workflows/shared';
 import { ApiError, notFound } from '../errors';
 import { errorSchema } from '../schemas';
 
@@ -172,6 +172,12 @@ export function registerFourthlineActions(app: FastifyInstance, deps: { client: 
     }
   }
 
+  /** Before anything is stored: the verification exists, is the caller's, and has an open signature attempt. */
+  async function requireOpenAttempt(id: string): Promise<void> {
+    const view = await caseView(id);
+    if (!view.current || view.current.outcome) throw closed(view.current, view);
+  }
+
   const route = { security: [{ bearer: [] }], params };
 
   r.post(
@@ -197,6 +203,7 @@ export function registerFourthlineActions(app: FastifyInstance, deps: { client: 
     '/v1/verifications/:id/actions/documents',
     { bodyLimit: 11 * UPLOAD_LIMIT, schema: { ...route, summary: 'Fourthline: upload the documents to sign (base64 PDFs)', body: documentsBody, response: { 200: attemptResponse, ...errors } } },
     async (req) => {
+      await requireOpenAttempt(req.params.id);
       const documents = await Promise.all(
         req.body.documents.map(async (d) => ({ name: d.name, ref: await store.put('fourthline-document-to-sign', 'application/pdf', Buffer.from(d.contentBase64, 'base64'), req.params.id) })),
       );
@@ -207,7 +214,7 @@ export function registerFourthlineActions(app: FastifyInstance, deps: { client: 
   r.post(
     '/v1/verifications/:id/actions/mobile-number',
     { schema: { ...route, summary: "Fourthline: set the client's mobile number (passcode SMS)", body: mobileBody, response: { 200: attemptResponse, ...errors } } },
-    async (req) => ({ attempt: await onAttempt(req.params.id, setMobileNumberUpdate, { mobileRef: await json(req.params.id, 'fourthline-mobile-number', req.body) }) }),
+    async (req) => ({ attempt: await requireOpenAttempt(req.params.id).then(async () => onAttempt(req.params.id, setMobileNumberUpdate, { mobileRef: await json(req.params.id, 'fourthline-mobile-number', req.body) })) }),
   );
 
   r.post(
@@ -234,14 +241,17 @@ export function registerFourthlineActions(app: FastifyInstance, deps: { client: 
 
   r.post(
     '/v1/verifications/:id/actions/approve',
-    { schema: { ...route, summary: 'Fourthline: the client approved the documents and accepted the legal conditions (within 2 hours)', body: approveBody.optional(), response: { 200: attemptResponse, ...errors } } },
+    { schema: { ...route, summary: 'Fourthline: the client approved the documents and accepted the legal conditions (within 2 hours)', body: approveBody.nullish(), response: { 200: attemptResponse, ...errors } } },
     async (req) => ({ attempt: await onAttempt(req.params.id, approveUpdate, req.body ?? {}) }),
   );
 
   r.post(
     '/v1/verifications/:id/actions/confirm',
     { schema: { ...route, summary: 'Fourthline: confirm the signature with the SMS passcode (within 1 hour)', body: confirmBody, response: { 200: attemptResponse, ...errors } } },
-    async (req) => ({ attempt: await onAttempt(req.params.id, confirmUpdate, { passcodeRef: await json(req.params.id, 'fourthline-passcode', req.body) }) }),
+    async (req) => {
+      await requireOpenAttempt(req.params.id);
+      return { attempt: await onAttempt(req.params.id, confirmUpdate, { passcodeRef: await json(req.params.id, 'fourthline-passcode', req.body) }) };
+    },
   );
 
   r.post(
@@ -254,6 +264,7 @@ export function registerFourthlineActions(app: FastifyInstance, deps: { client: 
     '/v1/verifications/:id/actions/selfie',
     { bodyLimit: 2 * UPLOAD_LIMIT, schema: { ...route, summary: 'Fourthline: upload a selfie of the client (within 24 hours of selfie_required)', body: selfieBody, response: { 200: attemptResponse, ...errors } } },
     async (req) => {
+      await requireOpenAttempt(req.params.id);
       const selfieRef = await store.put('fourthline-selfie', req.body.contentType, Buffer.from(req.body.contentBase64, 'base64'), req.params.id);
       return { attempt: await onAttempt(req.params.id, uploadSelfieUpdate, { selfieRef }) };
     },
@@ -287,7 +298,7 @@ export function registerFourthlineActions(app: FastifyInstance, deps: { client: 
     },
     async (req) => {
       const view = await publishedCaseView(req.params.id);
-      return { id: req.params.id, clientId: view.clientId, records: view.consent };
+      return { id: apiVerificationId(req.params.id), clientId: view.clientId, records: view.consent };
     },
   );
 }

@@ -25,7 +25,7 @@ import {
   id360UploadPageUpdate,
   id360UploadSelfieUpdate,
 } from '../../workflows/id360';
-import { parseVerificationId, type VerificationState } from '../../workflows/shared';
+import { parseVerificationId, stateQuery, TERMINAL_STATUSES, type VerificationState } from '../../workflows/shared';
 import { ApiError, notFound } from '../errors';
 import { errorSchema, verificationSchema } from '../schemas';
 import { view } from '../verifications';
@@ -76,6 +76,23 @@ export function registerId360Actions(app: FastifyInstance, deps: { client: Clien
     return client.workflow.getHandle(id);
   };
 
+  /**
+   * Before any byte is stored: the verification exists (for this caller), has not ended, and takes
+   * uploads now (the consent is recorded). Anything else stores nothing.
+   */
+  const acceptsUploads = async (h: WorkflowHandle) => {
+    let state: VerificationState;
+    try {
+      state = await h.query(stateQuery);
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) throw notFound();
+      throw err;
+    }
+    if (TERMINAL_STATUSES.includes(state.status)) throw new ApiError(409, 'conflict', 'the verification has already ended');
+    const step = state.nextAction.type === 'action' ? state.nextAction.action : null;
+    if (!step || step === 'consent') throw new ApiError(409, 'conflict', `the verification takes no upload now (next: ${step ?? state.nextAction.type})`);
+  };
+
   r.post(
     '/v1/verifications/:id/actions/consent',
     {
@@ -108,6 +125,7 @@ export function registerId360Actions(app: FastifyInstance, deps: { client: Clien
     },
     async (req) => {
       const h = handle(req.params.id);
+      await acceptsUploads(h);
       const document = await store.put(`id360-document-page-${req.body.page}`, req.body.contentType, decode(req.body.data), req.params.id);
       return view(await act(h, () => h.executeUpdate(id360UploadPageUpdate, { args: [{ page: req.body.page, totalPages: req.body.totalPages, document }] })));
     },
@@ -127,6 +145,7 @@ export function registerId360Actions(app: FastifyInstance, deps: { client: Clien
     },
     async (req) => {
       const h = handle(req.params.id);
+      await acceptsUploads(h);
       const selfie = await store.put('id360-selfie', req.body.contentType, decode(req.body.data), req.params.id);
       return view(await act(h, () => h.executeUpdate(id360UploadSelfieUpdate, { args: [{ selfie }] })));
     },
@@ -139,7 +158,7 @@ export function registerId360Actions(app: FastifyInstance, deps: { client: Clien
         summary: 'ID360 (API mode): finalize the enrollment once every document is in (mandatory)',
         security: [{ bearer: [] }],
         params,
-        body: z.object({}).strict().optional(),
+        body: z.object({}).strict().nullish(),
         response: responses,
       },
     },

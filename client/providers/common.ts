@@ -5,15 +5,20 @@ export const reference = z
   .string()
   .regex(REFERENCE_PATTERN, 'must be 1-100 characters: letters, digits, dot, dash, underscore (and not personal data)');
 
+/** A duration string such as "15 minutes", "2h" or "30s" in ms; NaN when it is not one. */
+export function durationMs(v: string): number {
+  const units: Record<string, number> = { ms: 1, s: 1e3, m: 6e4, h: 36e5, d: 864e5 };
+  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|sec|secs|seconds?|m|mins?|minutes?|h|hrs?|hours?|d|days?)$/.exec(v.trim());
+  if (!m) return NaN;
+  const unit = m[2]!.startsWith('ms') ? 'ms' : m[2]![0]!;
+  return Number(m[1]) * units[unit]!;
+}
+
 /** A Temporal duration string such as "15 minutes", "2h" or "30s", between `min` and `max`. */
 export function duration(minMs: number, maxMs: number) {
-  const units: Record<string, number> = { ms: 1, s: 1e3, m: 6e4, h: 36e5, d: 864e5 };
   return z.string().refine(
     (v) => {
-      const m = /^(\d+(?:\.\d+)?)\s*(ms|s|sec|secs|seconds?|m|mins?|minutes?|h|hrs?|hours?|d|days?)$/.exec(v.trim());
-      if (!m) return false;
-      const unit = m[2]!.startsWith('ms') ? 'ms' : m[2]![0]!;
-      const value = Number(m[1]) * units[unit]!;
+      const value = durationMs(v);
       return value >= minMs && value <= maxMs;
     },
     { message: `must be a duration like "30s", "15 minutes" or "72h", between ${minMs / 1000}s and ${maxMs / 3_600_000}h` },

@@ -3,7 +3,8 @@
  * one to the union below, and its workflow to workflows/index.ts.
  */
 import { z } from 'zod';
-import { reference } from './common';
+import { durationMs, reference } from './common';
+import { ApiError } from '../errors';
 import { finwaveApplicant, finwaveInput, finwaveOptions } from './finwave';
 import { fourthlineInput, fourthlineOptions } from './fourthline';
 import { authenteqInput, authenteqOptions } from './authenteq';
@@ -66,5 +67,19 @@ export function workflowStart(id: string, body: CreateVerificationBody): { workf
       return { workflowType: 'namirialEnrollment', input: namirialInput(id, body.reference, body.applicant, body.options) };
     case 'id360':
       return { workflowType: 'id360Enrollment', input: id360Input(id, body.reference, body.applicant, body.compare, body.options) };
+  }
+}
+
+/**
+ * History stays bounded whatever the caller asks: every poll adds events to the workflow's history,
+ * so the API refuses a poll interval under the floor (1 minute; lower only in development tests).
+ * The deadlines' ceilings are in each vendor's schema.
+ */
+export function checkHistoryBounds(body: CreateVerificationBody, minPollIntervalMs: number): void {
+  const options = body.options as { pollInterval?: string };
+  if (options.pollInterval === undefined) return;
+  if (durationMs(options.pollInterval) < minPollIntervalMs) {
+    const floor = minPollIntervalMs % 60_000 === 0 ? `${minPollIntervalMs / 60_000} minute(s)` : `${minPollIntervalMs / 1000} second(s)`;
+    throw new ApiError(400, 'invalid_request', `body.options.pollInterval: the poll interval must be at least ${floor} (each poll grows the verification's history); got "${options.pollInterval}"`);
   }
 }

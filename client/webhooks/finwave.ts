@@ -25,6 +25,13 @@ export function registerFinwaveWebhook(app: FastifyInstance, deps: { client: Cli
   app.withTypeProvider<ZodTypeProvider>().post(
     '/webhooks/finwave/:id/:token',
     {
+      // Authenticate before looking at the body: an unauthenticated caller learns nothing about it.
+      preValidation: async (req) => {
+        const { id, token } = req.params as { id?: string; token?: string };
+        if (!id || !token || parseVerificationId(id)?.provider !== 'finwave' || !verifyWebhookToken(deps.webhookSecret, 'finwave', id, token)) {
+          throw new ApiError(401, 'unauthorized', 'unknown webhook token');
+        }
+      },
       schema: {
         summary: 'Finwave result webhook (the URL carries a per-verification token)',
         params: z.object({ id: z.string().max(200), token: z.string().max(100) }),
@@ -33,12 +40,7 @@ export function registerFinwaveWebhook(app: FastifyInstance, deps: { client: Cli
       },
     },
     async (req) => {
-      const { id, token } = req.params;
-      const parsed = parseVerificationId(id);
-      if (!parsed || parsed.provider !== 'finwave' || !verifyWebhookToken(deps.webhookSecret, 'finwave', id, token)) {
-        throw new ApiError(401, 'unauthorized', 'unknown webhook token');
-      }
-      return signalOrExplain(deps.client.workflow.getHandle(id), finwaveWebhookSignal, {
+      return signalOrExplain(deps.client.workflow.getHandle(req.params.id), finwaveWebhookSignal, {
         onboardingId: req.body.onboardingId,
         result: req.body.result,
       });

@@ -36,6 +36,7 @@ export const WEBHOOK_TOKEN_TTL_SECONDS = 600;
 const idParam = z.string().regex(/^[A-Za-z0-9._-]{1,100}$/, 'must be a Fourthline id');
 const caseBody = z.object({ verificationId: idParam, status: z.string().regex(/^[a-z_]{1,40}$/), timestamp: z.string().max(40).optional() });
 const signatureBody = z.object({ signatureId: idParam, status: z.string().regex(/^[a-z_]{1,40}$/), timestamp: z.string().max(40).optional() });
+const tokenBody = z.object({ grant_type: z.string().max(100), client_id: z.string().max(200).optional(), client_secret: z.string().max(200).optional() });
 const received = z.object({ received: z.boolean(), note: z.string().optional() });
 
 function safeEqual(a: string, b: string): boolean {
@@ -50,7 +51,12 @@ function basicCredentials(req: FastifyRequest): { user: string; password: string
   const decoded = Buffer.from(m[1]!, 'base64').toString('utf8');
   const sep = decoded.indexOf(':');
   if (sep < 0) return null;
-  return { user: decodeURIComponent(decoded.slice(0, sep)), password: decodeURIComponent(decoded.slice(sep + 1)) };
+  // RFC 6749 2.3.1 form-encodes the client id and secret; a malformed escape is no credential (401), never a 500.
+  try {
+    return { user: decodeURIComponent(decoded.slice(0, sep)), password: decodeURIComponent(decoded.slice(sep + 1)) };
+  } catch {
+    return null;
+  }
 }
 
 /** Stateless bearer tokens: `<expiry>.<nonce>.<HMAC(secret, expiry.nonce)>`. */
@@ -76,7 +82,7 @@ const CASE_LOOKUP_PAUSE_MS = 500;
  * created the case, before it asks for the identity data, so a case webhook (which follows the
  * identity upload) comes after the upsert; the visibility store may still lag by a second or so,
  * hence the brief retry. Cases started before that search attribute are found through their closed
- * alias workflow (FOURTHLINE_REFERENCE_PATCH; drop this fallback with the patch).
+ * alias workflow (instanceRouteId: builds before this one; drop the fallback once they are drained).
  */
 export async function findCase(client: Client, fourthlineId: string): Promise<string | null> {
   const query = `${SEARCH_ATTRIBUTES.providerReference.name} = "${fourthlineId}" AND ${SEARCH_ATTRIBUTES.provider.name} = "fourthline"`;
@@ -104,6 +110,8 @@ export function registerFourthlineWebhooks(
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
     done(null, Object.fromEntries(new URLSearchParams(String(body))));
   });
+  // Any other content type reaches the schema as text, and is refused there with 400 (never 415/500).
+  app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, String(body)));
 
   const authenticate = (req: FastifyRequest) => {
     if (auth.mode === 'basic') {
@@ -122,22 +130,27 @@ export function registerFourthlineWebhooks(
     {
       schema: {
         summary: 'OAuth 2 token endpoint (client credentials) for Fourthline webhooks, when FOURTHLINE_WEBHOOK_AUTH=oauth',
-        body: z.object({ grant_type: z.string(), client_id: z.string().optional(), client_secret: z.string().optional() }),
+        consumes: ['application/x-www-form-urlencoded'],
+        body: tokenBody,
         response: {
           200: z.object({ access_token: z.string(), token_type: z.literal('Bearer'), expires_in: z.number() }),
-          400: z.object({ error: z.string() }),
-          401: z.object({ error: z.string() }),
+          400: errorSchema,
+          401: errorSchema,
           404: errorSchema,
+          415: errorSchema,
         },
       },
     },
-    async (req, reply) => {
+    async (req) => {
       if (auth.mode !== 'oauth') throw new ApiError(404, 'not_found', 'webhook OAuth is not enabled (FOURTHLINE_WEBHOOK_AUTH=basic)');
-      if (req.body.grant_type !== 'client_credentials') return reply.code(400).send({ error: 'unsupported_grant_type' });
+      // RFC 6749 error words as our error codes: `invalid_request`, `unsupported_grant_type`, `invalid_client`.
+      const body = tokenBody.safeParse(req.body);
+      if (!body.success) throw new ApiError(400, 'invalid_request', 'body: must be a form with grant_type=client_credentials');
+      if (body.data.grant_type !== 'client_credentials') throw new ApiError(400, 'unsupported_grant_type', 'body.grant_type: must be "client_credentials"');
       const basic = basicCredentials(req);
-      const id = basic?.user ?? req.body.client_id ?? '';
-      const secret = basic?.password ?? req.body.client_secret ?? '';
-      if (!safeEqual(id, auth.clientId) || !safeEqual(secret, auth.clientSecret)) return reply.code(401).send({ error: 'invalid_client' });
+      const id = basic?.user ?? body.data.client_id ?? '';
+      const secret = basic?.password ?? body.data.client_secret ?? '';
+      if (!safeEqual(id, auth.clientId) || !safeEqual(secret, auth.clientSecret)) throw new ApiError(401, 'invalid_client', 'unknown client id or secret');
       return { access_token: issueWebhookToken(webhookSecret), token_type: 'Bearer' as const, expires_in: WEBHOOK_TOKEN_TTL_SECONDS };
     },
   );

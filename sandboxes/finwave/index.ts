@@ -21,7 +21,7 @@
  * | POST /_sandbox/onboardings/:id/abandon                | INCOMPLETED (USER_LEAVES_PROCESS)                      |
  * | POST /_sandbox/onboardings/:id/timeout                | TIMEOUT (TIME_EXPIRED) now, without waiting            |
  * | POST /_sandbox/onboardings/:id/webhook {result?, times?} | send a webhook again (duplicates, or an old status: out of order) |
- * | GET  /_sandbox/onboardings/:id                        | the sandbox's view, with every webhook delivery attempt|
+ * | GET  /_sandbox/onboardings/:id                        | the sandbox's view: the registered webhook URL, every delivery attempt |
  * | POST /_sandbox/settings {webhooks: on|off}            | stop sending webhooks (to prove polling)               |
  * Test numbers (like a payment provider's test cards), chosen by the `phone` of the create call:
  *   600000001 the user finishes, approved · 600000002 abandons · 600000003 lets it time out ·
@@ -378,6 +378,8 @@ export function registerFinwaveSandbox(app: FastifyInstance, sandbox: FinwaveSan
       customId: o.customId,
       status: o.status,
       scenario: o.scenario,
+      // The callback URL the integration registered (what the vendor's dashboard would show).
+      webhook: o.webhook,
       webhookDeliveries: sandbox.webhooks.log.filter((d) => d.tag === o.onboardingId),
     };
   });

@@ -9,7 +9,33 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 
+/** The binary: CHROMIUM_PATH, which the jest global setup sets from test/ensure-browser-tools.sh. */
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+/**
+ * Runs test/ensure-browser-tools.sh: answers Chromium's path, installing Chromium and openssl from Debian
+ * when running as root; otherwise rejects with the script's one line saying what to install.
+ */
+export function ensureBrowserTools(): Promise<string> {
+  const script = path.join(__dirname, '..', 'ensure-browser-tools.sh');
+  return new Promise((resolve, reject) => {
+    const child = spawn('bash', [script], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => {
+      err += d.toString();
+      process.stderr.write(d);
+    });
+    child.once('error', reject);
+    child.once('close', (code) => {
+      const found = out.trim().split('\n').pop()?.trim();
+      if (code === 0 && found) resolve(found);
+      // The script's last line says what to install: make it the error, so jest prints it once, first.
+      else reject(new Error(err.trim().split('\n').pop() || `ensure-browser-tools.sh failed (exit code ${code})`));
+    });
+  });
+}
 
 export interface Browser {
   /** Opens a page (a new target) at `url`. */

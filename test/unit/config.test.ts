@@ -76,6 +76,7 @@ describe('production', () => {
     WEBHOOK_SECRET: 's'.repeat(40),
     PUBLIC_BASE_URL: 'https://idv.example.com',
     PAYLOAD_KEYS: `k1:${Buffer.alloc(32, 7).toString('base64')}`,
+    AUDIT_KEYS: `a1:${Buffer.alloc(32, 6).toString('base64')}`,
   };
 
   test('needs at least one vendor', () => {

@@ -17,12 +17,12 @@ test('the outcome of a FINISHED onboarding', () => {
 });
 
 test('Finwave defaults', () => {
-  expect(FINWAVE_DEFAULTS).toEqual({ pollInterval: '15 minutes', deadline: '72 hours', minScore: 0 });
+  expect(FINWAVE_DEFAULTS).toEqual({ pollInterval: '15 minutes', deadline: '72 hours', minScore: 50 });
 });
 
 test('workflow ids derive from provider + reference and parse back', () => {
   expect(verificationId('finwave', 'order-42')).toBe('finwave:order-42');
-  expect(parseVerificationId('finwave:order-42')).toEqual({ provider: 'finwave', reference: 'order-42' });
+  expect(parseVerificationId('finwave:order-42')).toEqual({ provider: 'finwave', reference: 'order-42', tenant: 'default' });
   expect(parseVerificationId('finwave:a:b')).toBeNull();
   expect(parseVerificationId('nocolon')).toBeNull();
   expect(parseVerificationId(':x')).toBeNull();

@@ -18,8 +18,12 @@ const prod = {
 
 test('production refuses to start without payload keys, with one line naming the variable', () => {
   expect(() => loadConfig(prod)).toThrow(new ConfigError('PAYLOAD_KEYS', 'is required in production (workflow payloads hold personal data)'));
-  const c = loadConfig({ ...prod, PAYLOAD_KEYS: `k1:${key(1)}` });
+  expect(() => loadConfig({ ...prod, PAYLOAD_KEYS: `k1:${key(1)}` })).toThrow(
+    new ConfigError('AUDIT_KEYS', 'is required in production (the audit log names end users; its key never rotates out with PAYLOAD_KEYS)'),
+  );
+  const c = loadConfig({ ...prod, PAYLOAD_KEYS: `k1:${key(1)}`, AUDIT_KEYS: `a1:${key(5)}` });
   expect(c.personalData.payloadKeys).toEqual({ keys: [{ id: 'k1', key: Buffer.alloc(32, 1) }], current: 'k1' });
+  expect(c.personalData.auditKeys).toEqual({ keys: [{ id: 'a1', key: Buffer.alloc(32, 5) }], current: 'a1' });
 });
 
 test.each([
@@ -29,6 +33,9 @@ test.each([
   [{ PAYLOAD_KEYS: `k1:${key(1)},k2:${key(2)}` }, 'PAYLOAD_CURRENT_KEY is required when PAYLOAD_KEYS holds several keys'],
   [{ PAYLOAD_KEYS: `k1:${key(1)}`, PAYLOAD_CURRENT_KEY: 'k9' }, 'PAYLOAD_CURRENT_KEY must be a key id from PAYLOAD_KEYS'],
   [{ PAYLOAD_CURRENT_KEY: 'k1' }, 'PAYLOAD_KEYS is required when PAYLOAD_CURRENT_KEY is set'],
+  [{ AUDIT_KEYS: `a1:${key(1)},a2:${key(2)}` }, 'AUDIT_CURRENT_KEY is required when AUDIT_KEYS holds several keys'],
+  [{ AUDIT_CURRENT_KEY: 'a1' }, 'AUDIT_KEYS is required when AUDIT_CURRENT_KEY is set'],
+  [{ AUDIT_DATABASE_URL: 'mysql://x' }, 'AUDIT_DATABASE_URL must be a postgres:// URL'],
   [{ CODEC_TLS_CERT: 'cert.pem' }, 'CODEC_TLS_KEY is required when CODEC_TLS_CERT is set'],
   [{ CODEC_UI_ORIGIN: 'http://localhost:8233/ui' }, 'CODEC_UI_ORIGIN must be an origin'],
   [{ CODEC_KEY_IDS: 'nobody' }, 'CODEC_KEY_IDS must name key ids from API_KEYS'],

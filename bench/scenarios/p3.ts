@@ -1,0 +1,124 @@
+/**
+ * p3: N Finwave flows parked on their timers. Ours: created through our API by `createConnections`
+ * concurrent callers (each create opens a sandbox onboarding, whose CREATED webhook wakes the flow
+ * once to read the result; then it sleeps on its 15-minute poll timer). The skeleton: the same
+ * (start + update, one activity, one signal, one activity, a timer). Then GET with `getConnections`
+ * callers over random parked flows, then each worker's RSS after a forced GC.
+ */
+import { load, round, type LoadResult } from '../load';
+import { rssMbOf } from '../processes';
+import { sleep, type BenchContext } from '../context';
+import type { ChildMessage } from '../ipc';
+
+export interface P3Side {
+  parked: number;
+  createRps: number;
+  createP50Ms: number;
+  createP99Ms: number;
+  createFailed: number;
+  getP50Ms: number;
+  getP99Ms: number;
+  getRps: number;
+  getFailed: number;
+  workerRssIdleMb: number | null;
+  workerRssMb: number | null;
+}
+
+export interface P3Result {
+  parked: number;
+  ours: P3Side;
+  skeleton: P3Side;
+  temporalRssMb: number | null;
+  workerRssMb: number | null;
+  createP99Ms: number;
+  getP99Ms: number;
+  skeletonWorkerRssMb: number | null;
+  skeletonCreateP99Ms: number;
+  skeletonGetP99Ms: number;
+}
+
+async function rss(ctx: BenchContext, which: 'ours' | 'skeleton'): Promise<number | null> {
+  const a = (await (which === 'ours' ? ctx.ourWorker : ctx.skeletonWorker).ask({ type: 'rss' })) as Extract<ChildMessage, { type: 'rss' }>;
+  if (!a.gc) ctx.log(`p3: warning: the ${which} worker runs without --expose-gc; RSS without a forced GC`);
+  return a.rssMb;
+}
+
+export async function p3(ctx: BenchContext): Promise<P3Result> {
+  const c = ctx.counts.p3;
+  const auth = { authorization: `Bearer ${ctx.apiKey}` };
+
+  const oursIdle = await rss(ctx, 'ours');
+  ctx.log(`p3: ours: creating ${c.parked} Finwave verifications, ${c.createConnections} callers`);
+  const ref = (i: number) => `p3-${ctx.runId}-${i}`;
+  const create = await load({
+    url: ctx.apiUrl,
+    connections: c.createConnections,
+    amount: c.parked,
+    maxSeconds: c.maxSeconds,
+    headers: auth,
+    next: (i) => ({ path: '/v1/verifications', body: { provider: 'finwave', reference: ref(i) } }),
+  });
+  await sleep(c.settleSeconds * 1000); // the CREATED webhooks land, each flow reads its result once and parks
+  const parkedOurs = create.ok;
+  ctx.log(`p3: ours: ${parkedOurs} parked; GET, ${c.getConnections} callers, ${c.getSeconds} s`);
+  const get = await load({
+    url: ctx.apiUrl,
+    method: 'GET',
+    connections: c.getConnections,
+    maxSeconds: c.getSeconds,
+    headers: auth,
+    next: () => ({ path: `/v1/verifications/${encodeURIComponent(`finwave:${ref(Math.floor(Math.random() * Math.max(1, parkedOurs)))}`)}` }),
+  });
+  const oursRss = await rss(ctx, 'ours');
+
+  const skIdle = await rss(ctx, 'skeleton');
+  ctx.log(`p3: skeleton: creating ${c.parked} flows, ${c.createConnections} callers`);
+  const skId = (i: number) => `sk-p3-${ctx.runId}-${i}`;
+  const parkedShape = { activities: 0, signals: 0, updates: 1, timers: 0, children: 0, loop: true };
+  const skCreate = await load({
+    url: ctx.skeletonUrl,
+    connections: c.createConnections,
+    amount: c.parked,
+    maxSeconds: c.maxSeconds,
+    next: (i) => ({ path: `/create/${skId(i)}`, body: { shape: parkedShape } }),
+  });
+  // The webhook's counterpart: one signal per flow, which reads (a no-op) once and parks.
+  await load({ url: ctx.skeletonUrl, connections: c.createConnections, amount: skCreate.ok, maxSeconds: c.maxSeconds, next: (i) => ({ path: `/signal/${skId(i)}` }) });
+  await sleep(c.settleSeconds * 1000);
+  const skGet = await load({
+    url: ctx.skeletonUrl,
+    method: 'GET',
+    connections: c.getConnections,
+    maxSeconds: c.getSeconds,
+    next: () => ({ path: `/flows/${skId(Math.floor(Math.random() * Math.max(1, skCreate.ok)))}` }),
+  });
+  const skRss = await rss(ctx, 'skeleton');
+
+  const side = (cr: LoadResult, g: LoadResult, idle: number | null, after: number | null): P3Side => ({
+    parked: cr.ok,
+    createRps: cr.rps,
+    createP50Ms: cr.p50Ms,
+    createP99Ms: cr.p99Ms,
+    createFailed: cr.non2xx + cr.errors,
+    getP50Ms: g.p50Ms,
+    getP99Ms: g.p99Ms,
+    getRps: g.rps,
+    getFailed: g.non2xx + g.errors,
+    workerRssIdleMb: idle,
+    workerRssMb: after,
+  });
+  const ours = side(create, get, oursIdle, oursRss);
+  const skeleton = side(skCreate, skGet, skIdle, skRss);
+  return {
+    parked: c.parked,
+    ours,
+    skeleton,
+    temporalRssMb: rssMbOf(ctx.temporalPid),
+    workerRssMb: ours.workerRssMb,
+    createP99Ms: round(ours.createP99Ms),
+    getP99Ms: round(ours.getP99Ms),
+    skeletonWorkerRssMb: skeleton.workerRssMb,
+    skeletonCreateP99Ms: round(skeleton.createP99Ms),
+    skeletonGetP99Ms: round(skeleton.getP99Ms),
+  };
+}

@@ -1,0 +1,124 @@
+/**
+ * Fourthline's long waits, on the Java time-skipping test server with the whole stack (API, worker,
+ * sandbox, webhooks): every phase ends by the case deadline, history stays bounded, and a case that
+ * stays pending for months continues as new while the API shows one verification.
+ */
+import crypto from 'node:crypto';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { createTimeSkippingEnv } from './helpers/temporal';
+import { startStack, control, type Stack } from './helpers/stack';
+import { fourthlineFlow } from './helpers/fourthline';
+import { runSizes } from './helpers/history-size';
+import { fourthlineInput, fourthlineOptions } from '../client/providers/fourthline';
+import { fourthlineCase } from '../workflows/fourthline';
+
+let env: TestWorkflowEnvironment;
+let stack: Stack;
+
+beforeAll(async () => {
+  env = await createTimeSkippingEnv();
+  stack = await startStack({ address: env.address, connection: env.nativeConnection, client: env.client });
+});
+
+afterAll(async () => {
+  await stack?.stop();
+  await env?.teardown();
+});
+
+const ref = (name: string) => `fld-${name}-${crypto.randomBytes(4).toString('hex')}`;
+
+test('a client who stops after identity: expired at the 30-day case deadline, search attributes final, small histories', async () => {
+  const f = fourthlineFlow(stack);
+  const v = await f.create(ref('stops'));
+  expect((await f.identity(v.id, 'completed')).status).toBe(200);
+  const waiting = await f.waitPhase(v.id, 'awaiting_documents');
+  const started = await env.currentTimeMs();
+  await env.sleep('29 days');
+  expect((await stack.api('GET', `/v1/verifications/${v.id}`)).body.status).toBe('awaiting_user');
+  await env.sleep('1 day');
+  const done = await stack.waitFor(v.id, (s) => s.status === 'expired');
+  expect(done).toMatchObject({ outcome: 'expired', nextAction: { type: 'restart' } });
+  expect(done.reason).toContain('the case deadline (30 days) passed');
+  const endedAt = Date.parse(done.updatedAt);
+  expect(endedAt - started).toBeLessThan(30 * 24 * 3_600_000 + 60_000);
+  const sig = (await stack.api('GET', `/v1/verifications/${v.id}/signature`)).body;
+  expect(sig.attempts[0]).toMatchObject({ outcome: 'expired' });
+  const d = await env.client.workflow.getHandle(v.id).describe();
+  expect(d.status.name).toBe('COMPLETED');
+  expect(d.searchAttributes.VerificationStatus).toEqual(['expired']);
+  expect(d.searchAttributes.VerificationOutcome).toEqual(['expired']);
+  const sizes = [...(await runSizes(env.client, v.id)), ...(await runSizes(env.client, waiting.workflowId))];
+  console.log(`fourthline 30-day abandoned case, per run: ${JSON.stringify(sizes)}`);
+  for (const s of sizes) expect(s.events).toBeLessThan(5_000);
+}, 300_000);
+
+test('a case pending for 80 days: continues as new, then signs; the API shows one verification and one timeline', async () => {
+  stack.sandbox.fourthline.processingMs = 365 * 24 * 3_600_000; // the vendor holds the case until told
+  const reference = ref('long');
+  const id = `fourthline:${reference}`;
+  const input = { ...fourthlineInput(id, reference, fourthlineOptions.parse({ caseDeadline: '90 days', pollInterval: '6 hours' })), pollsPerRun: 40 };
+  await env.client.workflow.start(fourthlineCase, { workflowId: id, taskQueue: `${stack.config.taskQueuePrefix}-fourthline`, args: [input] });
+  const f = fourthlineFlow(stack);
+  await stack.waitFor(id, (s) => s.status === 'awaiting_user');
+  expect((await f.identity(id, 'completed')).status).toBe(200);
+  const first = await env.client.workflow.getHandle(id).describe();
+  await env.sleep('80 days');
+  const providerReference = (await stack.api('GET', `/v1/verifications/${id}`)).body.providerReference as string;
+  expect((await control(stack, `/fourthline/_sandbox/verifications/${providerReference}/complete`)).status).toBe(200);
+  stack.sandbox.fourthline.processingMs = 200;
+  await env.sleep('7 hours');
+  await f.signUpToApproval(id);
+  expect((await f.approveAndConfirm(id)).status).toBe(200);
+  const done = await stack.waitFor(id, (s) => s.status === 'completed');
+  expect(done).toMatchObject({ outcome: 'approved', providerStatus: 'signed' });
+  const later = await env.client.workflow.getHandle(id).describe();
+  expect(later.runId).not.toBe(first.runId);
+  // One timeline: what the first run recorded is still there, in order, with what came after.
+  const events = done.timeline.map((t) => t.event);
+  expect(events[0]).toBe('created');
+  expect(events).toEqual(expect.arrayContaining(['case created', 'identity uploaded', 'case read by polling', 'signature attempt started', 'completed: approved']));
+  expect(events.filter((e) => e === 'created')).toHaveLength(1);
+  expect(later.searchAttributes.VerificationStatus).toEqual(['completed']);
+  const sizes = await runSizes(env.client, id);
+  console.log(`fourthline 80-day pending case, per run: ${JSON.stringify(sizes)}`);
+  expect(sizes.length).toBeGreaterThanOrEqual(2);
+  for (const s of sizes) expect(s.events).toBeLessThan(5_000);
+}, 600_000);
+
+describe('native cancel (Web UI / temporal CLI; terminate: fourthline.test.ts, as this server does not tell a parent)', () => {
+  test('cancelling the case ends it cancelled, search attributes and the attempt included', async () => {
+    const f = fourthlineFlow(stack);
+    const v = await f.create(ref('native-cancel'));
+    await f.identity(v.id, 'completed');
+    const a = await f.waitPhase(v.id, 'awaiting_documents');
+    await env.client.workflow.getHandle(v.id).cancel();
+    const done = await stack.waitFor(v.id, (s) => s.status === 'cancelled');
+    expect(done.reason).toContain('cancelled from Temporal');
+    const d = await env.client.workflow.getHandle(v.id).describe();
+    expect(d.status.name).toBe('COMPLETED');
+    expect(d.searchAttributes.VerificationStatus).toEqual(['cancelled']);
+    expect(await env.client.workflow.getHandle(a.workflowId).result()).toMatchObject({ outcome: 'cancelled' });
+  }, 120_000);
+});
+
+describe('history stays bounded whatever the caller asks', () => {
+  test.each([
+    ['fourthline', {}],
+    ['finwave', {}],
+    ['id360', {}],
+    ['namirial', { applicant: { firstName: 'Giulia', lastName: 'Rossi', email: 'giulia@example.it' } }],
+  ])('%s: a poll interval under 1 minute answers 400 naming the field; 1 minute is accepted', async (provider, extra) => {
+    const res = await stack.api('POST', '/v1/verifications', { provider, reference: ref(`poll-${provider}`), ...extra, options: { pollInterval: '59s' } });
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe('invalid_request');
+    expect(res.body.error.message).toContain('body.options.pollInterval: the poll interval must be at least 1 minute');
+    const ok = await stack.api('POST', '/v1/verifications', { provider, reference: ref(`poll-${provider}`), ...extra, options: { pollInterval: '1 minute' } });
+    expect([200, 201]).toContain(ok.status);
+  });
+
+  test('a Fourthline case deadline beyond 90 days answers 400 naming the field', async () => {
+    const res = await stack.api('POST', '/v1/verifications', { provider: 'fourthline', reference: ref('deadline'), options: { caseDeadline: '91 days' } });
+    expect(res.status).toBe(400);
+    expect(res.body.error.message).toContain('body.options.caseDeadline');
+  });
+});

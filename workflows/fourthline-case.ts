@@ -1,0 +1,170 @@
+/**
+ * Fourthline French solution (../shared/vendor-docs/fourthline-french-idv-qes.txt): the identity
+ * verification case, one per verification.
+ *
+ *   new -> (identity data + files) pending | invalid_data -> (processing) completed (risk score) | inconsistent_data
+ *
+ * then the signature attempts (fourthline-attempts.ts). Every phase ends by the case deadline, with
+ * a normalized status and final search attributes. A long wait for the case continues as new, the
+ * verification, its timeline and its deadline carried across (the API sees one verification).
+ *
+ * The doc's two restarts: "a new workflow for a signature only" (a window closed, an unrecoverable
+ * error, invalid_signature) is a new attempt on the same case while `maxSignatureAttempts` allows;
+ * "a new workflow that includes IDV and QES" (kyc_required, invalid_data, inconsistent_data) ends
+ * the verification `completed/rejected` and nextAction says so.
+ */
+import {
+  allHandlersFinished,
+  CancellationScope,
+  condition,
+  continueAsNew,
+  isCancellation,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import { FOURTHLINE_CASE_MEMO_KEY, SEARCH_ATTRIBUTES, type VerificationState } from './shared';
+import {
+  attemptReportSignal,
+  FOURTHLINE_POLLS_PER_RUN,
+  fourthlineCaseQuery,
+  fourthlineCaseWebhookSignal,
+  identityUpdate,
+  type FourthlineCaseInput,
+} from './fourthline-messages';
+import { fl, flNow, asRefusal, refuse } from './fourthline-vendor';
+import { FourthlineCaseRun, IDV_AND_QES } from './fourthline-case-run';
+import { showAttempt, signatureAttempts } from './fourthline-attempts';
+import { ms } from './time';
+
+export async function fourthlineCase(input: FourthlineCaseInput): Promise<VerificationState> {
+  const r = new FourthlineCaseRun(input);
+  registerCaseHandlers(r);
+  let next: 'done' | 'continue' = 'done';
+  try {
+    next = await run(r);
+  } catch (err) {
+    if (isCancellation(err)) {
+      // Cancelled from the Web UI or the CLI: a normalized ending, search attributes included.
+      r.v.finish('cancelled', null, r.v.cancelRequested ?? 'cancelled from Temporal (Web UI or CLI)');
+    } else {
+      r.v.endOnVendorFailure(err, IDV_AND_QES);
+    }
+  }
+  // Handlers (an identity upload, a cancel) finish before the run closes or continues.
+  await CancellationScope.nonCancellable(() => condition(allHandlersFinished));
+  if (next === 'continue' && !r.v.ended) {
+    await continueAsNew<typeof fourthlineCase>({ ...input, carried: r.carry() });
+  }
+  if (!r.v.ended && r.v.cancelRequested !== null) r.v.finish('cancelled', null, r.v.cancelRequested);
+  r.view.stage = 'ended';
+  return r.v.state;
+}
+
+function registerCaseHandlers(r: FourthlineCaseRun): void {
+  const { v, view } = r;
+  let shownKey = '';
+  setHandler(fourthlineCaseQuery, () => view);
+  // Published with the state in the memo, so the signature and consent routes answer without a worker.
+  v.memoExtras = () => ({ [FOURTHLINE_CASE_MEMO_KEY]: view });
+  setHandler(fourthlineCaseWebhookSignal, ({ status }) => {
+    // Thin and possibly stale or duplicated: only a prompt to GET the case. Ignored once ended.
+    if (v.ended) return;
+    v.note('case webhook received', `status ${status}`);
+    r.caseNudged = true;
+  });
+  setHandler(attemptReportSignal, ({ view: a, consent, unreachableSince }) => {
+    // Reports from a child that is no longer the current attempt (late) are ignored on purpose.
+    const known = view.attempts.find((x) => x.attempt === a.attempt);
+    if (!known || v.ended) return;
+    Object.assign(known, a);
+    if (consent) {
+      view.consent.push(consent);
+      v.audit(`consent ${consent.event}`, null, { ...consent });
+      v.note(`consent ${consent.event}`, `attempt ${consent.attempt}: ${consent.legalConditions.map((l) => `${l.id}@${l.version}`).join(', ')}`);
+    }
+    const outage = unreachableSince ?? null;
+    if (outage !== null && r.outage.since === null) v.note('vendor unreachable', `Fourthline unreachable since ${outage}; retrying until the case deadline`);
+    if (outage === null && r.outage.since !== null) v.note('vendor reachable again', `Fourthline was unreachable from ${new Date(r.outage.since).toISOString()}`);
+    r.outage.since = outage === null ? null : Date.parse(outage);
+    if (view.current?.attempt !== a.attempt) return;
+    const detailsShown = view.consent.some((c) => c.attempt === a.attempt && c.event === 'shown');
+    // The timeline and the status move on change only, not on every report.
+    const key = JSON.stringify([a.phase, a.providerStatus, a.windows, detailsShown]);
+    if (key === shownKey) return;
+    shownKey = key;
+    showAttempt(v, a, detailsShown);
+  });
+  setHandler(
+    identityUpdate,
+    async ({ identityRef, files }) => {
+      r.identityBusy = true;
+      try {
+        const c = await flNow.fourthlineUploadIdentity({ verificationId: view.verificationId!, identityRef, files });
+        v.addEvidence(identityRef);
+        for (const f of files) v.addEvidence(f);
+        r.applyCase(c, 'identity uploaded');
+        return view;
+      } catch (err) {
+        throw asRefusal(err);
+      } finally {
+        r.identityBusy = false;
+      }
+    },
+    {
+      validator: (_req: unknown) => {
+        if (view.stage !== 'identity' || view.caseStatus !== 'new') throw refuse('wrongState', `identity data is uploaded once, while the case is new (stage ${view.stage})`);
+        if (r.identityBusy) throw refuse('wrongState', 'an identity upload is already in progress');
+      },
+    },
+  );
+}
+
+/** The case's phases; 'continue' when this run's history has grown enough to continue as new. */
+async function run(r: FourthlineCaseRun): Promise<'done' | 'continue'> {
+  const { v, view, o, input } = r;
+  if (view.stage === 'creating') {
+    const created = await fl.fourthlineCreateWorkflow({ workflowName: o.flow === 'pending' ? 'french-idv-qes-pending' : 'french-idv-qes', clientReference: input.reference });
+    view.verificationId = created.workflowId;
+    view.clientId = created.clientId;
+    view.caseStatus = 'new';
+    v.setProviderReference(created.workflowId);
+    // Case webhooks find the case by this search attribute (client/webhooks/fourthline.ts findCase).
+    upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.providerReference, value: created.workflowId }]);
+
+    view.stage = 'identity';
+    const identityBy = Math.min(Date.now() + ms(o.identityDeadline), r.deadlineAt);
+    v.progress('awaiting_user', 'case created', {
+      providerStatus: 'new',
+      nextAction: { type: 'action', action: 'identity', reason: 'upload the identity data and the identity files', deadline: new Date(identityBy).toISOString() },
+    });
+    const uploaded = await condition(() => (view.caseStatus !== 'new' && !r.identityBusy) || v.cancelRequested !== null, Math.max(1, identityBy - Date.now()));
+    if (v.cancelRequested !== null) return 'done';
+    if (!uploaded) {
+      v.finish('expired', 'abandoned', `no identity data and files within ${String(o.identityDeadline)}`, { nextAction: IDV_AND_QES });
+      return 'done';
+    }
+    if (r.endOnCaseFailure()) return 'done';
+
+    view.stage = 'processing';
+    r.applyCase(await fl.fourthlineStartProcessing({ verificationId: view.verificationId }), 'case processing started');
+    v.progress('processing', 'waiting for the case', { providerStatus: view.caseStatus, nextAction: { type: 'wait', reason: 'Fourthline is processing the identity case' } });
+  }
+  if (view.stage === 'processing') {
+    if (o.flow === 'completed') {
+      const pollsPerRun = input.pollsPerRun ?? FOURTHLINE_POLLS_PER_RUN;
+      while (r.caseIs('pending') && v.cancelRequested === null) {
+        if (r.polls >= pollsPerRun || workflowInfo().continueAsNewSuggested) return 'continue';
+        if (!(await r.readCase())) {
+          r.expire('while Fourthline processed the case');
+          return 'done';
+        }
+      }
+      if (v.cancelRequested !== null || r.endOnCaseFailure()) return 'done';
+      await r.storeCdd();
+    }
+    view.stage = 'signature';
+  }
+  await signatureAttempts(r);
+  return 'done';
+}

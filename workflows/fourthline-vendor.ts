@@ -1,0 +1,42 @@
+/**
+ * Fourthline's activities as the workflows call them, and how a vendor refusal inside a human step
+ * becomes a clear Update failure (the API maps it to 409 / 422 / 502).
+ */
+import { ActivityFailure, ApplicationFailure, proxyActivities } from '@temporalio/workflow';
+import type { FourthlineActivities } from '../activities/fourthline';
+import { FOURTHLINE_REFUSALS } from './fourthline-messages';
+
+// Background calls retry for long (a read that still fails is an outage: vendor-outage.ts); the
+// human steps answer the caller within about a minute.
+export const fl = proxyActivities<FourthlineActivities>({
+  startToCloseTimeout: '2 minutes',
+  scheduleToCloseTimeout: '1 hour',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '2 minutes' },
+});
+export const flNow = proxyActivities<FourthlineActivities>({
+  startToCloseTimeout: '30 seconds',
+  scheduleToCloseTimeout: '1 minute',
+  retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumAttempts: 4 },
+});
+
+export const refuse = (type: keyof typeof FOURTHLINE_REFUSALS, message: string) =>
+  ApplicationFailure.create({ type: FOURTHLINE_REFUSALS[type], message, nonRetryable: true });
+
+/** A vendor refusal inside a human step, as a clear update failure (422 + Fourthline's code). */
+export function asRefusal(err: unknown): unknown {
+  if (!(err instanceof ActivityFailure) || !(err.cause instanceof ApplicationFailure)) return err;
+  const d = (err.cause.details?.[0] ?? {}) as { httpStatus?: number; vendorCode?: string | null };
+  if (d.httpStatus === 422 || d.httpStatus === 409 || d.httpStatus === 400) {
+    return ApplicationFailure.create({
+      type: FOURTHLINE_REFUSALS.rejected,
+      message: `Fourthline refused the request (${d.vendorCode ?? `HTTP ${d.httpStatus}`})`,
+      nonRetryable: true,
+      details: [{ vendorCode: d.vendorCode ?? null, httpStatus: d.httpStatus }],
+    });
+  }
+  return ApplicationFailure.create({ type: FOURTHLINE_REFUSALS.rejected, message: err.cause.message, nonRetryable: true, details: [{ vendorCode: null, httpStatus: 502 }] });
+}
+
+export function vendorCodeOf(err: unknown): string | null {
+  return err instanceof ApplicationFailure ? ((err.details?.[0] as { vendorCode?: string | null } | undefined)?.vendorCode ?? null) : null;
+}
