@@ -49,10 +49,16 @@ async function describe(handle: WorkflowHandle): Promise<Description> {
   }
 }
 
-/** The query's answer within QUERY_DEADLINE_MS, or null (no worker, a busy worker, a failing replay). */
-export async function queryWithin<T>(client: Client, handle: WorkflowHandle, query: QueryDefinition<T, []>): Promise<T | null> {
+/**
+ * A closed run that published nothing (started before the memo existed) is still answered by a
+ * query while a worker of its build runs: it replays the whole history, so it may take longer.
+ */
+export const LEGACY_QUERY_DEADLINE_MS = 5_000;
+
+/** The query's answer within the deadline, or null (no worker, a busy worker, a failing replay). */
+export async function queryWithin<T>(client: Client, handle: WorkflowHandle, query: QueryDefinition<T, []>, deadlineMs = QUERY_DEADLINE_MS): Promise<T | null> {
   try {
-    return await client.withDeadline(Date.now() + QUERY_DEADLINE_MS, () => handle.query(query));
+    return await client.withDeadline(Date.now() + deadlineMs, () => handle.query(query));
   } catch {
     return null;
   }
@@ -76,6 +82,10 @@ export async function readVerification(client: Client, id: string): Promise<{ st
   }
   const published = desc.memo?.[STATE_MEMO_KEY] as VerificationState | undefined;
   if (published) return { state: closedAs(published, status), source: 'memo' };
+  if (status !== 'RUNNING' && status !== 'TERMINATED') {
+    const state = await queryWithin(client, handle, stateQuery, LEGACY_QUERY_DEADLINE_MS);
+    if (state) return { state: closedAs(state, status), source: 'query' };
+  }
   return { state: closedAs(fromSearchAttributes(id, desc), status), source: 'search-attributes' };
 }
 
@@ -85,11 +95,15 @@ export async function readVerification(client: Client, id: string): Promise<{ st
  */
 export async function readPublished<T>(client: Client, id: string, query: QueryDefinition<T, []>, memoKey: string): Promise<T | null> {
   const desc = await describe(verificationHandle(client, id));
-  if (desc.status.name === 'RUNNING') {
-    const answer = await queryWithin(client, client.workflow.getHandle(id, desc.runId), query);
+  const handle = client.workflow.getHandle(id, desc.runId);
+  const status = desc.status.name;
+  if (status === 'RUNNING') {
+    const answer = await queryWithin(client, handle, query);
     if (answer) return answer;
   }
-  return (desc.memo?.[memoKey] as T | undefined) ?? null;
+  const published = desc.memo?.[memoKey] as T | undefined;
+  if (published) return published;
+  return status !== 'RUNNING' && status !== 'TERMINATED' ? queryWithin(client, handle, query, LEGACY_QUERY_DEADLINE_MS) : null;
 }
 
 /**

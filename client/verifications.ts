@@ -20,8 +20,10 @@ import {
   tenantWorkflowId,
   nextActionUpdate,
   parseVerificationId,
+  PROVIDER_LABELS,
   SEARCH_ATTRIBUTES,
   verificationId,
+  type Provider,
   type VerificationState,
 } from '../workflows/shared';
 import { ApiError, notFound } from './errors';
@@ -75,6 +77,9 @@ export function registerVerificationRoutes(app: FastifyInstance, deps: { client:
             { key: SEARCH_ATTRIBUTES.status, value: 'created' },
             { key: SEARCH_ATTRIBUTES.tenant, value: tenant },
           ],
+          // The Web UI's workflow page (user metadata, encrypted by the codec like any payload): no personal data.
+          staticSummary: `${PROVIDER_LABELS[body.provider]} · started through the API`,
+          staticDetails: startDetails(body.provider, req.apiKeyId),
           // The workflow notifies this tenant's endpoints (workflows/notifier.ts); encrypted like every payload.
           memo: { createHash, [NOTIFICATIONS_MEMO_KEY]: { tenant, taskQueue: notificationsTaskQueue(config) } },
         });
@@ -132,6 +137,15 @@ export function registerVerificationRoutes(app: FastifyInstance, deps: { client:
       }
     },
   );
+}
+
+/** Markdown for the Web UI: what this workflow is and where to read it. Opaque ids only. */
+function startDetails(provider: Provider, apiKeyId: string | undefined): string {
+  return [
+    `**${PROVIDER_LABELS[provider]}**, one verification of the API (\`GET /v1/verifications/<workflow id>\`).`,
+    `Started with API key id \`${apiKeyId ?? 'unknown'}\`. "Current details" say what the flow waits for;`,
+    'the Queries tab answers `state`; the search attributes `VerificationStatus` / `VerificationOutcome` follow each phase.',
+  ].join('\n\n');
 }
 
 /** sha256 of the validated body (defaults applied), keys sorted: the same request hashes the same. */

@@ -22,6 +22,8 @@ export const SEARCH_ATTRIBUTES = [
   { name: 'VerificationOutcome', type: 'Keyword' },
   /** Set when a case needs a person to look at it (e.g. a result lost after the vendor spent the code). */
   { name: 'VerificationAttention', type: 'Keyword' },
+  /** The vendor's own id for the case, when it is an opaque id (not a credential): how a Fourthline case webhook finds its case. */
+  { name: 'VerificationProviderReference', type: 'Keyword' },
   /** The tenant of the API key that started the verification (client/app.ts, workflows/shared.ts tenantWorkflowId). */
   { name: 'VerificationTenant', type: 'Keyword' },
 ] as const satisfies readonly SearchAttributeDefinition[];

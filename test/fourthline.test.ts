@@ -4,7 +4,10 @@
  * Basic here; OAuth in fourthline-oauth.test.ts) -> signals -> GET before acting.
  */
 import crypto from 'node:crypto';
+import { WorkflowNotFoundError } from '@temporalio/client';
 import { zipEntryNames } from '../sandboxes/framework/zip';
+import { SEARCH_ATTRIBUTES } from '../workflows/shared';
+import { instanceRouteId } from '../workflows/fourthline';
 import { connectToTestTemporal, type TestTemporal } from './helpers/temporal';
 import { startStack, type Stack } from './helpers/stack';
 import { fourthlineFlow } from './helpers/fourthline';
@@ -336,6 +339,30 @@ describe('webhooks', () => {
     const after = (await stack.api('GET', `/v1/verifications/${v.id}`)).body.timeline;
     // Only the authenticated one was noted (and the workflow then read the case: still new).
     expect(after.filter((t: { event: string }) => t.event === 'case webhook received').length).toBe(before.filter((t: { event: string }) => t.event === 'case webhook received').length + 1);
+  });
+
+  test('a case webhook finds its case by the VerificationProviderReference search attribute; no alias workflow', async () => {
+    const f = fourthlineFlow(stack);
+    const v = await f.create(ref('hook-lookup'));
+    const sa = (await stack.client.workflow.getHandle(v.id).describe()).typedSearchAttributes;
+    expect(sa.get(SEARCH_ATTRIBUTES.providerReference)).toBe(v.providerReference);
+    // The operator's list holds the verification only: no closed `fourthline-instance:` row.
+    await expect(stack.client.workflow.getHandle(instanceRouteId(v.providerReference!)).describe()).rejects.toThrow(WorkflowNotFoundError);
+    const auth = stack.config.vendors.fourthline.webhookAuth;
+    const basic = `Basic ${Buffer.from(auth.mode === 'basic' ? `${auth.username}:${auth.password}` : '').toString('base64')}`;
+    const post = (fourthlineId: string) =>
+      fetch(`${stack.apiUrl}/webhooks/fourthline/cases/${fourthlineId}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: basic },
+        body: JSON.stringify({ verificationId: fourthlineId, status: 'pending' }),
+      });
+    const found = await post(v.providerReference!);
+    expect(found.status).toBe(200);
+    expect(await found.json()).toEqual({ received: true });
+    await stack.waitFor(v.id, (s) => s.timeline.some((t) => t.event === 'case webhook received'));
+    // An id no case holds: 404 once the lookup's brief retries are spent.
+    const unknown = await post(`unknown-${ref('x')}`);
+    expect(unknown.status).toBe(404);
   });
 
   test('duplicated and stale webhooks change nothing: the workflow reads the status first', async () => {

@@ -52,6 +52,21 @@ test('with every worker stopped, a closed verification answers 200 from its resu
   expect(memoPayload).toBeTruthy();
   expect(Buffer.from(memoPayload!.data!).toString('utf8')).not.toContain(openRef);
 
+  // An open Fourthline case: its signature view is published next to the state.
+  const caseRes = await stack.api('POST', '/v1/verifications', { provider: 'fourthline', reference: ref('case') });
+  expect(caseRes.body).toMatchObject({ status: 'awaiting_user', nextAction: { type: 'action', action: 'identity' } });
+  const caseId = caseRes.body.id as string;
+  const signatureLive = await stack.api('GET', `/v1/verifications/${caseId}/signature`);
+  expect(signatureLive.status).toBe(200);
+
+  // What the Web UI's workflow page shows (user metadata): the static summary and details given at
+  // start, the current details the workflow keeps up to date. No personal data, no vendor link.
+  const description = await temporal.client.workflow.getHandle(openId).describe();
+  expect(await description.staticSummary()).toBe('Finwave onboarding · started through the API');
+  expect(await description.staticDetails()).toContain('Started with API key id `tests`');
+  const metadata = await temporal.client.workflow.getHandle(openId).query<{ currentDetails?: string }>('__temporal_workflow_metadata');
+  expect(metadata.currentDetails).toBe("**Finwave onboarding** · awaiting user · vendor status `CREATED` · waiting for the user at the vendor's pages");
+
   await stack.stopWorkers();
 
   const closed = await timedGet(`/v1/verifications/${closedId}`);
@@ -62,6 +77,13 @@ test('with every worker stopped, a closed verification answers 200 from its resu
   expect(stillOpen).toMatchObject({ status: 200, source: 'memo' });
   expect(stillOpen.body).toMatchObject({ id: openId, status: 'awaiting_user', providerReference: open.body.providerReference, nextAction: open.body.nextAction });
   expect(stillOpen.ms).toBeLessThan(2_000);
+
+  const caseOpen = await timedGet(`/v1/verifications/${caseId}`);
+  expect(caseOpen).toMatchObject({ status: 200, source: 'memo', body: { status: 'awaiting_user', nextAction: { action: 'identity' } } });
+  const signature = await timedGet(`/v1/verifications/${caseId}/signature`);
+  expect(signature.status).toBe(200);
+  expect(signature.body).toEqual(signatureLive.body);
+  expect(signature.ms).toBeLessThan(2_000);
 
   // The other read routes over the same path.
   expect((await stack.api('GET', `/v1/verifications/${closedId}/audit`)).status).toBe(200);

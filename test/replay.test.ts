@@ -5,8 +5,8 @@
  * - test/histories/*.json: recorded by `npm run record-histories` (test/record-histories.ts) for all
  *   five vendors, each normalized ending and the human-step paths; payloads encrypted under the
  *   corpus test key (test/fixtures/payload-keys.ts).
- * - test/histories/before-state-memo/*.json: recorded before the state memo existed; they replay the
- *   `patched('publish-state-memo')` branch that skips it. Delete them when that patch is deprecated.
+ * - test/histories/pre-patch/<patch id>/*.json: recorded before a `patched('<patch id>')` change;
+ *   they replay its old branch. Delete the folder when that patch becomes `deprecatePatch`.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -21,7 +21,8 @@ installTestRuntime(); // worker logs at WARN
 const root = path.join(__dirname, 'histories');
 const list = (dir: string) => fs.readdirSync(path.join(root, dir)).filter((f) => f.endsWith('.json')).map((f) => path.join(dir, f));
 const corpus = list('.');
-const files = [...corpus, ...list('before-state-memo')];
+const prePatch = fs.existsSync(path.join(root, 'pre-patch')) ? fs.readdirSync(path.join(root, 'pre-patch')).flatMap((p) => list(path.join('pre-patch', p))) : [];
+const files = [...corpus, ...prePatch];
 
 test('the corpus covers all five vendors, every normalized ending and the human steps', () => {
   const names = corpus.map((f) => path.basename(f, '.json'));
@@ -37,5 +38,5 @@ test('the corpus covers all five vendors, every normalized ending and the human 
 test.each(files)('%s replays deterministically', async (file) => {
   // The worker converts the CLI's JSON form itself; the corpus key decrypts the payloads.
   const history: unknown = JSON.parse(fs.readFileSync(path.join(root, file), 'utf8'));
-  await Worker.runReplayHistory({ workflowBundle: await workflowBundle(), dataConverter: dataConverter(corpusKeyring()) }, history, path.basename(file));
+  await Worker.runReplayHistory({ workflowBundle: await workflowBundle(), dataConverter: dataConverter(corpusKeyring()) }, history, file);
 });

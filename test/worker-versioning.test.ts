@@ -25,7 +25,7 @@ afterAll(async () => {
 
 const hex = () => crypto.randomBytes(4).toString('hex');
 
-async function eventually<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+async function eventually<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < deadline) {
@@ -43,11 +43,13 @@ async function eventually<T>(what: string, fn: () => Promise<T | undefined>, tim
 /** What an operator does with `temporal worker deployment set-current-version`, then waits until routing uses it. */
 async function makeCurrent(client: Client, deploymentName: string, buildId: string): Promise<void> {
   const ns = client.options.namespace;
-  const described = await eventually(`${buildId} registered`, async () => {
+  // Refused (FAILED_PRECONDITION) until the build polls every task queue the current one has: retried.
+  await eventually(`${buildId} registered on every task queue and set current`, async () => {
     const d = await client.workflowService.describeWorkerDeployment({ namespace: ns, deploymentName });
-    return d.workerDeploymentInfo?.versionSummaries?.some((v) => v.deploymentVersion?.buildId === buildId) ? d : undefined;
+    if (!d.workerDeploymentInfo?.versionSummaries?.some((v) => v.deploymentVersion?.buildId === buildId)) return undefined;
+    await client.workflowService.setWorkerDeploymentCurrentVersion({ namespace: ns, deploymentName, buildId, conflictToken: d.conflictToken });
+    return true;
   });
-  await client.workflowService.setWorkerDeploymentCurrentVersion({ namespace: ns, deploymentName, buildId, conflictToken: described.conflictToken });
   await eventually(`${buildId} current`, async () => {
     const info = (await client.workflowService.describeWorkerDeployment({ namespace: ns, deploymentName })).workerDeploymentInfo;
     const done = info?.routingConfigUpdateState !== proto.api.enums.v1.RoutingConfigUpdateState.ROUTING_CONFIG_UPDATE_STATE_IN_PROGRESS;
@@ -75,6 +77,16 @@ async function finish(stack: Stack, id: string) {
 }
 
 test('a flow started on build A finishes on build A while build B takes new flows', async () => {
+  try {
+    await demo();
+  } catch (err) {
+    // Some failures (gRPC) print no message in jest's report: say what it was.
+    const e = err as { name?: string; message?: string; code?: number; details?: string };
+    throw Object.assign(new Error(`${e?.name ?? typeof err}: ${e?.message || e?.details || String(err)} (code ${String(e?.code)})`), { cause: err });
+  }
+});
+
+async function demo(): Promise<void> {
   const deploymentName = `idv-${hex()}`;
   const shared = { WORKER_DEPLOYMENT_NAME: deploymentName, TASK_QUEUE_PREFIX: `v${hex()}` };
 
@@ -100,4 +112,4 @@ test('a flow started on build A finishes on build A while build B takes new flow
   // Which code ran: only build B's Finwave workflow sets the marker.
   expect((await temporal.client.workflow.getHandle(first).describe()).memo?.build).toBeUndefined();
   expect((await temporal.client.workflow.getHandle(second).describe()).memo?.build).toBe('b');
-});
+}

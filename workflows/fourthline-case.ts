@@ -18,30 +18,24 @@ import {
   CancellationScope,
   condition,
   continueAsNew,
-  executeChild,
   isCancellation,
-  ParentClosePolicy,
   setHandler,
+  upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import { FOURTHLINE_CASE_MEMO_KEY, type VerificationState } from './shared';
+import { FOURTHLINE_CASE_MEMO_KEY, SEARCH_ATTRIBUTES, type VerificationState } from './shared';
 import {
   attemptReportSignal,
   FOURTHLINE_POLLS_PER_RUN,
   fourthlineCaseQuery,
   fourthlineCaseWebhookSignal,
   identityUpdate,
-  instanceRouteId,
   type FourthlineCaseInput,
 } from './fourthline-messages';
 import { fl, flNow, asRefusal, refuse } from './fourthline-vendor';
 import { FourthlineCaseRun, IDV_AND_QES } from './fourthline-case-run';
 import { showAttempt, signatureAttempts } from './fourthline-attempts';
 import { ms } from './time';
-
-export async function fourthlineInstanceRoute(_target: string): Promise<void> {
-  // Nothing to do: this closed workflow's id and memo are the lookup table (instance id -> verification).
-}
 
 export async function fourthlineCase(input: FourthlineCaseInput): Promise<VerificationState> {
   const r = new FourthlineCaseRun(input);
@@ -135,7 +129,8 @@ async function run(r: FourthlineCaseRun): Promise<'done' | 'continue'> {
     view.clientId = created.clientId;
     view.caseStatus = 'new';
     v.setProviderReference(created.workflowId);
-    await executeChild(fourthlineInstanceRoute, { workflowId: instanceRouteId(created.workflowId), args: [input.id], memo: { target: input.id }, parentClosePolicy: ParentClosePolicy.ABANDON });
+    // Case webhooks find the case by this search attribute (client/webhooks/fourthline.ts findCase).
+    upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.providerReference, value: created.workflowId }]);
 
     view.stage = 'identity';
     const identityBy = Math.min(Date.now() + ms(o.identityDeadline), r.deadlineAt);

@@ -15,5 +15,5 @@
  * (identity data, mobile number, selfie, passcode, documents) is only ever an EvidenceRef here.
  */
 export * from './fourthline-messages';
-export { fourthlineCase, fourthlineInstanceRoute } from './fourthline-case';
+export { fourthlineCase } from './fourthline-case';
 export { fourthlineSignature } from './fourthline-signature';

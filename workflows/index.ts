@@ -3,7 +3,7 @@ export { finwaveOnboarding } from './finwave';
 export { id360Enrollment } from './id360';
 export { authenteqVerification } from './authenteq';
 export { namirialEnrollment } from './namirial';
-export { fourthlineCase, fourthlineSignature, fourthlineInstanceRoute } from './fourthline';
+export { fourthlineCase, fourthlineSignature } from './fourthline';
 export { evidenceRetention } from './retention';
 export { verificationNotifications, deliverNotification } from './notify';
 export { webhookEndpoints } from './webhook-endpoints';

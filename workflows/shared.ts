@@ -9,6 +9,15 @@ import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/commo
 
 export type Provider = 'finwave' | 'fourthline' | 'authenteq' | 'namirial' | 'id360';
 
+/** How operators read the vendor's name (Web UI summaries). */
+export const PROVIDER_LABELS: Record<Provider, string> = {
+  finwave: 'Finwave onboarding',
+  fourthline: 'Fourthline identity case and qualified signature',
+  id360: 'ID360 enrollment',
+  authenteq: 'Authenteq identity verification',
+  namirial: 'Namirial VerifID enrollment',
+};
+
 /** The lifecycle every vendor flow is mapped onto. */
 export type VerificationStatus =
   | 'created'
@@ -147,6 +156,11 @@ export const SEARCH_ATTRIBUTES = {
   outcome: defineSearchAttributeKey('VerificationOutcome', SearchAttributeType.KEYWORD),
   /** Why an operator must look at this case; absent when nothing needs a person. */
   attention: defineSearchAttributeKey('VerificationAttention', SearchAttributeType.KEYWORD),
+  /**
+   * The vendor's id for the case, where that id is opaque and no credential (Fourthline's
+   * verificationId): webhooks that carry only the vendor's id find the verification with it.
+   */
+  providerReference: defineSearchAttributeKey('VerificationProviderReference', SearchAttributeType.KEYWORD),
   /** The tenant (of the API key) that started the verification. */
   tenant: defineSearchAttributeKey('VerificationTenant', SearchAttributeType.KEYWORD),
 };
@@ -157,19 +171,23 @@ export const SEARCH_ATTRIBUTES = {
 export const STATE_MEMO_KEY = 'verificationState';
 /** Memo key of Fourthline's case view (signature attempts, consent), published next to the state. */
 export const FOURTHLINE_CASE_MEMO_KEY = 'fourthlineCase';
-/** How many timeline / audit entries the memo keeps (the newest); the rest is in the query and the result. */
+/** How many timeline entries the memo keeps (the newest); the query and the result hold them all. */
 export const MEMO_MAX_ENTRIES = 50;
 
-/** The state as published in the memo: bounded (newest entries only), with what was dropped said. */
+/**
+ * The state as published in the memo: the newest timeline entries, and no audit trail (it names
+ * the end user: IP address, user agent, which must not reach describe() output even decoded).
+ * `memoTruncated` says what was left out; the audit trail is read from the query or the result.
+ */
 export interface PublishedState extends VerificationState {
   memoTruncated?: { timeline: number; audit: number };
 }
 
 export function stateForMemo(s: VerificationState): PublishedState {
   const timelineDropped = Math.max(0, s.timeline.length - MEMO_MAX_ENTRIES);
-  const audit = s.audit ?? [];
-  const auditDropped = Math.max(0, audit.length - MEMO_MAX_ENTRIES);
-  const out: PublishedState = { ...s, timeline: s.timeline.slice(timelineDropped), audit: audit.slice(auditDropped) };
+  const auditDropped = s.audit?.length ?? 0;
+  const { audit: _audit, ...rest } = s;
+  const out: PublishedState = { ...rest, timeline: s.timeline.slice(timelineDropped) };
   if (timelineDropped || auditDropped) out.memoTruncated = { timeline: timelineDropped, audit: auditDropped };
   return out;
 }

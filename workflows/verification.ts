@@ -12,6 +12,7 @@ import {
   condition,
   isCancellation,
   patched,
+  setCurrentDetails,
   setHandler,
   upsertMemo,
   upsertSearchAttributes,
@@ -21,6 +22,7 @@ import {
   cancelUpdate,
   nextActionUpdate,
   SEARCH_ATTRIBUTES,
+  PROVIDER_LABELS,
   STATE_MEMO_KEY,
   stateForMemo,
   stateQuery,
@@ -84,6 +86,7 @@ export class Verification {
     }
 
     setHandler(stateQuery, () => this.state);
+    this.showOperators();
     // Appended by the API after each step it drove; accepted after the end too (an erasure, say),
     // as long as the workflow is open to receive it.
     setHandler(auditSignal, (entry) => {
@@ -110,7 +113,7 @@ export class Verification {
         this.audit('cancel requested', actor ?? null, { reason: why });
         // The flow ends at its next step; a vendor call under retry can delay that, so the caller
         // gets the state after at most 10 s either way (the cancel stays requested).
-        await condition(() => this.ended, '10 seconds');
+        await condition(() => this.ended, '10 seconds', { summary: 'cancel: waiting up to 10 s for the flow to end' });
         return this.state;
       },
       {
@@ -144,6 +147,7 @@ export class Verification {
     if (change.nextAction) this.state.nextAction = change.nextAction;
     this.push(event, change.detail);
     if (moved) upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.status, value: status }]);
+    this.showOperators();
     this.publish();
   }
 
@@ -172,8 +176,19 @@ export class Verification {
       { key: SEARCH_ATTRIBUTES.status, value: status },
       { key: SEARCH_ATTRIBUTES.outcome, value: outcome ?? 'none' },
     ]);
+    this.showOperators();
     this.publish();
     this.notify('verification.completed');
+  }
+
+  /**
+   * What the Web UI's workflow page shows as "Current details" (Temporal user metadata; not a
+   * command, so free for replay): the vendor, what the flow waits for, the window's end. From the
+   * status, the vendor's status word and nextAction only: no personal data, no URL (a vendor link
+   * can be a bearer credential).
+   */
+  showOperators(): void {
+    setCurrentDetails(operatorDetails(this.state));
   }
 
   /**
@@ -182,7 +197,7 @@ export class Verification {
    * (client/verifications.ts readState). Called by progress() and finish(); a vendor workflow may
    * call it after a change those do not make (a new attempt in its own view). Publishes only when the
    * status, outcome, vendor status or nextAction changed (or `force`), never per poll: each publish
-   * is one event in history. Bounded (see stateForMemo): the timeline and audit keep their last entries.
+   * is one event in history. Bounded (see stateForMemo): the last timeline entries, no audit trail.
    */
   publish(force = false): void {
     const s = this.state;
@@ -287,6 +302,20 @@ export class Verification {
     this.state.notificationSequence = sequence;
     this.notifier.emit(sequence, type, eventData(this.state));
   }
+}
+
+/** e.g. "**Fourthline** · awaiting user · waiting for the step `approve`: approve the signature · window closes 14:05 UTC (2026-11-30)". */
+export function operatorDetails(s: VerificationState): string {
+  const parts = [`**${PROVIDER_LABELS[s.provider]}**`, s.status.replace(/_/g, ' ') + (s.outcome ? `: ${s.outcome}` : '')];
+  if (s.providerStatus) parts.push(`vendor status \`${s.providerStatus}\``);
+  const a = s.nextAction;
+  if (a.type === 'redirect') parts.push("waiting for the user at the vendor's pages");
+  else if (a.type === 'action') {
+    parts.push(`waiting for the step \`${a.action}\`: ${a.reason}`);
+    if (a.deadline) parts.push(`window closes ${a.deadline.slice(11, 16)} UTC (${a.deadline.slice(0, 10)})`);
+  } else if (a.type === 'wait') parts.push(a.reason);
+  else if (s.reason) parts.push(s.reason);
+  return parts.join(' · ');
 }
 
 function assertWait(ms: number): void {

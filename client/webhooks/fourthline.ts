@@ -9,9 +9,9 @@
  *
  * The registered URLs get the instance id appended: `/webhooks/fourthline/cases/<verificationId>`
  * and `/webhooks/fourthline/signatures/<signatureId>`. A signature's workflow is named after its
- * signatureId; a case's verification is found through a closed alias workflow named after the
- * verificationId, whose memo holds our verification id. The thin body only wakes the workflow, which
- * then reads the status from Fourthline.
+ * signatureId; a case's verification is found by the `VerificationProviderReference` search
+ * attribute holding Fourthline's verificationId (findCase). The thin body only wakes the workflow,
+ * which then reads the status from Fourthline.
  */
 import crypto from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -25,6 +25,7 @@ import {
   instanceRouteId,
   signatureWorkflowId,
 } from '../../workflows/fourthline';
+import { SEARCH_ATTRIBUTES } from '../../workflows/shared';
 import { errorSchema } from '../schemas';
 import { ApiError } from '../errors';
 import { signalOrExplain } from './signal';
@@ -69,6 +70,35 @@ export function verifyWebhookBearer(secret: string, token: string, now = Date.no
   if (!m) return false;
   const expected = crypto.createHmac('sha256', `fourthline-webhooks\n${secret}`).update(`${m[1]}.${m[2]}`).digest('base64url');
   return safeEqual(expected, m[3]!) && Number(m[1]) * 1000 > now;
+}
+
+/** How long a case lookup retries before answering 404: covers the visibility store's lag behind the workflow. */
+export const CASE_LOOKUP_ATTEMPTS = 6;
+const CASE_LOOKUP_PAUSE_MS = 500;
+
+/**
+ * Our verification id for Fourthline's verificationId (validated by idParam: no quotes can reach
+ * the query). The case workflow upserts it in `VerificationProviderReference` right after Fourthline
+ * created the case, before it asks for the identity data, so a case webhook (which follows the
+ * identity upload) comes after the upsert; the visibility store may still lag by a second or so,
+ * hence the brief retry. Cases started before that search attribute are found through their closed
+ * alias workflow (instanceRouteId: builds before this one; drop the fallback once they are drained).
+ */
+export async function findCase(client: Client, fourthlineId: string): Promise<string | null> {
+  const query = `${SEARCH_ATTRIBUTES.providerReference.name} = "${fourthlineId}" AND ${SEARCH_ATTRIBUTES.provider.name} = "fourthline"`;
+  for (let attempt = 1; attempt <= CASE_LOOKUP_ATTEMPTS; attempt++) {
+    for await (const wf of client.workflow.list({ query, pageSize: 1 })) return wf.workflowId;
+    if (attempt === 1) {
+      try {
+        const target = (await client.workflow.getHandle(instanceRouteId(fourthlineId)).describe()).memo?.target;
+        if (typeof target === 'string') return target;
+      } catch (err) {
+        if (!(err instanceof WorkflowNotFoundError)) throw err;
+      }
+    }
+    if (attempt < CASE_LOOKUP_ATTEMPTS) await new Promise((r) => setTimeout(r, CASE_LOOKUP_PAUSE_MS));
+  }
+  return null;
 }
 
 export function registerFourthlineWebhooks(
@@ -139,14 +169,8 @@ export function registerFourthlineWebhooks(
     async (req) => {
       const id = req.params.verificationId;
       if (req.body.verificationId !== id) throw new ApiError(400, 'invalid_request', 'body.verificationId does not match the URL');
-      let target: unknown;
-      try {
-        target = (await deps.client.workflow.getHandle(instanceRouteId(id)).describe()).memo?.target;
-      } catch (err) {
-        if (err instanceof WorkflowNotFoundError) throw new ApiError(404, 'not_found', 'unknown verificationId');
-        throw err;
-      }
-      if (typeof target !== 'string') throw new ApiError(404, 'not_found', 'unknown verificationId');
+      const target = await findCase(deps.client, id);
+      if (!target) throw new ApiError(404, 'not_found', 'unknown verificationId');
       return signalOrExplain(deps.client.workflow.getHandle(target), fourthlineCaseWebhookSignal, { status: req.body.status });
     },
   );
