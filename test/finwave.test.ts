@@ -296,6 +296,8 @@ test('cancel ends the verification; a second cancel is a 409', async () => {
   const res = await stack.api('POST', `/v1/verifications/${v.id}/cancel`, { reason: 'customer withdrew' });
   expect(res.status).toBe(200);
   expect(res.body).toMatchObject({ status: 'cancelled', outcome: null, reason: 'customer withdrew' });
+  // The workflow closes once its last notification (verification.completed) is handed to its outbox: a workflow task later.
+  await temporal.client.workflow.getHandle(v.id).result();
   const desc = await temporal.client.workflow.getHandle(v.id).describe();
   expect(desc.status.name).toBe('COMPLETED');
   expect(desc.typedSearchAttributes.get(SEARCH_ATTRIBUTES.status)).toBe('cancelled');

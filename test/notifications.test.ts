@@ -274,3 +274,34 @@ async function waitForApi(path: string, ok: (body: any) => boolean, timeoutMs = 
   }
   throw new Error(`timed out on ${path}: ${JSON.stringify(last)}`);
 }
+
+test('verification.attention (a forged Namirial return) and verification.personal_data_erased are delivered too', async () => {
+  const name = ref('attention');
+  await endpointAt(name);
+  const tag = crypto.randomBytes(3).toString('hex');
+  const v = await stack.api('POST', '/v1/verifications', {
+    provider: 'namirial',
+    reference: ref('nm'),
+    applicant: { firstName: `Giulia${tag}`, lastName: `Rossi${tag}`, email: `giulia.${tag}@example.it` },
+    options: { recheckInterval: '1s' },
+  });
+  expect(v.status).toBe(201);
+  const base = stack.sandbox.namirial.get(v.body.providerReference)!.ReturnUrl;
+  await fetch(`${base}?verifidResult=success`, { redirect: 'manual' });
+  await stack.waitFor(v.body.id, (s) => s.timeline.some((t) => t.event === 'return not confirmed yet'));
+  await control(stack, `/namirial/_sandbox/enrollments/${v.body.providerReference}/finish`, { result: 'NotSupportedDocument' });
+  const attention = await until('verification.attention', () => forVerification(name, v.body.id).find((r) => r.type === 'verification.attention'));
+  expect(attention.verified).toBe(true);
+  expect((attention.body as NotificationEvent).data).toMatchObject({ attention: 'return-contradicted', verificationId: v.body.id });
+
+  // An erasure while the workflow runs.
+  const open = await stack.api('POST', '/v1/verifications', { provider: 'finwave', reference: ref('fw') });
+  const erased = await stack.api('DELETE', `/v1/verifications/${encodeURIComponent(open.body.id)}/personal-data`);
+  expect(erased.status).toBe(200);
+  const got = await until('verification.personal_data_erased', () => {
+    const r = forVerification(name, open.body.id);
+    return r.some((x) => x.type === 'verification.personal_data_erased') && r;
+  });
+  expect(got.map((r) => r.type)).toEqual(['verification.created', 'verification.action_required', 'verification.personal_data_erased']);
+  expect(got.map((r) => r.sequence)).toEqual([1, 2, 3]);
+}, 60_000);

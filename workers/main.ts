@@ -1,6 +1,6 @@
 /** Runs the worker. SIGINT / SIGTERM drain the workers (the SDK's Runtime handles the signals). */
 import { NativeConnection } from '@temporalio/worker';
-import { loadConfigOrExit, taskQueueFor, PROVIDERS } from '../config';
+import { loadConfigOrExit, notificationsTaskQueue, taskQueueFor, PROVIDERS } from '../config';
 import { FolderEvidenceStore } from '../activities/evidence-store';
 import { s3EvidenceStoreFromEnv } from '../activities/s3-evidence-store';
 import { bundleWorkflows, createWorkers } from '.';
@@ -18,7 +18,7 @@ async function main() {
     keyring: keys.keyring,
   });
   console.log(describeKeyring(keys));
-  console.log(`Worker: polling ${PROVIDERS.map((p) => taskQueueFor(config, p)).join(', ')} on ${config.temporal.address}`);
+  console.log(`Worker: polling ${[...PROVIDERS.map((p) => taskQueueFor(config, p)), notificationsTaskQueue(config)].join(', ')} on ${config.temporal.address}`);
   await Promise.all(workers.map((w) => w.run()));
   await connection.close();
   console.log('Worker: stopped');

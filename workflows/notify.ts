@@ -49,6 +49,8 @@ const { postNotification } = proxyActivities<ReturnType<typeof createNotificatio
 
 /** A gap in the sequence (an event lost before it reached the outbox) is skipped after this long. */
 const GAP_WAIT = '1 hour';
+/** How long the outbox stays open once the verification ended and everything was delivered. */
+const LINGER_AFTER_END = '1 day';
 
 export async function verificationNotifications(input: OutboxInput): Promise<void> {
   const waiting: NotificationEvent[] = [...input.events];
@@ -97,7 +99,9 @@ export async function verificationNotifications(input: OutboxInput): Promise<voi
     await condition(() => ready() || (idle() && (terminalSeen || workflowInfo().continueAsNewSuggested)));
     if (ready()) continue;
     await condition(allHandlersFinished);
-    if (terminalSeen && waiting.length === 0) return;
+    // Late events (an attention flag, an erasure) within a day still find this run; after that, a new one.
+    // (Also: the Java time-skipping server stops skipping time once an abandoned child completes.)
+    if (terminalSeen && waiting.length === 0 && !(await condition(() => waiting.length > 0, LINGER_AFTER_END))) return;
     if (waiting.length === 0 || workflowInfo().continueAsNewSuggested) {
       await continueAsNew<typeof verificationNotifications>({ ...input, events: waiting, nextSequence: next });
     }
