@@ -76,6 +76,8 @@ const MAX_IGNORED_RETURNS_NOTED = 10;
 export interface AuthenteqReturn {
   session: number;
   code: string | null;
+  /** The WEBHOOK_KEYS key that signed the state the browser came back with: the exchange repeats that redirect URL. */
+  keyId?: string;
 }
 
 export const authenteqReturnSignal = defineSignal<[AuthenteqReturn]>('authenteqReturn');
@@ -155,7 +157,7 @@ async function run(v: Verification, input: AuthenteqInput): Promise<void> {
       });
       return;
     }
-    const { code } = back as AuthenteqReturn;
+    const { code, keyId } = back as AuthenteqReturn;
     if (code === null) {
       v.note('returned without a code', `session ${session}: Authenteq says to restart`);
       if (session > options.maxRestarts) {
@@ -168,7 +170,7 @@ async function run(v: Verification, input: AuthenteqInput): Promise<void> {
     }
 
     v.progress('processing', 'returned with a code', { nextAction: { type: 'wait', reason: 'reading the result from Authenteq' }, detail: `session ${session}` });
-    const exchanged = await exchange(v, input, session, code);
+    const exchanged = await exchange(v, input, session, code, keyId);
     if (exchanged.kind === 'result') {
       decide(v, exchanged.result);
       return;
@@ -204,14 +206,14 @@ type Exchanged =
   | { kind: 'unanswered'; attempts: number };
 
 /** Exchanges the code, retrying only what got no answer; every attempt is in the timeline. */
-async function exchange(v: Verification, input: AuthenteqInput, session: number, code: string): Promise<Exchanged> {
+async function exchange(v: Verification, input: AuthenteqInput, session: number, code: string, keyId?: string): Promise<Exchanged> {
   let delay = EXCHANGE_FIRST_DELAY_MS;
   const attempts = input.options.exchangeAttempts;
   for (let attempt = 1; attempt <= attempts; attempt++) {
     v.note('code exchange attempted', `attempt ${attempt}`);
     v.setFacts({ exchangeAttempts: attempt });
     try {
-      const result = await exchangeOnce({ workflowId: input.id, session, returnTo: input.options.returnTo, code });
+      const result = await exchangeOnce({ workflowId: input.id, session, returnTo: input.options.returnTo, code, ...(keyId !== undefined ? { keyId } : {}) });
       return { kind: 'result', result };
     } catch (err) {
       const seen = classify(err);

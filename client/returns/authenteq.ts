@@ -7,6 +7,7 @@
  * exchanges it with Authenteq itself. The browser gets a neutral page, or a redirect to the
  * integrator's `returnTo`, and never learns the result here.
  */
+import type { WebhookSecrets } from '../../config/webhook-token';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -21,7 +22,7 @@ const query = z.object({
   code: z.string().max(1024).optional(),
 });
 
-export function registerAuthenteqReturn(app: FastifyInstance, deps: { client: Client; webhookSecret: string }): void {
+export function registerAuthenteqReturn(app: FastifyInstance, deps: { client: Client; webhookSecret: WebhookSecrets }): void {
   app.withTypeProvider<ZodTypeProvider>().get(
     '/return/authenteq',
     {
@@ -41,6 +42,7 @@ export function registerAuthenteqReturn(app: FastifyInstance, deps: { client: Cl
       const delivered = await signalFromBrowser(deps.client.workflow.getHandle(state.workflowId), authenteqReturnSignal, {
         session: state.session,
         code,
+        ...(state.keyId ? { keyId: state.keyId } : {}),
       });
       if (delivered === 'unknown') return browserPage(reply, 404, ...NOT_FOUND);
       if (state.returnTo) return redirectBrowser(reply, state.returnTo);

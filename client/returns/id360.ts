@@ -9,6 +9,7 @@
  * verification, does not open. The link is a bearer credential for the user, like ID360's own URL:
  * our request log keeps only the provider part of the path.
  */
+import type { WebhookSecrets } from '../../config/webhook-token';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -18,7 +19,7 @@ import { id360VendorUserUrl } from '../../activities/id360';
 import { parseVerificationId, stateQuery, TERMINAL_STATUSES } from '../../workflows/shared';
 import { browserPage, ENDED, INVALID_LINK, NOT_FOUND } from './page';
 
-export function registerId360Link(app: FastifyInstance, deps: { client: Client; webhookSecret: string; id360BaseUrl: string }): void {
+export function registerId360Link(app: FastifyInstance, deps: { client: Client; webhookSecret: WebhookSecrets; id360BaseUrl: string }): void {
   app.withTypeProvider<ZodTypeProvider>().get(
     '/go/id360/:id/:sealed',
     {

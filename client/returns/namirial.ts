@@ -8,6 +8,7 @@
  * enrollment from Namirial, which decides. The browser gets a neutral page (never "success"), or a
  * redirect to the integrator's `returnTo`.
  */
+import type { WebhookSecrets } from '../../config/webhook-token';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -23,7 +24,7 @@ const query = z.object({
   verifidError: z.string().max(64).optional(),
 });
 
-export function registerNamirialReturn(app: FastifyInstance, deps: { client: Client; webhookSecret: string }): void {
+export function registerNamirialReturn(app: FastifyInstance, deps: { client: Client; webhookSecret: WebhookSecrets }): void {
   app.withTypeProvider<ZodTypeProvider>().get(
     '/return/namirial/:state',
     {

@@ -17,7 +17,7 @@ test('with no settings at all, every vendor is the local sandbox and the dev API
   });
   expect(c.temporal.address).toBe('localhost:7233');
   expect(c.temporal.namespace).toBe('default');
-  expect(c.api.keys).toEqual([{ id: 'local', token: 'dev-api-key' }]);
+  expect(c.api.keys).toEqual([{ id: 'local', token: 'dev-api-key', tenant: 'default', scopes: ['integrator', 'codec'] }]);
   expect(c.notes.join('\n')).toContain('using the local sandbox');
 });
 
