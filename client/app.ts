@@ -13,7 +13,7 @@ import type { ApiScope, AppConfig } from '../config';
 import { parseVerificationId, tenantWorkflowId } from '../workflows/shared';
 import type { EvidenceStore } from '../activities/evidence-store';
 import { ApiError, errorBody, frameworkErrors, installErrorHandling } from './errors';
-import { HANDLER_TIMEOUT_MS } from './deadlines';
+import { CREATE_DEADLINE_MS, HANDLER_TIMEOUT_MS, WORKER_CALL_MS } from './deadlines';
 import { registerVerificationRoutes } from './verifications';
 import { registerAuditTrail } from './audit';
 import { FolderAuditLog, type AuditLog } from './audit-log';
@@ -110,6 +110,18 @@ export async function buildApi({ config, client, store, logger = true, logStream
     } catch {
       return reply.code(503).send(errorBody('not_ready', 'Temporal does not answer'));
     }
+  });
+
+  // Every Temporal call of the API, the receivers' included, runs under a deadline (client/deadlines.ts):
+  // no worker or a slow server ends in 503 temporarily_unavailable with Retry-After (create: 202, see
+  // verifications.ts), never a hang. Hooked on the root, so it applies to every route registered below.
+  app.addHook('onRoute', (route) => {
+    if (!/^\/(v1|webhooks|return|go)\//.test(route.url)) return;
+    const handler = route.handler;
+    const ms = route.method === 'POST' && route.url === '/v1/verifications' ? CREATE_DEADLINE_MS : WORKER_CALL_MS;
+    route.handler = function (this: unknown, req, reply) {
+      return client.withDeadline(Date.now() + ms, async () => handler.call(this as never, req, reply));
+    };
   });
 
   const tokens = config.api.keys.map((k) => ({ id: k.id, digest: sha256(k.token), tenant: k.tenant, scopes: k.scopes }));

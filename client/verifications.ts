@@ -7,6 +7,7 @@ import {
   WorkflowExecutionAlreadyStartedError,
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
+  WorkflowUpdateStage,
   type Client,
 } from '@temporalio/client';
 import { WorkflowIdReusePolicy } from '@temporalio/common';
@@ -28,6 +29,7 @@ import { ApiError, notFound } from './errors';
 import { actorOf } from './audit';
 import { hasClosed } from './workflow-status';
 import { createVerificationBody, workflowStart } from './providers';
+import { CREATE_WORKER_WAIT_MS, isTimeout } from './deadlines';
 import { errorSchema, verificationSchema } from './schemas';
 
 /** How long the create call waits for the vendor session to open before answering. */
@@ -47,7 +49,7 @@ export function registerVerificationRoutes(app: FastifyInstance, deps: { client:
           'Answers 201 with the new verification, or 200 with the existing one when provider + reference was already used: a repeat never opens a second vendor session.',
         security: [{ bearer: [] }],
         body: createVerificationBody,
-        response: { 200: verificationSchema, 201: verificationSchema, 400: errorSchema, 401: errorSchema, 409: errorSchema, 422: errorSchema },
+        response: { 200: verificationSchema, 201: verificationSchema, 202: verificationSchema, 400: errorSchema, 401: errorSchema, 409: errorSchema, 422: errorSchema },
       },
     },
     async (req, reply) => {
@@ -84,7 +86,27 @@ export function registerVerificationRoutes(app: FastifyInstance, deps: { client:
           throw new ApiError(409, 'idempotency_conflict', 'this reference was already used with a different body: use a new reference');
         }
       }
-      const state = await readState(client, id, { waitForNextAction: true });
+      const state = await nextActionOrNull(client, id);
+      if (!state) {
+        // No worker took the flow in time: it is recorded and starts when a worker is back.
+        const now = new Date().toISOString();
+        return reply.code(202).send({
+          id: apiVerificationId(id),
+          provider: body.provider,
+          reference: body.reference,
+          status: 'created' as const,
+          outcome: null,
+          providerStatus: null,
+          providerReference: null,
+          reason: null,
+          nextAction: { type: 'wait' as const, reason: 'the verification is recorded and starts as soon as a worker is available: read it again shortly' },
+          facts: {},
+          evidence: [],
+          timeline: [],
+          createdAt: now,
+          updatedAt: now,
+        });
+      }
       return reply.code(created ? 201 : 200).send(view(state));
     },
   );
@@ -132,6 +154,26 @@ export function bodyHash(body: unknown): string {
   const canonical = (v: unknown): unknown =>
     Array.isArray(v) ? v.map(canonical) : v && typeof v === 'object' ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, canonical((v as Record<string, unknown>)[k])])) : v;
   return crypto.createHash('sha256').update(JSON.stringify(canonical(body))).digest('hex');
+}
+
+/**
+ * The create call's state: the nextAction update once a worker has accepted it, or null when no worker
+ * accepted it within CREATE_WORKER_WAIT_MS (the caller answers 202 with nextAction wait).
+ */
+async function nextActionOrNull(client: Client, id: string): Promise<VerificationState | null> {
+  const handle = handleFor(client, id);
+  let update;
+  try {
+    update = await client.withDeadline(Date.now() + CREATE_WORKER_WAIT_MS, () =>
+      handle.startUpdate(nextActionUpdate, { args: [{ maxWaitMs: CREATE_WAIT_MS }], waitForStage: WorkflowUpdateStage.ACCEPTED }),
+    );
+  } catch (err) {
+    if (isTimeout(err)) return null;
+    // A closed workflow takes no update: read it with the query.
+    if (err instanceof WorkflowNotFoundError) return readState(client, id);
+    throw err;
+  }
+  return await update.result();
 }
 
 function handleFor(client: Client, id: string) {
