@@ -7,6 +7,8 @@ import crypto from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
+import helmet from '@fastify/helmet';
+import rateLimit, { type RateLimitPluginOptions } from '@fastify/rate-limit';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Client } from '@temporalio/client';
 import type { ApiScope, AppConfig } from '../config';
@@ -56,9 +58,28 @@ export interface ApiOptions {
   keyring?: PayloadKeyring;
   /** Erasures and late audit entries; default: the folder log in AUDIT_DIR. */
   auditLog?: AuditLog;
+  /** Requests per minute: per API key on /v1, per source address on the receivers (defaults: RATE_LIMITS). */
+  rateLimits?: { perKey: number; perAddress: number };
 }
 
-export async function buildApi({ config, client, store, logger = true, logStream, keyring = resolvePayloadKeyring(config).keyring, auditLog }: ApiOptions): Promise<FastifyInstance> {
+/** Requests per minute (@fastify/rate-limit, in memory per API process): 429 with Retry-After beyond. */
+export const RATE_LIMITS = { perKey: 1200, perAddress: 300 };
+
+function limiter(max: number, key: (req: FastifyRequest) => string): RateLimitPluginOptions {
+  return {
+    max,
+    timeWindow: 60_000,
+    // After authentication, so that /v1 counts per API key.
+    hook: 'preHandler',
+    keyGenerator: key,
+    errorResponseBuilder: (_req, ctx) =>
+      new ApiError(429, 'rate_limited', `too many requests: at most ${ctx.max} a minute, retry in ${Math.ceil(ctx.ttl / 1000)} s`, {
+        'retry-after': String(Math.ceil(ctx.ttl / 1000)),
+      }),
+  };
+}
+
+export async function buildApi({ config, client, store, logger = true, logStream, keyring = resolvePayloadKeyring(config).keyring, auditLog, rateLimits = RATE_LIMITS }: ApiOptions): Promise<FastifyInstance> {
   const audit = auditLog ?? new FolderAuditLog(config.personalData.auditDir, keyring);
   const app = Fastify({
     logger: logger
@@ -144,6 +165,7 @@ export async function buildApi({ config, client, store, logger = true, logStream
         params.id = parsed && parsed.tenant === 'default' && !params.id.includes('~') ? tenantWorkflowId(key.tenant, params.id) : 'unknown';
       }
     });
+    await v1.register(rateLimit, limiter(rateLimits.perKey, (req) => `key:${req.principal?.keyId ?? req.ip}`));
     registerVerificationRoutes(v1, { client, config, store });
     registerAuditTrail(v1, { client, log: audit });
     registerPersonalDataRoutes(v1, { client, store, auditLog: audit });
@@ -151,18 +173,24 @@ export async function buildApi({ config, client, store, logger = true, logStream
     registerId360Actions(v1, { client, store });
   });
 
+  const perAddress = limiter(rateLimits.perAddress, (req) => `ip:${req.ip}`);
   await app.register(async (hooks) => {
+    await hooks.register(rateLimit, perAddress);
     registerFinwaveWebhook(hooks, { client, webhookSecret: config.webhookSecret });
     registerId360Webhook(hooks, { client, webhookSecret: config.webhookSecret });
   });
 
   // Fourthline authenticates its webhooks itself (HTTP Basic or OAuth bearer from our token endpoint).
   await app.register(async (fourthline) => {
+    await fourthline.register(rateLimit, perAddress);
     registerFourthlineWebhooks(fourthline, { client, auth: config.vendors.fourthline.webhookAuth, webhookSecret: config.webhookSecret });
   });
 
   // Browser returns: no bearer auth (a browser calls them), the signed state is the credential.
   await app.register(async (returns) => {
+    await returns.register(rateLimit, perAddress);
+    // Security headers (CSP, frame-ancestors, nosniff, HSTS, …) on the HTML pages a browser gets here.
+    await returns.register(helmet, { contentSecurityPolicy: { directives: { 'default-src': ["'none'"], 'style-src': ["'unsafe-inline'"], 'form-action': ["'none'"], 'frame-ancestors': ["'none'"] } } });
     registerAuthenteqReturn(returns, { client, webhookSecret: config.webhookSecret });
     registerNamirialReturn(returns, { client, webhookSecret: config.webhookSecret });
     registerId360Link(returns, { client, webhookSecret: config.webhookSecret, id360BaseUrl: config.vendors.id360.baseUrl });

@@ -87,3 +87,53 @@ test('cancel and actions answer 503 temporarily_unavailable with Retry-After, wi
   }
   await temporal.client.workflow.getHandle(`id360:${reference}`).terminate('test cleanup');
 });
+
+describe('rate limits and security headers (an API with small limits)', () => {
+  let small: FastifyInstance;
+  let smallUrl: string;
+  const OTHER = 'other-key-0123456789abcdef';
+  beforeAll(async () => {
+    const port = await freePort();
+    const config = loadConfig({
+      TEMPORAL_ADDRESS: temporal.address,
+      API_PORT: String(port),
+      API_KEYS: `tests:${KEY},other:${OTHER}`,
+      EVIDENCE_DIR: dir,
+      AUDIT_DIR: path.join(dir, 'audit'),
+      TASK_QUEUE_PREFIX: `nobody${crypto.randomBytes(4).toString('hex')}`,
+    });
+    small = await buildApi({ config, client: temporal.client, store: new FolderEvidenceStore(dir), logger: false, rateLimits: { perKey: 5, perAddress: 5 } });
+    await small.listen({ host: '127.0.0.1', port });
+    smallUrl = `http://127.0.0.1:${port}`;
+  });
+  afterAll(async () => {
+    await small?.close();
+  });
+
+  const get = (p: string, key?: string) => fetch(`${smallUrl}${p}`, { headers: key ? { authorization: `Bearer ${key}` } : {} });
+
+  test('per API key on /v1: the 6th request in a minute answers 429 with Retry-After, in our shape; another key is not limited', async () => {
+    const statuses: number[] = [];
+    let last: Response | undefined;
+    for (let i = 0; i < 6; i++) {
+      last = await get('/v1/verifications/finwave:none', KEY);
+      statuses.push(last.status);
+    }
+    expect(statuses).toEqual([404, 404, 404, 404, 404, 429]);
+    expect(Number(last!.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(((await last!.json()) as any).error.code).toBe('rate_limited');
+    expect((await get('/v1/verifications/finwave:none', OTHER)).status).toBe(404);
+  });
+
+  test('per source address on the browser returns; their HTML pages carry security headers', async () => {
+    const first = await get('/return/authenteq?state=forged');
+    expect(first.status).toBe(401);
+    expect(first.headers.get('content-security-policy')).toContain("default-src 'none'");
+    expect(first.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(first.headers.get('x-frame-options')).toBe('SAMEORIGIN');
+    expect(first.headers.get('strict-transport-security')).toBeTruthy();
+    const statuses = [first.status];
+    for (let i = 0; i < 5; i++) statuses.push((await get('/return/authenteq?state=forged')).status);
+    expect(statuses).toEqual([401, 401, 401, 401, 401, 429]);
+  });
+});
