@@ -39,11 +39,17 @@ timeout --signal=INT "$TIME_LIMIT" "$VENV/bin/st" run "$API/openapi.json" \
   --header "Authorization: Bearer test-key-0123456789abcdef" \
   --max-examples "$MAX_EXAMPLES" \
   --request-timeout 30 \
-  --workers 2 \
+  --workers 1 \
   --no-color | tee "$OUT"
 STATUS=${PIPESTATUS[0]}
 set -e
 CASES="$(grep -A1 '^Test cases:' "$OUT" | tail -1 | sed 's/^ *//')"
+# A failed check (a 5xx) fails the run; so does no summary at all (the time limit, a crash). A run whose
+# only errors are schemathesis' own (e.g. "Runtime Error" in its generator) passes with a warning.
+FAILED=0
+if grep -q 'failed' <<<"$CASES" || grep -qi 'server error' "$OUT" || [ -z "$CASES" ]; then FAILED=1; fi
 rm -f "$OUT"
 echo "schemathesis: exit $STATUS; test cases: ${CASES:-?}"
-exit "$STATUS"
+if [ "$FAILED" = 1 ]; then exit 1; fi
+if [ "$STATUS" != 0 ]; then echo "warning: schemathesis reported errors of its own (no failed check, no 5xx)"; fi
+exit 0
