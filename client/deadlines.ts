@@ -15,6 +15,8 @@ export const HANDLER_TIMEOUT_MS = 30_000;
 export const WORKER_CALL_MS = 20_000;
 /** The create call: how long it waits for a worker to start the flow before answering 202 (see verifications.ts). */
 export const CREATE_WORKER_WAIT_MS = 3_000;
+/** The create call, when a worker polls the queue but is busy: how long it waits for it to take the flow. */
+export const CREATE_BUSY_WORKER_WAIT_MS = 15_000;
 /** The whole create call's Temporal calls (its wait for the vendor session included). */
 export const CREATE_DEADLINE_MS = 25_000;
 /** What the 503 asks the caller to wait before trying again. */

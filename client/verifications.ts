@@ -29,7 +29,7 @@ import { ApiError, notFound } from './errors';
 import { actorOf } from './audit';
 import { hasClosed } from './workflow-status';
 import { createVerificationBody, workflowStart } from './providers';
-import { CREATE_WORKER_WAIT_MS, isTimeout } from './deadlines';
+import { CREATE_BUSY_WORKER_WAIT_MS, CREATE_WORKER_WAIT_MS, isTimeout } from './deadlines';
 import { errorSchema, verificationSchema } from './schemas';
 
 /** How long the create call waits for the vendor session to open before answering. */
@@ -86,7 +86,7 @@ export function registerVerificationRoutes(app: FastifyInstance, deps: { client:
           throw new ApiError(409, 'idempotency_conflict', 'this reference was already used with a different body: use a new reference');
         }
       }
-      const state = await nextActionOrNull(client, id);
+      const state = await nextActionOrNull(client, id, taskQueueFor(config, body.provider));
       if (!state) {
         // No worker took the flow in time: it is recorded and starts when a worker is back.
         const now = new Date().toISOString();
@@ -160,11 +160,14 @@ export function bodyHash(body: unknown): string {
  * The create call's state: the nextAction update once a worker has accepted it, or null when no worker
  * accepted it within CREATE_WORKER_WAIT_MS (the caller answers 202 with nextAction wait).
  */
-async function nextActionOrNull(client: Client, id: string): Promise<VerificationState | null> {
+async function nextActionOrNull(client: Client, id: string, taskQueue: string): Promise<VerificationState | null> {
   const handle = handleFor(client, id);
+  // A worker polling the queue may just be busy (a burst of creates): give it longer than the 3 s that
+  // tell "no worker at all". Either way, an Update no worker accepted in time answers 202.
+  const wait = (await workerPolling(client, taskQueue)) ? CREATE_BUSY_WORKER_WAIT_MS : CREATE_WORKER_WAIT_MS;
   let update;
   try {
-    update = await client.withDeadline(Date.now() + CREATE_WORKER_WAIT_MS, () =>
+    update = await client.withDeadline(Date.now() + wait, () =>
       handle.startUpdate(nextActionUpdate, { args: [{ maxWaitMs: CREATE_WAIT_MS }], waitForStage: WorkflowUpdateStage.ACCEPTED }),
     );
   } catch (err) {
@@ -173,7 +176,27 @@ async function nextActionOrNull(client: Client, id: string): Promise<Verificatio
     if (err instanceof WorkflowNotFoundError) return readState(client, id);
     throw err;
   }
-  return await update.result();
+  try {
+    return await update.result();
+  } catch (err) {
+    // Accepted but not answered within the call's deadline: the flow runs; the caller reads it again.
+    if (isTimeout(err)) return null;
+    throw err;
+  }
+}
+
+/** Whether a worker polled this workflow task queue lately (a server call, no worker needed). */
+async function workerPolling(client: Client, taskQueue: string): Promise<boolean> {
+  try {
+    const { pollers } = await client.withDeadline(Date.now() + 2_000, () =>
+      client.workflowService.describeTaskQueue({ namespace: client.options.namespace, taskQueue: { name: taskQueue }, taskQueueType: 1 /* WORKFLOW */ }),
+    );
+    const recent = Date.now() - 70_000; // a long poll lasts at most a minute
+    const seconds = (s: unknown) => (typeof s === 'number' ? s : typeof (s as { toNumber?: unknown })?.toNumber === 'function' ? (s as { toNumber(): number }).toNumber() : 0);
+    return (pollers ?? []).some((p) => seconds(p.lastAccessTime?.seconds) * 1000 > recent);
+  } catch {
+    return false;
+  }
 }
 
 function handleFor(client: Client, id: string) {
