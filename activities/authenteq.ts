@@ -22,6 +22,7 @@
  * - Some of the doc's error bodies are not valid JSON; an exchange 400 whose body we cannot read is
  *   taken as a refused code (the workflow says so in its reason).
  */
+import { keyById, type WebhookSecrets } from '../config/webhook-token';
 import { z } from 'zod';
 import { ApplicationFailure } from '@temporalio/common';
 import { log } from '@temporalio/activity';
@@ -71,12 +72,14 @@ export interface AuthenteqSessionInput {
   /** The session within the verification: 1, then 2... after each restart. */
   session: number;
   returnTo: string | null;
+  /** The webhook key that signed this session's state (after a rotation, not the current one): the exchange repeats that URL. */
+  keyId?: string;
 }
 
 export interface AuthenteqDeps {
   config: AuthenteqConfig;
   store: EvidenceStore;
-  webhookSecret: string;
+  webhookSecret: WebhookSecrets;
 }
 
 /** `MISSING_REQUEST_PARAMETER:code`, `INVALID_REQUEST_PARAMETER:redirectUrl`, `ACCOUNT_DEACTIVATED`... */
@@ -97,7 +100,11 @@ export function createAuthenteqActivities({ config, store, webhookSecret }: Auth
   /** Our registered redirect URL with the signed state of this session (deterministic: the exchange repeats it). */
   const redirectUrlFor = (s: AuthenteqSessionInput): string => {
     const url = new URL(config.redirectUrl);
-    url.searchParams.set('state', encodeReturnState(webhookSecret, 'authenteq', s));
+    // OAuth-style: the exchange must name the very redirect URL the session was opened with, so the state is
+    // signed again with the key that signed it then (named by the browser's state), not the current one.
+    const key = s.keyId !== undefined ? keyById(webhookSecret, s.keyId) : undefined;
+    const { keyId: _kid, ...state } = s;
+    url.searchParams.set('state', encodeReturnState(key ? [key] : webhookSecret, 'authenteq', state));
     return url.toString();
   };
 

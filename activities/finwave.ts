@@ -11,6 +11,7 @@
  * Assumptions beyond the doc: a repeated create answers 200 (the doc gives no code); error bodies
  * may carry `{ code }` or `{ error }`; processStatus.score and steps may be null before FINISHED.
  */
+import type { WebhookSecrets } from '../config/webhook-token';
 import { z } from 'zod';
 import { ApplicationFailure } from '@temporalio/common';
 import { log } from '@temporalio/activity';
@@ -77,7 +78,7 @@ export interface FinwaveDeps {
   config: FinwaveConfig;
   store: EvidenceStore;
   publicBaseUrl: string;
-  webhookSecret: string;
+  webhookSecret: WebhookSecrets;
 }
 
 const errorCode = (body: unknown): string | undefined => {

@@ -34,6 +34,7 @@
  * Secrets: the login token stays in Id360Session; the api_key is sealed (id360-secrets.ts) before it leaves
  * the create activity, and opened only inside the activities that send it.
  */
+import type { WebhookSecrets } from '../config/webhook-token';
 import { z } from 'zod';
 import { ApplicationFailure } from '@temporalio/common';
 import { activityInfo, log } from '@temporalio/activity';
@@ -128,7 +129,7 @@ export interface Id360Deps {
   store: EvidenceStore;
   session: Id360Session;
   publicBaseUrl: string;
-  webhookSecret: string;
+  webhookSecret: WebhookSecrets;
 }
 
 const API = '/api/1.0.0';

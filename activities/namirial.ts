@@ -19,6 +19,7 @@
  * - The create has no idempotency key: a create retried after a lost answer may open a second
  *   enrollment at Namirial; we use the one whose answer we received.
  */
+import type { WebhookSecrets } from '../config/webhook-token';
 import { z } from 'zod';
 import { log } from '@temporalio/activity';
 import type { NamirialConfig } from '../config';
@@ -63,7 +64,7 @@ export interface NamirialDeps {
   config: NamirialConfig;
   store: EvidenceStore;
   publicBaseUrl: string;
-  webhookSecret: string;
+  webhookSecret: WebhookSecrets;
 }
 
 /** `https://verif.id/error/-bad-request` -> `-bad-request`. */

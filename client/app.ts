@@ -7,13 +7,15 @@ import crypto from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
+import helmet from '@fastify/helmet';
+import rateLimit, { type RateLimitPluginOptions } from '@fastify/rate-limit';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Client } from '@temporalio/client';
 import type { ApiScope, AppConfig } from '../config';
 import { parseVerificationId, tenantWorkflowId } from '../workflows/shared';
 import type { EvidenceStore } from '../activities/evidence-store';
 import { ApiError, errorBody, frameworkErrors, installErrorHandling } from './errors';
-import { HANDLER_TIMEOUT_MS } from './deadlines';
+import { CREATE_DEADLINE_MS, HANDLER_TIMEOUT_MS, WORKER_CALL_MS } from './deadlines';
 import { registerVerificationRoutes } from './verifications';
 import { registerAuditTrail } from './audit';
 import { FolderAuditLog, type AuditLog } from './audit-log';
@@ -60,9 +62,28 @@ export interface ApiOptions {
   auditLog?: AuditLog;
   /** The audit log's own keys; default: AUDIT_KEYS (or the development audit key). */
   auditKeyring?: PayloadKeyring;
+  /** Requests per minute: per API key on /v1, per source address on the receivers (defaults: RATE_LIMITS). */
+  rateLimits?: { perKey: number; perAddress: number };
 }
 
-export async function buildApi({ config, client, store, logger = true, logStream, keyring = resolvePayloadKeyring(config).keyring, auditLog, auditKeyring }: ApiOptions): Promise<FastifyInstance> {
+/** Requests per minute (@fastify/rate-limit, in memory per API process): 429 with Retry-After beyond. */
+export const RATE_LIMITS = { perKey: 1200, perAddress: 300 };
+
+function limiter(max: number, key: (req: FastifyRequest) => string): RateLimitPluginOptions {
+  return {
+    max,
+    timeWindow: 60_000,
+    // After authentication, so that /v1 counts per API key.
+    hook: 'preHandler',
+    keyGenerator: key,
+    errorResponseBuilder: (_req, ctx) =>
+      new ApiError(429, 'rate_limited', `too many requests: at most ${ctx.max} a minute, retry in ${Math.ceil(ctx.ttl / 1000)} s`, {
+        'retry-after': String(Math.ceil(ctx.ttl / 1000)),
+      }),
+  };
+}
+
+export async function buildApi({ config, client, store, logger = true, logStream, keyring = resolvePayloadKeyring(config).keyring, auditLog, auditKeyring, rateLimits = RATE_LIMITS }: ApiOptions): Promise<FastifyInstance> {
   const audit = auditLog ?? new FolderAuditLog(config.personalData.auditDir, auditKeyring ?? resolveAuditKeyring(config), keyring);
   const app = Fastify({
     logger: logger
@@ -116,6 +137,18 @@ export async function buildApi({ config, client, store, logger = true, logStream
     }
   });
 
+  // Every Temporal call of the API, the receivers' included, runs under a deadline (client/deadlines.ts):
+  // no worker or a slow server ends in 503 temporarily_unavailable with Retry-After (create: 202, see
+  // verifications.ts), never a hang. Hooked on the root, so it applies to every route registered below.
+  app.addHook('onRoute', (route) => {
+    if (!/^\/(v1|webhooks|return|go)\//.test(route.url)) return;
+    const handler = route.handler;
+    const ms = route.method === 'POST' && route.url === '/v1/verifications' ? CREATE_DEADLINE_MS : WORKER_CALL_MS;
+    route.handler = function (this: unknown, req, reply) {
+      return client.withDeadline(Date.now() + ms, async () => handler.call(this as never, req, reply));
+    };
+  });
+
   const tokens = config.api.keys.map((k) => ({ id: k.id, digest: sha256(k.token), tenant: k.tenant, scopes: k.scopes }));
   await app.register(async (v1) => {
     v1.addHook('onRequest', async (req) => {
@@ -137,6 +170,7 @@ export async function buildApi({ config, client, store, logger = true, logStream
         params.id = parsed && parsed.tenant === 'default' && !params.id.includes('~') ? tenantWorkflowId(key.tenant, params.id) : 'unknown';
       }
     });
+    await v1.register(rateLimit, limiter(rateLimits.perKey, (req) => `key:${req.principal?.keyId ?? req.ip}`));
     registerVerificationRoutes(v1, { client, config, store });
     registerAuditTrail(v1, { client, log: audit });
     registerPersonalDataRoutes(v1, { client, store, auditLog: audit });
@@ -147,18 +181,24 @@ export async function buildApi({ config, client, store, logger = true, logStream
     registerWebhookDeliveryRoutes(v1, { client, config });
   });
 
+  const perAddress = limiter(rateLimits.perAddress, (req) => `ip:${req.ip}`);
   await app.register(async (hooks) => {
+    await hooks.register(rateLimit, perAddress);
     registerFinwaveWebhook(hooks, { client, webhookSecret: config.webhookSecret });
     registerId360Webhook(hooks, { client, webhookSecret: config.webhookSecret });
   });
 
   // Fourthline authenticates its webhooks itself (HTTP Basic or OAuth bearer from our token endpoint).
   await app.register(async (fourthline) => {
+    await fourthline.register(rateLimit, perAddress);
     registerFourthlineWebhooks(fourthline, { client, auth: config.vendors.fourthline.webhookAuth, webhookSecret: config.webhookSecret });
   });
 
   // Browser returns: no bearer auth (a browser calls them), the signed state is the credential.
   await app.register(async (returns) => {
+    await returns.register(rateLimit, perAddress);
+    // Security headers (CSP, frame-ancestors, nosniff, HSTS, …) on the HTML pages a browser gets here.
+    await returns.register(helmet, { contentSecurityPolicy: { directives: { 'default-src': ["'none'"], 'style-src': ["'unsafe-inline'"], 'form-action': ["'none'"], 'frame-ancestors': ["'none'"] } } });
     registerAuthenteqReturn(returns, { client, webhookSecret: config.webhookSecret });
     registerNamirialReturn(returns, { client, webhookSecret: config.webhookSecret });
     registerId360Link(returns, { client, webhookSecret: config.webhookSecret, id360BaseUrl: config.vendors.id360.baseUrl });

@@ -3,20 +3,22 @@
  * deadline: Temporal answering slowly, or no worker taking a workflow's Update, ends in a clear answer
  * (202 for a create, 503 `temporarily_unavailable` with Retry-After otherwise), never a hang or a 500.
  */
-import { isGrpcDeadlineError, isGrpcServiceError, type Client } from '@temporalio/client';
+import { isGrpcCancelledError, isGrpcDeadlineError, isGrpcServiceError, WorkflowUpdateRPCTimeoutOrCancelledError, type Client } from '@temporalio/client';
 import { ApiError } from './errors';
 
 /** gRPC status codes (not a direct dependency). */
-const grpcStatus = { DEADLINE_EXCEEDED: 4, UNAVAILABLE: 14 } as const;
+const grpcStatus = { CANCELLED: 1, DEADLINE_EXCEEDED: 4, UNAVAILABLE: 14 } as const;
 
 /** Fastify's backstop: a handler that has not answered by then answers 503. */
 export const HANDLER_TIMEOUT_MS = 30_000;
-/** A call that only the Temporal server answers (start, describe, signal). */
-export const SERVER_CALL_MS = 5_000;
-/** A call that needs a worker (Update, query): the worker must pick it up by then. */
-export const WORKER_CALL_MS = 10_000;
+/** The Temporal calls of any other /v1 request (Updates and queries need a worker; an action may call the vendor). */
+export const WORKER_CALL_MS = 20_000;
 /** The create call: how long it waits for a worker to start the flow before answering 202 (see verifications.ts). */
-export const CREATE_WORKER_WAIT_MS = 4_000;
+export const CREATE_WORKER_WAIT_MS = 3_000;
+/** The create call, when a worker polls the queue but is busy: how long it waits for it to take the flow. */
+export const CREATE_BUSY_WORKER_WAIT_MS = 15_000;
+/** The whole create call's Temporal calls (its wait for the vendor session included). */
+export const CREATE_DEADLINE_MS = 25_000;
 /** What the 503 asks the caller to wait before trying again. */
 export const RETRY_AFTER_SECONDS = 5;
 
@@ -25,12 +27,18 @@ export const unavailable = () =>
     'retry-after': String(RETRY_AFTER_SECONDS),
   });
 
-/** Whether the error means Temporal (or the worker behind it) did not answer in time. */
+/**
+ * Whether the error means Temporal (or the worker behind it) did not answer in time: a gRPC deadline
+ * (DEADLINE_EXCEEDED, or CANCELLED "Timeout expired" from the native connection), Temporal unreachable
+ * (UNAVAILABLE), or an Update whose RPC timed out. The API cancels no call otherwise.
+ */
 export function isTimeout(err: unknown): boolean {
-  if (isGrpcDeadlineError(err)) return true;
-  const e = err as { code?: number; cause?: unknown } | null;
-  if (isGrpcServiceError(err) && (err.code === grpcStatus.UNAVAILABLE || err.code === grpcStatus.DEADLINE_EXCEEDED)) return true;
-  if (e?.cause && isGrpcServiceError(e.cause)) return (e.cause as { code?: number }).code === grpcStatus.DEADLINE_EXCEEDED;
+  for (let e = err as { cause?: unknown } | null | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
+    if (e instanceof WorkflowUpdateRPCTimeoutOrCancelledError || isGrpcDeadlineError(e) || isGrpcCancelledError(e)) return true;
+    if (isGrpcServiceError(e) && [grpcStatus.CANCELLED, grpcStatus.DEADLINE_EXCEEDED, grpcStatus.UNAVAILABLE].includes(e.code as never)) return true;
+    const code = (e as { code?: unknown }).code;
+    if (e instanceof Error && e.name === 'ServiceError' && (code === grpcStatus.CANCELLED || code === grpcStatus.DEADLINE_EXCEEDED || code === grpcStatus.UNAVAILABLE)) return true;
+  }
   return false;
 }
 

@@ -6,6 +6,7 @@
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import { isTimeout, unavailable } from './deadlines';
 
 export class ApiError extends Error {
   constructor(
@@ -111,6 +112,7 @@ function handle(err: FastifyError | ApiError | Error, req: FastifyRequest, reply
     const headers: Record<string, string> = status === 429 ? { 'retry-after': String(reply.getHeader('retry-after') ?? 1) } : {};
     return sendError(reply, status, code, plainFrameworkMessage(err as FastifyError), headers);
   }
+  if (isTimeout(err)) return sendError(reply, 503, 'temporarily_unavailable', unavailable().message, unavailable().headers);
   if (status === 503) return sendError(reply, 503, 'temporarily_unavailable', err.message, { 'retry-after': '5' });
   req.log.error({ err: { type: err.name, message: err.message } }, 'unhandled error');
   return sendError(reply, 500, 'internal', 'internal error');

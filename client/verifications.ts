@@ -7,6 +7,7 @@ import {
   WorkflowExecutionAlreadyStartedError,
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
+  WorkflowUpdateStage,
   type Client,
 } from '@temporalio/client';
 import { WorkflowIdReusePolicy } from '@temporalio/common';
@@ -31,6 +32,7 @@ import { actorOf } from './audit';
 import { hasClosed } from './workflow-status';
 import { readVerification } from './read-model';
 import { checkHistoryBounds, createVerificationBody, workflowStart } from './providers';
+import { CREATE_BUSY_WORKER_WAIT_MS, CREATE_WORKER_WAIT_MS, isTimeout } from './deadlines';
 import { errorSchema, verificationSchema } from './schemas';
 
 /** How long the create call waits for the vendor session to open before answering. */
@@ -50,7 +52,7 @@ export function registerVerificationRoutes(app: FastifyInstance, deps: { client:
           'Answers 201 with the new verification, or 200 with the existing one when provider + reference was already used: a repeat never opens a second vendor session.',
         security: [{ bearer: [] }],
         body: createVerificationBody,
-        response: { 200: verificationSchema, 201: verificationSchema, 400: errorSchema, 401: errorSchema, 409: errorSchema, 422: errorSchema },
+        response: { 200: verificationSchema, 201: verificationSchema, 202: verificationSchema, 400: errorSchema, 401: errorSchema, 409: errorSchema, 422: errorSchema },
       },
     },
     async (req, reply) => {
@@ -92,7 +94,27 @@ export function registerVerificationRoutes(app: FastifyInstance, deps: { client:
           throw new ApiError(409, 'idempotency_conflict', 'this reference was already used with a different body: use a new reference');
         }
       }
-      const state = await readState(client, id, { waitForNextAction: true });
+      const state = await nextActionOrNull(client, id, taskQueueFor(config, body.provider));
+      if (!state) {
+        // No worker took the flow in time: it is recorded and starts when a worker is back.
+        const now = new Date().toISOString();
+        return reply.code(202).send({
+          id: apiVerificationId(id),
+          provider: body.provider,
+          reference: body.reference,
+          status: 'created' as const,
+          outcome: null,
+          providerStatus: null,
+          providerReference: null,
+          reason: null,
+          nextAction: { type: 'wait' as const, reason: 'the verification is recorded and starts as soon as a worker is available: read it again shortly' },
+          facts: {},
+          evidence: [],
+          timeline: [],
+          createdAt: now,
+          updatedAt: now,
+        });
+      }
       return reply.code(created ? 201 : 200).send(view(state));
     },
   );
@@ -160,6 +182,49 @@ async function endedMessage(handle: ReturnType<Client['workflow']['getHandle']>,
   if (err instanceof WorkflowUpdateFailedError && err.cause?.message) return err.cause.message;
   const final = (await handle.result().catch(() => null)) as VerificationState | null;
   return final?.status ? `the verification has already ended as ${final.status}${final.outcome ? `/${final.outcome}` : ''}` : 'the verification has already ended';
+}
+
+/**
+ * The create call's state: the nextAction update once a worker has accepted it, or null when no worker
+ * accepted it within CREATE_WORKER_WAIT_MS (the caller answers 202 with nextAction wait).
+ */
+async function nextActionOrNull(client: Client, id: string, taskQueue: string): Promise<VerificationState | null> {
+  const handle = handleFor(client, id);
+  // A worker polling the queue may just be busy (a burst of creates): give it longer than the 3 s that
+  // tell "no worker at all". Either way, an Update no worker accepted in time answers 202.
+  const wait = (await workerPolling(client, taskQueue)) ? CREATE_BUSY_WORKER_WAIT_MS : CREATE_WORKER_WAIT_MS;
+  let update;
+  try {
+    update = await client.withDeadline(Date.now() + wait, () =>
+      handle.startUpdate(nextActionUpdate, { args: [{ maxWaitMs: CREATE_WAIT_MS }], waitForStage: WorkflowUpdateStage.ACCEPTED }),
+    );
+  } catch (err) {
+    if (isTimeout(err)) return null;
+    // A closed workflow takes no update: read it with the query.
+    if (err instanceof WorkflowNotFoundError) return readState(client, id);
+    throw err;
+  }
+  try {
+    return await update.result();
+  } catch (err) {
+    // Accepted but not answered within the call's deadline: the flow runs; the caller reads it again.
+    if (isTimeout(err)) return null;
+    throw err;
+  }
+}
+
+/** Whether a worker polled this workflow task queue lately (a server call, no worker needed). */
+async function workerPolling(client: Client, taskQueue: string): Promise<boolean> {
+  try {
+    const { pollers } = await client.withDeadline(Date.now() + 2_000, () =>
+      client.workflowService.describeTaskQueue({ namespace: client.options.namespace, taskQueue: { name: taskQueue }, taskQueueType: 1 /* WORKFLOW */ }),
+    );
+    const recent = Date.now() - 70_000; // a long poll lasts at most a minute
+    const seconds = (s: unknown) => (typeof s === 'number' ? s : typeof (s as { toNumber?: unknown })?.toNumber === 'function' ? (s as { toNumber(): number }).toNumber() : 0);
+    return (pollers ?? []).some((p) => seconds(p.lastAccessTime?.seconds) * 1000 > recent);
+  } catch {
+    return false;
+  }
 }
 
 function handleFor(client: Client, id: string) {

@@ -13,6 +13,7 @@ import { parseEnv } from 'node:util';
 import { z } from 'zod';
 import { loadClientConnectConfig, type ClientConnectConfig } from '@temporalio/envconfig';
 import { SANDBOX_CREDENTIALS } from '../sandboxes/credentials';
+import type { WebhookKey } from './webhook-token';
 import { PERSONAL_DATA_ENV, personalDataConfig, type PersonalDataConfig } from './personal-data';
 import { WORKER_ENV, workerTuning, type WorkerTuning } from './worker';
 
@@ -97,6 +98,23 @@ const envSchema = z.object({
   API_KEYS: apiKeys.optional(),
   PUBLIC_BASE_URL: httpUrl.optional(),
   WEBHOOK_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  /** The keyring of webhook/return/OAuth/sealing secrets: `kid:secret,kid2:secret2`, the first signs, all verify. */
+  WEBHOOK_KEYS: z
+    .string()
+    .min(1)
+    .transform((raw, ctx) => {
+      const keys: WebhookKey[] = [];
+      for (const part of raw.split(',').map((p) => p.trim()).filter(Boolean)) {
+        const m = /^([A-Za-z0-9_-]{1,32}):(\S{32,})$/.exec(part);
+        if (!m || keys.some((k) => k.id === m[1])) {
+          ctx.addIssue({ code: 'custom', message: 'must be a comma list of keyId:secret (distinct ids of letters, digits, - and _; secrets of 32+ characters), the signing key first' });
+          return z.NEVER;
+        }
+        keys.push({ id: m[1]!, secret: m[2]! });
+      }
+      return keys;
+    })
+    .optional(),
   EVIDENCE_DIR: z.string().min(1).default('data/evidence'),
   // Payload encryption keys, the codec endpoint, evidence retention, the audit log: config/personal-data.ts.
   ...PERSONAL_DATA_ENV,
@@ -195,7 +213,11 @@ export interface AppConfig {
   api: { host: string; port: number; keys: ApiKey[] };
   /** The base URL at which vendors and browsers reach our receivers (/webhooks, /return). */
   publicBaseUrl: string;
-  webhookSecret: string;
+  /**
+   * The webhook keyring (config/webhook-token.ts): WEBHOOK_KEYS, first key signing, then WEBHOOK_SECRET
+   * (if also set) as a verify-only key without id, so that tokens from before the keyring still pass.
+   */
+  webhookSecret: readonly WebhookKey[];
   evidenceDir: string;
   /** Encryption of workflow payloads, the codec endpoint, evidence retention, the audit log. */
   personalData: PersonalDataConfig;
@@ -247,7 +269,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const notes: string[] = [];
 
   if (!e.API_KEYS && prod) throw new ConfigError('API_KEYS', 'is required in production');
-  if (!e.WEBHOOK_SECRET && prod) throw new ConfigError('WEBHOOK_SECRET', 'is required in production');
+  if (!e.WEBHOOK_SECRET && !e.WEBHOOK_KEYS && prod) throw new ConfigError('WEBHOOK_KEYS', '(or WEBHOOK_SECRET) is required in production');
   if (!e.PUBLIC_BASE_URL && prod) throw new ConfigError('PUBLIC_BASE_URL', 'is required in production');
   if (!e.API_KEYS) notes.push(`API_KEYS not set: the API accepts the development key "${DEV_API_KEY}"`);
 
@@ -304,7 +326,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     logLevel: e.LOG_LEVEL,
     api: { host: e.API_HOST, port: e.API_PORT, keys: e.API_KEYS ?? [{ id: 'local', token: DEV_API_KEY, tenant: 'default', scopes: LEGACY_SCOPES }] },
     publicBaseUrl: e.PUBLIC_BASE_URL ?? `http://localhost:${e.API_PORT}`,
-    webhookSecret: e.WEBHOOK_SECRET ?? DEV_WEBHOOK_SECRET,
+    webhookSecret: [...(e.WEBHOOK_KEYS ?? []), ...(e.WEBHOOK_SECRET || !e.WEBHOOK_KEYS ? [{ id: '', secret: e.WEBHOOK_SECRET ?? DEV_WEBHOOK_SECRET }] : [])],
     evidenceDir: path.resolve(e.EVIDENCE_DIR),
     personalData: personalDataConfig(e, prod, (e.API_KEYS ?? [{ id: 'local' }]).map((k) => k.id), (v, p) => new ConfigError(v, p), e.API_HOST),
     taskQueuePrefix: e.TASK_QUEUE_PREFIX,

@@ -26,6 +26,7 @@ import {
   ApplicationFailure,
   condition,
   defineSignal,
+  patched,
   proxyActivities,
   setHandler,
   sleep,
@@ -70,12 +71,18 @@ export const AUTHENTEQ_DEFAULTS = {
 const EXCHANGE_FIRST_DELAY_MS = 2_000;
 const EXCHANGE_MAX_DELAY_MS = 60_000;
 /** Returns we record in the timeline when they are ignored (a reloading browser could send many). */
+/** Returns of one session waiting while a code is exchanged: more are ignored (a browser has one genuine return). */
+const MAX_PENDING_RETURNS = 3;
+/** Marks the histories where a refused code no longer ends the flow. */
+const FORGED_RETURN_PATCH = 'authenteq-refused-code-keeps-waiting';
 const MAX_IGNORED_RETURNS_NOTED = 10;
 
 /** The browser came back to `/return/authenteq` for `session`, with Authenteq's code or without one. */
 export interface AuthenteqReturn {
   session: number;
   code: string | null;
+  /** The WEBHOOK_KEYS key that signed the state the browser came back with: the exchange repeats that redirect URL. */
+  keyId?: string;
 }
 
 export const authenteqReturnSignal = defineSignal<[AuthenteqReturn]>('authenteqReturn');
@@ -106,14 +113,19 @@ export async function authenteqVerification(input: AuthenteqInput): Promise<Veri
 async function run(v: Verification, input: AuthenteqInput): Promise<void> {
   const { options } = input;
   let session = 0;
-  let back: AuthenteqReturn | null = null;
+  // Returns of the current session waiting to be handled, and the codes this session has seen. A code
+  // from the browser is only a hint: one Authenteq refuses does not end the flow (someone holding the
+  // return URL may have forged it), the genuine return that may follow still counts.
+  let pending: AuthenteqReturn[] = [];
+  let seenCodes: string[] = [];
   let ignored = 0;
 
   setHandler(authenteqReturnSignal, (r) => {
-    // The browser may reload, go back, or replay an old link. Only the first return of the current
-    // session counts; anything else is ignored on purpose (noted, up to a bound). After the end: silent.
+    // The browser may reload, go back, or replay an old link: a return for another session, a code
+    // already seen, or more than a few waiting are ignored on purpose (noted, up to a bound). After the end: silent.
     if (v.ended) return;
-    if (r.session !== session || back !== null) {
+    const repeat = r.code === null ? pending.some((p) => p.code === null) : seenCodes.includes(r.code);
+    if (r.session !== session || repeat || pending.length >= MAX_PENDING_RETURNS) {
       ignored++;
       v.setFacts({ ignoredReturns: ignored });
       if (ignored <= MAX_IGNORED_RETURNS_NOTED) {
@@ -121,13 +133,15 @@ async function run(v: Verification, input: AuthenteqInput): Promise<void> {
       }
       return;
     }
-    back = r;
+    if (r.code !== null) seenCodes.push(r.code);
+    pending.push(r);
   });
 
   const deadlineAt = Date.now() + ms(options.deadline);
   for (;;) {
     session++;
-    back = null;
+    pending = [];
+    seenCodes = [];
     const { verificationUrl } = await authenteq.authenteqGetVerificationUrl({
       workflowId: input.id,
       session,
@@ -141,21 +155,12 @@ async function run(v: Verification, input: AuthenteqInput): Promise<void> {
       detail: `session ${session}`,
     });
 
-    const remaining = deadlineAt - Date.now();
-    const came = remaining > 0 && (await condition(() => back !== null || v.cancelRequested !== null, remaining));
-    if (v.cancelRequested !== null) {
-      v.finish('cancelled', null, v.cancelRequested);
-      return;
-    }
-    if (!came || back === null) {
-      v.finish('expired', 'expired', `the user did not come back from Authenteq within ${String(options.deadline)}`, {
-        nextAction: { type: 'restart', reason: 'start a new verification with a new reference' },
-      });
-      return;
-    }
-    const { code } = back as AuthenteqReturn;
-    if (code === null) {
-      v.note('returned without a code', `session ${session}: Authenteq says to restart`);
+    const outcome = await awaitReturnAndExchange(v, input, { session, deadlineAt, verificationUrl }, {
+      waiting: () => pending.length > 0,
+      next: () => pending.shift() ?? null,
+    });
+    if (outcome === 'done') return;
+    if (outcome === 'restart') {
       if (session > options.maxRestarts) {
         v.finish('failed', 'abandoned', `the user came back from Authenteq without finishing ${session} times`, {
           nextAction: { type: 'restart', reason: 'start a new verification with a new reference' },
@@ -164,12 +169,53 @@ async function run(v: Verification, input: AuthenteqInput): Promise<void> {
       }
       continue;
     }
+  }
+}
+
+/**
+ * Waits for a return of this session and handles it: 'restart' when the browser came back without a
+ * code, 'done' once the flow has ended. A code Authenteq refuses at the first attempt was never a valid
+ * one (a forged or stale return): the case is flagged `forged-return` and the flow keeps waiting for a
+ * good return until its deadline.
+ */
+async function awaitReturnAndExchange(
+  v: Verification,
+  input: AuthenteqInput,
+  { session, deadlineAt, verificationUrl }: { session: number; deadlineAt: number; verificationUrl: string },
+  returns: { waiting: () => boolean; next: () => AuthenteqReturn | null },
+): Promise<'done' | 'restart'> {
+  const { options } = input;
+  for (;;) {
+    const remaining = deadlineAt - Date.now();
+    const came = returns.waiting() || (remaining > 0 && (await condition(() => returns.waiting() || v.cancelRequested !== null, remaining)));
+    const back = v.cancelRequested === null ? returns.next() : null;
+    if (v.cancelRequested !== null) {
+      v.finish('cancelled', null, v.cancelRequested);
+      return 'done';
+    }
+    if (!came || back === null) {
+      v.finish('expired', 'expired', `the user did not come back from Authenteq within ${String(options.deadline)}`, {
+        nextAction: { type: 'restart', reason: 'start a new verification with a new reference' },
+      });
+      return 'done';
+    }
+    const { code, keyId } = back as AuthenteqReturn;
+    if (code === null) {
+      v.note('returned without a code', `session ${session}: Authenteq says to restart`);
+      return 'restart';
+    }
 
     v.progress('processing', 'returned with a code', { nextAction: { type: 'wait', reason: 'reading the result from Authenteq' }, detail: `session ${session}` });
-    const exchanged = await exchange(v, input, session, code);
+    const exchanged = await exchange(v, input, session, code, keyId);
     if (exchanged.kind === 'result') {
       decide(v, exchanged.result);
-      return;
+      return 'done';
+    }
+    if (exchanged.kind === 'code-refused' && exchanged.attempts === 1 && patched(FORGED_RETURN_PATCH)) {
+      v.note('return refused', `session ${session}: Authenteq refused the code from the browser; waiting for a genuine return`);
+      v.needsAttention('forged-return', 'a browser return carried a code Authenteq refused: someone else may hold the return URL');
+      v.progress('awaiting_user', 'waiting for a genuine return', { nextAction: { type: 'redirect', url: verificationUrl }, detail: `session ${session}` });
+      continue;
     }
     v.setFacts({ exchange: exchanged.kind });
     const restart = { nextAction: { type: 'restart' as const, reason: 'start a new verification with a new reference' } };
@@ -184,13 +230,13 @@ async function run(v: Verification, input: AuthenteqInput): Promise<void> {
             'The user may have passed: check this verification in the Authenteq dashboard before asking the user again',
           restart,
         );
-        return;
+        return 'done';
       case 'code-refused':
         v.finish('failed', 'error', 'Authenteq refused the code from the browser as invalid or expired', restart);
-        return;
+        return 'done';
       case 'unanswered':
         v.finish('failed', 'error', `Authenteq did not answer the code exchange in ${exchanged.attempts} attempts`, restart);
-        return;
+        return 'done';
     }
   }
 }
@@ -202,14 +248,14 @@ type Exchanged =
   | { kind: 'unanswered'; attempts: number };
 
 /** Exchanges the code, retrying only what got no answer; every attempt is in the timeline. */
-async function exchange(v: Verification, input: AuthenteqInput, session: number, code: string): Promise<Exchanged> {
+async function exchange(v: Verification, input: AuthenteqInput, session: number, code: string, keyId?: string): Promise<Exchanged> {
   let delay = EXCHANGE_FIRST_DELAY_MS;
   const attempts = input.options.exchangeAttempts;
   for (let attempt = 1; attempt <= attempts; attempt++) {
     v.note('code exchange attempted', `attempt ${attempt}`);
     v.setFacts({ exchangeAttempts: attempt });
     try {
-      const result = await exchangeOnce({ workflowId: input.id, session, returnTo: input.options.returnTo, code });
+      const result = await exchangeOnce({ workflowId: input.id, session, returnTo: input.options.returnTo, code, ...(keyId !== undefined ? { keyId } : {}) });
       return { kind: 'result', result };
     } catch (err) {
       const seen = classify(err);

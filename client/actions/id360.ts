@@ -90,7 +90,8 @@ export function registerId360Actions(app: FastifyInstance, deps: { client: Clien
     }
     if (TERMINAL_STATUSES.includes(state.status)) throw new ApiError(409, 'conflict', 'the verification has already ended');
     const step = state.nextAction.type === 'action' ? state.nextAction.action : null;
-    if (!step || step === 'consent') throw new ApiError(409, 'conflict', `the verification takes no upload now (next: ${step ?? state.nextAction.type})`);
+    if (step === 'consent') throw new ApiError(409, 'conflict', 'record the consent first'); // as the workflow's validator says it
+    if (!step) throw new ApiError(409, 'conflict', `the verification takes no upload now (next: ${state.nextAction.type})`);
   };
 
   r.post(

@@ -9,6 +9,7 @@
  * verification, does not open. The link is a bearer credential for the user, like ID360's own URL:
  * our request log keeps only the provider part of the path.
  */
+import type { WebhookSecrets } from '../../config/webhook-token';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -20,7 +21,7 @@ import { readVerification } from '../read-model';
 import { ApiError } from '../errors';
 import { browserPage, ENDED, INVALID_LINK, NOT_FOUND } from './page';
 
-export function registerId360Link(app: FastifyInstance, deps: { client: Client; webhookSecret: string; id360BaseUrl: string }): void {
+export function registerId360Link(app: FastifyInstance, deps: { client: Client; webhookSecret: WebhookSecrets; id360BaseUrl: string }): void {
   app.withTypeProvider<ZodTypeProvider>().get(
     '/go/id360/:id/:sealed',
     {

@@ -8,22 +8,25 @@
  * enrollment from Namirial, which decides. The browser gets a neutral page (never "success"), or a
  * redirect to the integrator's `returnTo`.
  */
+import type { WebhookSecrets } from '../../config/webhook-token';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Client } from '@temporalio/client';
+import { hasClosed } from '../workflow-status';
 import { decodeReturnState } from '../../config/webhook-token';
 import { namirialReturnSignal, type NamirialReturn } from '../../workflows/namirial';
 import { isNamirialErrorCode } from '../../workflows/namirial-outcome';
 import { parseVerificationId } from '../../workflows/shared';
-import { browserPage, ENDED, INVALID_LINK, NOT_FOUND, redirectBrowser, signalFromBrowser } from './page';
+import { browserPage, ENDED, INVALID_LINK, NOT_FOUND, redirectBrowser, ReturnDeduplicator, signalFromBrowser } from './page';
 
 const query = z.object({
   verifidResult: z.string().max(64).optional(),
   verifidError: z.string().max(64).optional(),
 });
 
-export function registerNamirialReturn(app: FastifyInstance, deps: { client: Client; webhookSecret: string }): void {
+export function registerNamirialReturn(app: FastifyInstance, deps: { client: Client; webhookSecret: WebhookSecrets }): void {
+  const dedup = new ReturnDeduplicator();
   app.withTypeProvider<ZodTypeProvider>().get(
     '/return/namirial/:state',
     {
@@ -41,6 +44,12 @@ export function registerNamirialReturn(app: FastifyInstance, deps: { client: Cli
         verifidResult: verifidResult === 'success' || verifidResult === 'error' ? verifidResult : 'unrecognized',
         verifidError: verifidError === undefined ? null : isNamirialErrorCode(verifidError) ? verifidError : 'unrecognized',
       };
+      // A replay of a return already delivered is answered like the first one, without a signal.
+      if (!dedup.admit(`${state.workflowId}|${state.session}`, `${hint.verifidResult}|${hint.verifidError ?? ''}`)) {
+        if (state.returnTo) return redirectBrowser(reply, state.returnTo);
+        if (await hasClosed(deps.client.workflow.getHandle(state.workflowId))) return browserPage(reply, 200, ...ENDED);
+        return browserPage(reply, 200, 'Thank you', 'You are back from the identification. You can close this window.');
+      }
       const delivered = await signalFromBrowser(deps.client.workflow.getHandle(state.workflowId), namirialReturnSignal, hint);
       if (delivered === 'unknown') return browserPage(reply, 404, ...NOT_FOUND);
       if (state.returnTo) return redirectBrowser(reply, state.returnTo);

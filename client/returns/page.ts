@@ -41,6 +41,41 @@ export async function signalFromBrowser<T extends unknown[]>(
   }
 }
 
+/**
+ * Returns deduplicated before they reach workflow history: a browser (or someone replaying the URL)
+ * sending the same return again is answered without a signal, and one verification session takes at
+ * most a few distinct returns within the window. In memory, per API process: with several API
+ * processes a replay reaches history at most once per process, and the workflow ignores it.
+ */
+export class ReturnDeduplicator {
+  private readonly seen = new Map<string, { at: number; variants: Set<string> }>();
+  constructor(
+    private readonly windowMs = 15 * 60_000,
+    private readonly maxVariants = 4,
+    private readonly maxEntries = 50_000,
+  ) {}
+
+  /** True when this return (of this verification session) should reach the workflow. */
+  admit(session: string, variant: string, now = Date.now()): boolean {
+    const entry = this.seen.get(session);
+    if (entry && now - entry.at < this.windowMs) {
+      if (entry.variants.has(variant) || entry.variants.size >= this.maxVariants) return false;
+      entry.variants.add(variant);
+      return true;
+    }
+    if (this.seen.size >= this.maxEntries) {
+      // Drop the oldest (Map keeps insertion order).
+      for (const [k, v] of this.seen) {
+        if (this.seen.size < this.maxEntries && now - v.at < this.windowMs) break;
+        this.seen.delete(k);
+      }
+    }
+    this.seen.delete(session);
+    this.seen.set(session, { at: now, variants: new Set([variant]) });
+    return true;
+  }
+}
+
 export const INVALID_LINK = ['Link not valid', 'This link is not valid. Please go back to the service that sent you and start again.'] as const;
 export const NOT_FOUND = ['Verification not found', 'We could not find this verification. Please go back to the service that sent you.'] as const;
 export const ENDED = ['Verification closed', 'This verification has already ended. You can close this window.'] as const;

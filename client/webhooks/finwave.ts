@@ -4,6 +4,7 @@
  * token is refused with 401 and never reaches the workflow. The body only nudges the workflow,
  * which reads the result from Finwave itself before acting.
  */
+import type { WebhookSecrets } from '../../config/webhook-token';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -21,7 +22,7 @@ const body = z.object({
   result: z.enum(['CREATED', 'INPROCESS', 'INCOMPLETED', 'TIMEOUT', 'FINISHED']),
 });
 
-export function registerFinwaveWebhook(app: FastifyInstance, deps: { client: Client; webhookSecret: string }): void {
+export function registerFinwaveWebhook(app: FastifyInstance, deps: { client: Client; webhookSecret: WebhookSecrets }): void {
   app.withTypeProvider<ZodTypeProvider>().post(
     '/webhooks/finwave/:id/:token',
     {

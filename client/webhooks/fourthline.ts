@@ -19,6 +19,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { FourthlineWebhookAuth } from '../../config';
+import { keyById, signingKey, type WebhookSecrets } from '../../config/webhook-token';
 import {
   fourthlineCaseWebhookSignal,
   fourthlineSignatureWebhookSignal,
@@ -59,17 +60,20 @@ function basicCredentials(req: FastifyRequest): { user: string; password: string
   }
 }
 
-/** Stateless bearer tokens: `<expiry>.<nonce>.<HMAC(secret, expiry.nonce)>`. */
-export function issueWebhookToken(secret: string, now = Date.now()): string {
+/** Stateless bearer tokens: `<expiry>.<nonce>.[<kid>.]<HMAC(key, expiry.nonce)>` (the kid names the WEBHOOK_KEYS key). */
+export function issueWebhookToken(secrets: WebhookSecrets, now = Date.now()): string {
+  const key = signingKey(secrets);
   const body = `${Math.floor(now / 1000) + WEBHOOK_TOKEN_TTL_SECONDS}.${crypto.randomBytes(12).toString('base64url')}`;
-  return `${body}.${crypto.createHmac('sha256', `fourthline-webhooks\n${secret}`).update(body).digest('base64url')}`;
+  const mac = crypto.createHmac('sha256', `fourthline-webhooks\n${key.secret}`).update(body).digest('base64url');
+  return key.id ? `${body}.${key.id}.${mac}` : `${body}.${mac}`;
 }
 
-export function verifyWebhookBearer(secret: string, token: string, now = Date.now()): boolean {
-  const m = /^(\d{1,12})\.([A-Za-z0-9_-]{16})\.([A-Za-z0-9_-]{43})$/.exec(token);
-  if (!m) return false;
-  const expected = crypto.createHmac('sha256', `fourthline-webhooks\n${secret}`).update(`${m[1]}.${m[2]}`).digest('base64url');
-  return safeEqual(expected, m[3]!) && Number(m[1]) * 1000 > now;
+export function verifyWebhookBearer(secrets: WebhookSecrets, token: string, now = Date.now()): boolean {
+  const m = /^(\d{1,12})\.([A-Za-z0-9_-]{16})\.(?:([A-Za-z0-9_-]{1,32})\.)?([A-Za-z0-9_-]{43})$/.exec(token);
+  const key = m && keyById(secrets, m[3]);
+  if (!m || !key) return false;
+  const expected = crypto.createHmac('sha256', `fourthline-webhooks\n${key.secret}`).update(`${m[1]}.${m[2]}`).digest('base64url');
+  return safeEqual(expected, m[4]!) && Number(m[1]) * 1000 > now;
 }
 
 /** How long a case lookup retries before answering 404: covers the visibility store's lag behind the workflow. */
@@ -103,7 +107,7 @@ export async function findCase(client: Client, fourthlineId: string): Promise<st
 
 export function registerFourthlineWebhooks(
   app: FastifyInstance,
-  deps: { client: Client; auth: FourthlineWebhookAuth; webhookSecret: string },
+  deps: { client: Client; auth: FourthlineWebhookAuth; webhookSecret: WebhookSecrets },
 ): void {
   const { auth, webhookSecret } = deps;
   // OAuth token requests are form posts (RFC 6749); this parser lives in this plugin's scope only.

@@ -9,6 +9,7 @@
  * ignores what comes after (retries, a late STARTED). Reason codes and step states are reduced to
  * code-like words: free text never reaches workflow history.
  */
+import type { WebhookSecrets } from '../../config/webhook-token';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -34,7 +35,7 @@ const body = z
   })
   .passthrough();
 
-export function registerId360Webhook(app: FastifyInstance, deps: { client: Client; webhookSecret: string }): void {
+export function registerId360Webhook(app: FastifyInstance, deps: { client: Client; webhookSecret: WebhookSecrets }): void {
   const authenticate = async (req: FastifyRequest) => {
     const id = (req.params as { id?: string }).id ?? '';
     const given = req.headers[ID360_CALLBACK_HEADER.toLowerCase()];

@@ -93,7 +93,15 @@ export async function startStack(opts: {
   });
   const running = Promise.all(workers.map((w) => w.run()));
 
-  const app: FastifyInstance = await buildApi({ config, client: opts.client, store, logger: Boolean(opts.apiLogStream), logStream: opts.apiLogStream });
+  // Rate limits high enough for the tests' polling (test/no-worker.test.ts tests the limits themselves).
+  const app: FastifyInstance = await buildApi({
+    config,
+    client: opts.client,
+    store,
+    logger: Boolean(opts.apiLogStream),
+    logStream: opts.apiLogStream,
+    rateLimits: { perKey: 1_000_000, perAddress: 1_000_000 },
+  });
   await app.listen({ host: '127.0.0.1', port: apiPort });
   const apiUrl = `http://127.0.0.1:${apiPort}`;
 
