@@ -79,8 +79,9 @@ export async function buildApi({ config, client, store, logger = true, logStream
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
-  app.get('/healthz', { schema: { hide: true } }, async () => ({ ok: true }));
-  app.get('/readyz', { schema: { hide: true } }, async (_req, reply) => {
+  // Probes are polled every few seconds: no log line per call (a failing /readyz still answers 503).
+  app.get('/healthz', { schema: { hide: true }, logLevel: 'silent' }, async () => ({ ok: true }));
+  app.get('/readyz', { schema: { hide: true }, logLevel: 'silent' }, async (_req, reply) => {
     try {
       await client.connection.withDeadline(Date.now() + 2000, () => client.workflowService.getSystemInfo({}));
       return { ready: true };
