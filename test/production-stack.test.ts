@@ -83,7 +83,8 @@ afterAll(async () => {
 }, 30_000);
 
 const api = async (n: 0 | 1, method: string, p: string, body?: unknown) => {
-  const res = await fetch(`http://127.0.0.1:${ready.apis[n]}${p}`, { method, headers: K, body: body === undefined ? undefined : JSON.stringify(body) });
+  const headers = body === undefined ? { authorization: K.authorization } : K; // no JSON content type without a body
+  const res = await fetch(`http://127.0.0.1:${ready.apis[n]}${p}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
   return { status: res.status, body: (await res.json().catch(() => null)) as any };
 };
 const sandbox = (p: string, body?: unknown) =>
