@@ -15,6 +15,7 @@ import { ApiError, errorBody, installErrorHandling } from './errors';
 import { registerVerificationRoutes } from './verifications';
 import { registerAuditTrail } from './audit';
 import { FolderAuditLog, type AuditLog } from './audit-log';
+import { registerMetrics } from './metrics';
 import { closeCodecTls, registerCodecEndpoint } from './codec';
 import { registerPersonalDataRoutes } from './personal-data';
 import { resolveAuditKeyring, resolvePayloadKeyring, type PayloadKeyring } from '../codec';
@@ -68,6 +69,7 @@ export async function buildApi({ config, client, store, logger = true, logStream
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   installErrorHandling(app);
+  registerMetrics(app);
 
   await app.register(swagger, {
     openapi: {
