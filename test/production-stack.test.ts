@@ -111,7 +111,11 @@ async function act(n: 0 | 1, id: string, action: string, body?: unknown) {
   });
 }
 
-async function finwaveFlow(ref: string, startOn: 0 | 1, readOn: 0 | 1, beforeFinish?: () => Promise<void>) {
+/**
+ * `completeWithinMs`: an activity the killed worker had started is retried only when its start-to-close timeout
+ * (Finwave: 2 minutes, no heartbeat) has passed, so the scale-out flow may need longer than that.
+ */
+async function finwaveFlow(ref: string, startOn: 0 | 1, readOn: 0 | 1, beforeFinish?: () => Promise<void>, completeWithinMs = 90_000) {
   const created = await api(startOn, 'POST', '/v1/verifications', { provider: 'finwave', reference: ref, options: { acceptations: [{ mandatory: true, text: 'I accept' }] } });
   expect(created.status).toBe(201);
   const onboardingId = /onboarding\/([^/?]+)/.exec(created.body.nextAction.url)![1];
@@ -120,7 +124,7 @@ async function finwaveFlow(ref: string, startOn: 0 | 1, readOn: 0 | 1, beforeFin
   return until(`${created.body.id} completed`, async () => {
     const v = await api(readOn, 'GET', `/v1/verifications/${created.body.id}`);
     return v.body?.status === 'completed' && v.body;
-  }, 90_000);
+  }, completeWithinMs);
 }
 
 async function fourthlineFlow(ref: string, n: 0 | 1, midFlow?: () => Promise<0 | 1>) {
@@ -170,7 +174,7 @@ test('scale-out: one worker killed for good and one API replica mid-flow; flows 
   };
   const [fw, fl] = await Promise.all([
     // Started on api-2; before the applicant finishes, worker-1 dies; read on api-1.
-    finwaveFlow(`scale-${run}`, 1, 0, async () => kill('worker-1')),
+    finwaveFlow(`scale-${run}`, 1, 0, async () => kill('worker-1'), 200_000),
     // Started on api-2, which dies after the first step: the rest goes through api-1.
     fourthlineFlow(`scale-${run}`, 1, async () => {
       kill('api-2');
@@ -181,4 +185,4 @@ test('scale-out: one worker killed for good and one API replica mid-flow; flows 
   expect(fw).toMatchObject({ status: 'completed', outcome: 'approved' });
   expect(fl).toMatchObject({ status: 'completed' });
   expect(out.some((l) => l.includes('"process exited"') && l.includes('worker-1'))).toBe(true);
-}, 300_000);
+}, 400_000);
