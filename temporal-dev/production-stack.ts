@@ -193,15 +193,21 @@ async function main(): Promise<void> {
     fs.writeFileSync(path.join(dir, 'config', 'dynamicconfig.yaml'), DYNAMIC_CONFIG);
     spawnProc('temporal', path.join(binDir, 'server'), ['--root', dir, '--config', 'config', '--env', 'development', 'start'], {}, dir);
     const address = `127.0.0.1:${base}`;
+    let lastNamespaceError = '';
     await waitFor('Temporal frontend', () => listening(base));
+    // The frontend listens before the cluster's membership has settled; on a loaded machine that takes a while.
     await waitFor('namespace default', async () => {
       try {
         await run(cli, ['operator', 'namespace', 'describe', '--namespace', 'default', '--address', address]);
         return true;
       } catch {
-        await run(cli, ['operator', 'namespace', 'create', '--namespace', 'default', '--retention', '720h', '--address', address]).catch(() => undefined);
+        await run(cli, ['operator', 'namespace', 'create', '--namespace', 'default', '--retention', '720h', '--address', address]).catch((err: Error) => {
+          lastNamespaceError = err.message.split('\n').slice(-2).join(' ');
+        });
         return false;
       }
+    }, 180_000).catch((err: Error) => {
+      throw new Error(`${err.message}: ${lastNamespaceError}`);
     });
     // A list query with them is refused for a few seconds after they are added (and adding them right after the
     // namespace was created may fail): add them until such a query is accepted.

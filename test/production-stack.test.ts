@@ -58,7 +58,7 @@ beforeAll(async () => {
   };
   stack.stdout!.on('data', onData);
   stack.stderr!.on('data', onData);
-  const deadline = Date.now() + 240_000;
+  const deadline = Date.now() + 330_000;
   for (;;) {
     const line = out.find((l) => l.includes('"msg":"ready"'));
     if (line) {
@@ -69,7 +69,7 @@ beforeAll(async () => {
     await new Promise((r) => setTimeout(r, 500));
   }
   process.stderr.write(`stack ready in ${ready.startMs} ms; idle RSS (kB): ${JSON.stringify(ready.rssKb)}\n`);
-}, 420_000);
+}, 480_000);
 
 afterAll(async () => {
   if (stack && stack.exitCode === null) {
