@@ -19,6 +19,7 @@ import { CREATE_DEADLINE_MS, HANDLER_TIMEOUT_MS, WORKER_CALL_MS } from './deadli
 import { registerVerificationRoutes } from './verifications';
 import { registerAuditTrail } from './audit';
 import { FolderAuditLog, type AuditLog } from './audit-log';
+import { registerMetrics } from './metrics';
 import { closeCodecTls, registerCodecEndpoint } from './codec';
 import { registerPersonalDataRoutes } from './personal-data';
 import { resolveAuditKeyring, resolvePayloadKeyring, type PayloadKeyring } from '../codec';
@@ -116,6 +117,7 @@ export async function buildApi({ config, client, store, logger = true, logStream
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   installErrorHandling(app);
+  registerMetrics(app);
 
   await app.register(swagger, {
     openapi: {
@@ -127,8 +129,9 @@ export async function buildApi({ config, client, store, logger = true, logStream
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
-  app.get('/healthz', { schema: { hide: true } }, async () => ({ ok: true }));
-  app.get('/readyz', { schema: { hide: true } }, async (_req, reply) => {
+  // Probes are polled every few seconds: no log line per call (a failing /readyz still answers 503).
+  app.get('/healthz', { schema: { hide: true }, logLevel: 'silent' }, async () => ({ ok: true }));
+  app.get('/readyz', { schema: { hide: true }, logLevel: 'silent' }, async (_req, reply) => {
     try {
       await client.connection.withDeadline(Date.now() + 2000, () => client.workflowService.getSystemInfo({}));
       return { ready: true };

@@ -1,7 +1,9 @@
 /** Runs the vendor sandboxes on SANDBOX_HOST:SANDBOX_PORT (default 127.0.0.1:8090). */
 import { loadConfigOrExit } from '../config';
 import { createSandboxServer } from './server';
+import path from 'node:path';
 import { fourthlineWebhookSettings } from './fourthline';
+import { persistSandboxes } from './persistence';
 
 async function main() {
   const config = loadConfigOrExit();
@@ -12,10 +14,12 @@ async function main() {
     // Fourthline's account settings: our webhook URLs and the credentials we gave it (Basic or OAuth).
     fourthline: fourthlineWebhookSettings(config.publicBaseUrl, config.vendors.fourthline.webhookAuth),
   });
+  const persisted = persistSandboxes(server, path.resolve(process.env.SANDBOX_STATE_FILE ?? 'data/sandboxes/state.json'));
   await server.app.listen({ host: config.sandbox.host, port: config.sandbox.port });
   console.log(`Vendor sandboxes: ${config.sandbox.baseUrl} (Finwave at ${config.sandbox.baseUrl}/finwave/management)`);
   const stop = async () => {
     await server.close();
+    persisted.stop();
     process.exit(0);
   };
   process.once('SIGINT', stop);

@@ -8,7 +8,8 @@
  *   4. runs the worker (one per vendor task queue, one for housekeeping) and the API, with payloads
  *      encrypted (PAYLOAD_KEYS, or a development key generated once into data/), the Web UI pointed
  *      at the API's codec endpoint, and the daily evidence-retention Schedule.
- * Ctrl-C stops everything in reverse order.
+ * SIGINT (Ctrl-C) or SIGTERM stops everything in reverse order: the API, the workers, the sandboxes
+ * (their state saved into data/, restored on the next start), the Temporal dev server; within 10 s.
  */
 import { NativeConnection } from '@temporalio/worker';
 import { Client, Connection } from '@temporalio/client';
@@ -23,8 +24,14 @@ import { listenCodecTls } from '../client/codec';
 import { ensureRetentionSchedule } from '../client/retention-schedule';
 import { housekeepingTaskQueue } from '../config/personal-data';
 import { dataConverter, describeKeyring, resolvePayloadKeyring } from '../codec';
+import path from 'node:path';
+import { persistSandboxes } from '../sandboxes/persistence';
+import { installJsonRuntime } from '../workers/logging';
 
-const LOCAL = /^(localhost|127\.0\.0\.1):7233$/;
+/** The local dev server's address: 127.0.0.1 or localhost on TEMPORAL_DEV_PORT (default 7233). */
+const LOCAL = new RegExp(`^(localhost|127\\.0\\.0\\.1):${Number(process.env.TEMPORAL_DEV_PORT ?? 7233)}$`);
+/** Past this, whatever has not stopped is killed (the Temporal dev server included). */
+const STOP_DEADLINE_MS = 9000;
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
@@ -33,6 +40,11 @@ async function main(): Promise<void> {
   const stopAll = async (code: number) => {
     if (stopping) return;
     stopping = true;
+    setTimeout(() => {
+      // process.exit kills the Temporal dev server too (dev-server.ts kills its child on exit).
+      console.error(JSON.stringify({ level: 'error', msg: 'stop deadline passed: killing what is left' }));
+      process.exit(code || 1);
+    }, STOP_DEADLINE_MS).unref();
     for (const stop of stops.reverse()) await stop().catch((err) => console.error(`while stopping: ${(err as Error).message}`));
     process.exit(code);
   };
@@ -40,6 +52,7 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void stopAll(0));
 
   try {
+    installJsonRuntime(config.logLevel === 'debug' ? 'DEBUG' : config.logLevel === 'warn' ? 'WARN' : config.logLevel === 'error' ? 'ERROR' : 'INFO');
     const keys = resolvePayloadKeyring(config);
     console.log(describeKeyring(keys));
     const tls = config.personalData.codec.tls;
@@ -62,12 +75,17 @@ async function main(): Promise<void> {
       // not to the sandbox's default of localhost:8080.
       const sandbox = createSandboxServer({
         publicUrl: config.sandbox.baseUrl,
-        fourthline: fourthlineWebhookSettings(config.publicBaseUrl, config.vendors.fourthline.webhookAuth),
         authenteq: { redirectUrls: [config.vendors.authenteq.redirectUrl] },
+        fourthline: fourthlineWebhookSettings(config.publicBaseUrl, config.vendors.fourthline.webhookAuth),
       });
+      // Temporal's history outlives a restart: so do the vendor cases it waits for.
+      const persisted = persistSandboxes(sandbox, path.resolve(process.env.SANDBOX_STATE_FILE ?? 'data/sandboxes/state.json'));
       await sandbox.app.listen({ host: config.sandbox.host, port: config.sandbox.port });
-      stops.push(() => sandbox.close());
-      console.log(`Vendor sandboxes: ${config.sandbox.baseUrl} (controls: sandboxes/README.md)`);
+      stops.push(async () => {
+        await sandbox.close();
+        persisted.stop();
+      });
+      console.log(`Vendor sandboxes: ${config.sandbox.baseUrl} (controls: sandboxes/README.md; ${persisted.restored} record(s) restored)`);
     }
 
     const store = new FolderEvidenceStore(config.evidenceDir);

@@ -1,13 +1,15 @@
-/** Runs the worker. SIGINT / SIGTERM drain the workers (the SDK's Runtime handles the signals). */
+/** Runs the worker. SIGINT / SIGTERM drain the workers, then the process exits. */
 import { NativeConnection } from '@temporalio/worker';
 import { loadConfigOrExit, notificationsTaskQueue, taskQueueFor, PROVIDERS } from '../config';
 import { FolderEvidenceStore } from '../activities/evidence-store';
 import { s3EvidenceStoreFromEnv } from '../activities/s3-evidence-store';
 import { bundleWorkflows, createWorkers } from '.';
 import { describeKeyring, resolvePayloadKeyring } from '../codec';
+import { installJsonRuntime } from './logging';
 
 async function main() {
   const config = loadConfigOrExit();
+  installJsonRuntime();
   const keys = resolvePayloadKeyring(config);
   const connection = await NativeConnection.connect(config.temporal.connectionOptions);
   const workers = await createWorkers({
@@ -18,6 +20,11 @@ async function main() {
     keyring: keys.keyring,
   });
   console.log(describeKeyring(keys));
+  const stop = () => {
+    for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
   console.log(`Worker: polling ${[...PROVIDERS.map((p) => taskQueueFor(config, p)), notificationsTaskQueue(config)].join(', ')} on ${config.temporal.address}`);
   await Promise.all(workers.map((w) => w.run()));
   await connection.close();

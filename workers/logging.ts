@@ -1,0 +1,33 @@
+/**
+ * The Temporal SDK's logs as one JSON line per event (the default logger prints a multi-line object per
+ * worker state change). Fields are flattened to primitives; errors keep their type and message (our
+ * failures carry no personal data in messages: see the failure converter).
+ *
+ * `shutdownSignals: []`: the launchers own SIGINT/SIGTERM, so that they stop the API, the workers, the
+ * sandboxes and the Temporal server in order (the SDK's own handler would only stop the workers).
+ */
+import { DefaultLogger, Runtime, type LogEntry, type LogLevel } from '@temporalio/worker';
+
+export function jsonLogLine(entry: LogEntry): string {
+  const out: Record<string, unknown> = {
+    time: new Date(Number(entry.timestampNanos / 1_000_000n)).toISOString(),
+    level: entry.level.toLowerCase(),
+    msg: entry.message,
+  };
+  for (const [k, v] of Object.entries(entry.meta ?? {})) {
+    if (v instanceof Error) out[k] = { type: v.name, message: v.message };
+    else if (v === null || ['string', 'number', 'boolean'].includes(typeof v)) out[k] = v;
+    else if (typeof v === 'bigint') out[k] = v.toString();
+    else if (typeof v === 'object') out[k] = JSON.parse(JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x)));
+  }
+  return JSON.stringify(out);
+}
+
+/** Installs the SDK Runtime with the JSON logger; a no-op if a Runtime already exists (tests). */
+export function installJsonRuntime(level: LogLevel = 'INFO', write: (line: string) => void = (l) => process.stdout.write(`${l}\n`)): void {
+  try {
+    Runtime.install({ logger: new DefaultLogger(level, (entry) => write(jsonLogLine(entry))), shutdownSignals: [] });
+  } catch {
+    // already installed
+  }
+}
