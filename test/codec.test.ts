@@ -193,6 +193,7 @@ describe('the codec endpoint in development (API on loopback): the Web UI decode
       FINWAVE_BASE_URL: 'https://idgateway.finwave.com/management',
       FINWAVE_CLIENT_TOKEN: 'real-token',
       PAYLOAD_KEYS: `prod:${Buffer.alloc(32, 9).toString('base64')}`,
+      AUDIT_KEYS: `audit:${Buffer.alloc(32, 8).toString('base64')}`,
     };
     expect(loadConfig(production).personalData.codec.uiWithoutToken).toBe(false);
     expect(() => loadConfig({ ...production, CODEC_UI_WITHOUT_TOKEN: 'true' })).toThrow('CODEC_UI_WITHOUT_TOKEN');

@@ -35,6 +35,7 @@ beforeAll(async () => {
     TEMPORAL_ADDRESS: temporal.address,
     TASK_QUEUE_PREFIX: `ssrf${crypto.randomBytes(3).toString('hex')}`,
     PAYLOAD_KEYS: `prod:${Buffer.alloc(32, 9).toString('base64')}`,
+    AUDIT_KEYS: `audit:${Buffer.alloc(32, 8).toString('base64')}`,
   });
   app = await buildApi({ config, client: temporal.client, store: new FolderEvidenceStore(os.tmpdir()), logger: false });
   await app.listen({ host: '127.0.0.1', port: 0 });

