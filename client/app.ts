@@ -24,7 +24,7 @@ import { closeCodecTls, registerCodecEndpoint } from './codec';
 import { registerPersonalDataRoutes } from './personal-data';
 import { resolveAuditKeyring, resolvePayloadKeyring, type PayloadKeyring } from '../codec';
 import { registerFinwaveWebhook } from './webhooks/finwave';
-import { registerFourthlineWebhooks } from './webhooks/fourthline';
+import { registerFourthlineWebhooks, type FourthlineCaseLookup } from './webhooks/fourthline';
 import { registerFourthlineActions } from './actions/fourthline';
 import { registerAuthenteqReturn } from './returns/authenteq';
 import { registerNamirialReturn } from './returns/namirial';
@@ -63,6 +63,8 @@ export interface ApiOptions {
   auditLog?: AuditLog;
   /** The audit log's own keys; default: AUDIT_KEYS (or the development audit key). */
   auditKeyring?: PayloadKeyring;
+  /** How Fourthline case webhooks find their verification (default: the `VerificationProviderReference` search attribute). */
+  fourthlineCaseLookup?: FourthlineCaseLookup;
   /** Requests per minute: per API key on /v1, per source address on the receivers (defaults: RATE_LIMITS). */
   rateLimits?: { perKey: number; perAddress: number };
 }
@@ -84,7 +86,7 @@ function limiter(max: number, key: (req: FastifyRequest) => string): RateLimitPl
   };
 }
 
-export async function buildApi({ config, client, store, logger = true, logStream, keyring = resolvePayloadKeyring(config).keyring, auditLog, auditKeyring, rateLimits = RATE_LIMITS }: ApiOptions): Promise<FastifyInstance> {
+export async function buildApi({ config, client, store, logger = true, logStream, keyring = resolvePayloadKeyring(config).keyring, auditLog, auditKeyring, fourthlineCaseLookup, rateLimits = RATE_LIMITS }: ApiOptions): Promise<FastifyInstance> {
   const audit = auditLog ?? new FolderAuditLog(config.personalData.auditDir, auditKeyring ?? resolveAuditKeyring(config), keyring);
   const app = Fastify({
     logger: logger
@@ -194,7 +196,7 @@ export async function buildApi({ config, client, store, logger = true, logStream
   // Fourthline authenticates its webhooks itself (HTTP Basic or OAuth bearer from our token endpoint).
   await app.register(async (fourthline) => {
     await fourthline.register(rateLimit, perAddress);
-    registerFourthlineWebhooks(fourthline, { client, auth: config.vendors.fourthline.webhookAuth, webhookSecret: config.webhookSecret });
+    registerFourthlineWebhooks(fourthline, { client, auth: config.vendors.fourthline.webhookAuth, webhookSecret: config.webhookSecret, findCase: fourthlineCaseLookup });
   });
 
   // Browser returns: no bearer auth (a browser calls them), the signed state is the credential.

@@ -17,7 +17,7 @@ let stack: Stack;
 
 beforeAll(async () => {
   env = await createTimeSkippingEnv();
-  stack = await startStack({ address: env.address, connection: env.nativeConnection, client: env.client });
+  stack = await startStack({ address: env.address, connection: env.nativeConnection, client: env.client, noVisibility: true });
 });
 
 afterAll(async () => {

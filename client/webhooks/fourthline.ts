@@ -88,6 +88,8 @@ const CASE_LOOKUP_PAUSE_MS = 500;
  * hence the brief retry. Cases started before that search attribute are found through their closed
  * alias workflow (instanceRouteId: builds before this one; drop the fallback once they are drained).
  */
+export type FourthlineCaseLookup = (client: Client, fourthlineId: string) => Promise<string | null>;
+
 export async function findCase(client: Client, fourthlineId: string): Promise<string | null> {
   const query = `${SEARCH_ATTRIBUTES.providerReference.name} = "${fourthlineId}" AND ${SEARCH_ATTRIBUTES.provider.name} = "fourthline"`;
   for (let attempt = 1; attempt <= CASE_LOOKUP_ATTEMPTS; attempt++) {
@@ -107,7 +109,8 @@ export async function findCase(client: Client, fourthlineId: string): Promise<st
 
 export function registerFourthlineWebhooks(
   app: FastifyInstance,
-  deps: { client: Client; auth: FourthlineWebhookAuth; webhookSecret: WebhookSecrets },
+  /** `findCase`: how a case webhook finds its verification (default: the search attribute; tests on a server without visibility pass their own). */
+  deps: { client: Client; auth: FourthlineWebhookAuth; webhookSecret: WebhookSecrets; findCase?: FourthlineCaseLookup },
 ): void {
   const { auth, webhookSecret } = deps;
   // OAuth token requests are form posts (RFC 6749); this parser lives in this plugin's scope only.
@@ -173,7 +176,7 @@ export function registerFourthlineWebhooks(
     async (req) => {
       const id = req.params.verificationId;
       if (req.body.verificationId !== id) throw new ApiError(400, 'invalid_request', 'body.verificationId does not match the URL');
-      const target = await findCase(deps.client, id);
+      const target = await (deps.findCase ?? findCase)(deps.client, id);
       if (!target) throw new ApiError(404, 'not_found', 'unknown verificationId');
       return signalOrExplain(deps.client.workflow.getHandle(target), fourthlineCaseWebhookSignal, { status: req.body.status });
     },

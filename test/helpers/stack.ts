@@ -17,7 +17,7 @@ import { createSandboxServer, type SandboxServer } from '../../sandboxes/server'
 import { fourthlineWebhookSettings } from '../../sandboxes/fourthline';
 import { bundleWorkflows, createWorkers } from '../../workers';
 import { freePort } from '../../temporal-dev/dev-server';
-import type { VerificationState } from '../../workflows/shared';
+import { verificationId, type VerificationState } from '../../workflows/shared';
 
 export const API_KEY = 'test-key-0123456789abcdef';
 
@@ -53,6 +53,12 @@ export async function startStack(opts: {
   workflowBundle?: WorkflowBundle;
   /** Where the API logs go (default: no API logs); the personal-data test captures them. */
   apiLogStream?: NodeJS.WritableStream;
+  /**
+   * The server has no visibility store (the Java time-skipping server answers list queries UNIMPLEMENTED):
+   * Fourthline case webhooks then find their verification through the sandbox's record of the
+   * clientReference we gave at create (tests only; the real lookup is tested on the dev server).
+   */
+  noVisibility?: boolean;
 }): Promise<Stack> {
   const [apiPort, sandboxPort] = [await freePort(), await freePort()];
   const evidenceDir = fs.mkdtempSync(path.join(os.tmpdir(), 'idv-evidence-'));
@@ -101,6 +107,14 @@ export async function startStack(opts: {
     logger: Boolean(opts.apiLogStream),
     logStream: opts.apiLogStream,
     rateLimits: { perKey: 1_000_000, perAddress: 1_000_000 },
+    ...(opts.noVisibility
+      ? {
+          fourthlineCaseLookup: async (_client: Client, fourthlineId: string) => {
+            const c = sandbox.fourthline.cases.get(fourthlineId);
+            return c ? verificationId('fourthline', c.clientReference) : null;
+          },
+        }
+      : {}),
   });
   await app.listen({ host: '127.0.0.1', port: apiPort });
   const apiUrl = `http://127.0.0.1:${apiPort}`;
