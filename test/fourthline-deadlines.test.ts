@@ -52,6 +52,20 @@ test('a client who stops after identity: expired at the 30-day case deadline, se
   for (const s of sizes) expect(s.events).toBeLessThan(5_000);
 }, 300_000);
 
+test('a client who never sends the identity: the 7-day identity window ends the case expired/expired, like every closed window', async () => {
+  const f = fourthlineFlow(stack);
+  const v = await f.create(ref('no-identity'));
+  expect(v.nextAction).toMatchObject({ type: 'action', action: 'identity' });
+  const started = await env.currentTimeMs();
+  await env.sleep('7 days');
+  const done = await stack.waitFor(v.id, (s) => s.status === 'expired');
+  expect(done).toMatchObject({ status: 'expired', outcome: 'expired', reason: 'no identity data and files within 7 days', nextAction: { type: 'restart' } });
+  expect(Date.parse(done.updatedAt) - started).toBeLessThan(7 * 24 * 3_600_000 + 60_000);
+  const d = await env.client.workflow.getHandle(v.id).describe();
+  expect(d.searchAttributes.VerificationStatus).toEqual(['expired']);
+  expect(d.searchAttributes.VerificationOutcome).toEqual(['expired']);
+}, 300_000);
+
 test('a case pending for 80 days: continues as new, then signs; the API shows one verification and one timeline', async () => {
   stack.sandbox.fourthline.processingMs = 365 * 24 * 3_600_000; // the vendor holds the case until told
   const reference = ref('long');

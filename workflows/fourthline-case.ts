@@ -19,6 +19,7 @@ import {
   condition,
   continueAsNew,
   isCancellation,
+  patched,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
@@ -36,6 +37,9 @@ import { fl, flNow, asRefusal, refuse } from './fourthline-vendor';
 import { FourthlineCaseRun, IDV_AND_QES } from './fourthline-case-run';
 import { showAttempt, signatureAttempts } from './fourthline-attempts';
 import { ms } from './time';
+
+/** patched() id: the identity deadline ends `expired/expired` (it ended `expired/abandoned` before). */
+export const IDENTITY_DEADLINE_EXPIRED_PATCH = 'fourthline-identity-deadline-expired';
 
 export async function fourthlineCase(input: FourthlineCaseInput): Promise<VerificationState> {
   const r = new FourthlineCaseRun(input);
@@ -141,7 +145,10 @@ async function run(r: FourthlineCaseRun): Promise<'done' | 'continue'> {
     const uploaded = await condition(() => (view.caseStatus !== 'new' && !r.identityBusy) || v.cancelRequested !== null, Math.max(1, identityBy - Date.now()));
     if (v.cancelRequested !== null) return 'done';
     if (!uploaded) {
-      v.finish('expired', 'abandoned', `no identity data and files within ${String(o.identityDeadline)}`, { nextAction: IDV_AND_QES });
+      // A window that closed is `expired/expired` for every vendor (README "What the API answers"); runs that
+      // reached this point before the patch ended `expired/abandoned`, and replay as they ran.
+      const outcome = patched(IDENTITY_DEADLINE_EXPIRED_PATCH) ? 'expired' : 'abandoned';
+      v.finish('expired', outcome, `no identity data and files within ${String(o.identityDeadline)}`, { nextAction: IDV_AND_QES });
       return 'done';
     }
     if (r.endOnCaseFailure()) return 'done';

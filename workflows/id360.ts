@@ -27,10 +27,12 @@ import {
   ApplicationFailure,
   CancellationScope,
   condition,
+  continueAsNew,
   defineSignal,
   defineUpdate,
   proxyActivities,
   setHandler,
+  workflowInfo,
 } from '@temporalio/workflow';
 import type { Duration } from '@temporalio/common';
 import type { Id360Activities, Id360Applicant, Id360DataName, Id360EnrollmentRef, Id360ReportSummary, Id360Status } from '../activities/id360';
@@ -45,7 +47,17 @@ export interface Id360Input extends VerificationInputBase {
   /** Expected values ID360 compares with the identity document (locked once sent). */
   compare: Partial<Record<Id360DataName, string>>;
   options: Id360Options;
+  /** Set by continue-as-new only: the verification so far and the flow (absolute deadline, enrollment, verdict seen). */
+  carried?: { state: VerificationState; flow: Id360Flow; outageSince: number | null };
+  /** Test-only: continue as new after this many polls (default ID360_POLLS_PER_RUN). */
+  pollsPerRun?: number;
 }
+
+/**
+ * Polls per run before continuing as new (about 11 events a poll: a run stays near 3,300 events). The API
+ * allows a 1-minute poll over a 30-day deadline, 43,200 polls: one run would pass Temporal's 51,200 events.
+ */
+export const ID360_POLLS_PER_RUN = 300;
 
 export interface Id360Options {
   /** `api`: our caller uploads through actions; `browser`: the user does the steps in ID360's pages. */
@@ -111,10 +123,11 @@ const steps = proxyActivities<Id360Activities>({
 /** The token is held alive this much past the deadline, for the report downloads that follow a late verdict. */
 const HOLD_MARGIN_MS = 10 * 60_000;
 
+type Flow = Id360Flow;
 type Phase = 'opening' | 'collecting' | 'finalizing' | 'processing' | 'with-user';
 
 /** Plain data (it lives in workflow state): where the flow is, and what the caller has sent so far. */
-interface Flow {
+export interface Id360Flow {
   phase: Phase;
   enrollment: Id360EnrollmentRef | null;
   deadlineAt: number;
@@ -129,8 +142,10 @@ interface Flow {
 }
 
 export async function id360Enrollment(input: Id360Input): Promise<VerificationState> {
-  const v = new Verification('id360', input.id, input.reference);
-  const flow: Flow = {
+  const v = new Verification('id360', input.id, input.reference, input.carried?.state);
+  const outage = new VendorOutage('ID360', v, input.carried?.outageSince ?? null);
+  // A carried flow is in a polling phase with no step under way (awaitFinalStatus continues only then).
+  const flow: Flow = input.carried ? { ...input.carried.flow, busy: 0 } : {
     phase: 'opening',
     enrollment: null,
     deadlineAt: Date.now() + ms(input.options.deadline),
@@ -145,8 +160,9 @@ export async function id360Enrollment(input: Id360Input): Promise<VerificationSt
   setCallbackHandler(v, flow);
   setActionHandlers(v, flow);
 
+  let continuing = false;
   try {
-    await run(v, flow, input);
+    continuing = await run(v, flow, input, outage);
   } catch (err) {
     if (isCancellation(err)) {
       // Cancelled from the Web UI or the CLI: a normalized ending, search attributes included.
@@ -163,14 +179,20 @@ export async function id360Enrollment(input: Id360Input): Promise<VerificationSt
   } finally {
     // This worker stops keeping ID360's token alive for the enrollment (it would stop by itself at the deadline).
     const enrollmentId = flow.enrollment?.enrollmentId;
-    if (enrollmentId) await CancellationScope.nonCancellable(() => id360.id360EndEnrollment({ enrollmentId }));
+    if (enrollmentId && !continuing) await CancellationScope.nonCancellable(() => id360.id360EndEnrollment({ enrollmentId }));
   }
   // (Out of the cancelled scope after a native cancel.)
   await CancellationScope.nonCancellable(() => condition(allHandlersFinished));
+  if (continuing && !v.ended) {
+    // (awaitFinalStatus drained the handlers before it answered: nothing can have come since.)
+    await continueAsNew<typeof id360Enrollment>({ ...input, carried: { state: v.state, flow, outageSince: outage.since } });
+  }
   return v.state;
 }
 
-async function run(v: Verification, flow: Flow, input: Id360Input): Promise<void> {
+/** Runs the flow; answers true when this run's history has grown enough to continue as new. */
+async function run(v: Verification, flow: Flow, input: Id360Input, outage: VendorOutage): Promise<boolean> {
+  if (input.carried) return awaitFinalStatus(v, flow, input, outage);
   const o = input.options;
   const hold = () => holdForMs(flow);
 
@@ -207,29 +229,42 @@ async function run(v: Verification, flow: Flow, input: Id360Input): Promise<void
       v.finish('failed', 'error', o.routeId ? `ID360 does not offer route ${o.routeId} on this process` : 'ID360 offers no route on this process', {
         nextAction: RESTART,
       });
-      return;
+      return false;
     }
     await id360.id360SelectRoute({ ...flow.enrollment, routeId, holdForMs: hold() });
     flow.phase = 'collecting';
     v.progress('awaiting_user', 'route selected', { detail: `route ${routeId}`, nextAction: nextStep(flow) });
   }
 
-  await awaitFinalStatus(v, flow, input.options);
+  return awaitFinalStatus(v, flow, input, outage);
 }
 
-/** Waits for ID360's final status (callback, or polling once the enrollment is in ID360's hands) until the deadline. */
-async function awaitFinalStatus(v: Verification, flow: Flow, o: Id360Options): Promise<void> {
+/**
+ * Waits for ID360's final status (callback, or polling once the enrollment is in ID360's hands) until the
+ * deadline. Answers true when the run should continue as new: only while polling, with no verdict, no cancel
+ * and every handler finished, so that the next run takes over exactly this flow.
+ */
+async function awaitFinalStatus(v: Verification, flow: Flow, input: Id360Input, outage: VendorOutage): Promise<boolean> {
+  const o = input.options;
   const enrollmentId = flow.enrollment!.enrollmentId;
-  const outage = new VendorOutage('ID360', v);
+  const pollsPerRun = input.pollsPerRun ?? ID360_POLLS_PER_RUN;
+  let polls = 0;
   while (!v.ended) {
     const remaining = flow.deadlineAt - Date.now();
     if (remaining <= 0) {
       v.finish('expired', 'expired', `no final status from ID360 within ${String(o.deadline)}${outage.suffix()}`, { nextAction: RESTART });
-      return;
+      return false;
     }
     // Before finalize (API mode) nothing happens at ID360 without us: no polling, callbacks or the deadline end it.
     const polling = flow.phase === 'with-user' || flow.phase === 'processing';
     const phase = flow.phase;
+    const settled = () => flow.final === null && v.cancelRequested === null;
+    if (polling && settled() && (polls >= pollsPerRun || workflowInfo().continueAsNewSuggested)) {
+      // Drain first (a cancel or a callback landing meanwhile is handled by the loop, not carried).
+      await condition(() => allHandlersFinished() || !settled());
+      if (settled() && flow.busy === 0) return true;
+      continue;
+    }
     const woken = await condition(
       () => flow.final !== null || v.cancelRequested !== null || flow.phase !== phase,
       polling ? Math.min(ms(o.pollInterval), remaining) : remaining,
@@ -238,14 +273,15 @@ async function awaitFinalStatus(v: Verification, flow: Flow, o: Id360Options): P
     // the final decision wins all the same (Verification.finish): cancel has one meaning.
     if (flow.final) {
       await conclude(v, flow, flow.final);
-      return;
+      return false;
     }
     if (v.cancelRequested !== null) {
       // ID360 documents no cancel call: the enrollment is left to expire on its side.
       v.finish('cancelled', null, v.cancelRequested);
-      return;
+      return false;
     }
     if (woken || !polling || Date.now() >= flow.deadlineAt) continue;
+    polls++;
     // An outage shorter than the deadline never ends the flow: the next slot reads again.
     const read = await outage.read(() => id360.id360GetStatus({ enrollmentId, holdForMs: holdForMs(flow) }));
     if (!read) continue;
@@ -255,6 +291,7 @@ async function awaitFinalStatus(v: Verification, flow: Flow, o: Id360Options): P
       v.progress(currentStatus(v), 'status read by polling', { providerStatus: read.status });
     }
   }
+  return false;
 }
 
 async function conclude(v: Verification, flow: Flow, final: NonNullable<Flow['final']>): Promise<void> {
