@@ -171,42 +171,40 @@ export function createAuthenteqActivities({ config, store, webhookSecret }: Auth
   }
 
   async function summarize(input: AuthenteqSessionInput, raw: Buffer, rawRef: EvidenceRef): Promise<AuthenteqResultSummary> {
-    {
-      let json: unknown;
-      try {
-        json = JSON.parse(raw.toString('utf8'));
-      } catch {
-        throw invalid('the body is not JSON', rawRef);
-      }
-      const parsed = authenteqResultSchema.safeParse(json);
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0]!;
-        throw invalid(`field "${issue.path.join('.') || '(body)'}": ${issue.message}`, rawRef);
-      }
-      const r = parsed.data;
-
-      const evidence: EvidenceRef[] = [rawRef];
-      const keep = async (kind: string, b: z.infer<typeof binary> | null | undefined) => {
-        if (!b?.content) return;
-        const type = /^[a-z]+\/[a-z0-9.+-]{1,80}$/i.test(b.contentType) ? b.contentType : 'application/octet-stream';
-        evidence.push(await store.put(kind, type, Buffer.from(b.content, 'base64')));
-      };
-      await keep('authenteq-liveness-face', r.livenessFaceImage);
-      const docs = [r.documentData, r.documentData2, r.documentData3];
-      const documents: AuthenteqResultSummary['documents'] = [];
-      for (const [i, d] of docs.entries()) {
-        if (!d) continue;
-        const n = i + 1;
-        documents.push({ documentType: codeLike(d.documentType), issuingCountry: codeLike(d.issuingCountry) });
-        await keep(`authenteq-document${n}-front`, d.croppedFrontImage);
-        await keep(`authenteq-document${n}-back`, d.croppedBackImage);
-        await keep(`authenteq-document${n}-face`, d.faceImage);
-      }
-      await keep('authenteq-address-proof', r.addressProofDocument);
-
-      log.info('Authenteq result stored', { workflowId: input.workflowId, status: codeLike(r.status), evidence: evidence.length });
-      return { verificationId: r.id, status: codeLike(r.status), nfcVerified: r.nfcVerified, documents, evidence };
+    let json: unknown;
+    try {
+      json = JSON.parse(raw.toString('utf8'));
+    } catch {
+      throw invalid('the body is not JSON', rawRef);
     }
+    const parsed = authenteqResultSchema.safeParse(json);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      throw invalid(`field "${issue.path.join('.') || '(body)'}": ${issue.message}`, rawRef);
+    }
+    const r = parsed.data;
+
+    const evidence: EvidenceRef[] = [rawRef];
+    const keep = async (kind: string, b: z.infer<typeof binary> | null | undefined) => {
+      if (!b?.content) return;
+      const type = /^[a-z]+\/[a-z0-9.+-]{1,80}$/i.test(b.contentType) ? b.contentType : 'application/octet-stream';
+      evidence.push(await store.put(kind, type, Buffer.from(b.content, 'base64')));
+    };
+    await keep('authenteq-liveness-face', r.livenessFaceImage);
+    const docs = [r.documentData, r.documentData2, r.documentData3];
+    const documents: AuthenteqResultSummary['documents'] = [];
+    for (const [i, d] of docs.entries()) {
+      if (!d) continue;
+      const n = i + 1;
+      documents.push({ documentType: codeLike(d.documentType), issuingCountry: codeLike(d.issuingCountry) });
+      await keep(`authenteq-document${n}-front`, d.croppedFrontImage);
+      await keep(`authenteq-document${n}-back`, d.croppedBackImage);
+      await keep(`authenteq-document${n}-face`, d.faceImage);
+    }
+    await keep('authenteq-address-proof', r.addressProofDocument);
+
+    log.info('Authenteq result stored', { workflowId: input.workflowId, status: codeLike(r.status), evidence: evidence.length });
+    return { verificationId: r.id, status: codeLike(r.status), nfcVerified: r.nfcVerified, documents, evidence };
   }
 
   return activities;
