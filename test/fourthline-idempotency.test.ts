@@ -79,6 +79,10 @@ test('resend answered lost: one SMS, one resend spent, the step succeeds', async
   expect(ledger().count('sms-sent', { subject: signatureId })).toBe(2); // the first SMS + one resend, not two
   const sig = (await (await fetch(`${stack.sandboxUrl}/fourthline/_sandbox/signatures/${signatureId}`)).json()) as { resends: number };
   expect(sig.resends).toBe(1);
+  // The same ledger over HTTP, for tools outside the test process (the chaos suite).
+  const http = (await (await fetch(`${stack.sandboxUrl}/fourthline/_sandbox/ledger`)).json()) as { entries: { kind: string; subject: string }[]; duplicates: unknown[] };
+  expect(http.entries.filter((e) => e.kind === 'sms-sent' && e.subject === signatureId)).toHaveLength(2);
+  expect(http.duplicates).toEqual([]);
   expect((await f.action(v.id, 'confirm', { passcode: await f.passcode(v.id) })).status).toBe(200);
   expect((await stack.waitFor(v.id, (s) => s.status === 'completed', 20_000)).outcome).toBe('approved');
 });
