@@ -34,7 +34,8 @@
  * | approve             | the signature status is read first: not `user_consent_required` any more = the approval went through; its status is the answer (attemptId null: lost with the answer) |
  * | confirm             | the status is read first: not `confirmation_required` any more = confirmed. The passcode stays in the store until the step is decided (success, or a refusal), never deleted on a retryable failure |
  * | resendPasscode      | the workflow passes how many resends it already made; the details' `resendsLeft` tells whether this one went through (no second SMS, no quota spent twice) |
- * | uploadDocuments / mobile / selfie | the signature status is read first: past `pending` / `selfie_required` = already done |
+ * | uploadDocuments     | the signature details are read first: the same document names already there = uploaded (not sent twice) |
+ * | mobile / selfie     | not yet checked (a repeat replaces the number / answers 422 once the status moved on) |
  * Auth: `Authorization: Bearer <access token>`, the token cached per worker process (below). Business
  * rules (windows, passcode) answer 422 `{code, message}`. Assumptions beyond the doc: JSON bodies
  * with base64 files (the real API may want multipart), error bodies `{code}`.
@@ -275,6 +276,13 @@ export function createFourthlineActivities({ config, store }: FourthlineDeps) {
     },
 
     async fourthlineUploadDocuments(input: { signatureId: string; documents: { name: string; ref: EvidenceRef }[] }): Promise<void> {
+      if (isRetry()) {
+        // The first attempt's answer may have been lost after Fourthline took the documents: ask first.
+        const { body } = await authed({ operation: 'getSignatureDetails', method: 'GET', url: sig(input.signatureId), schema: detailsResponse });
+        const there = body.documents.map((d) => d.name).sort();
+        const wanted = input.documents.map((d) => d.name).sort();
+        if (there.length === wanted.length && there.every((n, i) => n === wanted[i])) return;
+      }
       const documents = await Promise.all(input.documents.map(async (d) => ({ name: d.name, contentBase64: (await readBytes(d.ref)).toString('base64') })));
       await authed({ operation: 'uploadDocuments', method: 'POST', url: `${sig(input.signatureId)}/documents`, json: { documents }, timeoutMs: 120_000 });
     },

@@ -86,3 +86,18 @@ test('resend answered lost: one SMS, one resend spent, the step succeeds', async
   expect((await f.action(v.id, 'confirm', { passcode: await f.passcode(v.id) })).status).toBe(200);
   expect((await stack.waitFor(v.id, (s) => s.status === 'completed', 20_000)).outcome).toBe('approved');
 });
+
+test('documents upload answered lost: the retry sees the documents at Fourthline and does not send them again', async () => {
+  const f = fourthlineFlow(stack);
+  const v = await f.create(ref('docs'));
+  await f.identity(v.id);
+  await f.waitPhase(v.id, 'awaiting_documents');
+  const { signatureId } = await f.current(v.id);
+  expect((await dropNext('/documents')).status).toBe(201);
+  const docs = await f.action(v.id, 'documents', { documents: [{ name: 'contract.pdf', contentBase64: f.documentBase64 }] });
+  expect(docs.status).toBe(200);
+  expect(ledger().count('documents-uploaded', { subject: signatureId })).toBe(1);
+  expect(ledger().duplicates().filter((d) => d.key === signatureId)).toEqual([]);
+  expect((await f.action(v.id, 'mobile-number', { mobileNumber: f.mobile })).status).toBe(200);
+  await f.waitPhase(v.id, 'awaiting_approval');
+});
