@@ -6,6 +6,13 @@
  * |--------------------|--------------------------------------------------------|-------|
  * | getVerificationUrl | GET /web-idv/verification-url?redirectUrl=             | headers `AQ-Multi-Document-Flow: On` (multi-document flow), `AQ-Flow-Slug`; 200 `{ verificationUrl }` |
  * | getResult          | GET /web-idv/verification-result?redirectUrl=&code=    | the code works once: a second exchange answers 400 INVALID_REQUEST_PARAMETER ("code is invalid or expired") |
+ * Idempotency (issue 10): the exchange spends the one-time code, so it cannot simply be repeated.
+ * Just before the raw answer is stored, a small receipt is stored (kind
+ * `authenteq-exchange-receipt`: session, SHA-256 of the code, SHA-256 of the raw answer; claimed by the
+ * verification, so erased with it). A later attempt with the same session and code (the worker died
+ * after the answer, the activity timed out) finds the receipt and rebuilds the summary from the stored
+ * raw answer instead of spending the code again and reporting `lost-after-success`. An answer lost
+ * before it was stored (connection reset) is still `lost-after-success`: Authenteq has no look-up.
  * Auth: HTTP Basic with the client id and secret of the config, added here and only here: the secret
  * is never in an activity input or result (so never in history), never logged, never sent to a browser.
  * Errors `{ errorCode, errorMessage }`: a 400 that names a parameter is reported as `<errorCode>:<parameter>`
@@ -22,6 +29,7 @@
  * - Some of the doc's error bodies are not valid JSON; an exchange 400 whose body we cannot read is
  *   taken as a refused code (the workflow says so in its reason).
  */
+import crypto from 'node:crypto';
 import { keyById, type WebhookSecrets } from '../config/webhook-token';
 import { z } from 'zod';
 import { ApplicationFailure } from '@temporalio/common';
@@ -108,7 +116,7 @@ export function createAuthenteqActivities({ config, store, webhookSecret }: Auth
     return url.toString();
   };
 
-  return {
+  const activities = {
     async authenteqGetVerificationUrl(
       input: AuthenteqSessionInput & { multiDocument: boolean; flowSlug: string | null },
     ): Promise<{ verificationUrl: string }> {
@@ -137,49 +145,81 @@ export function createAuthenteqActivities({ config, store, webhookSecret }: Auth
      * result that fails validation is still kept.
      */
     async authenteqExchangeCode(input: AuthenteqSessionInput & { code: string }): Promise<AuthenteqResultSummary> {
+      const codeSha256 = crypto.createHash('sha256').update(input.code).digest('hex');
+      const earlier = await storedExchange(input.workflowId, input.session, codeSha256);
+      if (earlier) {
+        log.info('Authenteq result already exchanged by an earlier attempt: read from the store', { workflowId: input.workflowId, session: input.session });
+        return summarize(input, earlier.raw, earlier.rawRef);
+      }
       const url = new URL(`${config.baseUrl}/web-idv/verification-result`);
       url.searchParams.set('redirectUrl', redirectUrlFor(input));
       url.searchParams.set('code', input.code);
       const { raw } = await callVendor({ vendor, operation: 'getResult', method: 'GET', url: url.toString(), headers: { authorization }, errorCode });
+      // The receipt first, then the raw answer: once the raw answer is in the store, a retry finds it.
+      const receipt: ExchangeReceipt = { session: input.session, codeSha256, rawSha256: crypto.createHash('sha256').update(raw).digest('hex') };
+      await store.put(RECEIPT_KIND, 'application/json', Buffer.from(JSON.stringify(receipt)));
       const rawRef = await store.put('authenteq-result-json', 'application/json', raw);
-
-      let json: unknown;
-      try {
-        json = JSON.parse(raw.toString('utf8'));
-      } catch {
-        throw invalid('the body is not JSON', rawRef);
-      }
-      const parsed = authenteqResultSchema.safeParse(json);
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0]!;
-        throw invalid(`field "${issue.path.join('.') || '(body)'}": ${issue.message}`, rawRef);
-      }
-      const r = parsed.data;
-
-      const evidence: EvidenceRef[] = [rawRef];
-      const keep = async (kind: string, b: z.infer<typeof binary> | null | undefined) => {
-        if (!b?.content) return;
-        const type = /^[a-z]+\/[a-z0-9.+-]{1,80}$/i.test(b.contentType) ? b.contentType : 'application/octet-stream';
-        evidence.push(await store.put(kind, type, Buffer.from(b.content, 'base64')));
-      };
-      await keep('authenteq-liveness-face', r.livenessFaceImage);
-      const docs = [r.documentData, r.documentData2, r.documentData3];
-      const documents: AuthenteqResultSummary['documents'] = [];
-      for (const [i, d] of docs.entries()) {
-        if (!d) continue;
-        const n = i + 1;
-        documents.push({ documentType: codeLike(d.documentType), issuingCountry: codeLike(d.issuingCountry) });
-        await keep(`authenteq-document${n}-front`, d.croppedFrontImage);
-        await keep(`authenteq-document${n}-back`, d.croppedBackImage);
-        await keep(`authenteq-document${n}-face`, d.faceImage);
-      }
-      await keep('authenteq-address-proof', r.addressProofDocument);
-
-      log.info('Authenteq result stored', { workflowId: input.workflowId, status: codeLike(r.status), evidence: evidence.length });
-      return { verificationId: r.id, status: codeLike(r.status), nfcVerified: r.nfcVerified, documents, evidence };
+      return summarize(input, raw, rawRef);
     },
   };
+
+  /** The receipt of an earlier exchange of this code in this session, with its raw answer (re-put: same ref). */
+  async function storedExchange(owner: string, session: number, codeSha256: string): Promise<{ raw: Buffer; rawRef: EvidenceRef } | null> {
+    for (const claim of await store.claims({ owner })) {
+      if (claim.kind !== RECEIPT_KIND) continue;
+      const bytes = await store.get(claim.sha256);
+      const parsed = bytes ? receiptSchema.safeParse(JSON.parse(bytes.toString('utf8'))) : null;
+      if (!parsed?.success || parsed.data.session !== session || parsed.data.codeSha256 !== codeSha256) continue;
+      const raw = await store.get(parsed.data.rawSha256);
+      if (!raw) continue;
+      return { raw, rawRef: await store.put('authenteq-result-json', 'application/json', raw) };
+    }
+    return null;
+  }
+
+  async function summarize(input: AuthenteqSessionInput, raw: Buffer, rawRef: EvidenceRef): Promise<AuthenteqResultSummary> {
+    let json: unknown;
+    try {
+      json = JSON.parse(raw.toString('utf8'));
+    } catch {
+      throw invalid('the body is not JSON', rawRef);
+    }
+    const parsed = authenteqResultSchema.safeParse(json);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      throw invalid(`field "${issue.path.join('.') || '(body)'}": ${issue.message}`, rawRef);
+    }
+    const r = parsed.data;
+
+    const evidence: EvidenceRef[] = [rawRef];
+    const keep = async (kind: string, b: z.infer<typeof binary> | null | undefined) => {
+      if (!b?.content) return;
+      const type = /^[a-z]+\/[a-z0-9.+-]{1,80}$/i.test(b.contentType) ? b.contentType : 'application/octet-stream';
+      evidence.push(await store.put(kind, type, Buffer.from(b.content, 'base64')));
+    };
+    await keep('authenteq-liveness-face', r.livenessFaceImage);
+    const docs = [r.documentData, r.documentData2, r.documentData3];
+    const documents: AuthenteqResultSummary['documents'] = [];
+    for (const [i, d] of docs.entries()) {
+      if (!d) continue;
+      const n = i + 1;
+      documents.push({ documentType: codeLike(d.documentType), issuingCountry: codeLike(d.issuingCountry) });
+      await keep(`authenteq-document${n}-front`, d.croppedFrontImage);
+      await keep(`authenteq-document${n}-back`, d.croppedBackImage);
+      await keep(`authenteq-document${n}-face`, d.faceImage);
+    }
+    await keep('authenteq-address-proof', r.addressProofDocument);
+
+    log.info('Authenteq result stored', { workflowId: input.workflowId, status: codeLike(r.status), evidence: evidence.length });
+    return { verificationId: r.id, status: codeLike(r.status), nfcVerified: r.nfcVerified, documents, evidence };
+  }
+
+  return activities;
 }
+
+const RECEIPT_KIND = 'authenteq-exchange-receipt';
+const receiptSchema = z.object({ session: z.number(), codeSha256: z.string(), rawSha256: z.string() });
+type ExchangeReceipt = z.infer<typeof receiptSchema>;
 
 function invalid(problem: string, rawRef: EvidenceRef): ApplicationFailure {
   return ApplicationFailure.create({

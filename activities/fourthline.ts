@@ -22,6 +22,20 @@
  * | getSignatureStatus   | GET  /v1/signatures/:id/status                  | |
  * | getSignedDocument    | GET  /v1/signatures/:id/documents/:documentId   | PDF |
  * | getInfoCertContract  | GET  /v1/signatures/:id/infocert-contract       | 200 PDF or 204 (Namirial) |
+ *
+ * Idempotency (issue 10): Temporal retries an activity whose answer was lost (a reset after the
+ * vendor applied the call, a worker killed mid-call). How each state-changing call's retry finds out
+ * what the first attempt did:
+ * | operation           | on a retry (attempt > 1)                                                        |
+ * |---------------------|---------------------------------------------------------------------------------|
+ * | createWorkflow      | no idempotency key and no look-up in the doc: a retry may create a second case (not yet detected; see the README) |
+ * | uploadIdentityData/Files | the case status is read first: not `new` any more = already uploaded      |
+ * | startProcessing     | the case status is read first: not `pending` any more = already started        |
+ * | approve             | the signature status is read first: not `user_consent_required` any more = the approval went through; its status is the answer (attemptId null: lost with the answer) |
+ * | confirm             | the status is read first: not `confirmation_required` any more = confirmed. The passcode stays in the store until the step is decided (success, or a refusal), never deleted on a retryable failure |
+ * | resendPasscode      | the workflow passes how many resends it already made; the details' `resendsLeft` tells whether this one went through (no second SMS, no quota spent twice) |
+ * | uploadDocuments     | the signature details are read first: the same document names already there = uploaded (not sent twice) |
+ * | mobile / selfie     | not yet checked (a repeat replaces the number / answers 422 once the status moved on) |
  * Auth: `Authorization: Bearer <access token>`, the token cached per worker process (below). Business
  * rules (windows, passcode) answer 422 `{code, message}`. Assumptions beyond the doc: JSON bodies
  * with base64 files (the real API may want multipart), error bodies `{code}`.
@@ -31,7 +45,7 @@
  */
 import { z } from 'zod';
 import { ApplicationFailure } from '@temporalio/common';
-import { log } from '@temporalio/activity';
+import { Context, log } from '@temporalio/activity';
 import type { FourthlineConfig } from '../config';
 import type { EvidenceRef } from '../workflows/shared';
 import type { EvidenceStore } from './evidence-store';
@@ -136,6 +150,12 @@ export interface FourthlineDeps {
   store: EvidenceStore;
 }
 
+/** Fourthline's passcode resend quota (the doc: at most 4). */
+const FOURTHLINE_MAX_RESENDS_AT_VENDOR = 4;
+
+/** Whether this activity execution is a retry: the first attempt may have done the work. */
+const isRetry = (): boolean => Context.current().info.attempt > 1;
+
 const errorCode = (body: unknown): string | undefined => {
   const c = (body as { code?: unknown } | null)?.code;
   return typeof c === 'string' ? c : undefined;
@@ -196,6 +216,15 @@ export function createFourthlineActivities({ config, store }: FourthlineDeps) {
     return { status: body.status, riskScore: body.riskScore ?? null, statusCode: body.statusCode ?? null };
   }
 
+  async function signatureStatus(signatureId: string): Promise<FourthlineSignatureSummary> {
+    const { body } = await authed({ operation: 'getSignatureStatus', method: 'GET', url: `${sig(signatureId)}/status`, schema: signatureStatusResponse });
+    return { status: body.status, statusCode: body.statusCode ?? null };
+  }
+  async function resendsLeft(signatureId: string): Promise<number | null> {
+    const { body } = await authed({ operation: 'getSignatureDetails', method: 'GET', url: sig(signatureId), schema: detailsResponse });
+    return body.passcode?.resendsLeft ?? null;
+  }
+
   return {
     async fourthlineCreateWorkflow(input: {
       workflowName: 'french-idv-qes' | 'french-idv-qes-pending' | 'french-qes';
@@ -247,6 +276,13 @@ export function createFourthlineActivities({ config, store }: FourthlineDeps) {
     },
 
     async fourthlineUploadDocuments(input: { signatureId: string; documents: { name: string; ref: EvidenceRef }[] }): Promise<void> {
+      if (isRetry()) {
+        // The first attempt's answer may have been lost after Fourthline took the documents: ask first.
+        const { body } = await authed({ operation: 'getSignatureDetails', method: 'GET', url: sig(input.signatureId), schema: detailsResponse });
+        const there = body.documents.map((d) => d.name).sort();
+        const wanted = input.documents.map((d) => d.name).sort();
+        if (there.length === wanted.length && there.every((n, i) => n === wanted[i])) return;
+      }
       const documents = await Promise.all(input.documents.map(async (d) => ({ name: d.name, contentBase64: (await readBytes(d.ref)).toString('base64') })));
       await authed({ operation: 'uploadDocuments', method: 'POST', url: `${sig(input.signatureId)}/documents`, json: { documents }, timeoutMs: 120_000 });
     },
@@ -284,7 +320,12 @@ export function createFourthlineActivities({ config, store }: FourthlineDeps) {
       documentIds: string[];
       legalConditions: { id: string; version: string }[];
       language: string;
-    }): Promise<{ attemptId: string } & FourthlineSignatureSummary> {
+    }): Promise<{ attemptId: string | null } & FourthlineSignatureSummary> {
+      if (isRetry()) {
+        // The first attempt's answer may have been lost after Fourthline approved: ask first.
+        const now = await signatureStatus(input.signatureId);
+        if (now.status !== 'user_consent_required') return { attemptId: null, ...now };
+      }
       const { body } = await authed({
         operation: 'approve',
         method: 'POST',
@@ -296,19 +337,42 @@ export function createFourthlineActivities({ config, store }: FourthlineDeps) {
       return { attemptId: body.attemptId, status: status.body.status, statusCode: status.body.statusCode ?? null };
     },
 
-    /** The passcode comes through the store (never in history) and is deleted from it once used. */
-    async fourthlineConfirm(input: { signatureId: string; passcodeRef: EvidenceRef }): Promise<{ attemptId: string } & FourthlineSignatureSummary> {
-      const { passcode } = await readJson(input.passcodeRef, z.object({ passcode: z.string() }));
-      try {
-        const { body } = await authed({ operation: 'confirm', method: 'POST', url: `${sig(input.signatureId)}/confirmation`, json: { passcode }, schema: attemptResponse });
-        const status = await authed({ operation: 'getSignatureStatus', method: 'GET', url: `${sig(input.signatureId)}/status`, schema: signatureStatusResponse });
-        return { attemptId: body.attemptId, status: status.body.status, statusCode: status.body.statusCode ?? null };
-      } finally {
-        await store.delete(input.passcodeRef.sha256);
+    /**
+     * The passcode comes through the store (never in history). It is deleted once the step is
+     * decided (confirmed, or refused by Fourthline), and kept on a retryable failure: the retry
+     * needs it, unless reading the status shows the first attempt already confirmed.
+     */
+    async fourthlineConfirm(input: { signatureId: string; passcodeRef: EvidenceRef }): Promise<{ attemptId: string | null } & FourthlineSignatureSummary> {
+      const forget = () => store.delete(input.passcodeRef.sha256);
+      if (isRetry()) {
+        const now = await signatureStatus(input.signatureId);
+        if (now.status !== 'confirmation_required') {
+          await forget();
+          return { attemptId: null, ...now };
+        }
       }
+      const { passcode } = await readJson(input.passcodeRef, z.object({ passcode: z.string() }));
+      let body: { attemptId: string };
+      try {
+        ({ body } = await authed({ operation: 'confirm', method: 'POST', url: `${sig(input.signatureId)}/confirmation`, json: { passcode }, schema: attemptResponse }));
+      } catch (err) {
+        if (err instanceof ApplicationFailure && err.nonRetryable) await forget(); // refused: this passcode is spent
+        throw err;
+      }
+      await forget();
+      return { attemptId: body.attemptId, ...(await signatureStatus(input.signatureId)) };
     },
 
-    async fourthlineResendPasscode({ signatureId }: { signatureId: string }): Promise<void> {
+    /**
+     * `resendsDone`: how many resends the workflow already made before this one (absent in histories
+     * recorded before issue 10: then no check). A retry whose first attempt went through sees one
+     * resend more spent at Fourthline than that, and does not send a second SMS.
+     */
+    async fourthlineResendPasscode({ signatureId, resendsDone }: { signatureId: string; resendsDone?: number }): Promise<void> {
+      if (isRetry() && resendsDone !== undefined) {
+        const left = await resendsLeft(signatureId);
+        if (left !== null && FOURTHLINE_MAX_RESENDS_AT_VENDOR - left > resendsDone) return;
+      }
       await authed({ operation: 'resendPasscode', method: 'POST', url: `${sig(signatureId)}/passcode/resend` });
     },
 

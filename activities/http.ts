@@ -7,11 +7,18 @@
  *   business   (other 4xx)                            -> non-retryable `VendorRequestRejected`
  *   contract   (body does not match the zod schema)   -> non-retryable `VendorResponseInvalid`
  *
+ * Inside an activity (issue 10): the HTTP timeout never outlives the attempt (it is cut to what is
+ * left of the activity's start-to-close, less a margin), so Temporal never starts a retry while the
+ * first request is still running; the call heartbeats while it waits (so a `heartbeatTimeout` of
+ * ~15 s notices a dead worker), and stops when Temporal cancels the activity (got's cancel bound to
+ * `Context.current().cancellationSignal`: got 11 has no `signal` option).
+ *
  * Messages name the vendor, the operation, the HTTP status and the vendor's error code: never the
  * request or response body, which can hold personal data.
  */
 import got, { type Method, type OptionsOfBufferResponseBody, type Response, RequestError } from 'got';
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import { Context } from '@temporalio/activity';
 import type { z } from 'zod';
 
 export const FAILURE_TYPES = {
@@ -50,9 +57,33 @@ export interface VendorResponse<T> {
   headers: Record<string, string | string[] | undefined>;
 }
 
+/** Outside an activity (tests of pure code, the API) there is no context. */
+function activityContext(): Context | null {
+  try {
+    return Context.current();
+  } catch {
+    return null;
+  }
+}
+
+/** How often a waiting call heartbeats (the SDK throttles to 80% of the heartbeat timeout anyway). */
+const HEARTBEAT_EVERY_MS = 3_000;
+/** Left between the HTTP timeout and the end of the attempt, for the answer to be recorded. */
+const ATTEMPT_MARGIN_MS = 2_000;
+
+/** The request's timeout, cut to what is left of this activity attempt. */
+export function httpTimeoutFor(requestedMs: number, info: { startToCloseTimeoutMs: number; currentAttemptScheduledTimestampMs: number } | null, now = Date.now()): number {
+  if (!info || !(info.startToCloseTimeoutMs > 0)) return requestedMs;
+  const left = info.currentAttemptScheduledTimestampMs + info.startToCloseTimeoutMs - ATTEMPT_MARGIN_MS - now;
+  return Math.max(1_000, Math.min(requestedMs, left));
+}
+
 export async function callVendor<T = Buffer>(req: VendorRequest<T>): Promise<VendorResponse<T>> {
   const what = `${req.vendor} ${req.operation}`;
+  const ctx = activityContext();
   let res: Response<Buffer>;
+  let beat: NodeJS.Timeout | undefined;
+  let onCancel: (() => void) | undefined;
   try {
     const options: OptionsOfBufferResponseBody = {
       method: req.method,
@@ -63,16 +94,28 @@ export async function callVendor<T = Buffer>(req: VendorRequest<T>): Promise<Ven
       throwHttpErrors: false,
       retry: { limit: 0 },
       followRedirect: false,
-      timeout: { request: req.timeoutMs ?? 30_000 },
+      timeout: { request: httpTimeoutFor(req.timeoutMs ?? 30_000, ctx?.info ?? null) },
     };
-    res = await got(req.url, options);
+    const request = got(req.url, options);
+    if (ctx) {
+      if (ctx.cancellationSignal.aborted) request.cancel();
+      onCancel = () => request.cancel();
+      ctx.cancellationSignal.addEventListener('abort', onCancel);
+      ctx.heartbeat();
+      beat = setInterval(() => ctx.heartbeat(), HEARTBEAT_EVERY_MS);
+    }
+    res = await request;
   } catch (err) {
+    if (ctx?.cancellationSignal.aborted) throw new CancelledFailure(`${what}: cancelled by Temporal`);
     const code = err instanceof RequestError ? err.code : 'UNKNOWN';
     throw ApplicationFailure.retryable(`${what}: no response (${code})`, FAILURE_TYPES.unavailable, {
       vendor: req.vendor,
       operation: req.operation,
       networkError: code,
     });
+  } finally {
+    if (beat) clearInterval(beat);
+    if (onCancel) ctx?.cancellationSignal.removeEventListener('abort', onCancel);
   }
 
   const status = res.statusCode;

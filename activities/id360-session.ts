@@ -27,6 +27,7 @@
  */
 import { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
+import { asyncLocalStorage } from '@temporalio/activity';
 import { callVendor } from './http';
 
 export const ID360_TOKEN_LIFETIME_MS = 15 * 60_000;
@@ -43,7 +44,8 @@ export interface SessionClock {
 
 export const systemClock: SessionClock = {
   now: () => Date.now(),
-  setTimer: (fn, ms) => setTimeout(fn, ms).unref(),
+  // Outside the activity that set it: the keep-alive's whoami must not heartbeat (or be cancelled) as that activity.
+  setTimer: (fn, ms) => asyncLocalStorage.exit(() => setTimeout(fn, ms).unref()),
   clearTimer: (h) => clearTimeout(h as NodeJS.Timeout),
 };
 

@@ -89,6 +89,7 @@ export const authenteqReturnSignal = defineSignal<[AuthenteqReturn]>('authenteqR
 
 const authenteq = proxyActivities<AuthenteqActivities>({
   startToCloseTimeout: '1 minute',
+  heartbeatTimeout: '15 seconds', // callVendor heartbeats: a dead worker's attempt is retried within ~15 s (issue 10)
   scheduleToCloseTimeout: '30 minutes',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
@@ -96,6 +97,7 @@ const authenteq = proxyActivities<AuthenteqActivities>({
 /** The exchange is not idempotent (it spends the code): one attempt per activity, the workflow decides. */
 const exchangeOnce = proxyActivities<AuthenteqActivities>({
   startToCloseTimeout: '1 minute',
+  heartbeatTimeout: '15 seconds', // callVendor heartbeats: a dead worker's attempt is retried within ~15 s (issue 10)
   retry: { maximumAttempts: 1 },
 }).authenteqExchangeCode;
 

@@ -124,7 +124,7 @@ export function registerSignatureSteps(s: SignatureAttempt): void {
     resendPasscodeUpdate,
     () =>
       s.step(async () => {
-        await flNow.fourthlineResendPasscode({ signatureId });
+        await flNow.fourthlineResendPasscode({ signatureId, resendsDone: a.passcodeResends });
         a.passcodeResends++;
         s.clocks.passcodeSentAt = Date.now();
         s.refreshWindows();

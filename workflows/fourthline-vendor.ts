@@ -9,12 +9,14 @@ import { FOURTHLINE_REFUSALS } from './fourthline-messages';
 // Background calls retry for long (a read that still fails is an outage: vendor-outage.ts); the
 // human steps answer the caller within about a minute.
 export const fl = proxyActivities<FourthlineActivities>({
-  startToCloseTimeout: '2 minutes',
+  startToCloseTimeout: '3 minutes', // longer than its 120 s uploads and downloads
+  heartbeatTimeout: '15 seconds', // callVendor heartbeats: a dead worker's attempt is retried within ~15 s (issue 10)
   scheduleToCloseTimeout: '1 hour',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '2 minutes' },
 });
 export const flNow = proxyActivities<FourthlineActivities>({
   startToCloseTimeout: '30 seconds',
+  heartbeatTimeout: '15 seconds', // callVendor heartbeats: a dead worker's attempt is retried within ~15 s (issue 10)
   scheduleToCloseTimeout: '1 minute',
   retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumAttempts: 4 },
 });

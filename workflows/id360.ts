@@ -109,6 +109,7 @@ export const ID360_MAX_PAGES = 10;
 
 const id360 = proxyActivities<Id360Activities>({
   startToCloseTimeout: '2 minutes',
+  heartbeatTimeout: '15 seconds', // callVendor heartbeats: a dead worker's attempt is retried within ~15 s (issue 10)
   scheduleToCloseTimeout: '1 hour',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '2 minutes' },
 });
@@ -116,6 +117,7 @@ const id360 = proxyActivities<Id360Activities>({
 /** The steps our caller is waiting on: short, so that the caller gets an answer while it still listens. */
 const steps = proxyActivities<Id360Activities>({
   startToCloseTimeout: '1 minute',
+  heartbeatTimeout: '15 seconds', // callVendor heartbeats: a dead worker's attempt is retried within ~15 s (issue 10)
   scheduleToCloseTimeout: '2 minutes',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '10 seconds' },
 });

@@ -34,6 +34,7 @@ import crypto from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { FaultInjector, registerFaults } from '../framework/faults';
+import { Ledger, registerLedger } from '../framework/ledger';
 
 type SessionStatus = 'OPEN' | 'LEFT' | 'PASSED' | 'FAILED';
 
@@ -78,6 +79,8 @@ export interface AuthenteqPassOptions {
 
 export class AuthenteqSandbox {
   readonly sessions = new Map<string, Session>();
+  /** Side effects applied (framework/ledger.ts). */
+  readonly ledger = new Ledger();
   private readonly codes = new Map<string, string>();
   readonly exchanges: AuthenteqExchange[] = [];
   readonly faults = new FaultInjector((_status, code, message) => ({ errorCode: code, errorMessage: message }));
@@ -103,6 +106,7 @@ export class AuthenteqSandbox {
       createdAt: Date.now(),
     };
     this.sessions.set(s.token, s);
+    this.ledger.record('session-opened', s.token);
     return s;
   }
 
@@ -158,6 +162,7 @@ export class AuthenteqSandbox {
       return { status: 400, errorCode: 'INVALID_REQUEST_PARAMETER', errorMessage: "Parameter 'redirectUrl' does not match the given authorization code" };
     }
     s.codeUsed = true;
+    this.ledger.record('code-exchanged', s.token, s.token);
     record(200);
     return { status: 200, body: s.result };
   }
@@ -255,6 +260,7 @@ function basicAuth(header: string | undefined): Keys {
 
 export function registerAuthenteqSandbox(app: FastifyInstance, sandbox: AuthenteqSandbox): void {
   registerFaults(app, sandbox.faults);
+  registerLedger(app, sandbox.ledger);
 
   /** Answers the documented 401s; the "bad keys" code differs between the two endpoints (doc). */
   const authenticate = (req: FastifyRequest, reply: FastifyReply, badKeysCode: 'BAD_API_KEYS' | 'API_KEYS_BAD'): boolean => {

@@ -31,6 +31,7 @@ import crypto from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { FaultInjector, registerFaults } from '../framework/faults';
+import { Ledger, registerLedger } from '../framework/ledger';
 import { WebhookDispatcher, type WebhookOptions } from '../framework/webhooks';
 import { zip } from '../framework/zip';
 
@@ -87,6 +88,8 @@ const TEST_NUMBERS: Record<string, (s: FinwaveSandbox, o: Onboarding) => void> =
 export class FinwaveSandbox {
   readonly onboardings = new Map<string, Onboarding>();
   readonly faults = new FaultInjector();
+  /** Side effects applied (framework/ledger.ts). */
+  readonly ledger = new Ledger();
   readonly webhooks: WebhookDispatcher;
   webhooksEnabled = true;
   /** The user session length before Finwave turns it to TIMEOUT (the vendor clock). */
@@ -117,6 +120,7 @@ export class FinwaveSandbox {
       timer: null,
     };
     this.onboardings.set(o.onboardingId, o);
+    this.ledger.record('onboarding-created', o.onboardingId, body.customId);
     o.timer = setTimeout(() => this.timeout(o), this.sessionTimeoutMs).unref();
     this.notify(o);
     const play = body.phone ? TEST_NUMBERS[body.phone] : undefined;
@@ -282,6 +286,7 @@ function vendorError(reply: FastifyReply, status: number, code: string, message:
 
 export function registerFinwaveSandbox(app: FastifyInstance, sandbox: FinwaveSandbox): void {
   registerFaults(app, sandbox.faults);
+  registerLedger(app, sandbox.ledger);
 
   const auth = async (req: FastifyRequest, reply: FastifyReply) => {
     const token = req.headers['gestok-client-token'];

@@ -56,6 +56,7 @@ import got from 'got';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { FaultInjector, registerFaults } from '../framework/faults';
+import { Ledger, registerLedger } from '../framework/ledger';
 import { WebhookDispatcher, type WebhookOptions } from '../framework/webhooks';
 import { zip } from '../framework/zip';
 
@@ -162,6 +163,8 @@ export class FourthlineSandbox {
   readonly cases = new Map<string, FourthlineCase>();
   readonly signatures = new Map<string, FourthlineSignature>();
   readonly faults = new FaultInjector();
+  /** Side effects applied (framework/ledger.ts): workflows created, uploads, approvals, SMS, confirmations. */
+  readonly ledger = new Ledger();
   readonly webhooks: WebhookDispatcher;
   readonly tokens = new Map<string, number>();
   /** How many access tokens were issued (tests: concurrent activities share one). */
@@ -216,6 +219,7 @@ export class FourthlineSandbox {
       if (!c) return 'verificationId: no such case for a signature-only workflow';
       const attempt = [...this.signatures.values()].filter((s) => s.verificationId === c.verificationId).length + 1;
       const s = this.newSignature(workflowId, c.verificationId, attempt);
+      this.ledger.record('workflow-created', workflowId, clientReference);
       this.checkEligibility(c, s);
       return { workflowId, clientId: c.clientId };
     }
@@ -235,6 +239,7 @@ export class FourthlineSandbox {
       updatedAt: this.now(),
     };
     this.cases.set(workflowId, c);
+    this.ledger.record('workflow-created', workflowId, clientReference);
     this.newSignature(workflowId, workflowId, 1);
     this.notifyCase(c);
     return { workflowId, clientId: c.clientId };
@@ -268,6 +273,7 @@ export class FourthlineSandbox {
 
   setIdentityData(c: FourthlineCase, data: Record<string, unknown>): void {
     c.identityData = data;
+    this.ledger.record('identity-data', c.verificationId, c.verificationId);
     const email = String((data.emailAndPhone as { email?: unknown } | undefined)?.email ?? '');
     const tag = /\+([a-z0-9-]+)@/.exec(email)?.[1];
     c.scenario = (FOURTHLINE_SCENARIOS as readonly string[]).includes(tag ?? '') ? (tag as FourthlineScenario) : 'completed';
@@ -276,12 +282,14 @@ export class FourthlineSandbox {
 
   uploadIdentityFiles(c: FourthlineCase, count: number): void {
     c.identityFiles += count;
+    this.ledger.record('identity-files', c.verificationId, c.verificationId);
     this.setCase(c, c.scenario === 'invalid-data' ? 'invalid_data' : 'pending', c.scenario === 'invalid-data' ? 'MISSING_ID_BACK' : null);
     if (c.status === 'pending' && c.flow === 'pending') for (const s of this.signaturesOf(c)) this.checkEligibility(c, s);
   }
 
   startProcessing(c: FourthlineCase): void {
     c.processingStarted = true;
+    this.ledger.record('processing-started', c.verificationId, c.verificationId);
     // The pending flow: processing (manual review, say) finishes once the client has signed.
     if (c.flow === 'completed' || c.scenario === 'inconsistent-data') c.completeAt = this.now() + this.processingMs;
   }
@@ -321,6 +329,7 @@ export class FourthlineSandbox {
   uploadMobile(s: FourthlineSignature, mobileNumber: string): void {
     const c = this.cases.get(s.verificationId)!;
     s.mobileNumber = mobileNumber;
+    this.ledger.record('mobile-number', s.signatureId, s.signatureId);
     if (c.scenario === 'selfie-required' && s.attempt === 1) {
       s.selfieRequiredAt = this.now();
       this.setSignature(s, 'selfie_required', 'DEVICE_CHANGED');
@@ -331,6 +340,7 @@ export class FourthlineSandbox {
   }
 
   uploadSelfie(s: FourthlineSignature): void {
+    this.ledger.record('selfie', s.signatureId, s.signatureId);
     s.consentRequiredAt = this.now();
     this.setSignature(s, 'user_consent_required', null);
   }
@@ -338,6 +348,7 @@ export class FourthlineSandbox {
   approve(s: FourthlineSignature): string {
     const c = this.cases.get(s.verificationId)!;
     s.approvals++;
+    this.ledger.record('approval', s.signatureId);
     const attemptId = crypto.randomUUID();
     if (c.scenario === 'recoverable-error' && s.attempt === 1 && s.approvals === 1) {
       s.previousStatus = 'user_consent_required';
@@ -355,12 +366,14 @@ export class FourthlineSandbox {
 
   sendPasscode(s: FourthlineSignature): void {
     s.passcode = String(crypto.randomInt(0, 1_000_000)).padStart(6, '0');
+    this.ledger.record('sms-sent', s.signatureId);
     s.passcodeSentAt = this.now();
   }
 
   confirm(s: FourthlineSignature): string {
     const c = this.cases.get(s.verificationId)!;
     s.confirmations++;
+    this.ledger.record('confirmation', s.signatureId, s.signatureId);
     if (c.status === 'completed') this.setSignature(s, 'signed', null);
     else {
       this.setSignature(s, 'pending_verification', null);
@@ -507,6 +520,7 @@ const selfieBody = z.object({ contentBase64: b64 });
 
 export function registerFourthlineSandbox(app: FastifyInstance, sandbox: FourthlineSandbox): void {
   registerFaults(app, sandbox.faults);
+  registerLedger(app, sandbox.ledger);
   // Fourthline's token endpoint takes a form post (OAuth 2 client credentials); JSON works too.
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
     done(null, Object.fromEntries(new URLSearchParams(String(body))));
@@ -616,6 +630,7 @@ export function registerFourthlineSandbox(app: FastifyInstance, sandbox: Fourthl
     if (!body) return;
     if (s.status !== 'pending') return unprocessable(reply, 'INVALID_STATUS', `documents are uploaded while the signature is pending, not ${s.status}`);
     s.documents = body.documents.map((d, i) => ({ documentId: `doc-${i + 1}`, name: d.name, bytes: Buffer.from(d.contentBase64, 'base64') }));
+    sandbox.ledger.record('documents-uploaded', s.signatureId, s.signatureId);
     return reply.code(204).send();
   });
   app.put('/v1/signatures/:id/mobile-number', { preHandler: auth }, async (req, reply) => {

@@ -56,6 +56,7 @@ import crypto from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { FaultInjector, registerFaults } from '../framework/faults';
+import { Ledger, registerLedger } from '../framework/ledger';
 import { WebhookDispatcher, type WebhookOptions } from '../framework/webhooks';
 
 export type Id360Status = 'NEW' | 'STARTED' | 'CANCELED' | 'FAILED' | 'OK' | 'KO' | 'DELETED';
@@ -166,6 +167,8 @@ const createBody = z.object({
 export class Id360Sandbox {
   readonly enrollments = new Map<number, Enrollment>();
   readonly faults = new FaultInjector();
+  /** Side effects applied (framework/ledger.ts). */
+  readonly ledger = new Ledger();
   readonly webhooks: WebhookDispatcher;
   readonly tokens = new Map<string, { expiresAt: number }>();
   stats: Id360Stats = emptyStats();
@@ -251,6 +254,8 @@ export class Id360Sandbox {
       timers: [],
     };
     this.enrollments.set(e.id, e);
+    // Keyed by our client_reference: two enrollments for one reference are a duplicate.
+    this.ledger.record('enrollment-created', String(e.id), e.clientReference ?? undefined);
     e.timers.push(setTimeout(() => this.expire(e), this.enrollmentLifetimeMs).unref());
     return e;
   }
@@ -273,6 +278,7 @@ export class Id360Sandbox {
   }
 
   finalize(e: Enrollment): void {
+    this.ledger.record('finalized', String(e.id), String(e.id));
     e.finalized = true;
     this.notify(e); // STARTED, with every step done
     e.timers.push(setTimeout(() => this.decide(e), this.processingDelayMs).unref());
@@ -468,6 +474,7 @@ function vendorError(reply: FastifyReply, status: number, code: string, detail: 
 
 export function registerId360Sandbox(app: FastifyInstance, sandbox: Id360Sandbox): void {
   registerFaults(app, sandbox.faults);
+  registerLedger(app, sandbox.ledger);
   // Uploads are raw bytes with whatever content type the client sends (curl --data-binary: form-urlencoded).
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: 20 * 1024 * 1024 }, (_req, body, done) => done(null, body));
 
@@ -590,6 +597,7 @@ export function registerId360Sandbox(app: FastifyInstance, sandbox: Id360Sandbox
       if (e.selectedRoute === null) return vendorError(reply, 409, 'ROUTE_NOT_SELECTED', 'Select a route first.');
       if (q.accepted_cgu !== 'true') return vendorError(reply, 400, 'CGU_NOT_ACCEPTED', 'accepted_cgu must be true.');
       e.consent = { cgu: true, biometry: q.accepted_biometry === 'true' };
+      sandbox.ledger.record('consent', String(e.id));
       return reply.code(204).send();
     });
   }
@@ -605,6 +613,7 @@ export function registerId360Sandbox(app: FastifyInstance, sandbox: Id360Sandbox
       if (!value) return vendorError(reply, 400, 'EMPTY_VALUE', 'The body must contain the value to compare.');
       if (e.comparisons[name]?.locked) return vendorError(reply, 409, 'DATA_LOCKED', 'This data is locked.');
       e.comparisons[name] = { value, locked: (req.query as { locked?: string }).locked === 'true' };
+      sandbox.ledger.record('data-compared', String(e.id));
       return reply.code(204).send();
     });
   }
@@ -631,10 +640,12 @@ export function registerId360Sandbox(app: FastifyInstance, sandbox: Id360Sandbox
           if (!e.consent.biometry) return vendorError(reply, 409, 'BIOMETRY_CONSENT_REQUIRED', 'accepted_biometry is required for a selfie.');
           if (format === 'pdf') return vendorError(reply, 400, 'UNSUPPORTED_FORMAT', 'A selfie must be an image.');
           e.selfie = { format, size: bytes.length };
+          sandbox.ledger.record('selfie-uploaded', String(e.id));
         } else {
           if (e.totalPages !== null && e.totalPages !== total) return vendorError(reply, 400, 'TOTAL_PAGES_MISMATCH', `total_pages was ${e.totalPages} for the earlier pages.`);
           e.totalPages = total;
           e.pages[page] = { format, size: bytes.length };
+          sandbox.ledger.record('page-uploaded', String(e.id));
         }
         return reply.code(204).send();
       });

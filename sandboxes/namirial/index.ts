@@ -31,6 +31,7 @@ import crypto from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { FaultInjector, registerFaults } from '../framework/faults';
+import { Ledger, registerLedger } from '../framework/ledger';
 
 export const NAMIRIAL_ERROR_CODES = [
   'NotSupportedDocument',
@@ -92,6 +93,8 @@ export function problem(status: number, details: string): { Type: string; Title:
 
 export class NamirialSandbox {
   readonly enrollments = new Map<string, Entry>();
+  /** Side effects applied (framework/ledger.ts). */
+  readonly ledger = new Ledger();
   readonly faults = new FaultInjector((status, _code, message) =>
     problem(status, status === 503 ? 'Problems found trying to contact with OnBoarding Today API' : message),
   );
@@ -123,6 +126,8 @@ export class NamirialSandbox {
     const r: Entry = { enrollment: e, profile: body.Profile, createdAt: Date.now(), timer: null };
     r.timer = setTimeout(() => this.expire(e), this.requestTtlMs).unref();
     this.enrollments.set(id, r);
+    // Keyed by the ReturnUrl (it carries our signed state, one per verification): no personal data.
+    this.ledger.record('enrollment-created', id, body.ReturnUrl);
     return e;
   }
 
@@ -194,6 +199,7 @@ function send(reply: FastifyReply, status: number, details: string) {
 
 export function registerNamirialSandbox(app: FastifyInstance, sandbox: NamirialSandbox): void {
   registerFaults(app, sandbox.faults);
+  registerLedger(app, sandbox.ledger);
 
   const auth = async (req: FastifyRequest, reply: FastifyReply) => {
     const token = req.headers['x-verifid-apitoken'];

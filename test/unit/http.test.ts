@@ -3,7 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
-import { callVendor, parseRetryAfter } from '../../activities/http';
+import { callVendor, httpTimeoutFor, parseRetryAfter } from '../../activities/http';
 
 let server: http.Server;
 let base: string;
@@ -103,4 +103,14 @@ test('Retry-After as seconds, as an HTTP date, capped, or absent', () => {
   expect(parseRetryAfter('99999', now)).toBe(600_000);
   expect(parseRetryAfter(undefined, now)).toBeUndefined();
   expect(parseRetryAfter('soon', now)).toBeUndefined();
+});
+
+describe('httpTimeoutFor (issue 10): the HTTP timeout never outlives the activity attempt', () => {
+  const info = (startToCloseTimeoutMs: number, scheduledAgoMs: number, now: number) => ({ startToCloseTimeoutMs, currentAttemptScheduledTimestampMs: now - scheduledAgoMs });
+  const now = 1_000_000;
+  test('outside an activity: as requested', () => expect(httpTimeoutFor(120_000, null, now)).toBe(120_000));
+  test('a 120 s upload under a 30 s start-to-close: cut to the 28 s left (2 s margin)', () => expect(httpTimeoutFor(120_000, info(30_000, 0, now), now)).toBe(28_000));
+  test('time already spent in the attempt counts', () => expect(httpTimeoutFor(120_000, info(30_000, 10_000, now), now)).toBe(18_000));
+  test('a short request under a long start-to-close: as requested', () => expect(httpTimeoutFor(30_000, info(180_000, 0, now), now)).toBe(30_000));
+  test('never below 1 s', () => expect(httpTimeoutFor(30_000, info(30_000, 40_000, now), now)).toBe(1_000));
 });
