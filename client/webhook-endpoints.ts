@@ -46,7 +46,8 @@ export const endpointSchema = z.object({
 });
 const withSecret = endpointSchema.extend({ secret: z.string().describe('whsec_…: shown only in this answer') });
 
-const url = z.string().max(2000).url().refine((u) => /^https?:$/.test(new URL(u).protocol), 'must be an http(s) URL');
+// zod runs the refinement even after .url() failed: it must not throw on what is not a URL.
+const url = z.string().max(2000).url().refine((u) => URL.canParse(u) && /^https?:$/.test(new URL(u).protocol), 'must be an http(s) URL');
 const eventTypes = z.array(z.enum(EVENT_TYPES)).max(EVENT_TYPES.length);
 const idParams = z.object({ id: z.string().regex(/^ep_[a-f0-9]{16}$/, 'is not an endpoint id') });
 

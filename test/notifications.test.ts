@@ -305,3 +305,12 @@ test('verification.attention (a forged Namirial return) and verification.persona
   expect(got.map((r) => r.type)).toEqual(['verification.created', 'verification.action_required', 'verification.personal_data_erased']);
   expect(got.map((r) => r.sequence)).toEqual([1, 2, 3]);
 }, 60_000);
+
+test('an endpoint URL that is not a URL answers 400, never 500 (found by schemathesis)', async () => {
+  for (const url of ['', 'not a url', 'ftp://example.com/hook']) {
+    const created = await stack.api('POST', '/v1/webhook-endpoints', { url });
+    expect(created).toMatchObject({ status: 400, body: { error: { code: 'invalid_request' } } });
+    const patched = await stack.api('PATCH', '/v1/webhook-endpoints/ep_0000000000000000', { url });
+    expect(patched).toMatchObject({ status: 400, body: { error: { code: 'invalid_request' } } });
+  }
+});
