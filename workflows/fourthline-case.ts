@@ -62,6 +62,8 @@ export async function fourthlineCase(input: FourthlineCaseInput): Promise<Verifi
   }
   if (!r.v.ended && r.v.cancelRequested !== null) r.v.finish('cancelled', null, r.v.cancelRequested);
   r.view.stage = 'ended';
+  // The case view (its attempts' outcomes) as it ended, for the read routes once no worker answers.
+  r.v.publish(true);
   return r.v.state;
 }
 

@@ -67,7 +67,13 @@ export async function connectToTestTemporal(): Promise<TestTemporal> {
     address,
     connection,
     client,
-    close: () => connection.close(),
+    // A call the client's gRPC retry is still backing off (a busy server answered RESOURCE_EXHAUSTED or
+    // UNAVAILABLE near the end of a file) fires after close and throws "Channel has been shut down" from a
+    // timer, failing the whole file: give those retries a moment to finish first.
+    close: async () => {
+      await new Promise((r) => setTimeout(r, 3_000));
+      await connection.close();
+    },
   };
 }
 
