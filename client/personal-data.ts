@@ -20,6 +20,7 @@ import type { EvidenceClaim, EvidenceStore } from '../activities/evidence-store'
 import { fourthlineCaseQuery } from '../workflows/fourthline';
 import { apiVerificationId, auditSignal, FOURTHLINE_CASE_MEMO_KEY, parseVerificationId, type AuditEntry, type EvidenceRef, type VerificationState } from '../workflows/shared';
 import { readPublished } from './read-model';
+import { notifyAfterClose } from './notify-after-close';
 import { actorOf } from './audit';
 import type { AuditLog } from './audit-log';
 import { ApiError, notFound } from './errors';
@@ -187,6 +188,8 @@ export function registerPersonalDataRoutes(app: FastifyInstance, deps: { client:
           recordedIn.push('workflow');
         } catch (err) {
           if (!(err instanceof WorkflowNotFoundError)) req.log.warn({ err: { type: (err as Error).name } }, 'erasure not signalled to the workflow');
+          // Closed: the workflow cannot record the event any more, so the API hands it to the outbox.
+          else await notifyAfterClose(client, id, state, 'verification.personal_data_erased').catch((e: Error) => req.log.warn({ err: { type: e.name } }, 'erasure not notified'));
         }
       }
       return { id: apiVerificationId(id), erasedAt, artifacts, deleted, keptForOthers, recordedIn };

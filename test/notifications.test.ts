@@ -8,7 +8,8 @@ import { Webhook } from 'standardwebhooks';
 import { connectToTestTemporal, type TestTemporal } from './helpers/temporal';
 import { API_KEY, control, startStack, type Stack } from './helpers/stack';
 import type { ReceivedNotification } from '../sandboxes/receiver';
-import { endpointRegistryWorkflowId, type NotificationEvent } from '../workflows/notify-shared';
+import { endpointRegistryWorkflowId, outboxWorkflowId, type NotificationEvent } from '../workflows/notify-shared';
+import { tenantWorkflowId } from '../workflows/shared';
 
 let temporal: TestTemporal;
 let stack: Stack;
@@ -320,6 +321,28 @@ test('verification.attention (a forged Namirial return) and verification.persona
   });
   expect(got.map((r) => r.type)).toEqual(['verification.created', 'verification.action_required', 'verification.personal_data_erased']);
   expect(got.map((r) => r.sequence)).toEqual([1, 2, 3]);
+
+  // An erasure after the end, while the outbox still lingers: the API hands the event over itself.
+  const ended = await stack.waitFor(v.body.id, (s) => s.status === 'completed');
+  const before = forVerification(name, v.body.id).length;
+  expect((await stack.api('DELETE', `/v1/verifications/${encodeURIComponent(v.body.id)}/personal-data`)).status).toBe(200);
+  const late = await until('the erasure after the end', () => forVerification(name, v.body.id).find((r) => r.type === 'verification.personal_data_erased'));
+  expect(late).toMatchObject({ verified: true, sequence: before + 1, webhookId: `${v.body.id}:${before + 1}` });
+  expect((late.body as NotificationEvent).data).toMatchObject({ status: ended.status, outcome: ended.outcome });
+
+  // Long after the end (the outbox run is gone): a new outbox run delivers it, and then ends.
+  const fw = await stack.api('POST', '/v1/verifications', { provider: 'finwave', reference: ref('fw') });
+  await stack.api('POST', `/v1/verifications/${encodeURIComponent(fw.body.id)}/cancel`, {});
+  await stack.waitFor(fw.body.id, (s) => s.status === 'cancelled');
+  const outbox = temporal.client.workflow.getHandle(outboxWorkflowId(tenantWorkflowId(TENANT_A, fw.body.id)));
+  const seen = await until('the cancelled verification\'s events', () => {
+    const r = forVerification(name, fw.body.id);
+    return r.some((x) => x.type === 'verification.completed') && r;
+  });
+  await outbox.terminate('the linger ended');
+  expect((await stack.api('DELETE', `/v1/verifications/${encodeURIComponent(fw.body.id)}/personal-data`)).status).toBe(200);
+  const erasedLate = await until('the erasure long after the end', () => forVerification(name, fw.body.id).find((r) => r.type === 'verification.personal_data_erased'));
+  expect(erasedLate).toMatchObject({ verified: true, sequence: seen.length + 1 });
 }, 60_000);
 
 test('an endpoint URL that is not a URL answers 400, never 500 (found by schemathesis)', async () => {

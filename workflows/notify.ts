@@ -23,6 +23,7 @@ import {
   log,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import { TERMINAL_STATUSES } from './shared';
 import type { createNotificationActivities } from '../activities/notifications';
 import {
   DELIVERY_MEMO_KEY,
@@ -91,6 +92,9 @@ export async function verificationNotifications(input: OutboxInput): Promise<voi
     const event = waiting.splice(waiting.findIndex((e) => e.sequence === next), 1)[0]!;
     next += 1;
     if (event.type === 'verification.completed') terminalSeen = true;
+    // An erasure the API handed over after the verification closed (client/notify-after-close.ts) starts a
+    // run that never sees `completed`: its data says the verification has ended.
+    if (event.type === 'verification.personal_data_erased' && TERMINAL_STATUSES.includes(event.data.status)) terminalSeen = true;
     for (const endpointId of await notificationEndpoints({ tenant: input.tenant, eventType: event.type })) {
       (queues[endpointId] ??= []).push(event);
       if (!busy[endpointId]) void drainEndpoint(endpointId);
