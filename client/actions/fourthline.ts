@@ -270,7 +270,7 @@ export function registerFourthlineActions(app: FastifyInstance, deps: { client: 
     },
   );
 
-  /** For the read routes: never needs a worker (the query within 1 s, else the view the case published). */
+  /** For the read routes: never needs a worker (the query within 750 ms, else the view the case published). */
   async function publishedCaseView(id: string): Promise<FourthlineCaseView> {
     if (parseVerificationId(id)?.provider !== 'fourthline') throw notFound();
     const view = await readPublished(client, id, fourthlineCaseQuery, FOURTHLINE_CASE_MEMO_KEY);
