@@ -214,9 +214,10 @@ describe('the real service on the dev server', () => {
     const res = await Promise.all(
       Array.from({ length: 100 }, (_, i) => stack.api('POST', '/v1/verifications', { provider: 'id360', reference: `many-${run}-${i}` })),
     );
-    expect(res.map((r) => r.status)).toEqual(res.map(() => 201));
-    // On a loaded machine a create can answer (after its 20 s wait) before its enrollment exists: wait
-    // for those, so the assertion is about logins and enrollments, not about this machine's speed.
+    // 201, or on a loaded machine 202 (accepted; the worker had not taken the flow within the create's
+    // wait, README "Time bounds"), and a create can answer before its enrollment exists: wait for those,
+    // so the assertion is about logins and enrollments, not about this machine's speed.
+    for (const r of res) expect([201, 202]).toContain(r.status);
     const states = await Promise.all(
       res.map((r) => (r.body.status === 'awaiting_user' ? r.body : stack.waitFor(r.body.id, (s) => s.status === 'awaiting_user', 60_000))),
     );
