@@ -4,7 +4,7 @@
  * one workflow bundle, one set of activities and one data converter (encrypted payloads, codec/).
  */
 import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worker';
-import { notificationsTaskQueue, PROVIDERS, taskQueueFor, type AppConfig } from '../config';
+import { notificationsTaskQueue, PROVIDERS, taskQueueFor, type AppConfig, type Provider } from '../config';
 import { createNotificationActivities } from '../activities/notifications';
 import { housekeepingTaskQueue } from '../config/personal-data';
 import { createActivities } from '../activities';
@@ -40,8 +40,10 @@ export async function createWorkers(opts: {
   const versioning = opts.config.workerDeployment
     ? { workerDeploymentOptions: { useWorkerVersioning: true as const, version: opts.config.workerDeployment, defaultVersioningBehavior: 'PINNED' as const } }
     : {};
-  const vendorWorkers = taskQueues.map((taskQueue) =>
+  const vendorWorkers = taskQueues.map((taskQueue, i) =>
     Worker.create({
+      // Slots and the vendor's quota in activities per second for the whole queue (config/worker.ts).
+      ...vendorLimits(opts.config, PROVIDERS[i]),
       connection: opts.connection,
       namespace: opts.config.temporal.namespace,
       taskQueue,
@@ -70,6 +72,13 @@ export async function createWorkers(opts: {
     ...versioning,
   });
   return Promise.all([...vendorWorkers, notifications]);
+}
+
+function vendorLimits(config: AppConfig, provider: Provider | undefined) {
+  if (!provider) return {}; // housekeeping
+  const { activitiesPerSecond, ...slots } = config.vendorWorkers;
+  const rate = activitiesPerSecond[provider];
+  return { ...slots, ...(rate !== null ? { maxTaskQueueActivitiesPerSecond: rate } : {}) };
 }
 
 const quietBundlerLogger = {
