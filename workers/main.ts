@@ -11,7 +11,7 @@ import { installTracing } from '../observability/tracing';
 async function main() {
   const config = loadConfigOrExit();
   installJsonRuntime('INFO', undefined, config.telemetry.workerMetricsAddress);
-  installTracing({ serviceName: config.telemetry.serviceName ?? 'idv-worker', otlpEndpoint: config.telemetry.otlpEndpoint });
+  const tracing = installTracing({ serviceName: config.telemetry.serviceName ?? 'idv-worker', otlpEndpoint: config.telemetry.otlpEndpoint });
   const keys = resolvePayloadKeyring(config);
   const connection = await NativeConnection.connect(config.temporal.connectionOptions);
   const workers = await createWorkers({
@@ -31,6 +31,7 @@ async function main() {
   console.log(`Worker: polling ${[...PROVIDERS.map((p) => taskQueueFor(config, p)), notificationsTaskQueue(config)].join(', ')} on ${config.temporal.address}`);
   await Promise.all(workers.map((w) => w.run()));
   await connection.close();
+  await tracing?.shutdown(); // flushes the last spans
   console.log('Worker: stopped');
 }
 
