@@ -7,6 +7,8 @@
  * No label or span attribute carries the reference.
  */
 import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
 import { Client } from '@temporalio/client';
 import { Runtime, DefaultLogger } from '@temporalio/worker';
 import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
@@ -92,4 +94,11 @@ test('one Finwave flow: one trace from the API request to the vendor call, and t
   expect(api).toMatch(/verifications\{status="completed"\} [1-9]/);
   expect(api).toMatch(/verifications_running\{provider="finwave"\} \d+/);
   expect(api).not.toContain(reference);
+
+  // The Grafana dashboard reads only metrics these endpoints serve (failures appear with the first one).
+  const served = new Set(`${worker}\n${api}`.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.replace(/[{ ].*/, '')));
+  const dashboard = fs.readFileSync(path.join(__dirname, '../observability/grafana-dashboard.json'), 'utf8');
+  const referenced = new Set(dashboard.match(/\b(?:temporal|vendor|http|webhook|verifications|process|nodejs)_[a-z0-9_]*|\bverifications\b/g));
+  expect(referenced.size).toBeGreaterThan(10);
+  for (const name of referenced) if (name !== 'temporal_workflow_failed_total') expect([name, served.has(name)]).toEqual([name, true]);
 }, 90_000);
