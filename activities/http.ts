@@ -20,6 +20,7 @@ import got, { type Method, type OptionsOfBufferResponseBody, type Response, Requ
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { Context } from '@temporalio/activity';
 import type { z } from 'zod';
+import { observeVendorCall } from '../observability/vendor-calls';
 
 export const FAILURE_TYPES = {
   unavailable: 'VendorUnavailable',
@@ -78,7 +79,12 @@ export function httpTimeoutFor(requestedMs: number, info: { startToCloseTimeoutM
   return Math.max(1_000, Math.min(requestedMs, left));
 }
 
-export async function callVendor<T = Buffer>(req: VendorRequest<T>): Promise<VendorResponse<T>> {
+/** One vendor HTTP call, measured and traced (observability/vendor-calls.ts). */
+export function callVendor<T = Buffer>(req: VendorRequest<T>): Promise<VendorResponse<T>> {
+  return observeVendorCall(req, (traceHeaders) => sendVendorRequest({ ...req, headers: { ...req.headers, ...traceHeaders } }));
+}
+
+async function sendVendorRequest<T>(req: VendorRequest<T>): Promise<VendorResponse<T>> {
   const what = `${req.vendor} ${req.operation}`;
   const ctx = activityContext();
   let res: Response<Buffer>;

@@ -119,7 +119,7 @@ export async function buildApi({ config, client, store, logger = true, logStream
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   installErrorHandling(app);
-  registerMetrics(app);
+  registerMetrics(app, { client });
 
   await app.register(swagger, {
     openapi: {

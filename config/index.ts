@@ -15,7 +15,7 @@ import { loadClientConnectConfig, type ClientConnectConfig } from '@temporalio/e
 import { SANDBOX_CREDENTIALS } from '../sandboxes/credentials';
 import type { WebhookKey } from './webhook-token';
 import { PERSONAL_DATA_ENV, personalDataConfig, type PersonalDataConfig } from './personal-data';
-import { WORKER_ENV, workerTuning, type WorkerTuning } from './worker';
+import { TELEMETRY_ENV, telemetryConfig, vendorWorkerLimits, WORKER_ENV, workerTuning, type TelemetryConfig, type VendorWorkerLimits, type WorkerTuning } from './worker';
 
 export const PROVIDERS = ['finwave', 'fourthline', 'authenteq', 'namirial', 'id360'] as const;
 export type Provider = (typeof PROVIDERS)[number];
@@ -120,6 +120,8 @@ const envSchema = z.object({
   ...PERSONAL_DATA_ENV,
   // The workers' workflow cache and sticky queue: config/worker.ts.
   ...WORKER_ENV,
+  // Prometheus and OpenTelemetry: config/worker.ts.
+  ...TELEMETRY_ENV,
   TASK_QUEUE_PREFIX: z.string().regex(/^[a-z0-9-]+$/, 'must be lowercase letters, digits and dashes').default('idv'),
   /** Worker Deployment Versioning (README "Changing workflow code"): both set = on, workflows PINNED to this build. */
   WORKER_DEPLOYMENT_NAME: z.string().regex(/^[A-Za-z0-9_-]{1,100}$/, 'must be letters, digits, dashes and underscores').optional(),
@@ -228,6 +230,10 @@ export interface AppConfig {
   notifications: { maxConcurrentDeliveries: number; maxInFlightPerEndpoint: number };
   /** Workflow cache and sticky queue of each Worker (unset: the SDK's defaults). */
   worker: WorkerTuning;
+  /** Per-vendor rate limits and slots of the vendor Workers (config/worker.ts). */
+  vendorWorkers: VendorWorkerLimits;
+  /** Worker metrics endpoint, OTLP traces (config/worker.ts). */
+  telemetry: TelemetryConfig;
   temporal: ClientConnectConfig & { namespace: string; address: string };
   sandbox: { host: string; port: number; baseUrl: string; enabled: boolean };
   vendors: { finwave: FinwaveConfig; authenteq: AuthenteqConfig; namirial: NamirialConfig; fourthline: FourthlineConfig; id360: Id360Config };
@@ -333,6 +339,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     workerDeployment: e.WORKER_DEPLOYMENT_NAME && e.WORKER_BUILD_ID ? { deploymentName: e.WORKER_DEPLOYMENT_NAME, buildId: e.WORKER_BUILD_ID } : null,
     notifications: { maxConcurrentDeliveries: e.NOTIFICATIONS_MAX_CONCURRENT_DELIVERIES, maxInFlightPerEndpoint: e.NOTIFICATIONS_MAX_IN_FLIGHT_PER_ENDPOINT },
     worker: workerTuning(e),
+    vendorWorkers: vendorWorkerLimits(e),
+    telemetry: telemetryConfig(e),
     temporal: {
       ...temporal,
       connectionOptions: { ...temporal.connectionOptions, address },

@@ -1,13 +1,50 @@
 /**
- * Worker tuning: the workflow cache and the sticky queue, per Temporal Worker (workers/index.ts).
+ * Worker settings (workers/index.ts), per Temporal Worker:
  *
- * The SDK sizes each Worker's workflow cache from the heap (about 2,300 workflows at Node's default
- * 4 GB heap, and the worker process runs one Worker per task queue), so thousands of flows parked on
- * day-long timers stay cached, and resident, for nothing. A bounded cache evicts them; the next event
- * of an evicted flow replays its (short) history once. Unset: the SDK's defaults. `npm run bench`
- * (p3) measures the effect.
+ * - the workflow cache and the sticky queue. The SDK sizes each Worker's workflow cache from the heap
+ *   (about 2,300 workflows at Node's default 4 GB heap, and the worker process runs one Worker per task
+ *   queue), so thousands of flows parked on day-long timers stay cached, and resident, for nothing. A
+ *   bounded cache evicts them; the next event of an evicted flow replays its (short) history once.
+ *   Unset: the SDK's defaults. `npm run bench` (p3) measures the effect.
+ * - slots: how many activities and workflow tasks one vendor Worker runs at once (unset: the SDK's).
+ * - per-vendor rate limits: activities per second on each vendor's task queue, enforced by the Temporal
+ *   server for the whole queue (`maxTaskQueueActivitiesPerSecond`), so every worker replica together
+ *   stays under the vendor's quota. The vendors' documents (shared vendor-docs) state no quota; the
+ *   default is a conservative 20 per second per vendor: set your contract's figure.
+ * - where the worker serves its Prometheus metrics (the SDK runtime's exporter), off unless set.
  */
 import { z } from 'zod';
+
+const VENDORS = ['finwave', 'fourthline', 'authenteq', 'namirial', 'id360'] as const;
+type Vendor = (typeof VENDORS)[number];
+
+/** Activities per second per vendor task queue when VENDOR_RATE_LIMITS does not name the vendor. */
+export const DEFAULT_VENDOR_ACTIVITIES_PER_SECOND = 20;
+
+const RATE_FORMAT = `must be a comma list of vendor:rate (vendor one of ${VENDORS.join(', ')} or *; rate activities per second, > 0 and <= 10000, or off)`;
+
+/** `finwave:5,id360:2,*:20`: activities per second per vendor task queue; `off` = no limit; `*` for the others. */
+export function parseVendorRateLimits(raw: string): Record<Vendor, number | null> | string {
+  const out = Object.fromEntries(VENDORS.map((v) => [v, DEFAULT_VENDOR_ACTIVITIES_PER_SECOND])) as Record<Vendor, number | null>;
+  const entries = raw.split(',').map((p) => p.trim()).filter(Boolean);
+  if (entries.length === 0) return RATE_FORMAT;
+  const seen = new Set<string>();
+  const parsed: [string, number | null][] = [];
+  for (const part of entries) {
+    const m = /^([a-z0-9*]+):(off|\d+(?:\.\d+)?)$/.exec(part);
+    if (!m || (m[1] !== '*' && !(VENDORS as readonly string[]).includes(m[1]!)) || seen.has(m[1]!)) return RATE_FORMAT;
+    seen.add(m[1]!);
+    const rate = m[2] === 'off' ? null : Number(m[2]);
+    if (rate !== null && !(rate > 0 && rate <= 10_000)) return RATE_FORMAT;
+    parsed.push([m[1]!, rate]);
+  }
+  const wildcard = parsed.find(([v]) => v === '*');
+  if (wildcard) for (const v of VENDORS) out[v] = wildcard[1];
+  for (const [v, rate] of parsed) if (v !== '*') out[v as Vendor] = rate;
+  return out;
+}
+
+const slots = z.coerce.number().int().min(1).max(10_000).optional();
 
 export const WORKER_ENV = {
   /** Workflows kept in each Worker's cache (0 disables the cache: every task replays). */
@@ -17,6 +54,25 @@ export const WORKER_ENV = {
     .string()
     .regex(/^\d+(ms|s|m)$/, 'must be a duration such as 500ms, 5s or 1m')
     .optional(),
+  /** Activity slots of each vendor Worker (SDK default 100). */
+  WORKER_MAX_CONCURRENT_ACTIVITIES: slots,
+  /** Workflow task slots of each vendor Worker (SDK default 40). */
+  WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: slots,
+  /** Activities per second per vendor task queue (server-side, all replicas together). */
+  VENDOR_RATE_LIMITS: z
+    .string()
+    .transform((raw, ctx) => {
+      const limits = parseVendorRateLimits(raw);
+      if (typeof limits === 'string') {
+        ctx.addIssue({ code: 'custom', message: limits });
+        return z.NEVER;
+      }
+      return limits;
+    })
+    .optional(),
+  /** The worker's Prometheus endpoint (the SDK runtime's metrics and our vendor-call histogram): off unless set. */
+  WORKER_METRICS_PORT: z.coerce.number().int().min(1).max(65535).optional(),
+  WORKER_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
 };
 
 export interface WorkerTuning {
@@ -24,9 +80,54 @@ export interface WorkerTuning {
   stickyQueueScheduleToStartTimeout?: `${number}${'ms' | 's' | 'm'}`;
 }
 
+export interface VendorWorkerLimits {
+  /** Activities per second on each vendor's task queue (null: no limit). */
+  activitiesPerSecond: Record<Vendor, number | null>;
+  maxConcurrentActivityTaskExecutions?: number;
+  maxConcurrentWorkflowTaskExecutions?: number;
+}
+
 export function workerTuning(e: { WORKER_MAX_CACHED_WORKFLOWS?: number; WORKER_STICKY_QUEUE_TIMEOUT?: string }): WorkerTuning {
   return {
     ...(e.WORKER_MAX_CACHED_WORKFLOWS !== undefined ? { maxCachedWorkflows: e.WORKER_MAX_CACHED_WORKFLOWS } : {}),
     ...(e.WORKER_STICKY_QUEUE_TIMEOUT ? { stickyQueueScheduleToStartTimeout: e.WORKER_STICKY_QUEUE_TIMEOUT as WorkerTuning['stickyQueueScheduleToStartTimeout'] } : {}),
+  };
+}
+
+export function vendorWorkerLimits(e: {
+  VENDOR_RATE_LIMITS?: Record<Vendor, number | null>;
+  WORKER_MAX_CONCURRENT_ACTIVITIES?: number;
+  WORKER_MAX_CONCURRENT_WORKFLOW_TASKS?: number;
+}): VendorWorkerLimits {
+  return {
+    activitiesPerSecond: e.VENDOR_RATE_LIMITS ?? (parseVendorRateLimits('*:' + DEFAULT_VENDOR_ACTIVITIES_PER_SECOND) as Record<Vendor, number | null>),
+    ...(e.WORKER_MAX_CONCURRENT_ACTIVITIES !== undefined ? { maxConcurrentActivityTaskExecutions: e.WORKER_MAX_CONCURRENT_ACTIVITIES } : {}),
+    ...(e.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS !== undefined ? { maxConcurrentWorkflowTaskExecutions: e.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS } : {}),
+  };
+}
+
+/** Observability settings shared by the worker and the API. */
+export interface TelemetryConfig {
+  /** The worker's Prometheus bind address (`host:port`), or null (off). */
+  workerMetricsAddress: string | null;
+  /** OTLP/HTTP traces endpoint (OTEL_EXPORTER_OTLP_ENDPOINT, the OpenTelemetry standard variable), or null: tracing off. */
+  otlpEndpoint: string | null;
+  serviceName: string | null;
+}
+
+export const TELEMETRY_ENV = {
+  OTEL_EXPORTER_OTLP_ENDPOINT: z
+    .string()
+    .url()
+    .refine((u) => /^https?:\/\//.test(u), 'must start with http:// or https://')
+    .optional(),
+  OTEL_SERVICE_NAME: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/, 'must be letters, digits, dots, dashes and underscores').optional(),
+};
+
+export function telemetryConfig(e: { WORKER_METRICS_PORT?: number; WORKER_METRICS_HOST: string; OTEL_EXPORTER_OTLP_ENDPOINT?: string; OTEL_SERVICE_NAME?: string }): TelemetryConfig {
+  return {
+    workerMetricsAddress: e.WORKER_METRICS_PORT !== undefined ? `${e.WORKER_METRICS_HOST}:${e.WORKER_METRICS_PORT}` : null,
+    otlpEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT ?? null,
+    serviceName: e.OTEL_SERVICE_NAME ?? null,
   };
 }

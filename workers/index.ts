@@ -4,10 +4,11 @@
  * one workflow bundle, one set of activities and one data converter (encrypted payloads, codec/).
  */
 import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worker';
-import { notificationsTaskQueue, PROVIDERS, taskQueueFor, type AppConfig } from '../config';
+import { notificationsTaskQueue, PROVIDERS, taskQueueFor, type AppConfig, type Provider } from '../config';
 import { createNotificationActivities } from '../activities/notifications';
 import { housekeepingTaskQueue } from '../config/personal-data';
 import { createActivities } from '../activities';
+import { currentTracing, tracingWorkerOptions, WORKFLOW_TRACING_INTERCEPTORS } from '../observability/tracing';
 import type { EvidenceStore } from '../activities/evidence-store';
 import { dataConverter, FAILURE_CONVERTER_PATH, resolvePayloadKeyring, type PayloadKeyring } from '../codec';
 
@@ -15,12 +16,15 @@ import { dataConverter, FAILURE_CONVERTER_PATH, resolvePayloadKeyring, type Payl
  * The workflow code, with the failure converter that encodes failure messages (codec/failure-converter.ts).
  * `workflowsPath` is for tests (a changed build in the versioning test).
  */
-export async function bundleWorkflows(workflowsPath = require.resolve('../workflows')): Promise<WorkflowBundle> {
+export async function bundleWorkflows(workflowsPath = require.resolve('../workflows'), opts: { tracing?: boolean } = {}): Promise<WorkflowBundle> {
+  const tracing = opts.tracing ?? currentTracing() !== null;
   return bundleWorkflowCode({
     workflowsPath,
     failureConverterPath: FAILURE_CONVERTER_PATH,
     // Notifications recorded by a verification are handed to its outbox before it closes (workflows/notify-drain.ts).
-    workflowInterceptorModules: [require.resolve('../workflows/notify-drain')],
+    // With tracing on (OTEL_EXPORTER_OTLP_ENDPOINT), OpenTelemetry's workflow interceptors too. They change the
+    // order of some commands (an ID360 cancellation's), so switching tracing on or off is a new build (README).
+    workflowInterceptorModules: [require.resolve('../workflows/notify-drain'), ...(tracing ? [WORKFLOW_TRACING_INTERCEPTORS] : [])],
     logger: quietBundlerLogger,
   });
 }
@@ -40,14 +44,17 @@ export async function createWorkers(opts: {
   const versioning = opts.config.workerDeployment
     ? { workerDeploymentOptions: { useWorkerVersioning: true as const, version: opts.config.workerDeployment, defaultVersioningBehavior: 'PINNED' as const } }
     : {};
-  const vendorWorkers = taskQueues.map((taskQueue) =>
+  const vendorWorkers = taskQueues.map((taskQueue, i) =>
     Worker.create({
+      // Slots and the vendor's quota in activities per second for the whole queue (config/worker.ts).
+      ...vendorLimits(opts.config, PROVIDERS[i]),
       connection: opts.connection,
       namespace: opts.config.temporal.namespace,
       taskQueue,
       workflowBundle: opts.workflowBundle,
       activities,
       dataConverter: converter,
+      ...tracingWorkerOptions(),
       // WORKER_MAX_CACHED_WORKFLOWS / WORKER_STICKY_QUEUE_TIMEOUT (config/worker.ts); absent: the SDK's defaults.
       ...opts.config.worker,
       ...versioning,
@@ -66,10 +73,18 @@ export async function createWorkers(opts: {
     }),
     maxConcurrentActivityTaskExecutions: opts.config.notifications.maxConcurrentDeliveries,
     dataConverter: converter,
+    ...tracingWorkerOptions(),
     ...opts.config.worker,
     ...versioning,
   });
   return Promise.all([...vendorWorkers, notifications]);
+}
+
+function vendorLimits(config: AppConfig, provider: Provider | undefined) {
+  if (!provider) return {}; // housekeeping
+  const { activitiesPerSecond, ...slots } = config.vendorWorkers;
+  const rate = activitiesPerSecond[provider];
+  return { ...slots, ...(rate !== null ? { maxTaskQueueActivitiesPerSecond: rate } : {}) };
 }
 
 const quietBundlerLogger = {

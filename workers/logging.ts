@@ -7,6 +7,7 @@
  * sandboxes and the Temporal server in order (the SDK's own handler would only stop the workers).
  */
 import { DefaultLogger, Runtime, type LogEntry, type LogLevel } from '@temporalio/worker';
+import { VENDOR_CALL_BUCKETS, VENDOR_CALL_HISTOGRAM } from '../observability/vendor-calls';
 
 export function jsonLogLine(entry: LogEntry): string {
   const out: Record<string, unknown> = {
@@ -23,10 +24,36 @@ export function jsonLogLine(entry: LogEntry): string {
   return JSON.stringify(out);
 }
 
-/** Installs the SDK Runtime with the JSON logger; a no-op if a Runtime already exists (tests). */
-export function installJsonRuntime(level: LogLevel = 'INFO', write: (line: string) => void = (l) => process.stdout.write(`${l}\n`)): void {
+/**
+ * The SDK runtime's Prometheus exporter at `bindAddress` (WORKER_METRICS_PORT): the SDK's worker metrics
+ * (task slots, poll and schedule-to-start latencies, sticky cache, activity and workflow outcomes) and
+ * our vendor-call histogram (observability/vendor-calls.ts), durations in seconds, counters with `_total`.
+ */
+export function prometheusTelemetry(bindAddress: string) {
+  return {
+    metrics: {
+      prometheus: {
+        bindAddress,
+        countersTotalSuffix: true,
+        useSecondsForDurations: true,
+        histogramBucketOverrides: { [VENDOR_CALL_HISTOGRAM]: VENDOR_CALL_BUCKETS },
+      },
+    },
+  };
+}
+
+/** Installs the SDK Runtime with the JSON logger (and metrics when given); a no-op if a Runtime already exists (tests). */
+export function installJsonRuntime(
+  level: LogLevel = 'INFO',
+  write: (line: string) => void = (l) => process.stdout.write(`${l}\n`),
+  metricsBindAddress: string | null = null,
+): void {
   try {
-    Runtime.install({ logger: new DefaultLogger(level, (entry) => write(jsonLogLine(entry))), shutdownSignals: [] });
+    Runtime.install({
+      logger: new DefaultLogger(level, (entry) => write(jsonLogLine(entry))),
+      shutdownSignals: [],
+      ...(metricsBindAddress ? { telemetryOptions: prometheusTelemetry(metricsBindAddress) } : {}),
+    });
   } catch {
     // already installed
   }

@@ -6,10 +6,12 @@ import { s3EvidenceStoreFromEnv } from '../activities/s3-evidence-store';
 import { bundleWorkflows, createWorkers } from '.';
 import { describeKeyring, resolvePayloadKeyring } from '../codec';
 import { installJsonRuntime } from './logging';
+import { installTracing } from '../observability/tracing';
 
 async function main() {
   const config = loadConfigOrExit();
-  installJsonRuntime();
+  installJsonRuntime('INFO', undefined, config.telemetry.workerMetricsAddress);
+  const tracing = installTracing({ serviceName: config.telemetry.serviceName ?? 'idv-worker', otlpEndpoint: config.telemetry.otlpEndpoint });
   const keys = resolvePayloadKeyring(config);
   const connection = await NativeConnection.connect(config.temporal.connectionOptions);
   const workers = await createWorkers({
@@ -25,9 +27,11 @@ async function main() {
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+  if (config.telemetry.workerMetricsAddress) console.log(`Worker: Prometheus metrics on http://${config.telemetry.workerMetricsAddress}/metrics`);
   console.log(`Worker: polling ${[...PROVIDERS.map((p) => taskQueueFor(config, p)), notificationsTaskQueue(config)].join(', ')} on ${config.temporal.address}`);
   await Promise.all(workers.map((w) => w.run()));
   await connection.close();
+  await tracing?.shutdown(); // flushes the last spans
   console.log('Worker: stopped');
 }
 

@@ -6,6 +6,7 @@ import type { FastifyReply } from 'fastify';
 import { WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
 import type { SignalDefinition } from '@temporalio/workflow';
 import { hasClosed } from '../workflow-status';
+import { observeSignalDelivered } from '../metrics';
 
 /** A minimal HTML page. The URL that brought the browser here carries credentials: no caching, no referrer. */
 export function browserPage(reply: FastifyReply, status: number, title: string, message: string): FastifyReply {
@@ -34,10 +35,13 @@ export async function signalFromBrowser<T extends unknown[]>(
 ): Promise<'delivered' | 'ended' | 'unknown'> {
   try {
     await handle.signal(signal, ...args);
+    observeSignalDelivered('signalled');
     return 'delivered';
   } catch (err) {
     if (!(err instanceof WorkflowNotFoundError)) throw err;
-    return (await hasClosed(handle)) ? 'ended' : 'unknown';
+    if (!(await hasClosed(handle))) return 'unknown';
+    observeSignalDelivered('ended');
+    return 'ended';
   }
 }
 

@@ -71,6 +71,9 @@ export async function startStack(opts: {
     AUDIT_DIR: path.join(evidenceDir, 'audit'),
     TASK_QUEUE_PREFIX: `t${crypto.randomBytes(4).toString('hex')}`,
     LOG_LEVEL: 'warn',
+    // Tests burst on purpose (100 ID360 creates at once): the production default of 20 activities per second
+    // per vendor would stretch them; test/vendor-rate-limits.test.ts sets its own limit.
+    VENDOR_RATE_LIMITS: '*:off',
     ...opts.env,
   });
 
