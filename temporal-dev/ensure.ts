@@ -64,3 +64,8 @@ export function ensureTemporalServer(): Promise<string> {
 export function ensurePostgres(): Promise<string> {
   return runPathScript(path.join(temporalDevDir(), 'ensure-postgres.sh'));
 }
+
+/** Directory holding the Temporal Web UI server (`server`; builds it with Go on first use). */
+export function ensureTemporalUiServer(): Promise<string> {
+  return runPathScript(path.join(temporalDevDir(), 'ensure-ui-server.sh'));
+}
