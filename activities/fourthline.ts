@@ -35,7 +35,8 @@
  * | confirm             | the status is read first: not `confirmation_required` any more = confirmed. The passcode stays in the store until the step is decided (success, or a refusal), never deleted on a retryable failure |
  * | resendPasscode      | the workflow passes how many resends it already made; the details' `resendsLeft` tells whether this one went through (no second SMS, no quota spent twice) |
  * | uploadDocuments     | the signature details are read first: the same document names already there = uploaded (not sent twice) |
- * | mobile / selfie     | not yet checked (a repeat replaces the number / answers 422 once the status moved on) |
+ * | uploadMobileNumber  | the signature status is read first: not `pending` any more = the number went through; that status is the answer |
+ * | uploadSelfie        | the signature status is read first: not `selfie_required` any more = the selfie went through; that status is the answer |
  * Auth: `Authorization: Bearer <access token>`, the token cached per worker process (below). Business
  * rules (windows, passcode) answer 422 `{code, message}`. Assumptions beyond the doc: JSON bodies
  * with base64 files (the real API may want multipart), error bodies `{code}`.
@@ -288,6 +289,12 @@ export function createFourthlineActivities({ config, store }: FourthlineDeps) {
     },
 
     async fourthlineUploadMobileNumber(input: { signatureId: string; mobileRef: EvidenceRef }): Promise<FourthlineSignatureSummary> {
+      if (isRetry()) {
+        // The first attempt's answer may have been lost after Fourthline took the number: the
+        // signature then left `pending` (consent, selfie, kyc or error); that status is the answer.
+        const now = await signatureStatus(input.signatureId);
+        if (now.status !== 'pending') return now;
+      }
       const { mobileNumber } = await readJson(input.mobileRef, z.object({ mobileNumber: z.string() }));
       await authed({ operation: 'uploadMobileNumber', method: 'PUT', url: `${sig(input.signatureId)}/mobile-number`, json: { mobileNumber } });
       const { body } = await authed({ operation: 'getSignatureStatus', method: 'GET', url: `${sig(input.signatureId)}/status`, schema: signatureStatusResponse });
@@ -377,6 +384,12 @@ export function createFourthlineActivities({ config, store }: FourthlineDeps) {
     },
 
     async fourthlineUploadSelfie(input: { signatureId: string; selfieRef: EvidenceRef }): Promise<FourthlineSignatureSummary> {
+      if (isRetry()) {
+        // The first attempt's answer may have been lost after Fourthline took the selfie: the
+        // signature then left `selfie_required`; that status is the answer (no second upload).
+        const now = await signatureStatus(input.signatureId);
+        if (now.status !== 'selfie_required') return now;
+      }
       const bytes = await readBytes(input.selfieRef);
       await authed({ operation: 'uploadSelfie', method: 'POST', url: `${sig(input.signatureId)}/selfie`, json: { contentBase64: bytes.toString('base64') }, timeoutMs: 120_000 });
       const { body } = await authed({ operation: 'getSignatureStatus', method: 'GET', url: `${sig(input.signatureId)}/status`, schema: signatureStatusResponse });
