@@ -28,7 +28,7 @@
  * what the first attempt did:
  * | operation           | on a retry (attempt > 1)                                                        |
  * |---------------------|---------------------------------------------------------------------------------|
- * | createWorkflow      | no idempotency key and no look-up in the doc: a retry may create a second case (not yet detected; see the README) |
+ * | createWorkflow      | the doc gives no idempotency key, no look-up by our clientReference and no delete: a retry after a lost answer can make a second case. The create's heartbeats mark the attempt (activities/http.ts `unansweredCreate`); the answer carries `createsUnanswered`, the earlier attempts that sent it unanswered, and the workflow records them (`facts.vendorDuplicates`) and flags `VerificationAttention = vendor-duplicate-possible`. The orphan's id is not learnt (its case webhooks name an id we do not know: 404) and it decides nothing; Fourthline has no cancel or delete to call |
  * | uploadIdentityData/Files | the case status is read first: not `new` any more = already uploaded      |
  * | startProcessing     | the case status is read first: not `pending` any more = already started        |
  * | approve             | the signature status is read first: not `user_consent_required` any more = the approval went through; its status is the answer (attemptId null: lost with the answer) |
@@ -50,7 +50,7 @@ import { Context, log } from '@temporalio/activity';
 import type { FourthlineConfig } from '../config';
 import type { EvidenceRef } from '../workflows/shared';
 import type { EvidenceStore } from './evidence-store';
-import { callVendor, FAILURE_TYPES, type VendorRequest, type VendorResponse } from './http';
+import { callVendor, createsUnanswered, FAILURE_TYPES, type VendorRequest, type VendorResponse } from './http';
 
 const vendor = 'Fourthline';
 
@@ -231,16 +231,20 @@ export function createFourthlineActivities({ config, store }: FourthlineDeps) {
       workflowName: 'french-idv-qes' | 'french-idv-qes-pending' | 'french-qes';
       clientReference: string;
       verificationId?: string;
-    }): Promise<{ workflowId: string; clientId: string }> {
+    }): Promise<{ workflowId: string; clientId: string; createsUnanswered: number }> {
       const { body } = await authed({
         operation: 'createWorkflow',
         method: 'POST',
         url: `${base}/v1/workflows`,
         json: { ...input },
         schema: workflowResponse,
+        unansweredCreate: true,
       });
-      log.info('Fourthline workflow created', { workflowId: body.workflowId, workflowName: input.workflowName });
-      return body;
+      // Earlier attempts whose create went out unanswered: each may have left an untracked case at
+      // Fourthline (no key, no look-up in the doc). The workflow records and flags them.
+      const unanswered = createsUnanswered();
+      log.info('Fourthline workflow created', { workflowId: body.workflowId, workflowName: input.workflowName, createsUnanswered: unanswered });
+      return { workflowId: body.workflowId, clientId: body.clientId, createsUnanswered: unanswered };
     },
 
     /** Identity data (a JSON document in the store) then the identity files; answers the case status. */
