@@ -146,3 +146,15 @@ test('Namirial create answer lost: the possible orphan is recorded and flagged; 
   expect(s.facts).toMatchObject({ attention: 'vendor-duplicate-possible', vendorDuplicatesPossible: 1 });
   expect(s.status).toBe('awaiting_user');
 }, 60_000);
+
+test('Namirial create answered 503 twice, then created: nothing was applied before, so no flag', async () => {
+  const reference = ref('nm-503');
+  const tag = crypto.randomBytes(3).toString('hex');
+  expect((await fault('namirial', { mode: '5xx', status: 503, times: 2, path: '/api/v1/Enrollments', method: 'PUT' })).status).toBe(201);
+  const res = await stack.api('POST', '/v1/verifications', { provider: 'namirial', reference, applicant: { firstName: `Giulia${tag}`, lastName: `Rossi${tag}`, email: `giulia.${tag}@example.it` }, options: {} });
+  expect(res.status).toBe(201);
+  const s = await stack.waitFor(res.body.id, (x) => x.providerReference !== null, 30_000);
+  expect(stack.sandbox.namirial.faults.injected.filter((i) => i.mode === '5xx')).toHaveLength(2);
+  expect(stack.sandbox.namirial.ledger.duplicates().some((d) => d.subjects.includes(s.providerReference!))).toBe(false);
+  expect((await state(res.body.id)).facts.attention).toBeUndefined();
+}, 60_000);
