@@ -7,7 +7,7 @@
  * |-------------------|----------------------------------------------------------------------------|------|-------|
  * | login             | POST /api/1.0.0/user/login/                                                | -    | in Id360Session only |
  * | whoami            | GET  /api/1.0.0/user/whoami                                                | T    | keep-alive, in Id360Session only |
- * | createEnrollment  | POST /api/1.0.0/process/{processId}/enrollment                             | T    | 200 {id, api_key, status NEW} |
+ * | createEnrollment  | POST /api/1.0.0/process/{processId}/enrollment                             | T    | 200 {id, api_key, status NEW}; no key or look-up: a lost answer's orphan is recorded and flagged (below) |
  * | enrollmentInfo    | GET  /api/1.0.0/enrollment/flow/enrollment_info/                           | K    | routes[].id |
  * | selectRoute       | POST /api/1.0.0/enrollment/flow/route/{route_id}/select/                   | K    | 204, Content-Type text/plain, no body |
  * | consent           | POST /api/1.0.0/enrollment/flow/consent/?accepted_cgu=true&accepted_biometry= | K | 204 |

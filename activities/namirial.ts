@@ -4,7 +4,7 @@
  * Endpoint table (base URL https://verifid.ecertia.com; the sandbox's `<sandbox>/namirial`):
  * | operation        | method + path                  | notes |
  * |------------------|--------------------------------|-------|
- * | createEnrollment | PUT /api/v1/Enrollments        | `{ Profile, Language, Email, FirstName, LastName, ReturnUrl }` -> 200 the enrollment resource |
+ * | createEnrollment | PUT /api/v1/Enrollments        | `{ Profile, Language, Email, FirstName, LastName, ReturnUrl }` -> 200 the enrollment resource; no key or look-up: a lost answer's orphan is recorded and flagged (below) |
  * | readEnrollment   | GET /api/v1/Enrollments/:id    | the same resource, current State / Outcome (path assumed: the excerpt documents the create only) |
  * Auth: header `X-VerifiD-ApiToken` (config; never in history). Errors are problem documents
  * `{ Type, Title, Details }`: failures name the last segment of Type (e.g. `-bad-request`) and the Title,
