@@ -56,7 +56,10 @@ export interface VendorRequest<T> {
   unansweredCreate?: true;
 }
 
-/** Heartbeat details of an `unansweredCreate` call: creates of this activity that went out unanswered. */
+/**
+ * Heartbeat details of an `unansweredCreate` call: creates of this activity that went out unanswered.
+ * The server must keep a failed attempt's last heartbeat details (Temporal Server >= 1.16, the dev server).
+ */
 interface CreateMarker {
   createsUnanswered: number;
 }
