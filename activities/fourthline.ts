@@ -28,14 +28,15 @@
  * what the first attempt did:
  * | operation           | on a retry (attempt > 1)                                                        |
  * |---------------------|---------------------------------------------------------------------------------|
- * | createWorkflow      | no idempotency key and no look-up in the doc: a retry may create a second case (not yet detected; see the README) |
+ * | createWorkflow      | the doc gives no idempotency key, no look-up by our clientReference and no delete: a retry after a lost answer can make a second case. The create's heartbeats mark the attempt (activities/http.ts `unansweredCreate`); the answer carries `createsUnanswered`, the earlier attempts that sent it unanswered, and the workflow records them (`facts.vendorDuplicates`) and flags `VerificationAttention = vendor-duplicate-possible`. The orphan's id is not learnt (its case webhooks name an id we do not know: 404) and it decides nothing; Fourthline has no cancel or delete to call |
  * | uploadIdentityData/Files | the case status is read first: not `new` any more = already uploaded      |
  * | startProcessing     | the case status is read first: not `pending` any more = already started        |
  * | approve             | the signature status is read first: not `user_consent_required` any more = the approval went through; its status is the answer (attemptId null: lost with the answer) |
  * | confirm             | the status is read first: not `confirmation_required` any more = confirmed. The passcode stays in the store until the step is decided (success, or a refusal), never deleted on a retryable failure |
  * | resendPasscode      | the workflow passes how many resends it already made; the details' `resendsLeft` tells whether this one went through (no second SMS, no quota spent twice) |
  * | uploadDocuments     | the signature details are read first: the same document names already there = uploaded (not sent twice) |
- * | mobile / selfie     | not yet checked (a repeat replaces the number / answers 422 once the status moved on) |
+ * | uploadMobileNumber  | the signature status is read first: not `pending` any more = the number went through; that status is the answer |
+ * | uploadSelfie        | the signature status is read first: not `selfie_required` any more = the selfie went through; that status is the answer |
  * Auth: `Authorization: Bearer <access token>`, the token cached per worker process (below). Business
  * rules (windows, passcode) answer 422 `{code, message}`. Assumptions beyond the doc: JSON bodies
  * with base64 files (the real API may want multipart), error bodies `{code}`.
@@ -49,7 +50,7 @@ import { Context, log } from '@temporalio/activity';
 import type { FourthlineConfig } from '../config';
 import type { EvidenceRef } from '../workflows/shared';
 import type { EvidenceStore } from './evidence-store';
-import { callVendor, FAILURE_TYPES, type VendorRequest, type VendorResponse } from './http';
+import { callVendor, createsUnanswered, FAILURE_TYPES, type VendorRequest, type VendorResponse } from './http';
 
 const vendor = 'Fourthline';
 
@@ -230,16 +231,20 @@ export function createFourthlineActivities({ config, store }: FourthlineDeps) {
       workflowName: 'french-idv-qes' | 'french-idv-qes-pending' | 'french-qes';
       clientReference: string;
       verificationId?: string;
-    }): Promise<{ workflowId: string; clientId: string }> {
+    }): Promise<{ workflowId: string; clientId: string; createsUnanswered: number }> {
       const { body } = await authed({
         operation: 'createWorkflow',
         method: 'POST',
         url: `${base}/v1/workflows`,
         json: { ...input },
         schema: workflowResponse,
+        unansweredCreate: true,
       });
-      log.info('Fourthline workflow created', { workflowId: body.workflowId, workflowName: input.workflowName });
-      return body;
+      // Earlier attempts whose create went out unanswered: each may have left an untracked case at
+      // Fourthline (no key, no look-up in the doc). The workflow records and flags them.
+      const unanswered = createsUnanswered();
+      log.info('Fourthline workflow created', { workflowId: body.workflowId, workflowName: input.workflowName, createsUnanswered: unanswered });
+      return { workflowId: body.workflowId, clientId: body.clientId, createsUnanswered: unanswered };
     },
 
     /** Identity data (a JSON document in the store) then the identity files; answers the case status. */
@@ -288,6 +293,12 @@ export function createFourthlineActivities({ config, store }: FourthlineDeps) {
     },
 
     async fourthlineUploadMobileNumber(input: { signatureId: string; mobileRef: EvidenceRef }): Promise<FourthlineSignatureSummary> {
+      if (isRetry()) {
+        // The first attempt's answer may have been lost after Fourthline took the number: the
+        // signature then left `pending` (consent, selfie, kyc or error); that status is the answer.
+        const now = await signatureStatus(input.signatureId);
+        if (now.status !== 'pending') return now;
+      }
       const { mobileNumber } = await readJson(input.mobileRef, z.object({ mobileNumber: z.string() }));
       await authed({ operation: 'uploadMobileNumber', method: 'PUT', url: `${sig(input.signatureId)}/mobile-number`, json: { mobileNumber } });
       const { body } = await authed({ operation: 'getSignatureStatus', method: 'GET', url: `${sig(input.signatureId)}/status`, schema: signatureStatusResponse });
@@ -377,6 +388,12 @@ export function createFourthlineActivities({ config, store }: FourthlineDeps) {
     },
 
     async fourthlineUploadSelfie(input: { signatureId: string; selfieRef: EvidenceRef }): Promise<FourthlineSignatureSummary> {
+      if (isRetry()) {
+        // The first attempt's answer may have been lost after Fourthline took the selfie: the
+        // signature then left `selfie_required`; that status is the answer (no second upload).
+        const now = await signatureStatus(input.signatureId);
+        if (now.status !== 'selfie_required') return now;
+      }
       const bytes = await readBytes(input.selfieRef);
       await authed({ operation: 'uploadSelfie', method: 'POST', url: `${sig(input.signatureId)}/selfie`, json: { contentBase64: bytes.toString('base64') }, timeoutMs: 120_000 });
       const { body } = await authed({ operation: 'getSignatureStatus', method: 'GET', url: `${sig(input.signatureId)}/status`, schema: signatureStatusResponse });

@@ -49,6 +49,32 @@ export interface VendorRequest<T> {
    */
   errorTitle?: (body: unknown) => string | undefined;
   timeoutMs?: number;
+  /**
+   * A create the vendor gives no idempotency key or look-up for (issue 10): the call's heartbeats
+   * carry how many earlier attempts of this activity sent it without hearing an answer (see
+   * `createsUnanswered`), so a retry knows that an untracked resource may exist at the vendor.
+   */
+  unansweredCreate?: true;
+}
+
+/**
+ * Heartbeat details of an `unansweredCreate` call: creates of this activity that went out unanswered.
+ * The server must keep a failed attempt's last heartbeat details (Temporal Server >= 1.16, the dev server).
+ */
+interface CreateMarker {
+  createsUnanswered: number;
+}
+
+/**
+ * How many earlier attempts of this activity sent their create and never heard the answer (the
+ * connection dropped or timed out, the worker died mid-call): each may have left a resource at the
+ * vendor that nothing tracks. An answered error (4xx/5xx) does not count: the vendor decided.
+ */
+export function createsUnanswered(): number {
+  const ctx = activityContext();
+  if (!ctx || ctx.info.attempt <= 1) return 0;
+  const d = ctx.info.heartbeatDetails as Partial<CreateMarker> | undefined;
+  return typeof d?.createsUnanswered === 'number' && d.createsUnanswered >= 0 ? d.createsUnanswered : 0;
 }
 
 export interface VendorResponse<T> {
@@ -107,8 +133,11 @@ async function sendVendorRequest<T>(req: VendorRequest<T>): Promise<VendorRespon
       if (ctx.cancellationSignal.aborted) request.cancel();
       onCancel = () => request.cancel();
       ctx.cancellationSignal.addEventListener('abort', onCancel);
-      ctx.heartbeat();
-      beat = setInterval(() => ctx.heartbeat(), HEARTBEAT_EVERY_MS);
+      // The first heartbeat of an attempt leaves at once: a worker killed while this create waits
+      // leaves the mark for the next attempt.
+      const details: CreateMarker | undefined = req.unansweredCreate ? { createsUnanswered: createsUnanswered() + 1 } : undefined;
+      ctx.heartbeat(details);
+      beat = setInterval(() => ctx.heartbeat(details), HEARTBEAT_EVERY_MS);
     }
     res = await request;
   } catch (err) {
@@ -125,6 +154,8 @@ async function sendVendorRequest<T>(req: VendorRequest<T>): Promise<VendorRespon
   }
 
   const status = res.statusCode;
+  // Answered: this attempt's create is no longer unknown (a success is tracked, an error applied nothing).
+  if (ctx && req.unansweredCreate && status >= 400) ctx.heartbeat({ createsUnanswered: createsUnanswered() } satisfies CreateMarker);
   if (status === 429 || status >= 500) {
     const retryAfterMs = status === 429 ? parseRetryAfter(res.headers['retry-after']) : undefined;
     throw ApplicationFailure.create({

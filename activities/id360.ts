@@ -7,7 +7,7 @@
  * |-------------------|----------------------------------------------------------------------------|------|-------|
  * | login             | POST /api/1.0.0/user/login/                                                | -    | in Id360Session only |
  * | whoami            | GET  /api/1.0.0/user/whoami                                                | T    | keep-alive, in Id360Session only |
- * | createEnrollment  | POST /api/1.0.0/process/{processId}/enrollment                             | T    | 200 {id, api_key, status NEW} |
+ * | createEnrollment  | POST /api/1.0.0/process/{processId}/enrollment                             | T    | 200 {id, api_key, status NEW}; no key or look-up: a lost answer's orphan is recorded and flagged (below) |
  * | enrollmentInfo    | GET  /api/1.0.0/enrollment/flow/enrollment_info/                           | K    | routes[].id |
  * | selectRoute       | POST /api/1.0.0/enrollment/flow/route/{route_id}/select/                   | K    | 204, Content-Type text/plain, no body |
  * | consent           | POST /api/1.0.0/enrollment/flow/consent/?accepted_cgu=true&accepted_biometry= | K | 204 |
@@ -28,8 +28,15 @@
  *   final callback, after which alone the doc says the report exists).
  * - Retries: a finalize or a locked data comparison repeated after a lost answer meets 409
  *   ENROLLMENT_ALREADY_FINALIZED / DATA_LOCKED; on a retry attempt (not the first) that means our earlier
- *   attempt went through, and is taken as success. A create repeated after a lost answer makes a second
- *   enrollment (ID360 documents no idempotency key); the first is left to ID360's own expiry.
+ *   attempt went through, and is taken as success.
+ * - createEnrollment: ID360 documents `client_reference` (ours: the caller's reference) but no look-up by it,
+ *   no idempotency key and no delete call, so a create repeated after a lost answer can make a second
+ *   enrollment. The create's heartbeats mark the attempt (http.ts `unansweredCreate`); the answer carries
+ *   `createsUnanswered` and the workflow flags `VerificationAttention = vendor-duplicate-possible`. Every
+ *   enrollment of this verification calls back to this verification's own URL (with its header), so the
+ *   orphan's id arrives with its first callback (a status change, at the latest ERL_TIMEOUT after 24 h):
+ *   the workflow records it (`facts.vendorDuplicates`, `vendor-duplicate`), and it never decides the outcome.
+ *   No documented cancel or delete: ID360's own expiry ends it.
  *
  * Secrets: the login token stays in Id360Session; the api_key is sealed (id360-secrets.ts) before it leaves
  * the create activity, and opened only inside the activities that send it.
@@ -42,7 +49,7 @@ import type { Id360Config } from '../config';
 import { webhookToken } from '../config/webhook-token';
 import type { EvidenceRef } from '../workflows/shared';
 import type { EvidenceStore } from './evidence-store';
-import { callVendor, FAILURE_TYPES } from './http';
+import { callVendor, createsUnanswered, FAILURE_TYPES } from './http';
 import { httpStatusOf, id360ErrorCode, type Id360Session } from './id360-session';
 import { openApiKey, sealApiKey } from './id360-secrets';
 
@@ -109,6 +116,8 @@ export interface Id360CreateInput extends Held {
 
 export interface Id360Created extends Id360EnrollmentRef {
   status: Id360Status;
+  /** Earlier attempts of this create that went out unanswered: each may have left an orphan enrollment. */
+  createsUnanswered?: number;
   /** Browser mode: our link that redirects the user to ID360's pages (no api_key in it, only its sealed form). */
   userUrl: string | null;
 }
@@ -222,6 +231,7 @@ export function createId360Activities({ config, store, session, publicBaseUrl, w
           },
           schema: createResponse,
           errorCode: id360ErrorCode,
+          unansweredCreate: true,
         }),
       );
       session.hold(body.id, input.holdForMs);
@@ -232,6 +242,7 @@ export function createId360Activities({ config, store, session, publicBaseUrl, w
         enrollmentId: body.id,
         sealedApiKey,
         status: body.status,
+        createsUnanswered: createsUnanswered(),
         userUrl: input.mode === 'browser' ? id360UserLink(publicBaseUrl, input.workflowId, sealedApiKey) : null,
       };
     },

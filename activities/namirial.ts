@@ -4,7 +4,7 @@
  * Endpoint table (base URL https://verifid.ecertia.com; the sandbox's `<sandbox>/namirial`):
  * | operation        | method + path                  | notes |
  * |------------------|--------------------------------|-------|
- * | createEnrollment | PUT /api/v1/Enrollments        | `{ Profile, Language, Email, FirstName, LastName, ReturnUrl }` -> 200 the enrollment resource |
+ * | createEnrollment | PUT /api/v1/Enrollments        | `{ Profile, Language, Email, FirstName, LastName, ReturnUrl }` -> 200 the enrollment resource; no key or look-up: a lost answer's orphan is recorded and flagged (below) |
  * | readEnrollment   | GET /api/v1/Enrollments/:id    | the same resource, current State / Outcome (path assumed: the excerpt documents the create only) |
  * Auth: header `X-VerifiD-ApiToken` (config; never in history). Errors are problem documents
  * `{ Type, Title, Details }`: failures name the last segment of Type (e.g. `-bad-request`) and the Title,
@@ -16,8 +16,12 @@
  *   the doc appends `?verifidResult=...` to the ReturnUrl as it is.
  * - States New -> Started -> Completed (Outcome "Success") | Failed (Outcome = a verifidError code) |
  *   Expired (Outcome "RequestIsExpired"). Any other State with no Outcome is taken as still running.
- * - The create has no idempotency key: a create retried after a lost answer may open a second
- *   enrollment at Namirial; we use the one whose answer we received.
+ * - The create has no idempotency key, no look-up (the read is by Id only), no callback and no delete
+ *   in the doc: a create retried after a lost answer may open a second enrollment at Namirial (with the
+ *   applicant's name and email); we use the one whose answer we received.
+ *
+ * Idempotency (issue 10), per state-changing call:
+ * | createEnrollment | the create's heartbeats mark the attempt (http.ts `unansweredCreate`); the answer carries `createsUnanswered`, the earlier attempts that sent it without hearing back. The workflow records them (`facts.vendorDuplicates`) and flags `VerificationAttention = vendor-duplicate-possible`. The orphan's Id cannot be learnt (Namirial calls nothing back; only the user's browser would reach its ReturnUrl, and the user never sees its EnrollUrl); its ReturnUrl carries our signed state, so Namirial's console can find it for deletion; Namirial expires it after 24 h; it decides nothing |
  */
 import type { WebhookSecrets } from '../config/webhook-token';
 import { z } from 'zod';
@@ -27,7 +31,7 @@ import { encodeReturnState } from '../config/webhook-token';
 import { namirialIsFinal } from '../workflows/namirial-outcome';
 import type { EvidenceRef } from '../workflows/shared';
 import type { EvidenceStore } from './evidence-store';
-import { callVendor } from './http';
+import { callVendor, createsUnanswered } from './http';
 
 const enrollmentSchema = z.object({
   Id: z.string().min(1).max(200),
@@ -50,6 +54,8 @@ export interface NamirialEnrollmentSummary {
   enrollUrl: string;
   /** The whole resource (with the personal data) in the evidence store, once the enrollment has ended. */
   resultRef: EvidenceRef | null;
+  /** Create only: earlier attempts that sent the create unanswered (each may have left an orphan enrollment). */
+  createsUnanswered?: number;
 }
 
 export interface NamirialCreateInput {
@@ -119,8 +125,9 @@ export function createNamirialActivities({ config, store, publicBaseUrl, webhook
         schema: enrollmentSchema,
         errorCode,
         errorTitle,
+        unansweredCreate: true,
       });
-      const summary = await summarize(body, raw);
+      const summary = { ...(await summarize(body, raw)), createsUnanswered: createsUnanswered() };
       log.info('Namirial enrollment created', { workflowId: input.workflowId, enrollmentId: summary.enrollmentId, state: summary.state });
       return summary;
     },

@@ -101,3 +101,38 @@ test('documents upload answered lost: the retry sees the documents at Fourthline
   expect((await f.action(v.id, 'mobile-number', { mobileNumber: f.mobile })).status).toBe(200);
   await f.waitPhase(v.id, 'awaiting_approval');
 });
+
+const dropNextAny = (path: string, method: 'POST' | 'PUT') => control(stack, '/fourthline/_sandbox/faults', { mode: 'dropAfterHandling', path, method, times: 1 });
+
+test('mobile number answered lost: the retry sees the signature moved on, uploads once, the step succeeds', async () => {
+  const f = fourthlineFlow(stack);
+  const v = await f.create(ref('mobile'));
+  await f.identity(v.id);
+  await f.waitPhase(v.id, 'awaiting_documents');
+  const { signatureId } = await f.current(v.id);
+  expect((await f.action(v.id, 'documents', { documents: [{ name: 'contract.pdf', contentBase64: f.documentBase64 }] })).status).toBe(200);
+  expect((await dropNextAny('/mobile-number', 'PUT')).status).toBe(201);
+  const m = await f.action(v.id, 'mobile-number', { mobileNumber: f.mobile });
+  expect(m.status).toBe(200); // not "Fourthline refused (INVALID_STATUS)"
+  expect(stack.sandbox.fourthline.faults.injected.some((i) => i.mode === 'dropAfterHandling' && i.path.includes(`${signatureId}/mobile-number`))).toBe(true);
+  expect(ledger().count('mobile-number', { subject: signatureId })).toBe(1);
+  await f.waitPhase(v.id, 'awaiting_approval');
+  expect((await f.approveAndConfirm(v.id)).status).toBe(200);
+  expect((await stack.waitFor(v.id, (s) => s.status === 'completed', 20_000)).outcome).toBe('approved');
+});
+
+test('selfie answered lost: the retry sees the signature moved on, uploads once, the step succeeds', async () => {
+  const f = fourthlineFlow(stack);
+  const v = await f.create(ref('selfie'));
+  await f.identity(v.id, 'selfie-required');
+  await f.signUpToApproval(v.id, 'awaiting_selfie');
+  const { signatureId } = await f.current(v.id);
+  expect((await dropNextAny('/selfie', 'POST')).status).toBe(201);
+  const s = await f.action(v.id, 'selfie', { contentType: 'image/jpeg', contentBase64: Buffer.from('ffd8ffe000104a46494600010100000100010000ffd9', 'hex').toString('base64') });
+  expect(s.status).toBe(200); // not "Fourthline refused (INVALID_STATUS)"
+  expect(stack.sandbox.fourthline.faults.injected.some((i) => i.mode === 'dropAfterHandling' && i.path.includes(`${signatureId}/selfie`))).toBe(true);
+  expect(ledger().count('selfie', { subject: signatureId })).toBe(1);
+  await f.waitPhase(v.id, 'awaiting_approval');
+  expect((await f.approveAndConfirm(v.id)).status).toBe(200);
+  expect((await stack.waitFor(v.id, (s) => s.status === 'completed', 20_000)).outcome).toBe('approved');
+});

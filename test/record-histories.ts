@@ -118,6 +118,23 @@ export const SCENARIOS: Scenario[] = [
     },
   },
   {
+    // Issue 10: the create's answer is lost, the retry makes a second enrollment; the orphan's CANCELED
+    // callback is recorded and flagged (patched 'issue-10-vendor-duplicates'), then ours ends the flow.
+    name: 'orphan-then-canceled',
+    provider: 'id360',
+    ending: /^(failed|completed)\/abandoned$/,
+    async run(s, reference) {
+      await control(s, '/id360/_sandbox/faults', { mode: 'dropAfterHandling', times: 1, path: '/enrollment', method: 'POST' });
+      const { id } = await create(s, { provider: 'id360', reference });
+      const v = await s.waitFor(id, (x) => x.providerReference !== null && x.facts.vendorDuplicatesPossible !== undefined);
+      const orphan = s.sandbox.id360.ledger.entries.find((e) => e.kind === 'enrollment-created' && e.key === reference && e.subject !== v.providerReference)!;
+      await control(s, `/id360/_sandbox/enrollments/${orphan.subject}/expire`);
+      await s.waitFor(id, (x) => x.facts.vendorDuplicates !== undefined);
+      await control(s, `/id360/_sandbox/enrollments/${v.providerReference}/cancel`);
+      return id;
+    },
+  },
+  {
     name: 'expired',
     provider: 'id360',
     ending: 'expired/expired',

@@ -114,3 +114,27 @@ test('Authenteq: the worker dies right after the raw result is stored; the retry
   expect(stack.sandbox.authenteq.ledger.count('code-exchanged', { subject: token })).toBe(1);
   expect(stack.sandbox.authenteq.exchanges.filter((e) => e.token === token).map((e) => e.status)).toEqual([200]);
 }, 150_000);
+
+test('kill -9 while a Namirial create waits for its answer: the retry makes a second enrollment, and the verification records and flags it', async () => {
+  const first = await startWorkerChild();
+  // Namirial applies the create at once and answers 20 s later: the worker is killed while it waits.
+  expect((await control(stack, '/namirial/_sandbox/faults', { mode: 'answerLate', delayMs: 20_000, path: '/api/v1/Enrollments', method: 'PUT', times: 1 })).status).toBe(201);
+  const reference = `kill-nm-${crypto.randomBytes(4).toString('hex')}`;
+  const id = `namirial:${reference}`;
+  const created = stack.api('POST', '/v1/verifications', { provider: 'namirial', reference, applicant: { firstName: 'Giulia', lastName: 'Rossi', email: 'giulia@example.it' } }).catch(() => null);
+  const applied = () => stack.sandbox.namirial.ledger.entries.filter((e) => e.kind === 'enrollment-created' && e.key?.includes('/return/namirial/'));
+  const before = applied().length;
+  const until = Date.now() + 30_000;
+  while (applied().length === before && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+  expect(applied().length).toBe(before + 1);
+
+  first.kill('SIGKILL');
+  await startWorkerChild();
+  const s = await stack.waitFor(id, (x) => x.providerReference !== null, 60_000);
+  await created;
+  const mine = applied().slice(before);
+  expect(mine).toHaveLength(2); // no key, no look-up at Namirial: the second one cannot be avoided...
+  expect(mine.map((e) => e.subject)).toContain(s.providerReference);
+  expect(s.facts).toMatchObject({ attention: 'vendor-duplicate-possible', vendorDuplicatesPossible: 1 }); // ...so it is recorded and flagged
+  expect(s.status).toBe('awaiting_user');
+}, 150_000);

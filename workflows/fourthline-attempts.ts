@@ -13,6 +13,7 @@ import { nextPollInterval } from './fourthline-windows';
 import { IDV_AND_QES, SIGNATURE_ONLY, type FourthlineCaseRun } from './fourthline-case-run';
 import type { EvidenceRef } from './shared';
 import { ms } from './time';
+import { recordUnansweredCreates } from './vendor-duplicates';
 
 /** An attempt that outlives the case deadline by this much is gone for good (the backstop, never the mechanism). */
 const ATTEMPT_BACKSTOP = 7 * 24 * 3_600_000;
@@ -39,7 +40,9 @@ export async function signatureAttempts(r: FourthlineCaseRun): Promise<void> {
     if (Date.now() >= r.deadlineAt) return r.expire('before a new signature attempt');
     let signatureId = view.verificationId!;
     if (n > 1) {
-      signatureId = (await fl.fourthlineCreateWorkflow({ workflowName: 'french-qes', clientReference: input.reference, verificationId: view.verificationId! })).workflowId;
+      const created = await fl.fourthlineCreateWorkflow({ workflowName: 'french-qes', clientReference: input.reference, verificationId: view.verificationId! });
+      signatureId = created.workflowId;
+      recordUnansweredCreates(v, 'signature workflow', created.createsUnanswered);
     }
     const a = newAttemptView(n, signatureId, signatureWorkflowId(signatureId));
     view.attempts.push(a);

@@ -37,6 +37,7 @@ import { fl, flNow, asRefusal, refuse } from './fourthline-vendor';
 import { FourthlineCaseRun, IDV_AND_QES } from './fourthline-case-run';
 import { showAttempt, signatureAttempts } from './fourthline-attempts';
 import { ms } from './time';
+import { recordUnansweredCreates } from './vendor-duplicates';
 
 /** patched() id: the identity deadline ends `expired/expired` (it ended `expired/abandoned` before). */
 export const IDENTITY_DEADLINE_EXPIRED_PATCH = 'fourthline-identity-deadline-expired';
@@ -132,6 +133,7 @@ async function run(r: FourthlineCaseRun): Promise<'done' | 'continue'> {
   if (view.stage === 'creating') {
     const created = await fl.fourthlineCreateWorkflow({ workflowName: o.flow === 'pending' ? 'french-idv-qes-pending' : 'french-idv-qes', clientReference: input.reference });
     view.verificationId = created.workflowId;
+    recordUnansweredCreates(v, 'case', created.createsUnanswered);
     view.clientId = created.clientId;
     view.caseStatus = 'new';
     v.setProviderReference(created.workflowId);

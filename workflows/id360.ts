@@ -30,6 +30,7 @@ import {
   continueAsNew,
   defineSignal,
   defineUpdate,
+  patched,
   proxyActivities,
   setHandler,
   workflowInfo,
@@ -40,6 +41,7 @@ import type { EvidenceRef, NextAction, VerificationInputBase, VerificationOutcom
 import { VendorOutage } from './vendor-outage';
 import { Verification } from './verification';
 import { ms } from './time';
+import { recordUnansweredCreates, recordVendorDuplicate, VENDOR_DUPLICATES_PATCH } from './vendor-duplicates';
 
 export interface Id360Input extends VerificationInputBase {
   /** Informational fields ID360 stores with the enrollment (it checks none of them). */
@@ -210,6 +212,7 @@ async function run(v: Verification, flow: Flow, input: Id360Input, outage: Vendo
   flow.enrollment = { workflowId, enrollmentId, sealedApiKey };
   v.setProviderReference(enrollmentId);
   v.note('enrollment created', `status ${created.status}`);
+  recordUnansweredCreates(v, 'enrollment', created.createsUnanswered);
 
   // Expected values first, locked, so that neither our caller nor the user can change them later.
   for (const [field, value] of Object.entries(input.compare) as [Id360DataName, string | undefined][]) {
@@ -345,28 +348,37 @@ export function decideId360Outcome(
 }
 
 function setCallbackHandler(v: Verification, flow: Flow): void {
-  setHandler(id360CallbackSignal, (cb) => {
-    // Once a final status is known, every callback is ignored on purpose: ID360 retries deliveries, so
-    // duplicates come, and a STARTED sent before the verdict can land after it. The status decides, not the order.
-    if (v.ended || flow.final) return;
-    if (flow.enrollment && cb.enrollmentId !== flow.enrollment.enrollmentId) {
-      v.note('callback ignored', 'it names another enrollment');
-      return;
-    }
-    if (isFinal(cb.status)) {
-      flow.final = { status: cb.status, reason: cb.reason, via: 'callback' };
-      v.note('callback received', `status ${cb.status}${cb.reason ? ` (${cb.reason})` : ''}`);
-      return;
-    }
-    // Intermediate news (which steps ID360 has seen). A repeat of the same news is a duplicate: ignored.
-    const steps = Object.entries(cb.steps)
-      .map(([step, state]) => `${step} ${state}`)
-      .join(', ');
-    const detail = `status ${cb.status}${steps ? `: ${steps}` : ''}`;
-    if (detail === flow.lastIntermediate) return;
-    flow.lastIntermediate = detail;
-    v.progress(currentStatus(v), 'callback received', { providerStatus: cb.status, detail });
+  setHandler(id360CallbackSignal, async (cb) => {
+    // A callback before the create's answer (ID360 called back first, or an orphan of a create whose
+    // answer was lost called): wait until our enrollment is known, so that an orphan never decides.
+    if (!flow.enrollment && !v.ended && patched(VENDOR_DUPLICATES_PATCH)) await condition(() => flow.enrollment !== undefined || v.ended);
+    onCallback(v, flow, cb);
   });
+}
+
+function onCallback(v: Verification, flow: Flow, cb: Id360Callback): void {
+  // Every enrollment of this verification calls back to its own URL: another id is an orphan of a
+  // lost create. Recorded and flagged (even after the end), never taken as our status.
+  if (flow.enrollment && cb.enrollmentId !== flow.enrollment.enrollmentId) {
+    if (!recordVendorDuplicate(v, 'enrollment', cb.enrollmentId) && !v.ended && !flow.final) v.note('callback ignored', 'it names another enrollment');
+    return;
+  }
+  // Once a final status is known, every callback is ignored on purpose: ID360 retries deliveries, so
+  // duplicates come, and a STARTED sent before the verdict can land after it. The status decides, not the order.
+  if (v.ended || flow.final) return;
+  if (isFinal(cb.status)) {
+    flow.final = { status: cb.status, reason: cb.reason, via: 'callback' };
+    v.note('callback received', `status ${cb.status}${cb.reason ? ` (${cb.reason})` : ''}`);
+    return;
+  }
+  // Intermediate news (which steps ID360 has seen). A repeat of the same news is a duplicate: ignored.
+  const steps = Object.entries(cb.steps)
+    .map(([step, state]) => `${step} ${state}`)
+    .join(', ');
+  const detail = `status ${cb.status}${steps ? `: ${steps}` : ''}`;
+  if (detail === flow.lastIntermediate) return;
+  flow.lastIntermediate = detail;
+  v.progress(currentStatus(v), 'callback received', { providerStatus: cb.status, detail });
 }
 
 function setActionHandlers(v: Verification, flow: Flow): void {

@@ -21,6 +21,7 @@ import type { VerificationInputBase, VerificationState } from './shared';
 import { Verification } from './verification';
 import { VendorOutage } from './vendor-outage';
 import { ms } from './time';
+import { recordUnansweredCreates } from './vendor-duplicates';
 import { decideNamirialOutcome, namirialIsFinal, type NamirialErrorCode } from './namirial-outcome';
 
 export interface NamirialInput extends VerificationInputBase {
@@ -125,6 +126,7 @@ async function run(v: Verification, input: NamirialInput, outage: VendorOutage):
       language: options.language,
     });
     enrollmentId = created.enrollmentId;
+    recordUnansweredCreates(v, 'enrollment', created.createsUnanswered);
     v.setProviderReference(created.enrollmentId);
     v.setFacts({ kinds: created.kinds.join(','), identityProvider: created.provider });
     v.progress('awaiting_user', 'enrollment created', { providerStatus: created.state, nextAction: { type: 'redirect', url: created.enrollUrl } });

@@ -181,6 +181,10 @@ export class FourthlineSandbox {
 
   constructor(readonly options: FourthlineSandboxOptions) {
     this.webhooks = new WebhookDispatcher(options.webhooks);
+    // `webhookFirst` fault: every create already notifies (case `new`, signature status); the answer waits for that delivery.
+    this.faults.webhookFirst = async (_req, since, maxMs) => {
+      await this.webhooks.attemptedSince(since, maxMs);
+    };
     this.processingMs = options.processingMs ?? 2000;
     this.recoverAfterMs = options.recoverAfterMs === undefined ? 3000 : options.recoverAfterMs;
     this.webhookAuth = options.webhookAuth;

@@ -3,19 +3,23 @@
  * their connection dropped. Control paths (`/_sandbox`) are never affected.
  * `dropAfterHandling` lets the vendor do the work (consume a one-time code, create a resource) and
  * then drops the connection instead of answering: the caller never learns that it succeeded.
+ * `answerLate` lets the vendor do the work, then holds the answer `delayMs` (longer than the caller
+ * waits: the caller times out, the work is done). `webhookFirst` lets the vendor do the work, then
+ * holds the answer until the webhook / callback about it had its first delivery attempt (at most
+ * `delayMs`): the receiver hears of a resource before the caller that created it.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 
 export const faultSchema = z.object({
-  mode: z.enum(['5xx', '4xx', '429', 'slow', 'drop', 'dropAfterHandling']),
+  mode: z.enum(['5xx', '4xx', '429', 'slow', 'drop', 'dropAfterHandling', 'answerLate', 'webhookFirst']),
   /** How many matching calls get the fault. */
   times: z.number().int().min(1).max(1000).default(1),
   /** Only calls whose path contains this string. */
   path: z.string().optional(),
   /** Only calls with this HTTP method. */
   method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']).optional(),
-  /** For `slow`: how long to wait before answering. For `429`: the Retry-After, in seconds. */
+  /** For `slow`: how long to wait before answering; `answerLate`: how long the applied call's answer is held; `webhookFirst`: the longest hold. */
   delayMs: z.number().int().min(0).max(120_000).default(3000),
   retryAfterSeconds: z.number().int().min(0).max(600).default(1),
   /** For `5xx` (default 503) and `4xx` (default 400). */
@@ -35,9 +39,31 @@ export class FaultInjector {
 
   constructor(private readonly errorBody: FaultErrorBody = (_status, code, message) => ({ code, message })) {}
 
+  /** Requests whose answer is held after handling (`answerLate`, `webhookFirst`): since when, how long at most. */
+  private readonly held = new WeakMap<FastifyRequest, { mode: 'answerLate' | 'webhookFirst'; since: number; delayMs: number }>();
+  /**
+   * For `webhookFirst`: the vendor sends the webhook / callback about what `req` created (when it would
+   * not anyway), and answers once a delivery attempt started at or after `since` has finished. Vendors
+   * without webhooks leave it unset (the fault then holds nothing).
+   */
+  webhookFirst?: (req: FastifyRequest, since: number, maxMs: number) => Promise<void>;
+
   /** Whether this request's answer must be dropped (see `dropAfterHandling`). */
   dropsAnswerOf(req: FastifyRequest): boolean {
     return this.dropAfter.has(req);
+  }
+
+  /** Whether `req` carries a `webhookFirst` fault (the vendor's handler may send the webhook it implies). */
+  callsBackFirst(req: FastifyRequest): boolean {
+    return this.held.get(req)?.mode === 'webhookFirst';
+  }
+
+  /** Holds an applied request's answer as its fault says (`answerLate`, `webhookFirst`). */
+  async holdAnswerOf(req: FastifyRequest): Promise<void> {
+    const h = this.held.get(req);
+    if (!h) return;
+    if (h.mode === 'answerLate') await new Promise((r) => setTimeout(r, h.delayMs));
+    else await this.webhookFirst?.(req, h.since, h.delayMs);
   }
   readonly injected: { at: string; mode: Fault['mode']; path: string }[] = [];
 
@@ -84,6 +110,10 @@ export class FaultInjector {
       case 'slow':
         await new Promise((r) => setTimeout(r, fault.delayMs));
         return false;
+      case 'answerLate':
+      case 'webhookFirst':
+        this.held.set(req, { mode: fault.mode, since: Date.now(), delayMs: fault.delayMs });
+        return false;
     }
   }
 }
@@ -94,6 +124,7 @@ export function registerFaults(app: FastifyInstance, faults: FaultInjector): voi
     if (await faults.apply(req, reply)) return reply;
   });
   app.addHook('onSend', async (req, _reply, payload) => {
+    await faults.holdAnswerOf(req);
     if (faults.dropsAnswerOf(req)) req.raw.socket.destroy();
     return payload;
   });

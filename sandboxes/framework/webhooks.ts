@@ -59,6 +59,17 @@ export class WebhookDispatcher {
     }
   }
 
+  /** Waits (at most `maxMs`) until a delivery attempt started at or after `since` (epoch ms) has finished; answers whether one did. */
+  async attemptedSince(since: number, maxMs: number, tag?: string): Promise<boolean> {
+    const until = Date.now() + maxMs;
+    const done = () => this.log.some((e) => Date.parse(e.at) >= since - 5 && (tag === undefined || e.tag === tag) && (e.status !== null || e.error !== undefined));
+    while (!done()) {
+      if (Date.now() >= until) return false;
+      await sleep(20);
+    }
+    return true;
+  }
+
   /** Waits for deliveries under way (tests, shutdown). */
   async drain(): Promise<void> {
     while (this.inFlight.size) await Promise.allSettled([...this.inFlight]);

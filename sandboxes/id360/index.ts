@@ -183,6 +183,10 @@ export class Id360Sandbox {
 
   constructor(readonly options: Id360SandboxOptions) {
     this.webhooks = new WebhookDispatcher(options.webhooks);
+    // `webhookFirst` fault: the create's answer waits for the NEW callback the create route sent.
+    this.faults.webhookFirst = async (_req, since, maxMs) => {
+      await this.webhooks.attemptedSince(since, maxMs);
+    };
     this.tokenLifetimeMs = options.tokenLifetimeMs ?? 15 * 60_000;
     this.enrollmentLifetimeMs = options.enrollmentLifetimeMs ?? 24 * 3_600_000;
     this.processingDelayMs = options.processingDelayMs ?? 3000;
@@ -415,6 +419,11 @@ export class Id360Sandbox {
     }
   }
 
+  /** A callback with the enrollment's current status now (the `webhookFirst` fault on a create). */
+  announce(e: Enrollment): void {
+    this.notify(e);
+  }
+
   private notify(e: Enrollment): void {
     if (this.callbacksEnabled) this.deliver(e, e.status);
   }
@@ -540,7 +549,10 @@ export function registerId360Sandbox(app: FastifyInstance, sandbox: Id360Sandbox
         const i = parsed.error.issues[0]!;
         return reply.code(400).send({ [i.path.join('.') || 'non_field_errors']: [i.message], code: 'INVALID' });
       }
-      return sandbox.view(sandbox.create(processId, parsed.data), true);
+      const e = sandbox.create(processId, parsed.data);
+      // `webhookFirst` fault: a NEW callback (ID360 sends none by default) reaches the receiver before this answer.
+      if (sandbox.faults.callsBackFirst(req)) sandbox.announce(e);
+      return sandbox.view(e, true);
     });
   }
 
