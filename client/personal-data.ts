@@ -150,6 +150,12 @@ export function registerPersonalDataRoutes(app: FastifyInstance, deps: { client:
             deleted: z.number(),
             keptForOthers: z.number(),
             recordedIn: z.array(z.enum(['workflow', 'audit-log'])),
+            atVendor: z
+              .object({
+                duplicates: z.array(z.string()).describe("Vendor references of untracked duplicates (a create whose answer was lost): they hold the applicant's data at the vendor, which offers no deletion call: erase them with the vendor"),
+                possibleDuplicates: z.number().int().describe('Creates that went out unanswered: the vendor may hold this many more, with no reference we know'),
+              })
+              .describe('What this erasure could not reach: data held at the vendor beyond the verification itself'),
           }),
           404: errorSchema,
         },
@@ -173,11 +179,17 @@ export function registerPersonalDataRoutes(app: FastifyInstance, deps: { client:
       const erasedAt = new Date().toISOString();
       const deleted = artifacts.filter((a) => a.deleted).length;
       const keptForOthers = artifacts.length - deleted;
+      // Untracked duplicates at the vendor (issue 10: lost create answers) are not ours to delete: the
+      // vendors give no deletion call. They are named here and in the audit record, for the vendor.
+      const atVendor = {
+        duplicates: String(state?.facts.vendorDuplicates ?? '').split(',').filter(Boolean),
+        possibleDuplicates: Number(state?.facts.vendorDuplicatesPossible ?? 0) || 0,
+      };
       const entry: AuditEntry = {
         at: erasedAt,
         event: 'personal data erased',
         actor: actorOf(req),
-        detail: { artifacts: artifacts.length, deleted, keptForOthers, sha256: artifacts.map((a) => a.sha256) },
+        detail: { artifacts: artifacts.length, deleted, keptForOthers, sha256: artifacts.map((a) => a.sha256), ...(atVendor.duplicates.length || atVendor.possibleDuplicates ? { atVendor } : {}) },
       };
       // The audit log first: it is the durable record (it outlives the workflow's history).
       await auditLog.append(id, entry);
@@ -192,7 +204,7 @@ export function registerPersonalDataRoutes(app: FastifyInstance, deps: { client:
           else await notifyAfterClose(client, id, state, 'verification.personal_data_erased').catch((e: Error) => req.log.warn({ err: { type: e.name } }, 'erasure not notified'));
         }
       }
-      return { id: apiVerificationId(id), erasedAt, artifacts, deleted, keptForOthers, recordedIn };
+      return { id: apiVerificationId(id), erasedAt, artifacts, deleted, keptForOthers, recordedIn, atVendor };
     },
   );
 }

@@ -114,6 +114,13 @@ test('ID360 create answer lost: flagged at once; the orphan is recorded when its
   const end = await stack.waitFor(id, (x) => x.status === 'failed' || x.status === 'completed' || x.status === 'cancelled', 30_000);
   expect(end).toMatchObject({ status: 'failed', outcome: 'abandoned', providerStatus: 'CANCELED', providerReference: s.providerReference });
   expect(end.facts).toMatchObject({ vendorDuplicates: orphan });
+  // An erasure names what it cannot reach: the orphan holds the applicant's data at ID360 (no deletion call).
+  const erased = await stack.api('DELETE', `/v1/verifications/${encodeURIComponent(id)}/personal-data`);
+  expect(erased.status).toBe(200);
+  expect(erased.body.atVendor).toEqual({ duplicates: [orphan], possibleDuplicates: 1 });
+  const audit = await stack.api('GET', `/v1/verifications/${encodeURIComponent(id)}/audit`);
+  const entry = audit.body.entries.find((e: { event: string }) => e.event === 'personal data erased');
+  expect(entry.detail.atVendor).toEqual({ duplicates: [orphan], possibleDuplicates: 1 });
 }, 90_000);
 
 test('ID360 create with a callback before its answer (webhookFirst): one enrollment, no flag, the flow goes on', async () => {
