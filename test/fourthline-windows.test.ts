@@ -6,6 +6,7 @@
  */
 import crypto from 'node:crypto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-workflow';
 import { createTimeSkippingEnv, endOrphanedChildren, plainTimeSkippingClient } from './helpers/temporal';
 import { startStack, type Stack } from './helpers/stack';
 import { fourthlineFlow } from './helpers/fourthline';
@@ -50,6 +51,17 @@ describe('approval window (2 h after user_consent_required)', () => {
     const res = await f.action(v.id, 'approve', {});
     expect(res.status).toBe(200);
     expect(res.body.attempt.phase).toBe('awaiting_confirmation');
+  });
+
+  test("the Web UI's timer summary says what the attempt waits for and when the window closes", async () => {
+    const { a } = await toApproval('summary', { maxSignatureAttempts: 1 });
+    const { events } = await env.client.workflow.getHandle(a.workflowId).fetchHistory();
+    // Encrypted by our payload codec like every payload (the Web UI decodes it through the codec server).
+    const summaries: string[] = [];
+    for (const e of events ?? []) {
+      if (e.timerStartedEventAttributes && e.userMetadata?.summary) summaries.push(await decodeFromPayloadsAtIndex(env.client.options.loadedDataConverter, 0, [e.userMetadata.summary]));
+    }
+    expect(summaries.at(-1)).toMatch(/^Fourthline signature · waiting for the client's approval · window closes \d{4}-\d\d-\d\d \d\d:\d\d UTC · wakes /);
   });
 
   test('approve at 2h01 is refused by the workflow, Fourthline never called; the verification expires', async () => {

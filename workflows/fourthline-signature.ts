@@ -14,11 +14,11 @@
 import { ActivityFailure, allHandlersFinished, ApplicationFailure, CancellationScope, condition, isCancellation, patched, setHandler, workflowInfo } from '@temporalio/workflow';
 import { fourthlineAttemptQuery, fourthlineSignatureWebhookSignal, stopAttemptSignal, type AttemptResult, type FourthlineSignatureInput } from './fourthline-messages';
 import { fl } from './fourthline-vendor';
-import { nextDeadline, nextPollInterval, vendorMayMove } from './fourthline-windows';
+import { nextDeadline, nextPollInterval, PHASE_WAITS, vendorMayMove } from './fourthline-windows';
 import { SignatureAttempt } from './fourthline-signature-attempt';
 import { registerSignatureSteps } from './fourthline-signature-steps';
 import { isTransientVendorFailure } from './vendor-outage';
-import { ms } from './time';
+import { ms, utc, waitSummary } from './time';
 
 /**
  * patched() id: a poll that reads the same status backs off (x2, up to 6 h). Before it, every read
@@ -122,7 +122,7 @@ async function run(s: SignatureAttempt): Promise<void> {
     const polls = vendorMayMove(s.view.phase);
     const wait = Math.min(polls ? interval : Infinity, deadline ? deadline.at - now : Infinity);
     const wake = () => s.nudged || s.stop !== null || s.vendorExpired !== null || s.busy || s.version !== seen;
-    const woken = wait === Infinity ? (await condition(wake), true) : await condition(wake, wait);
+    const woken = wait === Infinity ? (await condition(wake), true) : await condition(wake, wait, waitSummary(`Fourthline signature · ${PHASE_WAITS[s.view.phase]}${deadline ? ` · window closes ${utc(deadline.at)}` : ''}`, now + wait));
     if (s.stop !== null || s.vendorExpired !== null || s.busy || s.version !== seen) {
       interval = ms(o.pollInterval);
       continue;
