@@ -16,6 +16,7 @@
  */
 import { WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
 import type { QueryDefinition } from '@temporalio/common';
+import { temporal } from '@temporalio/proto';
 import {
   parseVerificationId,
   SEARCH_ATTRIBUTES,
@@ -81,13 +82,37 @@ export async function readVerification(client: Client, id: string): Promise<{ st
     const state = await queryWithin(client, handle, stateQuery);
     if (state) return { state, source: 'query' };
   }
+  const closed: ClosedRun = { status, at: (desc.closeTime ?? new Date()).toISOString(), why: status === 'TERMINATED' ? await terminationReason(client, id, desc.runId) : null };
   const published = desc.memo?.[STATE_MEMO_KEY] as VerificationState | undefined;
-  if (published) return { state: closedAs(published, status), source: 'memo' };
+  if (published) return { state: closedAs(published, closed), source: 'memo' };
   if (status !== 'RUNNING' && status !== 'TERMINATED') {
     const state = await queryWithin(client, handle, stateQuery, LEGACY_QUERY_DEADLINE_MS);
-    if (state) return { state: closedAs(state, status), source: 'query' };
+    if (state) return { state: closedAs(state, closed), source: 'query' };
   }
-  return { state: closedAs(fromSearchAttributes(id, desc), status), source: 'search-attributes' };
+  return { state: closedAs(fromSearchAttributes(id, desc), closed), source: 'search-attributes' };
+}
+
+interface ClosedRun {
+  status: Description['status']['name'];
+  /** When the run closed (ISO). */
+  at: string;
+  /** The reason an operator gave to `temporal workflow terminate` / the Web UI, if any. */
+  why: string | null;
+}
+
+/** The reason given with a terminate (the close event holds it; describe() does not), or null. */
+async function terminationReason(client: Client, workflowId: string, runId: string): Promise<string | null> {
+  try {
+    const res = await client.workflowService.getWorkflowExecutionHistory({
+      namespace: client.options.namespace,
+      execution: { workflowId, runId },
+      historyEventFilterType: temporal.api.enums.v1.HistoryEventFilterType.HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT,
+    });
+    const reason = res.history?.events?.[0]?.workflowExecutionTerminatedEventAttributes?.reason?.trim();
+    return reason ? reason.slice(0, 200) : null;
+  } catch {
+    return null;
+  }
 }
 
 /**
@@ -111,11 +136,13 @@ export async function readPublished<T>(client: Client, id: string, query: QueryD
  * A run that closed without a final decision (terminated, timed out, failed, cancelled natively)
  * keeps whatever it last published: say it ended, rather than show a stale `awaiting_user`.
  */
-function closedAs(s: VerificationState, status: Description['status']['name']): VerificationState {
+function closedAs(s: VerificationState, { status, at: now, why }: ClosedRun): VerificationState {
   if (status === 'RUNNING' || status === 'COMPLETED' || TERMINAL_STATUSES.includes(s.status)) return s;
   const cancelled = status === 'CANCELLED';
-  const reason = `the workflow was ${status.toLowerCase().replace(/_/g, ' ')} before the verification ended`;
-  const now = new Date().toISOString();
+  const reason =
+    status === 'TERMINATED'
+      ? `the workflow was terminated from Temporal (Web UI or CLI) before the verification ended${why ? `: ${why}` : ''}`
+      : `the workflow was ${status.toLowerCase().replace(/_/g, ' ')} before the verification ended`;
   const to: VerificationStatus = cancelled ? 'cancelled' : 'failed';
   return {
     ...s,
@@ -124,6 +151,7 @@ function closedAs(s: VerificationState, status: Description['status']['name']): 
     reason,
     nextAction: { type: 'restart', reason: 'start a new verification with a new reference' },
     timeline: [...s.timeline, { at: now, event: to, status: to, providerStatus: s.providerStatus, detail: reason }],
+    updatedAt: now,
   };
 }
 

@@ -36,7 +36,7 @@ import type { Duration } from '@temporalio/common';
 import type { AuthenteqActivities, AuthenteqResultSummary } from '../activities/authenteq';
 import type { EvidenceRef, VerificationInputBase, VerificationState } from './shared';
 import { Verification } from './verification';
-import { ms } from './time';
+import { ms, waitSummary } from './time';
 
 export interface AuthenteqInput extends VerificationInputBase {
   options: AuthenteqOptions;
@@ -189,7 +189,7 @@ async function awaitReturnAndExchange(
   const { options } = input;
   for (;;) {
     const remaining = deadlineAt - Date.now();
-    const came = returns.waiting() || (remaining > 0 && (await condition(() => returns.waiting() || v.cancelRequested !== null, remaining)));
+    const came = returns.waiting() || (remaining > 0 && (await condition(() => returns.waiting() || v.cancelRequested !== null, remaining, waitSummary("Authenteq · waiting for the user's browser to come back", deadlineAt))));
     const back = v.cancelRequested === null ? returns.next() : null;
     if (v.cancelRequested !== null) {
       v.finish('cancelled', null, v.cancelRequested);
@@ -269,7 +269,7 @@ async function exchange(v: Verification, input: AuthenteqInput, session: number,
       }
       v.note('code exchange unanswered', `attempt ${attempt}: ${seen.detail}`);
       if (attempt < attempts) {
-        await sleep(delay);
+        await sleep(delay, waitSummary(`Authenteq · code exchange unanswered: retry ${attempt + 1} of ${attempts}`, Date.now() + delay));
         delay = Math.min(delay * 2, EXCHANGE_MAX_DELAY_MS);
       }
     }

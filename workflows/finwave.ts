@@ -15,7 +15,7 @@ import type { FinwaveActivities, FinwaveResultSummary, FinwaveStatus } from '../
 import { vendorReference, type VerificationInputBase, type VerificationState } from './shared';
 import { Verification } from './verification';
 import { VendorOutage } from './vendor-outage';
-import { ms } from './time';
+import { ms, waitSummary } from './time';
 
 export interface FinwaveInput extends VerificationInputBase {
   applicant: { phoneCountryCode?: string; phone?: string };
@@ -124,10 +124,8 @@ async function run(v: Verification, input: FinwaveInput, outage: VendorOutage): 
       break;
     }
     if (!nudged && (polls >= pollsPerRun || workflowInfo().continueAsNewSuggested)) return { deadlineAt, onboardingId };
-    const woken = await condition(
-      () => nudged || v.cancelRequested !== null,
-      Math.min(ms(input.options.pollInterval), remaining),
-    );
+    const wait = Math.min(ms(input.options.pollInterval), remaining);
+    const woken = await condition(() => nudged || v.cancelRequested !== null, wait, waitSummary('Finwave onboarding · waiting for a webhook or the next poll', Date.now() + wait, deadlineAt));
     if (v.cancelRequested !== null) {
       v.finish('cancelled', null, v.cancelRequested);
       break;

@@ -12,7 +12,7 @@ import { fl } from './fourthline-vendor';
 import { nextPollInterval } from './fourthline-windows';
 import { IDV_AND_QES, SIGNATURE_ONLY, type FourthlineCaseRun } from './fourthline-case-run';
 import type { EvidenceRef } from './shared';
-import { ms } from './time';
+import { ms, waitSummary } from './time';
 import { recordUnansweredCreates } from './vendor-duplicates';
 
 /** An attempt that outlives the case deadline by this much is gone for good (the backstop, never the mechanism). */
@@ -62,12 +62,12 @@ export async function signatureAttempts(r: FourthlineCaseRun): Promise<void> {
     );
     const settled = () => result !== null || failure !== null;
     // The case deadline, a cancel and the case ending badly (pending flow) stop the attempt.
-    const inTime = await condition(() => settled() || v.cancelRequested !== null || v.ended || view.caseStatus === 'inconsistent_data', Math.max(1, r.deadlineAt - Date.now()));
+    const inTime = await condition(() => settled() || v.cancelRequested !== null || v.ended || view.caseStatus === 'inconsistent_data', Math.max(1, r.deadlineAt - Date.now()), waitSummary(`Fourthline case · signature attempt ${n} running`, r.deadlineAt));
     if (!settled()) {
       if (!inTime) r.expire(`while signature attempt ${n} was ${a.phase.replace('_', ' ')}`);
       const outcome = !inTime && v.cancelRequested === null ? 'expired' : 'cancelled';
       await child.signal(stopAttemptSignal, { reason: v.cancelRequested ?? (inTime ? 'the case ended' : 'the case deadline passed'), outcome }).catch(() => undefined);
-      await condition(settled, '10 minutes');
+      await condition(settled, '10 minutes', waitSummary(`Fourthline case · waiting for signature attempt ${n} to stop`, Date.now() + 600_000));
     }
     if (result === null) {
       // Terminated, timed out or failed (a bug) on the Temporal side: a vendor-side error a person must look at.

@@ -10,7 +10,7 @@ import { Verification } from './verification';
 import { fourthlineEligible, type FourthlineCaseCarry, type FourthlineCaseInput, type FourthlineCaseView } from './fourthline-messages';
 import { fl } from './fourthline-vendor';
 import { VendorOutage } from './vendor-outage';
-import { ms } from './time';
+import { ms, waitSummary } from './time';
 
 export const IDV_AND_QES: NextAction = { type: 'restart', reason: 'create a new verification that includes IDV and QES (a new reference)' };
 export const SIGNATURE_ONLY: NextAction = { type: 'restart', reason: 'the signature attempts are used up: create a new verification (a new reference)' };
@@ -73,7 +73,9 @@ export class FourthlineCaseRun {
   async readCase(interval = ms(this.o.pollInterval)): Promise<boolean> {
     const left = this.deadlineAt - Date.now();
     if (left <= 0) return false;
-    const woken = await condition(() => this.caseNudged || this.v.cancelRequested !== null || this.v.ended, Math.min(interval, left));
+    const wait = Math.min(interval, left);
+    const summary = waitSummary(`Fourthline case · ${this.view.caseStatus ?? 'case'}: waiting for a webhook or the next read`, Date.now() + wait, this.deadlineAt);
+    const woken = await condition(() => this.caseNudged || this.v.cancelRequested !== null || this.v.ended, wait, summary);
     if (this.v.cancelRequested !== null || this.v.ended) return true;
     this.caseNudged = false;
     this.polls++;

@@ -36,7 +36,7 @@ import {
 import { fl, flNow, asRefusal, refuse } from './fourthline-vendor';
 import { FourthlineCaseRun, IDV_AND_QES } from './fourthline-case-run';
 import { showAttempt, signatureAttempts } from './fourthline-attempts';
-import { ms } from './time';
+import { ms, waitSummary } from './time';
 import { recordUnansweredCreates } from './vendor-duplicates';
 
 /** patched() id: the identity deadline ends `expired/expired` (it ended `expired/abandoned` before). */
@@ -146,7 +146,7 @@ async function run(r: FourthlineCaseRun): Promise<'done' | 'continue'> {
       providerStatus: 'new',
       nextAction: { type: 'action', action: 'identity', reason: 'upload the identity data and the identity files', deadline: new Date(identityBy).toISOString() },
     });
-    const uploaded = await condition(() => (view.caseStatus !== 'new' && !r.identityBusy) || v.cancelRequested !== null, Math.max(1, identityBy - Date.now()));
+    const uploaded = await condition(() => (view.caseStatus !== 'new' && !r.identityBusy) || v.cancelRequested !== null, Math.max(1, identityBy - Date.now()), waitSummary('Fourthline case · waiting for the identity data and files', identityBy));
     if (v.cancelRequested !== null) return 'done';
     if (!uploaded) {
       // A window that closed is `expired/expired` for every vendor (README "What the API answers"); runs that

@@ -11,14 +11,21 @@
  * case deadline). Polls that see nothing new back off up to 6 h; phases only the integrator can move
  * (documents, mobile number) are not polled at all, so a forgotten case stays small until its deadline.
  */
-import { ActivityFailure, allHandlersFinished, ApplicationFailure, CancellationScope, condition, isCancellation, setHandler, workflowInfo } from '@temporalio/workflow';
+import { ActivityFailure, allHandlersFinished, ApplicationFailure, CancellationScope, condition, isCancellation, patched, setHandler, workflowInfo } from '@temporalio/workflow';
 import { fourthlineAttemptQuery, fourthlineSignatureWebhookSignal, stopAttemptSignal, type AttemptResult, type FourthlineSignatureInput } from './fourthline-messages';
 import { fl } from './fourthline-vendor';
-import { nextDeadline, nextPollInterval, vendorMayMove } from './fourthline-windows';
+import { nextDeadline, nextPollInterval, PHASE_WAITS, vendorMayMove } from './fourthline-windows';
 import { SignatureAttempt } from './fourthline-signature-attempt';
 import { registerSignatureSteps } from './fourthline-signature-steps';
 import { isTransientVendorFailure } from './vendor-outage';
-import { ms } from './time';
+import { ms, utc, waitSummary } from './time';
+
+/**
+ * patched() id: a poll that reads the same status backs off (x2, up to 6 h). Before it, every read
+ * counted as a change (apply() bumps `version` on each read), so the interval never grew and a
+ * 24 h selfie wait took about 1,100 events; runs started before it keep polling as they did.
+ */
+export const SIGNATURE_POLL_BACKOFF_PATCH = 'fourthline-signature-poll-backoff';
 
 export async function fourthlineSignature(input: FourthlineSignatureInput): Promise<AttemptResult> {
   const s = new SignatureAttempt(input, workflowInfo().workflowId);
@@ -89,6 +96,9 @@ async function run(s: SignatureAttempt): Promise<void> {
   const o = s.input.options;
   const { signatureId } = s.input;
   let interval = ms(o.pollInterval);
+  const backoff = patched(SIGNATURE_POLL_BACKOFF_PATCH);
+  // What a read can change: a poll that sees the same is "no change" and backs off.
+  const seenByPoll = () => `${s.view.phase}|${s.view.providerStatus}|${s.view.outcome}`;
   await refresh(s);
   while (!s.ended) {
     if (s.busy) {
@@ -112,7 +122,7 @@ async function run(s: SignatureAttempt): Promise<void> {
     const polls = vendorMayMove(s.view.phase);
     const wait = Math.min(polls ? interval : Infinity, deadline ? deadline.at - now : Infinity);
     const wake = () => s.nudged || s.stop !== null || s.vendorExpired !== null || s.busy || s.version !== seen;
-    const woken = wait === Infinity ? (await condition(wake), true) : await condition(wake, wait);
+    const woken = wait === Infinity ? (await condition(wake), true) : await condition(wake, wait, waitSummary(`Fourthline signature · ${PHASE_WAITS[s.view.phase]}${deadline ? ` · window closes ${utc(deadline.at)}` : ''}`, now + wait));
     if (s.stop !== null || s.vendorExpired !== null || s.busy || s.version !== seen) {
       interval = ms(o.pollInterval);
       continue;
@@ -120,7 +130,9 @@ async function run(s: SignatureAttempt): Promise<void> {
     if (!woken && (!polls || (deadline && Date.now() >= deadline.at))) continue; // the deadline check above ends it
     const nudged = s.nudged;
     s.nudged = false;
+    const before = seenByPoll();
     const answered = await refresh(s);
-    interval = nextPollInterval(interval, nudged || !answered || s.version !== seen, o);
+    const changed = backoff ? seenByPoll() !== before : s.version !== seen;
+    interval = nextPollInterval(interval, nudged || !answered || changed, o);
   }
 }

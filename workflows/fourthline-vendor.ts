@@ -13,12 +13,14 @@ export const fl = proxyActivities<FourthlineActivities>({
   heartbeatTimeout: '15 seconds', // callVendor heartbeats: a dead worker's attempt is retried within ~15 s (issue 10)
   scheduleToCloseTimeout: '1 hour',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '2 minutes' },
+  summary: 'Fourthline API · background call, retried (an outage is noted, not fatal)',
 });
 export const flNow = proxyActivities<FourthlineActivities>({
   startToCloseTimeout: '30 seconds',
   heartbeatTimeout: '15 seconds', // callVendor heartbeats: a dead worker's attempt is retried within ~15 s (issue 10)
   scheduleToCloseTimeout: '1 minute',
   retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumAttempts: 4 },
+  summary: "Fourthline API · a human step, answered to the integrator's call",
 });
 
 export const refuse = (type: keyof typeof FOURTHLINE_REFUSALS, message: string) =>

@@ -114,3 +114,18 @@ export function nextPollInterval(currentMs: number, changed: boolean, o: Fourthl
   const base = ms(o.pollInterval);
   return changed ? base : Math.min(Math.max(currentMs, base) * 2, Math.max(base, POLL_BACKOFF_CAP_MS));
 }
+
+/** What an attempt waits for in each phase, as the Web UI's timer summaries say it (no personal data). */
+export const PHASE_WAITS: Record<AttemptPhase, string> = {
+  starting: 'waiting for Fourthline',
+  awaiting_eligibility: 'waiting for the eligibility checks',
+  awaiting_documents: 'waiting for the documents to sign',
+  awaiting_mobile: "waiting for the client's mobile number",
+  awaiting_selfie: "waiting for the client's selfie",
+  awaiting_approval: "waiting for the client's approval",
+  awaiting_confirmation: "waiting for the client's SMS passcode",
+  vendor_error: 'Fourthline reported an error: waiting for it to recover',
+  pending_verification: 'signed: waiting for Fourthline to complete the case',
+  signed: 'signed: downloading the documents',
+  ended: 'ended',
+};

@@ -40,7 +40,7 @@ import type { Id360Activities, Id360Applicant, Id360DataName, Id360EnrollmentRef
 import type { EvidenceRef, NextAction, VerificationInputBase, VerificationOutcome, VerificationState, VerificationStatus } from './shared';
 import { VendorOutage } from './vendor-outage';
 import { Verification } from './verification';
-import { ms } from './time';
+import { ms, waitSummary } from './time';
 import { recordUnansweredCreates, recordVendorDuplicate, VENDOR_DUPLICATES_PATCH } from './vendor-duplicates';
 
 export interface Id360Input extends VerificationInputBase {
@@ -270,10 +270,9 @@ async function awaitFinalStatus(v: Verification, flow: Flow, input: Id360Input, 
       if (settled() && flow.busy === 0) return true;
       continue;
     }
-    const woken = await condition(
-      () => flow.final !== null || v.cancelRequested !== null || flow.phase !== phase,
-      polling ? Math.min(ms(o.pollInterval), remaining) : remaining,
-    );
+    const wait = polling ? Math.min(ms(o.pollInterval), remaining) : remaining;
+    const what = polling ? 'ID360 enrollment · waiting for a callback or the next poll' : 'ID360 enrollment · waiting for the user or a callback';
+    const woken = await condition(() => flow.final !== null || v.cancelRequested !== null || flow.phase !== phase, wait, waitSummary(what, Date.now() + wait, Date.now() + remaining));
     // A verdict already in hand is still concluded (its report is stored); a cancel accepted before
     // the final decision wins all the same (Verification.finish): cancel has one meaning.
     if (flow.final) {

@@ -20,7 +20,7 @@ import type { NamirialActivities, NamirialEnrollmentSummary } from '../activitie
 import type { VerificationInputBase, VerificationState } from './shared';
 import { Verification } from './verification';
 import { VendorOutage } from './vendor-outage';
-import { ms } from './time';
+import { ms, waitSummary } from './time';
 import { recordUnansweredCreates } from './vendor-duplicates';
 import { decideNamirialOutcome, namirialIsFinal, type NamirialErrorCode } from './namirial-outcome';
 
@@ -151,7 +151,9 @@ async function run(v: Verification, input: NamirialInput, outage: VendorOutage):
     }
     if (!nudged && rechecks === 0 && (reads >= readsPerRun || workflowInfo().continueAsNewSuggested)) return { deadlineAt, enrollmentId, claim, returns };
     const wait = rechecks > 0 ? options.recheckInterval : options.pollInterval;
-    const woken = await condition(() => nudged || v.cancelRequested !== null, Math.min(ms(wait), remaining));
+    const sleepFor = Math.min(ms(wait), remaining);
+    const what = rechecks > 0 ? 'Namirial enrollment · re-checking the status after a return' : 'Namirial enrollment · waiting for a callback, a return or the next poll';
+    const woken = await condition(() => nudged || v.cancelRequested !== null, sleepFor, waitSummary(what, Date.now() + sleepFor, deadlineAt));
     if (v.cancelRequested !== null) {
       v.finish('cancelled', null, v.cancelRequested);
       break;

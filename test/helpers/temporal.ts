@@ -140,3 +140,48 @@ export async function createTimeSkippingEnv(opts: TimeSkippingEnvOptions = {}): 
   }
   return env;
 }
+
+/**
+ * A plain client on a time-skipping server, for the API under test (`startStack({ client })`).
+ *
+ * `env.client` is the SDK's TimeSkippingClient: its `handle.result()` unlocks time skipping for as
+ * long as the call waits and locks it again after. The API reads a closed verification with
+ * `result()` (client/read-model.ts), and the sandboxes' webhooks make the API read while the test
+ * polls, so with `env.client` every such read let time run free (a read moved the server a day
+ * ahead), and interleaved unlock/lock calls from concurrent reads left the server's lock counter
+ * above its resting value: the next `env.sleep` then waited for ever (the Fourthline window tests
+ * hung at jest's limit). The TypeScript client has no guard for this (Java's test client wraps the
+ * same calls in an idempotent locker). With this client only `env.sleep` (and a test's own
+ * `env.client...result()`) moves time.
+ */
+export function plainTimeSkippingClient(env: TestWorkflowEnvironment): Client {
+  return new Client({ connection: env.connection, namespace: env.namespace ?? TEST_NAMESPACE, dataConverter: testDataConverter() });
+}
+
+/**
+ * Terminates every open child whose parent has closed (an ABANDON child outliving its parent: the
+ * notifications outbox lingers a day after its verification ends, workflows/notify.ts).
+ *
+ * The Java time-skipping server stops skipping time when such a child completes after its parent
+ * closed: the next `env.sleep` then moves with the wall clock, so a test that sleeps past "a case
+ * ended + 1 day" (the Fourthline 24 h windows, after earlier tests' cases ended) hangs. Observed on
+ * temporal-test-server 1.38.0: the stall starts exactly when that child completes, and does not
+ * happen once these children are gone. The real server has no such problem; call this in `afterEach`
+ * of a time-skipping file whose flows leave such children behind.
+ */
+export async function endOrphanedChildren(env: TestWorkflowEnvironment): Promise<number> {
+  const svc = env.client.workflowService;
+  const namespace = env.namespace ?? TEST_NAMESPACE;
+  const open = await svc.listOpenWorkflowExecutions({ namespace, maximumPageSize: 1000 });
+  let ended = 0;
+  for (const e of open.executions ?? []) {
+    const d = await svc.describeWorkflowExecution({ namespace, execution: e.execution! });
+    const parent = d.workflowExecutionInfo?.parentExecution;
+    if (!parent?.workflowId) continue;
+    const p = await svc.describeWorkflowExecution({ namespace, execution: parent });
+    if (p.workflowExecutionInfo?.closeTime == null) continue;
+    await env.client.workflow.getHandle(e.execution!.workflowId!, e.execution!.runId ?? undefined).terminate('test: its parent has closed (time-skipping server)');
+    ended++;
+  }
+  return ended;
+}
