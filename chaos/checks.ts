@@ -36,6 +36,13 @@ export interface Outage {
 export const RECOVERY_GRACE_MS = 30_000;
 /** Ledger kinds of a create the vendor gives no way to detect twice (issue 10 point 1: recorded and flagged instead). */
 const UNDETECTABLE_CREATES: Partial<Record<Provider, string>> = { fourthline: 'workflow-created', id360: 'enrollment-created', namirial: 'enrollment-created' };
+/**
+ * Ledger kinds whose repeat the vendor defines as a replacement, not a second effect: Fourthline's
+ * `PUT …/identity-data` ("a second call replaces the first", sandboxes/fourthline/index.ts). Its activity
+ * sends it again when the files after it failed; counted apart, not a duplicated side effect.
+ */
+const REPLACING: Partial<Record<Provider, string[]>> = { fourthline: ['identity-data'] };
+const replacing = (p: Provider, kind: string) => (REPLACING[p] ?? []).includes(kind);
 
 export interface FlowResult {
   flow: Flow;
@@ -60,6 +67,8 @@ export interface Report {
   knownDuplicates: KnownDuplicate[];
   sideEffects: Record<Provider, number>;
   duplicatedSideEffects: Record<Provider, number>;
+  /** Repeats of a call the vendor defines as replacing (REPLACING). */
+  replacedRepeats: Record<Provider, number>;
   faults: Record<Provider, Record<string, number>>;
   restartToMovingMs: number[];
   activitiesAtKills: Record<string, number>;
@@ -114,6 +123,7 @@ export async function checkFlows(ctx: {
   const knownDuplicates: KnownDuplicate[] = [];
   const vendorFailures = Object.fromEntries(PROVIDERS.map((p) => [p, [] as string[]])) as Report['vendorFailures'];
   const attributed = new Set<string>();
+  const replaced = Object.fromEntries(PROVIDERS.map((p) => [p, 0])) as Record<Provider, number>;
   const histories = new Map<string, temporal.api.history.v1.IHistoryEvent[]>();
 
   for (const flow of flows) {
@@ -140,7 +150,8 @@ export async function checkFlows(ctx: {
     let flagged: boolean | undefined;
     for (const d of ledgers[p].duplicates.filter(mine)) {
       attributed.add(`${p}/${d.kind}/${d.key}`);
-      if (UNDETECTABLE_CREATES[p] === d.kind) {
+      if (replacing(p, d.kind)) replaced[p] += d.subjects.length - 1;
+      else if (UNDETECTABLE_CREATES[p] === d.kind) {
         flagged ??= await attention(client, flow.id);
         knownDuplicates.push({ provider: p, flowId: flow.id, kind: d.kind, subjects: d.subjects, flagged });
       } else failures.push(`duplicated side effect at ${p}: ${d.kind} x${d.subjects.length}`);
@@ -179,6 +190,10 @@ export async function checkFlows(ctx: {
   for (const p of PROVIDERS) {
     for (const d of ledgers[p].duplicates) {
       if (attributed.has(`${p}/${d.kind}/${d.key}`)) continue;
+      if (replacing(p, d.kind)) {
+        replaced[p] += d.subjects.length - 1;
+        continue;
+      }
       if (UNDETECTABLE_CREATES[p] === d.kind) knownDuplicates.push({ provider: p, flowId: null, kind: d.kind, subjects: d.subjects, flagged: false });
       else vendorFailures[p].push(`duplicated side effect at ${p} (no flow found): ${d.kind} key ${d.key} x${d.subjects.length}`);
     }
@@ -215,7 +230,8 @@ export async function checkFlows(ctx: {
     runFailures,
     knownDuplicates,
     sideEffects: Object.fromEntries(PROVIDERS.map((p) => [p, ledgers[p].entries.length])) as Record<Provider, number>,
-    duplicatedSideEffects: Object.fromEntries(PROVIDERS.map((p) => [p, ledgers[p].duplicates.filter((d) => UNDETECTABLE_CREATES[p] !== d.kind).length])) as Record<Provider, number>,
+    duplicatedSideEffects: Object.fromEntries(PROVIDERS.map((p) => [p, ledgers[p].duplicates.filter((d) => UNDETECTABLE_CREATES[p] !== d.kind && !replacing(p, d.kind)).length])) as Record<Provider, number>,
+    replacedRepeats: replaced,
     faults,
     restartToMovingMs: restartToMovingMs.sort((a, b) => a - b),
     activitiesAtKills,
@@ -299,7 +315,7 @@ export function printReport(r: Report, run: { seed: number; mode: Mode; kills: n
       String(run.calls[p] ?? 0),
       `${injected} (${run.calls[p] ? Math.round((100 * injected) / run.calls[p]!) : 0}%)`,
       String(r.sideEffects[p]),
-      String(r.duplicatedSideEffects[p]),
+      `${r.duplicatedSideEffects[p]}${r.replacedRepeats[p] ? ` (+${r.replacedRepeats[p]} replacing PUT)` : ''}`,
       UNDETECTABLE_CREATES[p] ? `${creates.length} (${creates.filter((d) => d.flagged).length})` : '-',
       String(mine.reduce((n, x) => n + x.events, 0)),
       String(mine.reduce((n, x) => n + x.duplicateDeliveries, 0)),
