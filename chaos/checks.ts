@@ -71,6 +71,8 @@ export interface Report {
   replacedRepeats: Record<Provider, number>;
   faults: Record<Provider, Record<string, number>>;
   restartToMovingMs: number[];
+  /** Authenteq flows whose code was spent by an exchange whose answer the sandbox dropped. */
+  lostAfterSuccess: { flows: string[]; droppedExchanges: number };
   activitiesAtKills: Record<string, number>;
   apiErrors: { duringOutage: number; vendorUnavailable: number; whileUp: ServerError[] };
   passed: number;
@@ -123,6 +125,7 @@ export async function checkFlows(ctx: {
   const knownDuplicates: KnownDuplicate[] = [];
   const vendorFailures = Object.fromEntries(PROVIDERS.map((p) => [p, [] as string[]])) as Report['vendorFailures'];
   const attributed = new Set<string>();
+  const lostAfterSuccess: string[] = [];
   const replaced = Object.fromEntries(PROVIDERS.map((p) => [p, 0])) as Record<Provider, number>;
   const histories = new Map<string, temporal.api.history.v1.IHistoryEvent[]>();
 
@@ -133,7 +136,12 @@ export async function checkFlows(ctx: {
     const { status, body: v } = await getJson(`/v1/verifications/${encodeURIComponent(flow.id)}`);
     if (status !== 200) failures.push(`GET answered ${status}`);
     const want = flow.scenario.expected;
-    if (v && (v.status !== want.status || v.outcome !== want.outcome)) failures.push(`ended ${v.status}/${v.outcome} (${v.providerStatus ?? '-'}: ${v.reason ?? 'no reason'}), the scenario dictates ${want.status}/${want.outcome}`);
+    // Authenteq's code works once (its doc): an exchange whose answer was dropped after Authenteq spent the
+    // code leaves nothing to read again. Ending failed/error with that reason is then the right ending, as
+    // long as the sandbox dropped at least that many exchange answers.
+    const lost = p === 'authenteq' && v?.status === 'failed' && v?.outcome === 'error' && /^result lost/.test(v?.reason ?? '') && want.outcome !== null;
+    if (lost) lostAfterSuccess.push(flow.id);
+    else if (v && (v.status !== want.status || v.outcome !== want.outcome)) failures.push(`ended ${v.status}/${v.outcome} (${v.providerStatus ?? '-'}: ${v.reason ?? 'no reason'}), the scenario dictates ${want.status}/${want.outcome}`);
 
     // Evidence: listed once each, every artifact still held, something stored for a decided flow.
     const listed = ((v?.evidence ?? []) as { kind: string; sha256: string }[]).map((e) => `${e.kind}/${e.sha256}`);
@@ -152,7 +160,7 @@ export async function checkFlows(ctx: {
       attributed.add(`${p}/${d.kind}/${d.key}`);
       if (replacing(p, d.kind)) replaced[p] += d.subjects.length - 1;
       else if (UNDETECTABLE_CREATES[p] === d.kind) {
-        flagged ??= await attention(client, flow.id);
+        flagged ??= Boolean(v?.facts?.attention) || (await attention(client, flow.id));
         knownDuplicates.push({ provider: p, flowId: flow.id, kind: d.kind, subjects: d.subjects, flagged });
         // Recorded and flagged (idem's detection, issue 10 point 1) is the most the vendor allows; unflagged is a failure.
         if (!flagged) failures.push(`duplicated create at ${p} (${d.subjects.join(', ')}) not flagged with VerificationAttention`);
@@ -203,6 +211,11 @@ export async function checkFlows(ctx: {
     }
   }
 
+  const droppedExchanges = ((await ctx.sandbox('GET', '/authenteq/_sandbox/faults')).body as { injected: { mode: string; path: string }[] }).injected.filter(
+    (f) => f.mode === 'dropAfterHandling' && f.path.includes('/verification-result'),
+  ).length;
+  if (lostAfterSuccess.length > droppedExchanges) vendorFailures.authenteq.push(`${lostAfterSuccess.length} flows ended "result lost" but only ${droppedExchanges} exchange answers were dropped`);
+
   // 5xx from the API: a 503 during an outage (and its recovery grace) is the designed answer; any other is a failure.
   const inOutage = (e: ServerError) => e.status === 503 && e.code === 'temporarily_unavailable' && ctx.outages.some((o) => e.startedAt <= o.to + RECOVERY_GRACE_MS && e.endedAt >= o.from);
   // A 502 vendor_unavailable: the vendor's injected failures outlasted an action's retries (the answer the
@@ -238,6 +251,7 @@ export async function checkFlows(ctx: {
     replacedRepeats: replaced,
     faults,
     restartToMovingMs: restartToMovingMs.sort((a, b) => a - b),
+    lostAfterSuccess: { flows: lostAfterSuccess, droppedExchanges },
     activitiesAtKills,
     apiErrors: { duringOutage: ctx.apiErrors.filter(inOutage).length, vendorUnavailable: ctx.apiErrors.filter(vendorDown).length, whileUp },
     passed: results.length - failedFlows,
@@ -341,6 +355,9 @@ export function printReport(r: Report, run: { seed: number; mode: Mode; kills: n
   console.log(`worker restart -> flow moving again (${r.restartToMovingMs.length} flows mid-task at a kill): median ${sec(pct(r.restartToMovingMs, 0.5))}, worst ${sec(r.restartToMovingMs.at(-1) ?? NaN)}`);
   console.log(`in flight at the kills: ${Object.entries(r.activitiesAtKills).sort((a, b) => b[1] - a[1]).map(([a, n]) => `${a} ${n}`).join(', ') || 'no activity'}`);
   console.log(`API 5xx: ${r.apiErrors.duringOutage} (503 temporarily_unavailable) during an outage or its ${RECOVERY_GRACE_MS / 1000} s recovery, ${r.apiErrors.vendorUnavailable} 502 vendor_unavailable (a vendor's faults outlasted an action's retries), ${r.apiErrors.whileUp.length} other while Temporal and a worker were up`);
+  if (r.lostAfterSuccess.flows.length || r.lostAfterSuccess.droppedExchanges) {
+    console.log(`Authenteq exchange answers dropped after the code was spent: ${r.lostAfterSuccess.droppedExchanges}; flows ended failed/error "result lost" (the right ending, the code works once): ${r.lostAfterSuccess.flows.length}${r.lostAfterSuccess.flows.length ? ` (${r.lostAfterSuccess.flows.join(', ')})` : ''}`);
+  }
   if (r.knownDuplicates.length) {
     console.log(`duplicated creates the vendor API gives no way to detect (recorded and flagged = reported, not failed; unflagged = failed):`);
     for (const d of r.knownDuplicates) console.log(`  ${d.provider} ${d.kind} ${d.subjects.join(', ')} for ${d.flowId ?? '(no flow found)'}: ${d.flagged ? 'flagged VerificationAttention' : 'NOT flagged'}`);
