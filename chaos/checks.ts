@@ -71,7 +71,7 @@ export interface Report {
   replacedRepeats: Record<Provider, number>;
   faults: Record<Provider, Record<string, number>>;
   restartToMovingMs: number[];
-  /** Authenteq flows whose code was spent by an exchange whose answer the sandbox dropped. */
+  /** Authenteq flows ended "result lost"; how many of them Authenteq had answered a code exchange with 200 (the answer lost). */
   lostAfterSuccess: { flows: string[]; droppedExchanges: number };
   activitiesAtKills: Record<string, number>;
   apiErrors: { duringOutage: number; vendorUnavailable: number; whileUp: ServerError[] };
@@ -211,10 +211,16 @@ export async function checkFlows(ctx: {
     }
   }
 
-  const droppedExchanges = ((await ctx.sandbox('GET', '/authenteq/_sandbox/faults')).body as { injected: { mode: string; path: string }[] }).injected.filter(
-    (f) => f.mode === 'dropAfterHandling' && f.path.includes('/verification-result'),
-  ).length;
-  if (lostAfterSuccess.length > droppedExchanges) vendorFailures.authenteq.push(`${lostAfterSuccess.length} flows ended "result lost" but only ${droppedExchanges} exchange answers were dropped`);
+  // "Result lost" is right only when Authenteq did spend the code: its session shows an exchange answered
+  // 200 (whose answer we never got: dropped, answered after our timeout, or the worker was killed meanwhile).
+  let droppedExchanges = 0;
+  for (const id of lostAfterSuccess) {
+    const flow = flows.find((f) => f.id === id)!;
+    const token = /[?&]token=([^&\s]+)/.exec(flow.steps.join(' '))?.[1];
+    const session = token ? ((await ctx.sandbox('GET', `/authenteq/_sandbox/sessions/${token}`)).body as { exchanges?: { status: number }[] }) : undefined;
+    if (session?.exchanges?.some((e) => e.status === 200)) droppedExchanges += 1;
+    else results.find((r) => r.flow === flow)!.failures.push(`ended "result lost" but Authenteq answered no exchange of its code with 200 (${JSON.stringify(session?.exchanges ?? 'session not found')})`);
+  }
 
   // 5xx from the API: a 503 during an outage (and its recovery grace) is the designed answer; any other is a failure.
   const inOutage = (e: ServerError) => e.status === 503 && e.code === 'temporarily_unavailable' && ctx.outages.some((o) => e.startedAt <= o.to + RECOVERY_GRACE_MS && e.endedAt >= o.from);
@@ -356,7 +362,7 @@ export function printReport(r: Report, run: { seed: number; mode: Mode; kills: n
   console.log(`in flight at the kills: ${Object.entries(r.activitiesAtKills).sort((a, b) => b[1] - a[1]).map(([a, n]) => `${a} ${n}`).join(', ') || 'no activity'}`);
   console.log(`API 5xx: ${r.apiErrors.duringOutage} (503 temporarily_unavailable) during an outage or its ${RECOVERY_GRACE_MS / 1000} s recovery, ${r.apiErrors.vendorUnavailable} 502 vendor_unavailable (a vendor's faults outlasted an action's retries), ${r.apiErrors.whileUp.length} other while Temporal and a worker were up`);
   if (r.lostAfterSuccess.flows.length || r.lostAfterSuccess.droppedExchanges) {
-    console.log(`Authenteq exchange answers dropped after the code was spent: ${r.lostAfterSuccess.droppedExchanges}; flows ended failed/error "result lost" (the right ending, the code works once): ${r.lostAfterSuccess.flows.length}${r.lostAfterSuccess.flows.length ? ` (${r.lostAfterSuccess.flows.join(', ')})` : ''}`);
+    console.log(`Authenteq flows ended failed/error "result lost": ${r.lostAfterSuccess.flows.length}, of which Authenteq had spent the code on an exchange whose answer never arrived (the right ending: a code works once): ${r.lostAfterSuccess.droppedExchanges}${r.lostAfterSuccess.flows.length ? ` (${r.lostAfterSuccess.flows.join(', ')})` : ''}`);
   }
   if (r.knownDuplicates.length) {
     console.log(`duplicated creates the vendor API gives no way to detect (recorded and flagged = reported, not failed; unflagged = failed):`);
