@@ -221,6 +221,16 @@ export function createFourthlineActivities({ config, store }: FourthlineDeps) {
     const { body } = await authed({ operation: 'getSignatureStatus', method: 'GET', url: `${sig(signatureId)}/status`, schema: signatureStatusResponse });
     return { status: body.status, statusCode: body.statusCode ?? null };
   }
+  /**
+   * After a 422 INVALID_STATUS on a step's call: the signature's status when it has moved past `step` (the
+   * step went through on an earlier, unanswered call), else null.
+   */
+  async function movedOnAfter(err: unknown, signatureId: string, step: FourthlineSignatureSummary['status']): Promise<FourthlineSignatureSummary | null> {
+    const d = err instanceof ApplicationFailure ? (err.details?.[0] as { httpStatus?: number; vendorCode?: string | null } | undefined) : undefined;
+    if (d?.httpStatus !== 422 || d.vendorCode !== 'INVALID_STATUS') return null;
+    const now = await signatureStatus(signatureId);
+    return now.status !== step ? now : null;
+  }
   async function resendsLeft(signatureId: string): Promise<number | null> {
     const { body } = await authed({ operation: 'getSignatureDetails', method: 'GET', url: sig(signatureId), schema: detailsResponse });
     return body.passcode?.resendsLeft ?? null;
@@ -337,13 +347,22 @@ export function createFourthlineActivities({ config, store }: FourthlineDeps) {
         const now = await signatureStatus(input.signatureId);
         if (now.status !== 'user_consent_required') return { attemptId: null, ...now };
       }
-      const { body } = await authed({
-        operation: 'approve',
-        method: 'POST',
-        url: `${sig(input.signatureId)}/approval`,
-        json: { documentIds: input.documentIds, legalConditions: input.legalConditions, language: input.language },
-        schema: attemptResponse,
-      });
+      let body: { attemptId: string };
+      try {
+        ({ body } = await authed({
+          operation: 'approve',
+          method: 'POST',
+          url: `${sig(input.signatureId)}/approval`,
+          json: { documentIds: input.documentIds, legalConditions: input.legalConditions, language: input.language },
+          schema: attemptResponse,
+        }));
+      } catch (err) {
+        // The user's repeated action after an earlier one ran out of attempts with its answers lost (a new
+        // activity, attempt 1): Fourthline answers 422 INVALID_STATUS once it moved on. Found by the chaos suite.
+        const now = await movedOnAfter(err, input.signatureId, 'user_consent_required');
+        if (now) return { attemptId: null, ...now };
+        throw err;
+      }
       const status = await authed({ operation: 'getSignatureStatus', method: 'GET', url: `${sig(input.signatureId)}/status`, schema: signatureStatusResponse });
       return { attemptId: body.attemptId, status: status.body.status, statusCode: status.body.statusCode ?? null };
     },
@@ -367,6 +386,12 @@ export function createFourthlineActivities({ config, store }: FourthlineDeps) {
       try {
         ({ body } = await authed({ operation: 'confirm', method: 'POST', url: `${sig(input.signatureId)}/confirmation`, json: { passcode }, schema: attemptResponse }));
       } catch (err) {
+        // As approve: a repeated confirm after the first one went through meets 422 INVALID_STATUS.
+        const now = await movedOnAfter(err, input.signatureId, 'confirmation_required');
+        if (now) {
+          await forget();
+          return { attemptId: null, ...now };
+        }
         if (err instanceof ApplicationFailure && err.nonRetryable) await forget(); // refused: this passcode is spent
         throw err;
       }

@@ -328,7 +328,12 @@ export function createId360Activities({ config, store, session, publicBaseUrl, w
           errorCode: id360ErrorCode,
         });
       } catch (err) {
-        if (!alreadyDoneOnRetry(err, 'ENROLLMENT_ALREADY_FINALIZED')) throw err;
+        // Finalize is accepted once by the workflow, so "already finalized" on any attempt means ours went
+        // through unanswered: a Temporal retry, or the user's repeated action after the earlier activity ran
+        // out of attempts (found by the chaos suite: it answered 422 "ID360 refused" for a done step).
+        const d = err instanceof ApplicationFailure ? (err.details?.[0] as { vendorCode?: string } | undefined) : undefined;
+        // ENROLLMENT_CLOSED: it went on to its verdict since (or ended otherwise): the status read tells which.
+        if (!(httpStatusOf(err) === 409 && (d?.vendorCode === 'ENROLLMENT_ALREADY_FINALIZED' || d?.vendorCode === 'ENROLLMENT_CLOSED'))) throw err;
       }
     },
 

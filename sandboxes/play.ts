@@ -16,6 +16,13 @@ export interface PlayTarget {
   sandbox: string;
   /** An API key of the API. */
   key: string;
+  /**
+   * How every request is sent (default: the global fetch). The chaos suite passes one that retries
+   * through 503s and dropped connections while it kills the worker and restarts Temporal.
+   */
+  fetch?: typeof fetch;
+  /** How long an action waits for its turn (409: the vendor is processing). Default 30 s. */
+  stepTimeoutMs?: number;
 }
 
 export type Provider = 'finwave' | 'fourthline' | 'id360' | 'authenteq' | 'namirial';
@@ -52,7 +59,7 @@ export const TINY_PNG_BASE64 = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAA
 const TINY_PDF_BASE64 = Buffer.from('%PDF-1.4\n% demo contract\n%%EOF\n').toString('base64');
 
 async function call(t: PlayTarget, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
-  const res = await fetch(`${t.api}${path}`, {
+  const res = await (t.fetch ?? fetch)(`${t.api}${path}`, {
     method,
     headers: { authorization: `Bearer ${t.key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
     body: body === undefined ? undefined : JSON.stringify(body),
@@ -62,21 +69,27 @@ async function call(t: PlayTarget, method: string, path: string, body?: unknown)
 }
 
 async function control(t: PlayTarget, path: string, body: unknown = {}): Promise<any> {
-  const res = await fetch(`${t.sandbox}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await (t.fetch ?? fetch)(`${t.sandbox}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   const text = await res.text();
   if (res.status >= 300) throw new Error(`sandbox ${path} answered ${res.status}: ${text}`);
   return text ? JSON.parse(text) : undefined;
 }
 
 /** The browser following a redirect back to our API (return receivers answer a page or a redirect). */
-async function browserTo(url: string): Promise<number> {
-  return (await fetch(url, { redirect: 'manual' })).status;
+async function browserTo(t: PlayTarget, url: string): Promise<number> {
+  return (await (t.fetch ?? fetch)(url, { redirect: 'manual' })).status;
 }
 
 async function create(t: PlayTarget, body: Record<string, unknown>, step: (line: string) => void): Promise<VerificationView> {
   const res = await call(t, 'POST', '/v1/verifications', body);
   if (res.status !== 201 && res.status !== 200) throw new Error(`create answered ${res.status}: ${JSON.stringify(res.body)}`);
-  const v = res.body as VerificationView;
+  let v = res.body as VerificationView;
+  // No vendor session yet (nextAction wait: no worker took the flow in time, or the vendor is slow): ask again.
+  const deadline = Date.now() + (t.stepTimeoutMs ?? 30_000);
+  while (v.nextAction?.type === 'wait' && !TERMINAL.includes(v.status) && Date.now() < deadline) {
+    await sleep(300);
+    v = await read(t, v.id);
+  }
   step(`created ${v.id}: ${v.status}, next ${describeNext(v)}`);
   return v;
 }
@@ -105,11 +118,23 @@ export async function waitForEnd(t: PlayTarget, id: string, timeoutMs = 60_000):
   }
 }
 
-/** Runs an action on the verification; retries while it is out of turn (409) as the vendor processes. */
-async function act(t: PlayTarget, id: string, action: string, body: unknown, step: (line: string) => void, timeoutMs = 30_000): Promise<VerificationView> {
+/**
+ * Runs an action on the verification; retries while it is out of turn (409) as the vendor processes.
+ * `later`: the actions that come after this one. When an earlier attempt's answer was lost (a 503 or a
+ * dropped connection the caller retried) the action may have been applied: a 409 while the flow already
+ * asks for a later action, or has ended, means it was.
+ */
+async function act(t: PlayTarget, id: string, action: string, body: unknown, step: (line: string) => void, later: string[] = [], timeoutMs = t.stepTimeoutMs ?? 30_000): Promise<VerificationView> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const res = await call(t, 'POST', `/v1/verifications/${encodeURIComponent(id)}/actions/${action}`, body);
+    if (res.status === 409) {
+      const v = await read(t, id);
+      if (TERMINAL.includes(v.status) || (v.nextAction?.action !== undefined && later.includes(v.nextAction.action))) {
+        step(`${action}: already applied; now ${v.status}, next ${describeNext(v)}`);
+        return v;
+      }
+    }
     if (res.status === 200) {
       // Fourthline's actions answer the signature attempt, the others the verification: read it, once
       // nextAction has moved on from this action (the vendor may answer a moment later).
@@ -152,7 +177,7 @@ const authenteq = (name: string, expected: Ending, user: 'pass' | 'fail', extra:
     const token = new URL(v.nextAction.url!).searchParams.get('token')!;
     const { redirectTo } = (await control(t, `/authenteq/_sandbox/sessions/${token}/${user}`)) as { redirectTo: string };
     step(`the user ${user === 'pass' ? 'passes' : 'fails'} at Authenteq; the browser comes back`);
-    step(`return receiver: ${await browserTo(redirectTo)}`);
+    step(`return receiver: ${await browserTo(t, redirectTo)}`);
     return v.id;
   },
 });
@@ -168,7 +193,7 @@ const namirial = (name: string, expected: Ending, result: string, extra: Partial
     step('the user opens the enrollment page');
     const { returnTo } = (await control(t, `/namirial/_sandbox/enrollments/${v.providerReference}/finish`, { result })) as { returnTo: string };
     step(`the enrollment ends at Namirial: ${result}; the browser comes back`);
-    step(`return receiver: ${await browserTo(returnTo)}`);
+    step(`return receiver: ${await browserTo(t, returnTo)}`);
     return v.id;
   },
 });
@@ -189,13 +214,16 @@ const id360 = (name: string, expected: Ending, how: { verdict?: 'OK' | 'KO' | 'F
       await control(t, `/id360/_sandbox/enrollments/${v.providerReference}/scenario`, { status: how.verdict });
       step(`sandbox: the verdict at finalize will be ${how.verdict}`);
     }
-    await act(t, v.id, 'consent', { acceptedCgu: true, acceptedBiometry: true }, step);
-    await act(t, v.id, 'upload-document-page', { page: 0, totalPages: 1, contentType: 'image/png', data: TINY_PNG_BASE64 }, step);
-    await act(t, v.id, 'upload-selfie', { contentType: 'image/png', data: TINY_PNG_BASE64 }, step);
+    await act(t, v.id, 'consent', { acceptedCgu: true, acceptedBiometry: true }, step, ['upload-document-page', 'upload-selfie', 'finalize']);
+    await act(t, v.id, 'upload-document-page', { page: 0, totalPages: 1, contentType: 'image/png', data: TINY_PNG_BASE64 }, step, ['upload-selfie', 'finalize']);
+    await act(t, v.id, 'upload-selfie', { contentType: 'image/png', data: TINY_PNG_BASE64 }, step, ['finalize']);
     await act(t, v.id, 'finalize', {}, step);
     return v.id;
   },
 });
+
+/** The Fourthline actions in the order the user takes them. */
+const FOURTHLINE_STEPS = ['identity', 'documents', 'mobile-number', 'signature-details', 'approve', 'confirm'];
 
 const fourthline = (name: string, expected: Ending, scenario: string, extra: Partial<Scenario> = {}): Scenario => ({
   provider: 'fourthline',
@@ -209,14 +237,14 @@ const fourthline = (name: string, expected: Ending, scenario: string, extra: Par
       address: { street: '1 rue de la Paix', postalCode: '75002', city: 'Paris', countryCode: 'FRA' },
       emailAndPhone: { email: `marie+${scenario}@example.com` },
       files: [{ type: 'id_document_front', contentType: 'image/png', contentBase64: TINY_PNG_BASE64 }],
-    }, step);
+    }, step, FOURTHLINE_STEPS.slice(1));
     if (scenario !== 'completed') return v.id;
-    await act(t, v.id, 'documents', { documents: [{ name: 'contract.pdf', contentBase64: TINY_PDF_BASE64 }] }, step);
-    await act(t, v.id, 'mobile-number', { mobileNumber: `+336${crypto.randomInt(10_000_000, 99_999_999)}` }, step);
-    await act(t, v.id, 'signature-details', undefined, step);
-    await act(t, v.id, 'approve', {}, step);
+    await act(t, v.id, 'documents', { documents: [{ name: 'contract.pdf', contentBase64: TINY_PDF_BASE64 }] }, step, FOURTHLINE_STEPS.slice(2));
+    await act(t, v.id, 'mobile-number', { mobileNumber: `+336${crypto.randomInt(10_000_000, 99_999_999)}` }, step, FOURTHLINE_STEPS.slice(3));
+    await act(t, v.id, 'signature-details', undefined, step, FOURTHLINE_STEPS.slice(4));
+    await act(t, v.id, 'approve', {}, step, FOURTHLINE_STEPS.slice(5));
     const sig = (await call(t, 'GET', `/v1/verifications/${v.id}/signature`)).body as { current: { signatureId: string } };
-    const sms = (await (await fetch(`${t.sandbox}/fourthline/_sandbox/signatures/${sig.current.signatureId}/sms`)).json()) as { passcode: string };
+    const sms = (await (await (t.fetch ?? fetch)(`${t.sandbox}/fourthline/_sandbox/signatures/${sig.current.signatureId}/sms`)).json()) as { passcode: string };
     step('the user reads the passcode from the SMS');
     await act(t, v.id, 'confirm', { passcode: sms.passcode }, step);
     return v.id;
@@ -231,8 +259,10 @@ const cancel = (provider: Provider, body: Record<string, unknown> = {}): Scenari
   async play(t, reference, step) {
     const v = await create(t, { provider, reference, ...body }, step);
     const c = await call(t, 'POST', `/v1/verifications/${encodeURIComponent(v.id)}/cancel`);
-    if (c.status !== 200) throw new Error(`cancel answered ${c.status}: ${JSON.stringify(c.body)}`);
-    step(`your backend cancels: ${c.body.status}`);
+    // A 409 after a retried cancel whose first answer was lost: it was cancelled then.
+    const already = c.status === 409 && (await read(t, v.id)).status === 'cancelled';
+    if (c.status !== 200 && !already) throw new Error(`cancel answered ${c.status}: ${JSON.stringify(c.body)}`);
+    step(`your backend cancels: ${already ? 'cancelled (by the lost first attempt)' : c.body.status}`);
     return v.id;
   },
 });

@@ -26,14 +26,34 @@ export const faultSchema = z.object({
   status: z.number().int().min(400).max(599).optional(),
   /** For `4xx`: the vendor error code in the body. */
   code: z.string().max(64).default('SANDBOX_REJECTED'),
+  /**
+   * Each matching call gets the fault with this probability (default 1: every one, until `times` ran
+   * out). Draws come from a PRNG seeded with `seed`, so a seeded chaos run injects the same sequence.
+   */
+  probability: z.number().min(0).max(1).optional(),
+  seed: z.number().int().min(0).max(2 ** 32 - 1).optional(),
 });
 export type Fault = z.infer<typeof faultSchema>;
 
 /** How a vendor shapes its error bodies; the default is `{ code, message }`. */
 export type FaultErrorBody = (status: number, code: string, message: string) => unknown;
 
+/** mulberry32: a small seeded PRNG (uniform in [0, 1)). */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+type PendingFault = Fault & { left: number; draw: () => number };
+
 export class FaultInjector {
-  private faults: (Fault & { left: number })[] = [];
+  private faults: PendingFault[] = [];
   /** Requests that will be handled, then dropped before the answer leaves (`dropAfterHandling`). */
   private readonly dropAfter = new WeakSet<FastifyRequest>();
 
@@ -68,7 +88,8 @@ export class FaultInjector {
   readonly injected: { at: string; mode: Fault['mode']; path: string }[] = [];
 
   add(fault: Fault): void {
-    this.faults.push({ ...fault, left: fault.times });
+    const draw = fault.seed === undefined ? Math.random : seededRandom(fault.seed);
+    this.faults.push({ ...fault, left: fault.times, draw });
   }
 
   clear(): void {
@@ -76,14 +97,15 @@ export class FaultInjector {
   }
 
   pending(): (Fault & { left: number })[] {
-    return this.faults;
+    return this.faults.map(({ draw: _draw, ...f }) => f);
   }
 
   /** Returns true when the request was answered (or dropped) by a fault. */
   async apply(req: FastifyRequest, reply: FastifyReply): Promise<boolean> {
     const path = req.url;
     if (path.includes('/_sandbox')) return false;
-    const fault = this.faults.find((f) => f.left > 0 && (!f.path || path.includes(f.path)) && (!f.method || f.method === req.method));
+    // A fault with a probability below 1 draws for each matching call; a miss lets the next fault draw.
+    const fault = this.faults.find((f) => f.left > 0 && (!f.path || path.includes(f.path)) && (!f.method || f.method === req.method) && (f.probability === undefined || f.probability >= 1 || f.draw() < f.probability));
     if (!fault) return false;
     fault.left--;
     this.faults = this.faults.filter((f) => f.left > 0);

@@ -36,7 +36,8 @@ interface Inbox {
   waiting: number;
 }
 
-const MAX_KEPT = 1000;
+// Enough for a full chaos run (npm run chaos: hundreds of flows, several events each, duplicates included).
+const MAX_KEPT = 20_000;
 
 export class NotificationReceiver {
   readonly inboxes = new Map<string, Inbox>();
