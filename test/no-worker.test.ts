@@ -12,7 +12,7 @@ import { loadConfig } from '../config';
 import { buildApi } from '../client/app';
 import { FolderEvidenceStore } from '../activities/evidence-store';
 import { freePort } from '../temporal-dev/dev-server';
-import { CREATE_WORKER_WAIT_MS, RETRY_AFTER_SECONDS } from '../client/deadlines';
+import { CREATE_BUSY_WORKER_WAIT_MS, CREATE_WORKER_WAIT_MS, RETRY_AFTER_SECONDS } from '../client/deadlines';
 import { connectToTestTemporal, type TestTemporal } from './helpers/temporal';
 
 const KEY = 'no-worker-key-0123456789abcdef';
@@ -56,13 +56,15 @@ async function call(method: string, p: string, body?: unknown) {
   return { status: res.status, body: (await res.json()) as any, retryAfter: res.headers.get('retry-after'), ms: Date.now() - started };
 }
 
-test('create answers 202 with nextAction wait within 5 s; a repeat too; the flow is recorded', async () => {
+test('create answers 202 with nextAction wait after the 3 s no-worker wait; a repeat too; the flow is recorded', async () => {
   const reference = `nw-${crypto.randomBytes(4).toString('hex')}`;
   const r = await call('POST', '/v1/verifications', { provider: 'finwave', reference });
   expect(r.status).toBe(202);
   expect(r.body).toMatchObject({ id: `finwave:${reference}`, status: 'created', nextAction: { type: 'wait' } });
   expect(r.ms).toBeGreaterThanOrEqual(CREATE_WORKER_WAIT_MS - 100);
-  expect(r.ms).toBeLessThan(5_000);
+  // The no-poller path (3 s), not the busy-worker wait (15 s) nor the deadline (25 s); a loaded CI
+  // machine added 3.25 s of overhead once, hence not a tighter bound.
+  expect(r.ms).toBeLessThan(CREATE_BUSY_WORKER_WAIT_MS - 5_000);
   const again = await call('POST', '/v1/verifications', { provider: 'finwave', reference });
   expect(again.status).toBe(202);
   const described = await temporal.client.workflow.getHandle(`finwave:${reference}`).describe();
