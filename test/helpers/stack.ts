@@ -3,6 +3,7 @@
  * (the production `createWorkers`, on a task-queue prefix of its own so test files running side by
  * side never take each other's tasks) and the API, each on its own free port.
  */
+import { Writable } from 'node:stream';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -107,8 +108,10 @@ export async function startStack(opts: {
     config,
     client: opts.client,
     store,
-    logger: Boolean(opts.apiLogStream),
-    logStream: opts.apiLogStream,
+    // Without a stream of the test's own, the API's errors (a 500's "unhandled error" line) still reach
+    // the test output, so a failure in CI can be read; nothing else is printed.
+    logger: true,
+    logStream: opts.apiLogStream ?? errorsToStderr(),
     rateLimits: { perKey: 1_000_000, perAddress: 1_000_000 },
     ...(opts.noVisibility
       ? {
@@ -181,4 +184,15 @@ export async function control(stack: Stack, urlPath: string, body: unknown = {})
     body: JSON.stringify(body),
   });
   return { status: res.status, body: await res.json() };
+}
+
+/** A pino destination that prints only error and fatal lines (pino levels 50, 60) to stderr. */
+function errorsToStderr(): NodeJS.WritableStream {
+  return new Writable({
+    write(chunk: Buffer, _enc, done) {
+      const line = chunk.toString();
+      if (/"level":(50|60)\b/.test(line)) process.stderr.write(line);
+      done();
+    },
+  });
 }
