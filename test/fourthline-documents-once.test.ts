@@ -65,3 +65,21 @@ test('documents step out of attempts after Fourthline took them; the integrator 
   expect((await f.action(v.id, 'mobile-number', { mobileNumber: f.mobile })).status).toBe(200);
   await f.waitPhase(v.id, 'awaiting_approval');
 });
+
+test('a new signature attempt uploads the carried documents itself: the integrator cannot upload them a second time meanwhile', async () => {
+  const f = fourthlineFlow(stack);
+  const v = await f.create(`fl-docs-carry-${crypto.randomBytes(4).toString('hex')}`, { errorAfter: '4s' });
+  expect((await f.identity(v.id, 'unrecoverable-error')).status).toBe(200);
+  await f.signUpToApproval(v.id);
+  expect((await f.action(v.id, 'signature-details')).status).toBe(200);
+  expect((await f.action(v.id, 'approve', {})).body.attempt.phase).toBe('vendor_error');
+  // Attempt 2 (a new signature) carries the documents forward; its upload is slow at Fourthline, so
+  // the attempt shows `awaiting_documents` meanwhile and the integrator, seeing that, uploads too.
+  expect((await fault({ mode: 'slow', delayMs: 4_000, path: '/documents', method: 'POST', times: 1 })).status).toBe(201);
+  const c = await f.waitPhase(v.id, 'awaiting_documents', 2, 30_000);
+  const own = await f.action(v.id, 'documents', { documents: [{ name: 'contract.pdf', contentBase64: f.documentBase64 }] });
+  await f.waitPhase(v.id, 'awaiting_approval', 2, 30_000);
+  expect(ledger().count('documents-uploaded', { subject: c.signatureId })).toBe(1);
+  expect(ledger().duplicates().filter((d) => d.key === c.signatureId)).toEqual([]);
+  expect(own.status).toBe(409); // the attempt is uploading the carried documents itself
+});
