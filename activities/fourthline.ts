@@ -34,7 +34,7 @@
  * | approve             | the signature status is read first: not `user_consent_required` any more = the approval went through; its status is the answer (attemptId null: lost with the answer) |
  * | confirm             | the status is read first: not `confirmation_required` any more = confirmed. The passcode stays in the store until the step is decided (success, or a refusal), never deleted on a retryable failure |
  * | resendPasscode      | the workflow passes how many resends it already made; the details' `resendsLeft` tells whether this one went through (no second SMS, no quota spent twice) |
- * | uploadDocuments     | the signature details are read first: the same document names already there = uploaded (not sent twice) |
+ * | uploadDocuments     | the signature details are read first, on attempt 1 too (a repeated step is a new activity): the same document names already there = uploaded (not sent twice) |
  * | uploadMobileNumber  | the signature status is read first: not `pending` any more = the number went through; that status is the answer |
  * | uploadSelfie        | the signature status is read first: not `selfie_required` any more = the selfie went through; that status is the answer |
  * Auth: `Authorization: Bearer <access token>`, the token cached per worker process (below). Business
@@ -291,13 +291,14 @@ export function createFourthlineActivities({ config, store }: FourthlineDeps) {
     },
 
     async fourthlineUploadDocuments(input: { signatureId: string; documents: { name: string; ref: EvidenceRef }[] }): Promise<void> {
-      if (isRetry()) {
-        // The first attempt's answer may have been lost after Fourthline took the documents: ask first.
-        const { body } = await authed({ operation: 'getSignatureDetails', method: 'GET', url: sig(input.signatureId), schema: detailsResponse });
-        const there = body.documents.map((d) => d.name).sort();
-        const wanted = input.documents.map((d) => d.name).sort();
-        if (there.length === wanted.length && there.every((n, i) => n === wanted[i])) return;
-      }
+      // Ask first, on every attempt of every activity, not only on a retry: the upload leaves the status
+      // `pending`, so nothing else shows it went through. A step whose activity ran out of attempts after
+      // Fourthline took the documents (answer lost, retries failing) fails; the integrator asks again and
+      // that new activity starts at attempt 1 (found by npm run chaos: `documents-uploaded` twice).
+      const { body } = await authed({ operation: 'getSignatureDetails', method: 'GET', url: sig(input.signatureId), schema: detailsResponse });
+      const there = body.documents.map((d) => d.name).sort();
+      const wanted = input.documents.map((d) => d.name).sort();
+      if (there.length === wanted.length && there.every((n, i) => n === wanted[i])) return;
       const documents = await Promise.all(input.documents.map(async (d) => ({ name: d.name, contentBase64: (await readBytes(d.ref)).toString('base64') })));
       await authed({ operation: 'uploadDocuments', method: 'POST', url: `${sig(input.signatureId)}/documents`, json: { documents }, timeoutMs: 120_000 });
     },
