@@ -7,7 +7,7 @@ import { isGrpcCancelledError, isGrpcDeadlineError, isGrpcServiceError, Workflow
 import { ApiError } from './errors';
 
 /** gRPC status codes (not a direct dependency). */
-const grpcStatus = { CANCELLED: 1, DEADLINE_EXCEEDED: 4, UNAVAILABLE: 14 } as const;
+const grpcStatus = { CANCELLED: 1, DEADLINE_EXCEEDED: 4, RESOURCE_EXHAUSTED: 8, UNAVAILABLE: 14 } as const;
 
 /** Fastify's backstop: a handler that has not answered by then answers 503. */
 export const HANDLER_TIMEOUT_MS = 30_000;
@@ -30,14 +30,15 @@ export const unavailable = () =>
 /**
  * Whether the error means Temporal (or the worker behind it) did not answer in time: a gRPC deadline
  * (DEADLINE_EXCEEDED, or CANCELLED "Timeout expired" from the native connection), Temporal unreachable
- * (UNAVAILABLE), or an Update whose RPC timed out. The API cancels no call otherwise.
+ * (UNAVAILABLE), the server shedding load (RESOURCE_EXHAUSTED: a namespace or host rate limit), or an
+ * Update whose RPC timed out. The API cancels no call otherwise.
  */
 export function isTimeout(err: unknown): boolean {
   for (let e = err as { cause?: unknown } | null | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
     if (e instanceof WorkflowUpdateRPCTimeoutOrCancelledError || isGrpcDeadlineError(e) || isGrpcCancelledError(e)) return true;
-    if (isGrpcServiceError(e) && [grpcStatus.CANCELLED, grpcStatus.DEADLINE_EXCEEDED, grpcStatus.UNAVAILABLE].includes(e.code as never)) return true;
+    if (isGrpcServiceError(e) && [grpcStatus.CANCELLED, grpcStatus.DEADLINE_EXCEEDED, grpcStatus.RESOURCE_EXHAUSTED, grpcStatus.UNAVAILABLE].includes(e.code as never)) return true;
     const code = (e as { code?: unknown }).code;
-    if (e instanceof Error && e.name === 'ServiceError' && (code === grpcStatus.CANCELLED || code === grpcStatus.DEADLINE_EXCEEDED || code === grpcStatus.UNAVAILABLE)) return true;
+    if (e instanceof Error && e.name === 'ServiceError' && (code === grpcStatus.CANCELLED || code === grpcStatus.DEADLINE_EXCEEDED || code === grpcStatus.RESOURCE_EXHAUSTED || code === grpcStatus.UNAVAILABLE)) return true;
   }
   return false;
 }
