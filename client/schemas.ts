@@ -37,3 +37,22 @@ export const verificationSchema = z.object({
   createdAt: z.string(),
   updatedAt: z.string(),
 });
+
+/**
+ * Base64 (standard alphabet, `=` padding only at the end) checked in one linear pass. Not a regex
+ * such as /^[A-Za-z0-9+/]+={0,2}$/: on a 12 MB upload V8's backtracking regex engine can throw
+ * "Maximum call stack size exceeded" (seen as a 500 in a full test run), depending on how the regex
+ * was compiled in that process.
+ */
+export function isBase64(s: string): boolean {
+  let end = s.length;
+  if (end > 0 && s.charCodeAt(end - 1) === 61 /* = */) end--;
+  if (end > 0 && s.charCodeAt(end - 1) === 61) end--;
+  if (end === 0) return false;
+  for (let i = 0; i < end; i++) {
+    const c = s.charCodeAt(i);
+    const ok = (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 43 /* + */ || c === 47; /* / */
+    if (!ok) return false;
+  }
+  return true;
+}

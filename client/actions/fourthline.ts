@@ -42,10 +42,10 @@ import {
 } from '../../workflows/fourthline';
 import { apiVerificationId, FOURTHLINE_CASE_MEMO_KEY, parseVerificationId } from '../../workflows/shared';
 import { ApiError, notFound } from '../errors';
-import { errorSchema } from '../schemas';
+import { errorSchema, isBase64 } from '../schemas';
 
 const UPLOAD_LIMIT = 15 * 1024 * 1024;
-const base64 = z.string().min(4).max(UPLOAD_LIMIT).regex(/^[A-Za-z0-9+/]+={0,2}$/, 'must be base64');
+const base64 = z.string().min(4).max(UPLOAD_LIMIT).refine(isBase64, 'must be base64');
 
 const identityBody = z
   .object({

@@ -27,7 +27,7 @@ import {
 } from '../../workflows/id360';
 import { parseVerificationId, stateQuery, TERMINAL_STATUSES, type VerificationState } from '../../workflows/shared';
 import { ApiError, notFound } from '../errors';
-import { errorSchema, verificationSchema } from '../schemas';
+import { errorSchema, isBase64, verificationSchema } from '../schemas';
 import { view } from '../verifications';
 import { hasClosed } from '../workflow-status';
 
@@ -39,7 +39,7 @@ const base64 = z
   .string()
   .min(4, 'must be the file, base64-encoded')
   .max(MAX_BASE64, 'is too large (ID360 takes up to 9.5 MB per file)')
-  .regex(/^[A-Za-z0-9+/]+={0,2}$/, 'must be base64 (no data: prefix, no line breaks)');
+  .refine(isBase64, 'must be base64 (no data: prefix, no line breaks)');
 
 const pageBody = z
   .object({
