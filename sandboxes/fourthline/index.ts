@@ -500,7 +500,8 @@ function vendorError(reply: FastifyReply, status: number, code: string, message:
   return reply.code(status).send({ code, message });
 }
 
-const b64 = z.string().min(1).regex(/^[A-Za-z0-9+/=]+$/, 'must be base64');
+// A search for one bad character, not /^[…]+$/ over the whole (megabytes) string: no backtracking stack.
+const b64 = z.string().min(1).refine((s) => !/[^A-Za-z0-9+/=]/.test(s), 'must be base64');
 const createWorkflowBody = z.object({
   workflowName: z.enum(['french-idv-qes', 'french-idv-qes-pending', 'french-qes']),
   clientReference: z.string().min(1).max(200),
