@@ -22,6 +22,8 @@ COPY sandboxes ./sandboxes
 COPY temporal-dev ./temporal-dev
 COPY test ./test
 COPY bench ./bench
+COPY observability ./observability
+COPY chaos ./chaos
 RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 
 FROM node:20-bookworm-slim

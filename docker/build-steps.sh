@@ -35,11 +35,21 @@ wait_until() { # what seconds command...
   done
 }
 
+# The Dockerfile must copy every folder `npm run build` compiles (tsconfig.json "include"): a folder
+# added there and not here fails the image build only when someone builds it, so check it here.
+missing=$(node -e '
+  const fs = require("fs");
+  const inc = JSON.parse(fs.readFileSync("'"$ROOT"'/tsconfig.json", "utf8")).include;
+  const copied = new Set([...fs.readFileSync("'"$ROOT"'/Dockerfile", "utf8").matchAll(/^COPY (\S+) \.\/\1$/gm)].map((m) => m[1]));
+  console.log(inc.filter((d) => !copied.has(d)).join(" "));
+')
+[[ -z "$missing" ]] || die "the Dockerfile does not COPY what tsconfig.json includes: $missing"
+
 # 1. Build stage.
 start=$SECONDS
 mkdir -p "$WORK/build" "$WORK/app/docker"
 cd "$ROOT"
-git ls-files -co --exclude-standard -- package.json package-lock.json tsconfig.json config codec workflows activities workers client sandboxes temporal-dev test bench \
+git ls-files -co --exclude-standard -- package.json package-lock.json tsconfig.json $(node -p "require('./tsconfig.json').include.join(' ')") \
   | while read -r f; do [[ -e "$f" && ! -L "$f" ]] && printf '%s\0' "$f"; done | tar --null -T - -cf - | tar -xf - -C "$WORK/build"
 cd "$WORK/build"
 npm install --no-audit --no-fund --ignore-scripts --loglevel=error >&2
