@@ -11,8 +11,10 @@ MAX_EXAMPLES="${FUZZ_MAX_EXAMPLES:-30}"
 TIME_LIMIT="${FUZZ_TIME_LIMIT:-420}"
 VENV=.venv-fuzz
 
-if [ ! -x "$VENV/bin/st" ]; then
+# A venv moved from another folder keeps dead interpreter paths: rebuild it when `st` does not run.
+if ! "$VENV/bin/st" --version >/dev/null 2>&1; then
   echo "Installing schemathesis into $VENV (PyPI)…"
+  rm -rf "$VENV"
   python3 -m venv "$VENV"
   "$VENV/bin/pip" install -q schemathesis
 fi
