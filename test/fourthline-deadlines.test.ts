@@ -20,6 +20,11 @@ beforeAll(async () => {
   stack = await startStack({ address: env.address, connection: env.nativeConnection, client: plainTimeSkippingClient(env), noVisibility: true });
 });
 
+// The Java test server sometimes stops skipping time for a while (issue 9 closing note): a file that
+// takes 20 s took 484 s once in a full run, every assertion passing. A stall is the test server's, not
+// the product's, so the tests get room for it rather than failing on wall time.
+jest.setTimeout(300_000);
+
 // A case that ended leaves its notifications outbox child lingering for a day: see endOrphanedChildren.
 afterEach(async () => {
   await endOrphanedChildren(env);
