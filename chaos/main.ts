@@ -103,7 +103,7 @@ async function main(): Promise<number> {
       AUDIT_DIR: path.join(work, 'audit'),
       TASK_QUEUE_PREFIX: `chaos-${runId}`,
       MIN_POLL_INTERVAL_MS: '1000',
-      CHAOS_BUNDLE: bundleFile,
+      WORKFLOW_BUNDLE_FILE: bundleFile,
     };
     const start = (name: string, script: string, ipc = false): Proc => spawnTs({ name, script, root, env, logDir, ipc });
     const sandboxes = start('sandboxes', 'chaos/sandboxes.ts');
@@ -118,7 +118,7 @@ async function main(): Promise<number> {
     let crashes = 0;
     const startWorker = async () => {
       workerStarts += 1;
-      worker = start(`worker-${workerStarts}`, 'chaos/worker.ts', true);
+      worker = start(`worker-${workerStarts}`, 'bench/our-worker.ts', true);
       const p = worker;
       await ready(p);
       workerUp = true;
