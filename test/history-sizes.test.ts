@@ -7,11 +7,8 @@
 import crypto from 'node:crypto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { AppConfig } from '../config';
-import { startTimeSkippingService, type TimeSkippingService } from './helpers/time-skipping';
+import { DIRECT_STARTS, startTimeSkippingService, type TimeSkippingService } from './helpers/time-skipping';
 import { runSizes } from './helpers/history-size';
-import { id360Applicant, id360Compare, id360Input, id360Options } from '../client/providers/id360';
-import { namirialApplicant, namirialInput, namirialOptions } from '../client/providers/namirial';
-import { authenteqInput, authenteqOptions } from '../client/providers/authenteq';
 import type { VerificationState } from '../workflows/shared';
 
 let service: TimeSkippingService;
@@ -27,14 +24,7 @@ afterAll(async () => {
   await service?.stop();
 });
 
-const starts: Record<string, (id: string, reference: string) => { type: string; input: unknown }> = {
-  id360: (id, reference) => ({ type: 'id360Enrollment', input: id360Input(id, reference, id360Applicant.parse({}), id360Compare.parse({}), id360Options.parse({})) }),
-  namirial: (id, reference) => ({
-    type: 'namirialEnrollment',
-    input: namirialInput(id, reference, namirialApplicant.parse({ firstName: 'Giulia', lastName: 'Rossi', email: 'giulia@example.it' }), namirialOptions.parse({})),
-  }),
-  authenteq: (id, reference) => ({ type: 'authenteqVerification', input: authenteqInput(id, reference, authenteqOptions.parse({})) }),
-};
+const starts = DIRECT_STARTS;
 
 test.each(Object.keys(starts))('%s: left alone until its default deadline, every run stays small', async (provider) => {
   const reference = `sizes-${crypto.randomBytes(4).toString('hex')}`;

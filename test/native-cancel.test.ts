@@ -6,10 +6,7 @@
 import crypto from 'node:crypto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { AppConfig } from '../config';
-import { startTimeSkippingService, type TimeSkippingService } from './helpers/time-skipping';
-import { id360Applicant, id360Compare, id360Input, id360Options } from '../client/providers/id360';
-import { namirialApplicant, namirialInput, namirialOptions } from '../client/providers/namirial';
-import { authenteqInput, authenteqOptions } from '../client/providers/authenteq';
+import { DIRECT_STARTS, startTimeSkippingService, type TimeSkippingService } from './helpers/time-skipping';
 import type { VerificationState } from '../workflows/shared';
 
 let service: TimeSkippingService;
@@ -25,14 +22,7 @@ afterAll(async () => {
   await service?.stop();
 });
 
-const starts: Record<string, (id: string, reference: string) => { type: string; input: unknown }> = {
-  id360: (id, reference) => ({ type: 'id360Enrollment', input: id360Input(id, reference, id360Applicant.parse({}), id360Compare.parse({}), id360Options.parse({})) }),
-  namirial: (id, reference) => ({
-    type: 'namirialEnrollment',
-    input: namirialInput(id, reference, namirialApplicant.parse({ firstName: 'Giulia', lastName: 'Rossi', email: 'giulia@example.it' }), namirialOptions.parse({})),
-  }),
-  authenteq: (id, reference) => ({ type: 'authenteqVerification', input: authenteqInput(id, reference, authenteqOptions.parse({})) }),
-};
+const starts = DIRECT_STARTS;
 
 test.each(Object.keys(starts))('%s: a native cancel ends the flow cancelled, search attributes included', async (provider) => {
   const reference = `native-${crypto.randomBytes(4).toString('hex')}`;

@@ -16,6 +16,9 @@ import { createWorkers } from '../../workers';
 import { freePort } from '../../temporal-dev/dev-server';
 import { createTimeSkippingEnv } from './temporal';
 import { workflowBundle } from './stack';
+import { id360Applicant, id360Compare, id360Input, id360Options } from '../../client/providers/id360';
+import { namirialApplicant, namirialInput, namirialOptions } from '../../client/providers/namirial';
+import { authenteqInput, authenteqOptions } from '../../client/providers/authenteq';
 
 export interface TimeSkippingService {
   env: TestWorkflowEnvironment;
@@ -57,3 +60,16 @@ export async function startTimeSkippingService(sandboxOptions: Omit<SandboxServe
     },
   };
 }
+
+/**
+ * Workflow starts without the API, for the vendors whose flow needs no human step to begin: the
+ * workflow type and the input the API would give it with default options (sandbox values only).
+ */
+export const DIRECT_STARTS: Record<string, (id: string, reference: string) => { type: string; input: unknown }> = {
+  id360: (id, reference) => ({ type: 'id360Enrollment', input: id360Input(id, reference, id360Applicant.parse({}), id360Compare.parse({}), id360Options.parse({})) }),
+  namirial: (id, reference) => ({
+    type: 'namirialEnrollment',
+    input: namirialInput(id, reference, namirialApplicant.parse({ firstName: 'Giulia', lastName: 'Rossi', email: 'giulia@example.it' }), namirialOptions.parse({})),
+  }),
+  authenteq: (id, reference) => ({ type: 'authenteqVerification', input: authenteqInput(id, reference, authenteqOptions.parse({})) }),
+};
