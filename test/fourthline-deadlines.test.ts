@@ -1,16 +1,14 @@
 /**
  * Fourthline's long waits, on the Java time-skipping test server with the whole stack (API, worker,
- * sandbox, webhooks): every phase ends by the case deadline, history stays bounded, and a case that
- * stays pending for months continues as new while the API shows one verification.
+ * sandbox, webhooks): every phase ends by the case deadline and history stays bounded. (A case that
+ * stays pending for months, continuing as new: test/fourthline-continue-as-new.test.ts.)
  */
 import crypto from 'node:crypto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createTimeSkippingEnv, endOrphanedChildren, plainTimeSkippingClient } from './helpers/temporal';
-import { startStack, control, type Stack } from './helpers/stack';
+import { startStack, type Stack } from './helpers/stack';
 import { fourthlineFlow } from './helpers/fourthline';
 import { runSizes } from './helpers/history-size';
-import { fourthlineInput, fourthlineOptions } from '../client/providers/fourthline';
-import { fourthlineCase } from '../workflows/fourthline';
 
 let env: TestWorkflowEnvironment;
 let stack: Stack;
@@ -75,41 +73,6 @@ test('a client who never sends the identity: the 7-day identity window ends the 
   expect(d.searchAttributes.VerificationStatus).toEqual(['expired']);
   expect(d.searchAttributes.VerificationOutcome).toEqual(['expired']);
 }, 300_000);
-
-test('a case pending for 80 days: continues as new, then signs; the API shows one verification and one timeline', async () => {
-  stack.sandbox.fourthline.processingMs = 365 * 24 * 3_600_000; // the vendor holds the case until told
-  const reference = ref('long');
-  const id = `fourthline:${reference}`;
-  const input = { ...fourthlineInput(id, reference, fourthlineOptions.parse({ caseDeadline: '90 days', pollInterval: '6 hours' })), pollsPerRun: 40 };
-  await env.client.workflow.start(fourthlineCase, { workflowId: id, taskQueue: `${stack.config.taskQueuePrefix}-fourthline`, args: [input] });
-  const f = fourthlineFlow(stack);
-  await stack.waitFor(id, (s) => s.status === 'awaiting_user');
-  expect((await f.identity(id, 'completed')).status).toBe(200);
-  const first = await env.client.workflow.getHandle(id).describe();
-  await env.sleep('80 days');
-  const providerReference = (await stack.api('GET', `/v1/verifications/${id}`)).body.providerReference as string;
-  expect((await control(stack, `/fourthline/_sandbox/verifications/${providerReference}/complete`)).status).toBe(200);
-  stack.sandbox.fourthline.processingMs = 200;
-  await env.sleep('7 hours');
-  await f.signUpToApproval(id);
-  expect((await f.approveAndConfirm(id)).status).toBe(200);
-  const done = await stack.waitFor(id, (s) => s.status === 'completed');
-  expect(done).toMatchObject({ outcome: 'approved', providerStatus: 'signed' });
-  const later = await env.client.workflow.getHandle(id).describe();
-  expect(later.runId).not.toBe(first.runId);
-  // One timeline: what the first run recorded is still there, in order, with what came after. (Polls
-  // that saw the case still pending add no entry: the timeline moves on change only.)
-  const events = done.timeline.map((t) => t.event);
-  expect(events[0]).toBe('created');
-  expect(events).toEqual(expect.arrayContaining(['case created', 'identity uploaded', 'case read after webhook', 'signature attempt started', 'completed: approved']));
-  expect(events.indexOf('identity uploaded')).toBeLessThan(events.indexOf('signature attempt started'));
-  expect(events.filter((e) => e === 'created')).toHaveLength(1);
-  expect(later.searchAttributes.VerificationStatus).toEqual(['completed']);
-  const sizes = await runSizes(env.client, id);
-  console.log(`fourthline 80-day pending case, per run: ${JSON.stringify(sizes)}`);
-  expect(sizes.length).toBeGreaterThanOrEqual(2);
-  for (const s of sizes) expect(s.events).toBeLessThan(5_000);
-}, 600_000);
 
 describe('native cancel (Web UI / temporal CLI; terminate: fourthline.test.ts, as this server does not tell a parent)', () => {
   test('cancelling the case ends it cancelled, search attributes and the attempt included', async () => {

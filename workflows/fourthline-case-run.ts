@@ -34,6 +34,8 @@ export class FourthlineCaseRun {
     this.view = c?.view ?? { stage: 'creating', flow: input.options.flow, verificationId: null, clientId: null, caseStatus: null, riskScore: null, current: null, attempts: [], consent: [] };
     this.deadlineAt = c?.deadlineAt ?? Date.now() + ms(input.options.caseDeadline);
     this.cddStored = c?.cddStored ?? false;
+    // A webhook that came as the run continued as new still wakes the next run's first read.
+    this.caseNudged = c?.nudged ?? false;
     this.outage = new VendorOutage('Fourthline', this.v, c?.outageSince ?? null);
   }
 
@@ -42,7 +44,7 @@ export class FourthlineCaseRun {
   }
 
   carry(): FourthlineCaseCarry {
-    return { state: this.v.state, view: this.view, deadlineAt: this.deadlineAt, cddStored: this.cddStored, outageSince: this.outage.since };
+    return { state: this.v.state, view: this.view, deadlineAt: this.deadlineAt, cddStored: this.cddStored, outageSince: this.outage.since, nudged: this.caseNudged };
   }
 
   /** (A method, so that TypeScript does not narrow the status across awaits.) */
@@ -77,10 +79,12 @@ export class FourthlineCaseRun {
     const summary = waitSummary(`Fourthline case · ${this.view.caseStatus ?? 'case'}: waiting for a webhook or the next read`, Date.now() + wait, this.deadlineAt);
     const woken = await condition(() => this.caseNudged || this.v.cancelRequested !== null || this.v.ended, wait, summary);
     if (this.v.cancelRequested !== null || this.v.ended) return true;
+    // A webhook that came with the poll timer (one activation) still counts as the reason for the read.
+    const afterWebhook = woken || this.caseNudged;
     this.caseNudged = false;
     this.polls++;
     const c = await this.outage.read(() => fl.fourthlineGetCase({ verificationId: this.view.verificationId! }));
-    if (c) this.applyCase(c, woken ? 'case read after webhook' : 'case read by polling');
+    if (c) this.applyCase(c, afterWebhook ? 'case read after webhook' : 'case read by polling');
     return true;
   }
 

@@ -56,6 +56,8 @@ export interface FourthlineCaseCarry {
   deadlineAt: number;
   cddStored: boolean;
   outageSince: number | null;
+  /** A case webhook came in the run that continued as new and was not read yet (absent before this field existed). */
+  nudged?: boolean;
 }
 
 export interface FourthlineCaseInput extends VerificationInputBase {

@@ -51,7 +51,10 @@ export function fourthlineFlow(stack: Stack, defaults: Record<string, unknown> =
         if (c && c.phase === phase && (attempt === undefined || c.attempt === attempt)) return c;
         await new Promise((r) => setTimeout(r, 150));
       }
-      throw new Error(`timed out waiting for phase ${phase}; last: ${JSON.stringify(last)}`);
+      // What the verification itself shows, so a failure in CI can be read without a rerun.
+      const v = (await api('GET', `/v1/verifications/${id}`)).body ?? {};
+      const tail = (v.timeline ?? []).slice(-6).map((t: { at: string; event: string }) => `${t.at} ${t.event}`);
+      throw new Error(`timed out waiting for phase ${phase}; last: ${JSON.stringify(last)}; verification ${v.status}, timeline tail: ${JSON.stringify(tail)}`);
     },
     /** Documents + mobile number, then waits for user_consent_required. */
     async signUpToApproval(id: string, phase = 'awaiting_approval') {

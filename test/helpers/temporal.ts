@@ -6,7 +6,7 @@
  * - createTimeSkippingEnv(): a fresh Java time-skipping test server per call (fake time; no visibility queries),
  *   with this project's custom search attributes registered.
  */
-import { Client } from '@temporalio/client';
+import { Client, WorkflowNotFoundError } from '@temporalio/client';
 import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/search-attributes';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, NativeConnection, Runtime, type LogLevel } from '@temporalio/worker';
@@ -180,8 +180,13 @@ export async function endOrphanedChildren(env: TestWorkflowEnvironment): Promise
     if (!parent?.workflowId) continue;
     const p = await svc.describeWorkflowExecution({ namespace, execution: parent });
     if (p.workflowExecutionInfo?.closeTime == null) continue;
-    await env.client.workflow.getHandle(e.execution!.workflowId!, e.execution!.runId ?? undefined).terminate('test: its parent has closed (time-skipping server)');
-    ended++;
+    try {
+      await env.client.workflow.getHandle(e.execution!.workflowId!, e.execution!.runId ?? undefined).terminate('test: its parent has closed (time-skipping server)');
+      ended++;
+    } catch (err) {
+      // It completed between the listing and now: nothing left to end.
+      if (!(err instanceof WorkflowNotFoundError)) throw err;
+    }
   }
   return ended;
 }
