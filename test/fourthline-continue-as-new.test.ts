@@ -8,8 +8,8 @@
  */
 import crypto from 'node:crypto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { createTimeSkippingEnv, endOrphanedChildren, plainTimeSkippingClient } from './helpers/temporal';
-import { startStack, control, type Stack } from './helpers/stack';
+import { control, type Stack } from './helpers/stack';
+import { useTimeSkippingStack } from './helpers/time-skipping-stack';
 import { fourthlineFlow } from './helpers/fourthline';
 import { runSizes } from './helpers/history-size';
 import { fourthlineInput, fourthlineOptions } from '../client/providers/fourthline';
@@ -18,24 +18,14 @@ import { fourthlineCase } from '../workflows/fourthline';
 let env: TestWorkflowEnvironment;
 let stack: Stack;
 
-beforeAll(async () => {
-  env = await createTimeSkippingEnv();
-  stack = await startStack({ address: env.address, connection: env.nativeConnection, client: plainTimeSkippingClient(env), noVisibility: true });
-});
-
-// See test/fourthline-deadlines.test.ts: room for a stall of the test server.
-jest.setTimeout(300_000);
-
-afterEach(async () => {
+useTimeSkippingStack(
+  (e, s) => {
+    env = e;
+    stack = s;
+  },
   // The vendor's processing time each test sets, back to the sandbox's default.
-  stack.sandbox.fourthline.processingMs = 200;
-  await endOrphanedChildren(env);
-});
-
-afterAll(async () => {
-  await stack?.stop();
-  await env?.teardown();
-});
+  { afterEach: (s) => void (s.sandbox.fourthline.processingMs = 200) },
+);
 
 const ref = (name: string) => `flcan-${name}-${crypto.randomBytes(4).toString('hex')}`;
 

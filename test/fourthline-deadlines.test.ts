@@ -5,32 +5,17 @@
  */
 import crypto from 'node:crypto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { createTimeSkippingEnv, endOrphanedChildren, plainTimeSkippingClient } from './helpers/temporal';
-import { startStack, type Stack } from './helpers/stack';
+import type { Stack } from './helpers/stack';
+import { useTimeSkippingStack } from './helpers/time-skipping-stack';
 import { fourthlineFlow } from './helpers/fourthline';
 import { runSizes } from './helpers/history-size';
 
 let env: TestWorkflowEnvironment;
 let stack: Stack;
 
-beforeAll(async () => {
-  env = await createTimeSkippingEnv();
-  stack = await startStack({ address: env.address, connection: env.nativeConnection, client: plainTimeSkippingClient(env), noVisibility: true });
-});
-
-// The Java test server sometimes stops skipping time for a while (issue 9 closing note): a file that
-// takes 20 s took 484 s once in a full run, every assertion passing. A stall is the test server's, not
-// the product's, so the tests get room for it rather than failing on wall time.
-jest.setTimeout(300_000);
-
-// A case that ended leaves its notifications outbox child lingering for a day: see endOrphanedChildren.
-afterEach(async () => {
-  await endOrphanedChildren(env);
-});
-
-afterAll(async () => {
-  await stack?.stop();
-  await env?.teardown();
+useTimeSkippingStack((e, s) => {
+  env = e;
+  stack = s;
 });
 
 const ref = (name: string) => `fld-${name}-${crypto.randomBytes(4).toString('hex')}`;
