@@ -27,6 +27,7 @@ import { dataConverter, describeKeyring, resolvePayloadKeyring } from '../codec'
 import path from 'node:path';
 import { persistSandboxes } from '../sandboxes/persistence';
 import { installJsonRuntime } from '../workers/logging';
+import { installTracing, tracingClientInterceptors } from '../observability/tracing';
 
 /** The local dev server's address: 127.0.0.1 or localhost on TEMPORAL_DEV_PORT (default 7233). */
 const LOCAL = new RegExp(`^(localhost|127\\.0\\.0\\.1):${Number(process.env.TEMPORAL_DEV_PORT ?? 7233)}$`);
@@ -52,7 +53,11 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void stopAll(0));
 
   try {
-    installJsonRuntime(config.logLevel === 'debug' ? 'DEBUG' : config.logLevel === 'warn' ? 'WARN' : config.logLevel === 'error' ? 'ERROR' : 'INFO');
+    // WORKER_METRICS_PORT and OTEL_EXPORTER_OTLP_ENDPOINT as for `npm run worker` / `npm run api` (README
+    // "Metrics and traces"): one process here, so one Prometheus endpoint and one traced service.
+    installJsonRuntime(config.logLevel === 'debug' ? 'DEBUG' : config.logLevel === 'warn' ? 'WARN' : config.logLevel === 'error' ? 'ERROR' : 'INFO', undefined, config.telemetry.workerMetricsAddress);
+    const tracing = installTracing({ serviceName: config.telemetry.serviceName ?? 'idv-service', otlpEndpoint: config.telemetry.otlpEndpoint });
+    if (tracing) stops.push(() => tracing.shutdown()); // stopped last: flushes the last spans
     const keys = resolvePayloadKeyring(config);
     console.log(describeKeyring(keys));
     const tls = config.personalData.codec.tls;
@@ -100,7 +105,7 @@ async function main(): Promise<void> {
     console.log(`Worker: task queues ${[...PROVIDERS.map((p) => taskQueueFor(config, p)), housekeepingTaskQueue(config)].join(', ')}`);
 
     const connection = await Connection.connect(config.temporal.connectionOptions);
-    const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter: dataConverter(keys.keyring) });
+    const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter: dataConverter(keys.keyring), interceptors: tracingClientInterceptors() });
     const app = await buildApi({ config, client, store, logger: true, keyring: keys.keyring });
     await app.listen({ host: config.api.host, port: config.api.port });
     await listenCodecTls(app, config);
@@ -113,6 +118,8 @@ async function main(): Promise<void> {
     const who = codec.uiWithoutToken ? 'decodes for the Web UI without a token: development, API on loopback' : 'token required';
     console.log(`Codec endpoint: ${codecEndpoint} (Web UI origin ${codec.uiOrigin}, ${who}; README "Personal data and evidence")`);
     console.log(`Evidence retention: schedule ${await ensureRetentionSchedule(client, config)}, daily`);
+    if (config.telemetry.workerMetricsAddress) console.log(`Worker metrics (Prometheus): http://${config.telemetry.workerMetricsAddress}/metrics; API metrics: http://${config.api.host}:${config.api.port}/metrics`);
+    if (tracing) console.log(`Traces: OTLP to ${config.telemetry.otlpEndpoint}`);
     for (const note of config.notes) console.log(`  note: ${note}`);
     console.log('Ready. Ctrl-C stops everything.');
   } catch (err) {

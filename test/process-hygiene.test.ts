@@ -20,7 +20,7 @@ let ports: Record<string, number>;
 
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'idv-start-'));
-  ports = { temporal: await freePort(), ui: await freePort(), api: await freePort(), sandbox: await freePort() };
+  ports = { temporal: await freePort(), ui: await freePort(), api: await freePort(), sandbox: await freePort(), metrics: await freePort() };
   env = {
     ...process.env,
     TEMPORAL_CLI: await ensureTemporalCli(),
@@ -34,6 +34,8 @@ beforeAll(async () => {
     AUDIT_DIR: path.join(dir, 'audit'),
     SANDBOX_STATE_FILE: path.join(dir, 'sandboxes', 'state.json'),
     LOG_LEVEL: 'info',
+    // The embedded worker's Prometheus endpoint, as `npm run worker` serves it.
+    WORKER_METRICS_PORT: String(ports.metrics),
   };
   delete env.TEMPORAL_TEST_ADDRESS;
 });
@@ -114,7 +116,9 @@ const finwave = (p: string, init?: RequestInit) =>
 
 test('SIGTERM stops everything within 10 s; a restart keeps the sandbox cases; SIGINT too; quiet JSON logs', async () => {
   const first = await start();
-  for (const name of ['api', 'sandbox', 'temporal', 'ui']) expect({ name, up: await listening(ports[name]!) }).toEqual({ name, up: true });
+  for (const name of ['api', 'sandbox', 'temporal', 'ui', 'metrics']) expect({ name, up: await listening(ports[name]!) }).toEqual({ name, up: true });
+  const metrics = await (await fetch(`http://127.0.0.1:${ports.metrics}/metrics`)).text();
+  expect(metrics).toContain('temporal_worker_task_slots_available');
 
   // An in-flight vendor case, as our worker would have opened it.
   const created = await finwave('/management/integrations', {
