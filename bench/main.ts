@@ -33,6 +33,7 @@ import { p3, type P3Result } from './scenarios/p3';
 import { p5 } from './scenarios/p5';
 import { chart } from './svg';
 import { round } from './load';
+import { DEFAULT_MAX_CACHED_WORKFLOWS } from '../config/worker';
 
 const SCENARIOS = ['p1', 'p2', 'p3', 'p5'] as const;
 type Scenario = (typeof SCENARIOS)[number];
@@ -234,9 +235,9 @@ async function main(): Promise<void> {
     counts,
     // Our worker's tuning for this run (config/worker.ts), from the environment the bench was started with.
     ourWorker: {
-      WORKER_MAX_CACHED_WORKFLOWS: process.env.WORKER_MAX_CACHED_WORKFLOWS ?? 'SDK default',
+      WORKER_MAX_CACHED_WORKFLOWS: process.env.WORKER_MAX_CACHED_WORKFLOWS ?? `default (${DEFAULT_MAX_CACHED_WORKFLOWS})`,
       WORKER_STICKY_QUEUE_TIMEOUT: process.env.WORKER_STICKY_QUEUE_TIMEOUT ?? 'SDK default',
-      WORKER_LEGACY_TASK_QUEUES: process.env.WORKER_LEGACY_TASK_QUEUES ?? 'default',
+      WORKER_LEGACY_TASK_QUEUES: process.env.WORKER_LEGACY_TASK_QUEUES ?? 'default (auto)',
     },
     goals: GOALS,
   };

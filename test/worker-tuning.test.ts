@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Worker } from '@temporalio/worker';
 import { ConfigError, loadConfig } from '../config';
+import { DEFAULT_MAX_CACHED_WORKFLOWS } from '../config/worker';
 import { FolderEvidenceStore } from '../activities/evidence-store';
 import { createWorkers } from '../workers';
 import { connectToTestTemporal, type TestTemporal } from './helpers/temporal';
@@ -109,11 +110,14 @@ test('the settings reach every Worker that runs workflows', async () => {
   }
 });
 
-test('unset, the SDK sizes the cache from the heap and keeps its 10 s sticky timeout', async () => {
+test("unset, the workflow Worker caches the product default (not the SDK's heap-sized thousands) and keeps the SDK's 10 s sticky timeout", async () => {
   const workers = await workersFor({});
   try {
-    for (const w of workers) {
-      expect(w.options.maxCachedWorkflows).toBeGreaterThan(7);
+    expect(DEFAULT_MAX_CACHED_WORKFLOWS).toBe(100);
+    for (const w of workers.filter(runsWorkflows)) {
+      expect(w.options.maxCachedWorkflows).toBe(DEFAULT_MAX_CACHED_WORKFLOWS);
+      // Every workflow-task slot still has a cached workflow to work on.
+      expect(w.options.tuner.workflowTaskSlotSupplier).toMatchObject({ type: 'fixed-size', numSlots: 40 });
       expect(w.options.stickyQueueScheduleToStartTimeoutMs).toBe(10_000);
     }
   } finally {
