@@ -81,7 +81,7 @@ export const WORKER_ENV = {
    * Also poll WORKFLOW tasks on the per-vendor, notifications and housekeeping queues, where workflows were
    * started before the shared `<prefix>-workflows` queue (config/task-queues.ts): `auto` (default) does when
    * the server lists running workflows there at the worker's start; `on` always; `off` never. Each costs a Worker with a copy
-   * of the workflow bundle (about 40 MB), so it is worth turning off once those flows have finished.
+   * of the workflow bundle (about 36 MB: README "Changing workflow code"), so it is worth turning off once those flows have finished.
    */
   WORKER_LEGACY_TASK_QUEUES: z.enum(['auto', 'on', 'off']).default('auto'),
   /** The worker's Prometheus endpoint (the SDK runtime's metrics and our vendor-call histogram): off unless set. */
