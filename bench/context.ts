@@ -5,7 +5,7 @@ import type { Proc } from './processes';
 export interface Counts {
   p1: { targets: number; connections: number; seconds: number };
   p2: { flows: number; concurrency: number; maxSeconds: number };
-  p3: { parked: number; createConnections: number; getConnections: number; getSeconds: number; settleSeconds: number; maxSeconds: number };
+  p3: { parked: number; createConnections: number; getConnections: number; getSeconds: number; settleSeconds: number; maxSeconds: number; oursOnly?: boolean };
 }
 
 export const QUICK: Counts = {

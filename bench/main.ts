@@ -9,6 +9,8 @@
  *   npm run bench -- --profile         V8 CPU profiles of both workers and APIs (.cpuprofile, in the logs folder)
  *   npm run bench -- --compiled        every process from the compiled build (runs `npm run build` first)
  *                                      instead of ts-node (what `npm run worker|api` use)
+ *   npm run bench -- --only p3 --quick --parked 2000 --ours-only
+ *                                      a targeted run: p3 with another count, our side only (one lever at a time)
  *
  * It starts, each as a process of its own on free loopback ports: a Temporal dev server (in memory,
  * the CLI from temporal-dev/), our vendor sandboxes (bench/our-sandboxes.ts), our worker (bench/our-worker.ts: the production
@@ -31,6 +33,7 @@ import { p3, type P3Result } from './scenarios/p3';
 import { p5 } from './scenarios/p5';
 import { chart } from './svg';
 import { round } from './load';
+import { DEFAULT_MAX_CACHED_WORKFLOWS } from '../config/worker';
 
 const SCENARIOS = ['p1', 'p2', 'p3', 'p5'] as const;
 type Scenario = (typeof SCENARIOS)[number];
@@ -41,16 +44,26 @@ interface Args {
   profile: boolean;
   only: Scenario[];
   withTests: boolean;
+  /** p3's parked flows instead of the mode's (a targeted run: lever by lever, not the goals' figure). */
+  parked?: number;
+  /** p3 without the skeleton's side (a targeted run measuring only our worker). */
+  oursOnly: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { quick: false, compiled: false, profile: false, only: ['p1', 'p2', 'p3'], withTests: false };
+  const args: Args = { quick: false, compiled: false, profile: false, only: ['p1', 'p2', 'p3'], withTests: false, oursOnly: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--quick') args.quick = true;
     else if (a === '--compiled') args.compiled = true;
     else if (a === '--profile') args.profile = true;
     else if (a === '--with-tests') args.withTests = true;
+    else if (a === '--ours-only') args.oursOnly = true;
+    else if (a === '--parked') {
+      const n = Number(argv[++i]);
+      if (!Number.isInteger(n) || n < 1 || n > 10_000) fail('--parked takes a whole number of flows, 1 to 10000');
+      args.parked = n;
+    }
     else if (a === '--only' || a.startsWith('--only=')) {
       const list = a.includes('=') ? a.slice(7) : argv[++i];
       const picked = (list ?? '').split(',').map((s) => s.trim()).filter(Boolean);
@@ -58,7 +71,7 @@ function parseArgs(argv: string[]): Args {
       if (!picked.length || bad.length) fail(`--only takes a comma list of ${SCENARIOS.join(', ')}${bad.length ? ` (not: ${bad.join(', ')})` : ''}`);
       args.only = picked as Scenario[];
     } else if (a === '--help' || a === '-h') {
-      console.log('npm run bench [-- --quick] [--only p1,p2,p3,p5] [--with-tests] [--compiled] [--profile]');
+      console.log('npm run bench [-- --quick] [--only p1,p2,p3,p5] [--with-tests] [--compiled] [--profile] [--parked N] [--ours-only]');
       process.exit(0);
     } else fail(`unknown argument ${a} (try --help)`);
   }
@@ -82,7 +95,8 @@ async function main(): Promise<void> {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'idv-bench-'));
   const logDir = path.join(work, 'logs');
   fs.mkdirSync(logDir);
-  const counts = args.quick ? QUICK : FULL;
+  const base = args.quick ? QUICK : FULL;
+  const counts = { ...base, p3: { ...base.p3, ...(args.parked ? { parked: args.parked, maxSeconds: Math.max(base.p3.maxSeconds, Math.ceil(args.parked / 2)) } : {}), oursOnly: args.oursOnly } };
   const runId = crypto.randomBytes(3).toString('hex');
   const date = new Date().toISOString();
   const loadAtStart = os.loadavg().map((l) => round(l, 2));
@@ -221,8 +235,9 @@ async function main(): Promise<void> {
     counts,
     // Our worker's tuning for this run (config/worker.ts), from the environment the bench was started with.
     ourWorker: {
-      WORKER_MAX_CACHED_WORKFLOWS: process.env.WORKER_MAX_CACHED_WORKFLOWS ?? 'SDK default',
+      WORKER_MAX_CACHED_WORKFLOWS: process.env.WORKER_MAX_CACHED_WORKFLOWS ?? `default (${DEFAULT_MAX_CACHED_WORKFLOWS})`,
       WORKER_STICKY_QUEUE_TIMEOUT: process.env.WORKER_STICKY_QUEUE_TIMEOUT ?? 'SDK default',
+      WORKER_LEGACY_TASK_QUEUES: process.env.WORKER_LEGACY_TASK_QUEUES ?? 'default (auto)',
     },
     goals: GOALS,
   };

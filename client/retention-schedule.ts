@@ -1,14 +1,13 @@
 /**
  * The Temporal Schedule that enforces evidence retention: `<prefix>-evidence-retention` starts the
- * `evidenceRetention` workflow (workflows/retention.ts) on the housekeeping task queue every day
- * (overlaps skipped, a missed day caught up within a day). Created, or brought up to date, by the API
+ * `evidenceRetention` workflow (workflows/retention.ts) on the workflow task queue (its activity on
+ * the housekeeping queue) every day (overlaps skipped, a missed day caught up within a day). Created, or brought up to date, by the API
  * at start (every replica: the first creates it, the others find it). Visible in the Web UI's
  * Schedules page; `temporal schedule trigger --schedule-id <prefix>-evidence-retention` runs it now.
  */
 import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, type Client, type ScheduleOptions } from '@temporalio/client';
 import type { Duration } from '@temporalio/common';
-import type { AppConfig } from '../config';
-import { housekeepingTaskQueue } from '../config/personal-data';
+import { workflowTaskQueue, type AppConfig } from '../config';
 
 export const RETENTION_EVERY: Duration = '1 day';
 
@@ -21,7 +20,7 @@ export async function ensureRetentionSchedule(client: Client, config: Pick<AppCo
   const options: ScheduleOptions = {
     scheduleId,
     spec: { intervals: [{ every }] },
-    action: { type: 'startWorkflow', workflowType: 'evidenceRetention', workflowId: scheduleId, taskQueue: housekeepingTaskQueue(config), args: [] },
+    action: { type: 'startWorkflow', workflowType: 'evidenceRetention', workflowId: scheduleId, taskQueue: workflowTaskQueue(config), args: [] },
     policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 day' },
   };
   try {

@@ -11,7 +11,7 @@ import {
   type Client,
 } from '@temporalio/client';
 import { WorkflowIdReusePolicy } from '@temporalio/common';
-import { notificationsTaskQueue, taskQueueFor, type AppConfig } from '../config';
+import { workflowTaskQueue, type AppConfig } from '../config';
 import { NOTIFICATIONS_MEMO_KEY } from '../workflows/notifier';
 import type { EvidenceStore } from '../activities/evidence-store';
 import {
@@ -70,7 +70,7 @@ export function registerVerificationRoutes(app: FastifyInstance, deps: { client:
         await client.workflow.start(workflowType, {
           workflowId: id,
           // What this create asked for (a hash, no personal data; the memo is encrypted anyway): a repeat must ask the same.
-          taskQueue: taskQueueFor(config, body.provider),
+          taskQueue: workflowTaskQueue(config),
           args: [input],
           // Never a second vendor session for the same provider + reference, even after it ended.
           workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
@@ -83,7 +83,7 @@ export function registerVerificationRoutes(app: FastifyInstance, deps: { client:
           staticSummary: `${PROVIDER_LABELS[body.provider]} · started through the API`,
           staticDetails: startDetails(body.provider, req.apiKeyId),
           // The workflow notifies this tenant's endpoints (workflows/notifier.ts); encrypted like every payload.
-          memo: { createHash, [NOTIFICATIONS_MEMO_KEY]: { tenant, taskQueue: notificationsTaskQueue(config) } },
+          memo: { createHash, [NOTIFICATIONS_MEMO_KEY]: { tenant, taskQueue: workflowTaskQueue(config) } },
         });
       } catch (err) {
         if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
@@ -94,7 +94,7 @@ export function registerVerificationRoutes(app: FastifyInstance, deps: { client:
           throw new ApiError(409, 'idempotency_conflict', 'this reference was already used with a different body: use a new reference');
         }
       }
-      const state = await nextActionOrNull(client, id, taskQueueFor(config, body.provider));
+      const state = await nextActionOrNull(client, id, workflowTaskQueue(config));
       if (!state) {
         // No worker took the flow in time: it is recorded and starts when a worker is back.
         const now = new Date().toISOString();

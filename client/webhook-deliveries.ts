@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { WorkflowNotFoundError, type Client, type WorkflowExecutionInfo } from '@temporalio/client';
-import { notificationsTaskQueue, type AppConfig } from '../config';
+import { workflowTaskQueue, type AppConfig } from '../config';
 import { DELIVERY_MEMO_KEY, deliveryWorkflowId, EVENT_TYPES, type DeliveryRecord, type NotificationEvent } from '../workflows/notify-shared';
 import { parseVerificationId } from '../workflows/shared';
 import { ApiError, notFound } from './errors';
@@ -134,7 +134,7 @@ export function registerWebhookDeliveryRoutes(app: FastifyInstance, deps: { clie
         if (done.tenant !== tenant) throw notFound('delivery');
         const run = await client.workflow.start('deliverNotification', {
           workflowId,
-          taskQueue: notificationsTaskQueue(config),
+          taskQueue: workflowTaskQueue(config),
           args: [{ tenant, endpointId, event: done.event }],
         });
         return { deliveryId: workflowId, eventId: done.event.id, runId: run.firstExecutionRunId };

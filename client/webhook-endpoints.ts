@@ -11,7 +11,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import type { UpdateDefinition } from '@temporalio/common';
-import { notificationsTaskQueue, type AppConfig } from '../config';
+import { workflowTaskQueue, type AppConfig } from '../config';
 import {
   changeEndpointUpdate,
   createEndpointUpdate,
@@ -103,7 +103,7 @@ export function registerWebhookEndpointRoutes(app: FastifyInstance, deps: { clie
     } catch (err) {
       if (err instanceof WorkflowNotFoundError && start) {
         await client.workflow
-          .start('webhookEndpoints', { workflowId: handle.workflowId, taskQueue: notificationsTaskQueue(config), args: [{ tenant, endpoints: [] }] })
+          .start('webhookEndpoints', { workflowId: handle.workflowId, taskQueue: workflowTaskQueue(config), args: [{ tenant, endpoints: [] }] })
           .catch((e) => {
             if (!(e instanceof WorkflowExecutionAlreadyStartedError)) throw e;
           });

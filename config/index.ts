@@ -16,6 +16,7 @@ import { SANDBOX_CREDENTIALS } from '../sandboxes/credentials';
 import type { WebhookKey } from './webhook-token';
 import { PERSONAL_DATA_ENV, personalDataConfig, type PersonalDataConfig } from './personal-data';
 import { TELEMETRY_ENV, telemetryConfig, vendorWorkerLimits, WORKER_ENV, workerTuning, type TelemetryConfig, type VendorWorkerLimits, type WorkerTuning } from './worker';
+import { workflowTaskQueueOf } from './task-queues';
 
 export const PROVIDERS = ['finwave', 'fourthline', 'authenteq', 'namirial', 'id360'] as const;
 export type Provider = (typeof PROVIDERS)[number];
@@ -232,6 +233,8 @@ export interface AppConfig {
   worker: WorkerTuning;
   /** Per-vendor rate limits and slots of the vendor Workers (config/worker.ts). */
   vendorWorkers: VendorWorkerLimits;
+  /** Workflow pollers on the queues flows were started on before the shared workflow queue (WORKER_LEGACY_TASK_QUEUES). */
+  legacyTaskQueues: 'auto' | 'on' | 'off';
   /** Worker metrics endpoint, OTLP traces (config/worker.ts). */
   telemetry: TelemetryConfig;
   temporal: ClientConnectConfig & { namespace: string; address: string };
@@ -340,6 +343,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     notifications: { maxConcurrentDeliveries: e.NOTIFICATIONS_MAX_CONCURRENT_DELIVERIES, maxInFlightPerEndpoint: e.NOTIFICATIONS_MAX_IN_FLIGHT_PER_ENDPOINT },
     worker: workerTuning(e),
     vendorWorkers: vendorWorkerLimits(e),
+    legacyTaskQueues: e.WORKER_LEGACY_TASK_QUEUES,
     telemetry: telemetryConfig(e),
     temporal: {
       ...temporal,
@@ -423,11 +427,26 @@ export function loadConfigOrExit(): AppConfig {
   }
 }
 
-/** Deliveries to integrators' endpoints: their own queue, so a slow endpoint never holds back verification work. */
+/**
+ * The one workflow task queue (config/task-queues.ts): every workflow is started there, the vendors'
+ * flows, the notification outboxes, the endpoint registries and evidence retention.
+ */
+export function workflowTaskQueue(config: Pick<AppConfig, 'taskQueuePrefix'>): string {
+  return workflowTaskQueueOf(config.taskQueuePrefix);
+}
+
+/**
+ * The ACTIVITY task queue of deliveries to integrators' endpoints: their own, so a slow endpoint never
+ * holds back verification work. (Before the shared workflow queue, the outboxes' workflow queue too.)
+ */
 export function notificationsTaskQueue(config: Pick<AppConfig, 'taskQueuePrefix'>): string {
   return `${config.taskQueuePrefix}-notifications`;
 }
 
+/**
+ * A vendor's ACTIVITY task queue: its outage or rate limit holds back only its own calls. (Before the
+ * shared workflow queue, the vendor's workflow queue too: flows started then still run there.)
+ */
 export function taskQueueFor(config: Pick<AppConfig, 'taskQueuePrefix'>, provider: Provider): string {
   return `${config.taskQueuePrefix}-${provider}`;
 }

@@ -1,11 +1,12 @@
 /**
  * Worker settings (workers/index.ts), per Temporal Worker:
  *
- * - the workflow cache and the sticky queue. The SDK sizes each Worker's workflow cache from the heap
- *   (about 2,300 workflows at Node's default 4 GB heap, and the worker process runs one Worker per task
- *   queue), so thousands of flows parked on day-long timers stay cached, and resident, for nothing. A
- *   bounded cache evicts them; the next event of an evicted flow replays its (short) history once.
- *   Unset: the SDK's defaults. `npm run bench` (p3) measures the effect.
+ * - the workflow cache and the sticky queue. The SDK would size the workflow cache from the heap (about
+ *   2,300 workflows at Node's default 4 GB heap), so thousands of flows parked on day-long timers would
+ *   stay cached, and resident, for nothing: about 0.7 MB each (a targeted p3, README "Performance"). The
+ *   default, DEFAULT_MAX_CACHED_WORKFLOWS, keeps the flows being worked on cached (creates, webhooks,
+ *   human steps come seconds apart) and evicts the parked ones; the next event of an evicted flow
+ *   replays its (short) history once. The sticky queue timeout stays the SDK's unless set.
  * - slots: how many activities and workflow tasks one vendor Worker runs at once (unset: the SDK's).
  * - per-vendor rate limits: activities per second on each vendor's task queue, enforced by the Temporal
  *   server for the whole queue (`maxTaskQueueActivitiesPerSecond`), so every worker replica together
@@ -17,6 +18,12 @@ import { z } from 'zod';
 
 const VENDORS = ['finwave', 'fourthline', 'authenteq', 'namirial', 'id360'] as const;
 type Vendor = (typeof VENDORS)[number];
+
+/**
+ * Workflows the workflow Worker keeps cached. Above the SDK's 40 workflow-task slots (a slot needs a
+ * cached workflow), far below the SDK's heap-sized default: measured, README "Performance".
+ */
+export const DEFAULT_MAX_CACHED_WORKFLOWS = 100;
 
 /** Activities per second per vendor task queue when VENDOR_RATE_LIMITS does not name the vendor. */
 export const DEFAULT_VENDOR_ACTIVITIES_PER_SECOND = 20;
@@ -47,8 +54,8 @@ export function parseVendorRateLimits(raw: string): Record<Vendor, number | null
 const slots = z.coerce.number().int().min(1).max(10_000).optional();
 
 export const WORKER_ENV = {
-  /** Workflows kept in each Worker's cache (0 disables the cache: every task replays). */
-  WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(100_000).optional(),
+  /** Workflows kept in each workflow Worker's cache (0 disables the cache: every task replays). */
+  WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(100_000).default(DEFAULT_MAX_CACHED_WORKFLOWS),
   /** How long a task waits on a cached worker's sticky queue before any worker takes it, e.g. `5s`. */
   WORKER_STICKY_QUEUE_TIMEOUT: z
     .string()
@@ -70,6 +77,13 @@ export const WORKER_ENV = {
       return limits;
     })
     .optional(),
+  /**
+   * Also poll WORKFLOW tasks on the per-vendor, notifications and housekeeping queues, where workflows were
+   * started before the shared `<prefix>-workflows` queue (config/task-queues.ts): `auto` (default) does when
+   * the server lists running workflows there at the worker's start; `on` always; `off` never. Each costs a Worker with a copy
+   * of the workflow bundle (about 36 MB: README "Changing workflow code"), so it is worth turning off once those flows have finished.
+   */
+  WORKER_LEGACY_TASK_QUEUES: z.enum(['auto', 'on', 'off']).default('auto'),
   /** The worker's Prometheus endpoint (the SDK runtime's metrics and our vendor-call histogram): off unless set. */
   WORKER_METRICS_PORT: z.coerce.number().int().min(1).max(65535).optional(),
   WORKER_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
@@ -89,7 +103,7 @@ export interface VendorWorkerLimits {
 
 export function workerTuning(e: { WORKER_MAX_CACHED_WORKFLOWS?: number; WORKER_STICKY_QUEUE_TIMEOUT?: string }): WorkerTuning {
   return {
-    ...(e.WORKER_MAX_CACHED_WORKFLOWS !== undefined ? { maxCachedWorkflows: e.WORKER_MAX_CACHED_WORKFLOWS } : {}),
+    maxCachedWorkflows: e.WORKER_MAX_CACHED_WORKFLOWS ?? DEFAULT_MAX_CACHED_WORKFLOWS,
     ...(e.WORKER_STICKY_QUEUE_TIMEOUT ? { stickyQueueScheduleToStartTimeout: e.WORKER_STICKY_QUEUE_TIMEOUT as WorkerTuning['stickyQueueScheduleToStartTimeout'] } : {}),
   };
 }

@@ -5,7 +5,7 @@
 #   2. the runtime stage: only package.json, node_modules, dist and docker/entrypoint.sh, in another folder;
 #   3. the image's commands from that folder, with the image's environment (APP_ENV=production, …) and
 #      production settings: `entrypoint.sh api` answers /readyz and an authenticated request, `entrypoint.sh worker`
-#      polls every vendor task queue of a Temporal dev server, SIGTERM stops both within 10 s, and an unknown
+#      polls the workflow task queue and every vendor (activity) task queue of a Temporal dev server, SIGTERM stops both within 10 s, and an unknown
 #      command exits 64.
 # Not run: `docker build` itself, the base image (node:20-bookworm-slim), USER node, the compose file.
 # Prints the durations and the runtime stage's size. Stops only what it started.
@@ -94,11 +94,11 @@ code="$(curl -s -o "$WORK/body" -w '%{http_code}' -H "authorization: Bearer $TOK
 log "api ready in $((SECONDS - run_start))s"
 polling() {
   kill -0 "$WORKER_PID" || return 1
-  for q in finwave fourthline authenteq namirial id360; do
+  for q in workflows finwave fourthline authenteq namirial id360; do
     "$CLI" task-queue describe --task-queue "idv-$q" --address "127.0.0.1:$TPORT" 2>/dev/null | grep -q "${WORKER_PID}@" || return 1
   done
 }
-wait_until "worker polling every vendor task queue" 300 polling
+wait_until "worker polling the workflow queue and every vendor task queue" 300 polling
 log "worker polling in $((SECONDS - run_start))s"
 stop_start=$SECONDS
 kill -TERM "$API_PID" "$WORKER_PID"

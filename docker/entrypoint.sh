@@ -1,6 +1,6 @@
 #!/bin/sh
 # The image's entrypoint: one image, the process chosen by the command.
-#   worker     node dist/workers/main.js   (polls every vendor task queue; scale by adding replicas)
+#   worker     node dist/workers/main.js   (polls the workflow queue and every vendor task queue; scale by adding replicas)
 #   api        node dist/client/main.js    (stateless; put replicas behind your load balancer)
 #   sandboxes  node dist/sandboxes/main.js (the vendor sandboxes: demos and staging only)
 # exec: the Node process gets SIGTERM directly and drains (workers) or closes (API) before exiting.

@@ -29,6 +29,7 @@ import { Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { msToTs } from '@temporalio/common/lib/time';
 import { PROVIDERS } from '../config';
+import { workflowTaskQueueOf } from '../config/task-queues';
 import { ensureS3TestServer, ensureTemporalCli, ensureTemporalServer, ensureTemporalUiServer, projectRoot } from './ensure';
 import { startPostgres, type PostgresHandle } from './postgres';
 import { SEARCH_ATTRIBUTES } from './search-attributes';
@@ -186,15 +187,18 @@ codec:
 `;
 }
 
-/** Each worker process (by the SDK's default identity `pid@host`) polls every vendor task queue, workflows and activities. */
-async function workersPolling(connection: Connection, queues: string[], pids: number[]): Promise<boolean> {
-  for (const queue of queues) {
-    for (const taskQueueType of [temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW, temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY]) {
-      const res = await connection.workflowService.describeTaskQueue({ namespace: 'default', taskQueue: { name: queue }, taskQueueType });
-      const ids = (res.pollers ?? []).map((p) => p.identity ?? '');
-      const missing = pids.filter((pid) => !ids.some((id) => id.startsWith(`${pid}@`)));
-      if (missing.length) throw new Error(`no poller of process ${missing.join(', ')} on ${queue} (${taskQueueType === 1 ? 'workflow' : 'activity'} tasks) yet`);
-    }
+/**
+ * Each worker process (by the SDK's default identity `pid@host`) polls the workflow queue for workflow
+ * tasks and every vendor task queue for activity tasks (config/task-queues.ts).
+ */
+async function workersPolling(connection: Connection, workflowQueue: string, activityQueues: string[], pids: number[]): Promise<boolean> {
+  const { TASK_QUEUE_TYPE_WORKFLOW, TASK_QUEUE_TYPE_ACTIVITY } = temporal.api.enums.v1.TaskQueueType;
+  const checks = [[workflowQueue, TASK_QUEUE_TYPE_WORKFLOW] as const, ...activityQueues.map((q) => [q, TASK_QUEUE_TYPE_ACTIVITY] as const)];
+  for (const [queue, taskQueueType] of checks) {
+    const res = await connection.workflowService.describeTaskQueue({ namespace: 'default', taskQueue: { name: queue }, taskQueueType });
+    const ids = (res.pollers ?? []).map((p) => p.identity ?? '');
+    const missing = pids.filter((pid) => !ids.some((id) => id.startsWith(`${pid}@`)));
+    if (missing.length) throw new Error(`no poller of process ${missing.join(', ')} on ${queue} (${taskQueueType === TASK_QUEUE_TYPE_WORKFLOW ? 'workflow' : 'activity'} tasks) yet`);
   }
   return true;
 }
@@ -372,7 +376,7 @@ async function main(): Promise<void> {
         stage('apis', { ports: [apiPort, apiPort + 1] }),
       ),
       // Each worker bundles the workflow code (webpack: the slowest part on a loaded machine), then polls.
-      waitFor('workers (polling every vendor task queue)', deadline, () => workersPolling(connection!, PROVIDERS.map((p) => `${taskQueuePrefix}-${p}`), workers.map((w) => w.child.pid!)), workers).then(() =>
+      waitFor('workers (polling the workflow queue and every vendor task queue)', deadline, () => workersPolling(connection!, workflowTaskQueueOf(taskQueuePrefix), PROVIDERS.map((p) => `${taskQueuePrefix}-${p}`), workers.map((w) => w.child.pid!)), workers).then(() =>
         stage('workers'),
       ),
     ]);

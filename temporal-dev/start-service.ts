@@ -13,7 +13,7 @@
  */
 import { NativeConnection } from '@temporalio/worker';
 import { Client, Connection } from '@temporalio/client';
-import { loadConfigOrExit, PROVIDERS, taskQueueFor } from '../config';
+import { loadConfigOrExit, notificationsTaskQueue, PROVIDERS, taskQueueFor, workflowTaskQueue } from '../config';
 import { FolderEvidenceStore } from '../activities/evidence-store';
 import { buildApi } from '../client/app';
 import { createSandboxServer } from '../sandboxes/server';
@@ -102,7 +102,7 @@ async function main(): Promise<void> {
       await running;
       await workerConnection.close();
     });
-    console.log(`Worker: task queues ${[...PROVIDERS.map((p) => taskQueueFor(config, p)), housekeepingTaskQueue(config)].join(', ')}`);
+    console.log(`Worker: workflows on ${workflowTaskQueue(config)}, activities on ${[...PROVIDERS.map((p) => taskQueueFor(config, p)), notificationsTaskQueue(config), housekeepingTaskQueue(config)].join(', ')}`);
 
     const connection = await Connection.connect(config.temporal.connectionOptions);
     const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter: dataConverter(keys.keyring), interceptors: tracingClientInterceptors() });

@@ -4,7 +4,7 @@
  */
 import crypto from 'node:crypto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { AppConfig } from '../config';
+import { workflowTaskQueue, type AppConfig } from '../config';
 import type { SandboxServer } from '../sandboxes/server';
 import { startTimeSkippingService, type TimeSkippingService } from './helpers/time-skipping';
 import { finwaveInput, finwaveOptions } from '../client/providers/finwave';
@@ -30,7 +30,7 @@ afterAll(async () => {
 function start(reference: string, extra: { pollsPerRun?: number } = {}) {
   const id = `finwave:${reference}`;
   const input = { ...finwaveInput(id, reference, {}, finwaveOptions.parse({})), ...extra }; // the API's defaults
-  return env.client.workflow.start(finwaveOnboarding, { workflowId: id, taskQueue: `${config.taskQueuePrefix}-finwave`, args: [input] });
+  return env.client.workflow.start(finwaveOnboarding, { workflowId: id, taskQueue: workflowTaskQueue(config), args: [input] });
 }
 
 /** Reads of the result the workflow made, over every run (the timeline notes only changes). */

@@ -4,9 +4,11 @@
  */
 import crypto from 'node:crypto';
 import { SEARCH_ATTRIBUTES } from '../workflows/shared';
+import { taskQueueFor, workflowTaskQueue } from '../config';
 import { zipEntryNames } from '../sandboxes/framework/zip';
-import { connectToTestTemporal, type TestTemporal } from './helpers/temporal';
-import { control, startStack, type Stack } from './helpers/stack';
+import { Worker } from '@temporalio/worker';
+import { connectToTestTemporal, testDataConverter, type TestTemporal } from './helpers/temporal';
+import { control, startStack, workflowBundle, type Stack } from './helpers/stack';
 
 let temporal: TestTemporal;
 let stack: Stack;
@@ -98,7 +100,15 @@ test('happy path: redirect, user finishes, approved, evidence stored by referenc
   expect(desc.typedSearchAttributes.get(SEARCH_ATTRIBUTES.provider)).toBe('finwave');
   expect(desc.typedSearchAttributes.get(SEARCH_ATTRIBUTES.status)).toBe('completed');
   expect(desc.typedSearchAttributes.get(SEARCH_ATTRIBUTES.outcome)).toBe('approved');
-  expect(desc.taskQueue).toBe(`${stack.config.taskQueuePrefix}-finwave`);
+  // The shared workflow queue; every vendor call on Finwave's own activity queue (config/task-queues.ts).
+  expect(desc.taskQueue).toBe(workflowTaskQueue(stack.config));
+  const { events: historyEvents } = await temporal.client.workflow.getHandle(done.id).fetchHistory();
+  const activityQueues = (historyEvents ?? []).flatMap((e) => (e.activityTaskScheduledEventAttributes ? [e.activityTaskScheduledEventAttributes.taskQueue?.name] : []));
+  expect(activityQueues.length).toBeGreaterThan(2);
+  expect(new Set(activityQueues)).toEqual(new Set([taskQueueFor(stack.config, 'finwave')]));
+  // A replay (another queue's name, so the activities' queues it computes differ from the recorded ones)
+  // is still deterministic: the layout may change under running flows (README "Changing workflow code").
+  await Worker.runReplayHistory({ workflowBundle: await workflowBundle(), dataConverter: testDataConverter() }, { events: historyEvents ?? [] }, done.id);
 });
 
 test('search attributes follow the phases: list Finwave verifications awaiting the user', async () => {

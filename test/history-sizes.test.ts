@@ -6,7 +6,7 @@
  */
 import crypto from 'node:crypto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { AppConfig } from '../config';
+import { workflowTaskQueue, type AppConfig } from '../config';
 import { DIRECT_STARTS, startTimeSkippingService, type TimeSkippingService } from './helpers/time-skipping';
 import { runSizes } from './helpers/history-size';
 import type { VerificationState } from '../workflows/shared';
@@ -30,7 +30,7 @@ test.each(Object.keys(starts))('%s: left alone until its default deadline, every
   const reference = `sizes-${crypto.randomBytes(4).toString('hex')}`;
   const id = `${provider}:${reference}`;
   const { type, input } = starts[provider]!(id, reference);
-  const handle = await env.client.workflow.start(type, { workflowId: id, taskQueue: `${config.taskQueuePrefix}-${provider}`, args: [input] });
+  const handle = await env.client.workflow.start(type, { workflowId: id, taskQueue: workflowTaskQueue(config), args: [input] });
   const state = (await handle.result()) as VerificationState;
   expect(state.status).toBe('expired');
   const sizes = await runSizes(env.client, id);

@@ -6,7 +6,7 @@
  */
 import crypto from 'node:crypto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { AppConfig } from '../config';
+import { workflowTaskQueue, type AppConfig } from '../config';
 import type { SandboxServer } from '../sandboxes/server';
 import { startTimeSkippingService, type TimeSkippingService } from './helpers/time-skipping';
 import { id360Input, id360Options } from '../client/providers/id360';
@@ -31,7 +31,7 @@ afterAll(async () => {
 function start(reference: string, options: Record<string, unknown>, extra: { pollsPerRun?: number } = {}) {
   const id = `id360:${reference}`;
   const input = { ...id360Input(id, reference, {}, {}, id360Options.parse(options)), ...extra }; // the API's defaults
-  return env.client.workflow.start(id360Enrollment, { workflowId: id, taskQueue: `${config.taskQueuePrefix}-id360`, args: [input] });
+  return env.client.workflow.start(id360Enrollment, { workflowId: id, taskQueue: workflowTaskQueue(config), args: [input] });
 }
 
 const hoursOf = (s: VerificationState) => (Date.parse(s.updatedAt) - Date.parse(s.createdAt)) / 3_600_000;

@@ -5,7 +5,7 @@
  */
 import crypto from 'node:crypto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { AppConfig } from '../config';
+import { workflowTaskQueue, type AppConfig } from '../config';
 import { DIRECT_STARTS, startTimeSkippingService, type TimeSkippingService } from './helpers/time-skipping';
 import type { VerificationState } from '../workflows/shared';
 
@@ -28,7 +28,7 @@ test.each(Object.keys(starts))('%s: a native cancel ends the flow cancelled, sea
   const reference = `native-${crypto.randomBytes(4).toString('hex')}`;
   const id = `${provider}:${reference}`;
   const { type, input } = starts[provider]!(id, reference);
-  const handle = await env.client.workflow.start(type, { workflowId: id, taskQueue: `${config.taskQueuePrefix}-${provider}`, args: [input] });
+  const handle = await env.client.workflow.start(type, { workflowId: id, taskQueue: workflowTaskQueue(config), args: [input] });
   // Wait until the flow waits for the user (the vendor session is open).
   for (let i = 0; i < 100; i++) {
     const s = (await handle.query('state')) as VerificationState;

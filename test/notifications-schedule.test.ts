@@ -6,7 +6,7 @@
 import crypto from 'node:crypto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { AppConfig } from '../config';
-import { notificationsTaskQueue } from '../config';
+import { workflowTaskQueue } from '../config';
 import type { SandboxServer } from '../sandboxes/server';
 import { startTimeSkippingService, type TimeSkippingService } from './helpers/time-skipping';
 import { finwaveInput, finwaveOptions } from '../client/providers/finwave';
@@ -49,7 +49,7 @@ async function tenantWithEndpoint(name: string): Promise<{ tenant: string; endpo
   };
   await env.client.workflow.start(webhookEndpoints, {
     workflowId: endpointRegistryWorkflowId(tenant),
-    taskQueue: notificationsTaskQueue(config),
+    taskQueue: workflowTaskQueue(config),
     args: [{ tenant, endpoints: [endpoint] }],
   });
   sandbox.receiver.inbox(name).secrets = [endpoint.secrets[0]!.secret];
@@ -62,9 +62,9 @@ function startFinwave(tenant: string) {
   const id = `finwave:${reference}`;
   return env.client.workflow.start(finwaveOnboarding, {
     workflowId: id,
-    taskQueue: `${config.taskQueuePrefix}-finwave`,
+    taskQueue: workflowTaskQueue(config),
     args: [finwaveInput(id, reference, {}, finwaveOptions.parse({}))],
-    memo: { [NOTIFICATIONS_MEMO_KEY]: { tenant, taskQueue: notificationsTaskQueue(config) } },
+    memo: { [NOTIFICATIONS_MEMO_KEY]: { tenant, taskQueue: workflowTaskQueue(config) } },
   });
 }
 

@@ -17,7 +17,7 @@ import { Worker } from '@temporalio/worker';
 import { FolderEvidenceStore } from '../activities/evidence-store';
 import { createRetentionActivities } from '../activities/retention';
 import { ensureRetentionSchedule, retentionScheduleId } from '../client/retention-schedule';
-import { housekeepingTaskQueue } from '../config/personal-data';
+import { workflowTaskQueue } from '../config';
 import type { evidenceRetention } from '../workflows/retention';
 import { API_KEY, control, startStack, workflowBundle, type Stack } from './helpers/stack';
 import { connectToTestTemporal, createTimeSkippingEnv, testDataConverter, type TestTemporal } from './helpers/temporal';
@@ -122,7 +122,7 @@ describe('on the dev server', () => {
     const d = await handle.describe();
     expect(scheduleId).toBe(retentionScheduleId(stack.config));
     expect(d.spec.intervals).toMatchObject([{ every: 86_400_000 }]);
-    expect(d.action).toMatchObject({ type: 'startWorkflow', workflowType: 'evidenceRetention', taskQueue: housekeepingTaskQueue(stack.config) });
+    expect(d.action).toMatchObject({ type: 'startWorkflow', workflowType: 'evidenceRetention', taskQueue: workflowTaskQueue(stack.config) });
 
     const expiring = await stack.store.put('test-expiring', 'text/plain', Buffer.from(`expiring ${crypto.randomUUID()}`), 'finwave:expiring');
     const kept = await stack.store.put('test-kept', 'text/plain', Buffer.from(`kept ${crypto.randomUUID()}`), 'finwave:kept');

@@ -1,6 +1,8 @@
 /**
- * Worker tuning (config/worker.ts): WORKER_MAX_CACHED_WORKFLOWS and WORKER_STICKY_QUEUE_TIMEOUT reach
- * every Worker the production createWorkers builds; unset, the SDK's defaults stay.
+ * Worker tuning (config/worker.ts) and the task-queue layout (config/task-queues.ts) of the production
+ * createWorkers: one workflow Worker on `<prefix>-workflows`, activity-only Workers on the vendors',
+ * notifications' and housekeeping queues (plus workflow pollers there with WORKER_LEGACY_TASK_QUEUES);
+ * WORKER_MAX_CACHED_WORKFLOWS and WORKER_STICKY_QUEUE_TIMEOUT reach every Worker that runs workflows.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -8,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Worker } from '@temporalio/worker';
 import { ConfigError, loadConfig } from '../config';
+import { DEFAULT_MAX_CACHED_WORKFLOWS } from '../config/worker';
 import { FolderEvidenceStore } from '../activities/evidence-store';
 import { createWorkers } from '../workers';
 import { connectToTestTemporal, type TestTemporal } from './helpers/temporal';
@@ -26,15 +29,79 @@ afterAll(async () => {
 });
 
 async function workersFor(env: Record<string, string>): Promise<Worker[]> {
-  const config = loadConfig({ TEMPORAL_ADDRESS: temporal.address, TASK_QUEUE_PREFIX: `t${crypto.randomBytes(4).toString('hex')}`, EVIDENCE_DIR: dir, ...env });
+  const config = configFor(env);
   return createWorkers({ connection: temporal.connection, config, store: new FolderEvidenceStore(dir), workflowBundle: await workflowBundle() });
 }
 
-test('the settings reach every Worker', async () => {
-  const workers = await workersFor({ WORKER_MAX_CACHED_WORKFLOWS: '7', WORKER_STICKY_QUEUE_TIMEOUT: '3s' });
+function configFor(env: Record<string, string>) {
+  return loadConfig({ TEMPORAL_ADDRESS: temporal.address, TASK_QUEUE_PREFIX: `t${crypto.randomBytes(4).toString('hex')}`, EVIDENCE_DIR: dir, ...env });
+}
+
+const runsWorkflows = (w: Worker) => w.options.workflowBundle !== undefined;
+const stop = (workers: Worker[]) => Promise.all(workers.map((w) => w.runUntil(Promise.resolve())));
+
+test('one workflow Worker on the shared queue; activity-only Workers per vendor, rate-limited each', async () => {
+  const workers = await workersFor({ VENDOR_RATE_LIMITS: 'finwave:5,*:20' });
   try {
-    expect(workers.length).toBeGreaterThan(1);
-    for (const w of workers) {
+    const prefix = workers[0]!.options.taskQueue.replace(/-workflows$/, '');
+    const withWorkflows = workers.filter(runsWorkflows);
+    expect(withWorkflows.map((w) => w.options.taskQueue)).toEqual([`${prefix}-workflows`]);
+    const activityOnly = Object.fromEntries(workers.filter((w) => !runsWorkflows(w)).map((w) => [w.options.taskQueue, w.options.maxTaskQueueActivitiesPerSecond]));
+    expect(activityOnly).toEqual({
+      [`${prefix}-finwave`]: 5,
+      [`${prefix}-fourthline`]: 20,
+      [`${prefix}-authenteq`]: 20,
+      [`${prefix}-namirial`]: 20,
+      [`${prefix}-id360`]: 20,
+      [`${prefix}-notifications`]: undefined,
+      [`${prefix}-housekeeping`]: undefined,
+    });
+  } finally {
+    await stop(workers);
+  }
+});
+
+test('WORKER_LEGACY_TASK_QUEUES=on: the per-vendor, notifications and housekeeping queues run workflows too (flows started before the shared queue)', async () => {
+  const workers = await workersFor({ WORKER_LEGACY_TASK_QUEUES: 'on' });
+  try {
+    expect(workers.filter(runsWorkflows)).toHaveLength(8);
+  } finally {
+    await stop(workers);
+  }
+});
+
+test('WORKER_LEGACY_TASK_QUEUES=auto polls a per-vendor queue for workflows only while the server lists a running flow there', async () => {
+  const env = { TASK_QUEUE_PREFIX: `t${crypto.randomBytes(4).toString('hex')}` };
+  const legacyQueue = `${env.TASK_QUEUE_PREFIX}-namirial`;
+  // A flow started on the per-vendor queue, as the API did before the shared queue (no worker runs it yet).
+  const handle = await temporal.client.workflow.start('startedBeforeTheSharedQueue', { workflowId: `legacy-${crypto.randomUUID()}`, taskQueue: legacyQueue });
+  try {
+    // Visibility is eventually consistent: wait until the server lists it.
+    for (let i = 0; i < 100; i++) {
+      const { count } = await temporal.client.workflowService.countWorkflowExecutions({ namespace: 'default', query: `TaskQueue = '${legacyQueue}' AND ExecutionStatus = 'Running'` });
+      if (Number(count) > 0) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const workers = await workersFor(env);
+    try {
+      expect(workers.filter(runsWorkflows).map((w) => w.options.taskQueue).sort()).toEqual([legacyQueue, `${env.TASK_QUEUE_PREFIX}-workflows`].sort());
+    } finally {
+      await stop(workers);
+    }
+  } finally {
+    await handle.terminate('test over');
+  }
+});
+
+test('WORKER_LEGACY_TASK_QUEUES: a bad value stops the start', () => {
+  expect(() => configFor({ WORKER_LEGACY_TASK_QUEUES: 'yes' })).toThrow('Configuration error: WORKER_LEGACY_TASK_QUEUES');
+});
+
+test('the settings reach every Worker that runs workflows', async () => {
+  const workers = await workersFor({ WORKER_MAX_CACHED_WORKFLOWS: '7', WORKER_STICKY_QUEUE_TIMEOUT: '3s', WORKER_LEGACY_TASK_QUEUES: 'on' });
+  try {
+    expect(workers.filter(runsWorkflows).length).toBeGreaterThan(1);
+    for (const w of workers.filter(runsWorkflows)) {
       expect(w.options.maxCachedWorkflows).toBe(7);
       expect(w.options.stickyQueueScheduleToStartTimeoutMs).toBe(3_000);
     }
@@ -43,11 +110,14 @@ test('the settings reach every Worker', async () => {
   }
 });
 
-test('unset, the SDK sizes the cache from the heap and keeps its 10 s sticky timeout', async () => {
+test("unset, the workflow Worker caches the product default (not the SDK's heap-sized thousands) and keeps the SDK's 10 s sticky timeout", async () => {
   const workers = await workersFor({});
   try {
-    for (const w of workers) {
-      expect(w.options.maxCachedWorkflows).toBeGreaterThan(7);
+    expect(DEFAULT_MAX_CACHED_WORKFLOWS).toBe(100);
+    for (const w of workers.filter(runsWorkflows)) {
+      expect(w.options.maxCachedWorkflows).toBe(DEFAULT_MAX_CACHED_WORKFLOWS);
+      // Every workflow-task slot still has a cached workflow to work on.
+      expect(w.options.tuner.workflowTaskSlotSupplier).toMatchObject({ type: 'fixed-size', numSlots: 40 });
       expect(w.options.stickyQueueScheduleToStartTimeoutMs).toBe(10_000);
     }
   } finally {

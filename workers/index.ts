@@ -1,10 +1,12 @@
 /**
- * The worker: one process, one Temporal Worker per vendor task queue (so one vendor's outage or
- * rate limit never starves another's) plus one for housekeeping (evidence retention), all sharing
- * one workflow bundle, one set of activities and one data converter (encrypted payloads, codec/).
+ * The worker: one process, ONE workflow Worker on the shared `<prefix>-workflows` queue (one workflow
+ * thread, one copy of the bundle, one sticky cache: issue 14), and activity-only Workers, one per vendor
+ * activity queue (so one vendor's outage or rate limit never starves another's), one for notifications
+ * and one for housekeeping (evidence retention); all share one set of activities and one data converter
+ * (encrypted payloads, codec/). The queue layout: config/task-queues.ts.
  */
 import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worker';
-import { notificationsTaskQueue, PROVIDERS, taskQueueFor, type AppConfig, type Provider } from '../config';
+import { notificationsTaskQueue, PROVIDERS, taskQueueFor, workflowTaskQueue, type AppConfig, type Provider } from '../config';
 import { createNotificationActivities } from '../activities/notifications';
 import { housekeepingTaskQueue } from '../config/personal-data';
 import { createActivities } from '../activities';
@@ -37,54 +39,96 @@ export async function createWorkers(opts: {
   /** The payload keys; by default the configured ones (or, in development, the local key). */
   keyring?: PayloadKeyring;
 }): Promise<Worker[]> {
-  const activities = createActivities({ config: opts.config, store: opts.store });
-  const converter = dataConverter(opts.keyring ?? resolvePayloadKeyring(opts.config).keyring);
-  const taskQueues = [...PROVIDERS.map((provider) => taskQueueFor(opts.config, provider)), housekeepingTaskQueue(opts.config)];
+  const { config, connection } = opts;
+  const activities = createActivities({ config, store: opts.store });
+  const converter = dataConverter(opts.keyring ?? resolvePayloadKeyring(config).keyring);
+  const { maxConcurrentWorkflowTaskExecutions } = config.vendorWorkers;
   // Every workflow stays on the build that started it (README "Changing workflow code").
-  const versioning = opts.config.workerDeployment
-    ? { workerDeploymentOptions: { useWorkerVersioning: true as const, version: opts.config.workerDeployment, defaultVersioningBehavior: 'PINNED' as const } }
+  const versioning = config.workerDeployment
+    ? { workerDeploymentOptions: { useWorkerVersioning: true as const, version: config.workerDeployment, defaultVersioningBehavior: 'PINNED' as const } }
     : {};
-  const vendorWorkers = taskQueues.map((taskQueue, i) =>
-    Worker.create({
-      // Slots and the vendor's quota in activities per second for the whole queue (config/worker.ts).
-      ...vendorLimits(opts.config, PROVIDERS[i]),
-      connection: opts.connection,
-      namespace: opts.config.temporal.namespace,
+  const common = { connection, namespace: config.temporal.namespace, dataConverter: converter, ...tracingWorkerOptions(), ...versioning };
+  // What makes a Worker poll workflow tasks: the bundle, and the cache / sticky queue tuning (config/worker.ts).
+  const workflowPart = {
+    workflowBundle: opts.workflowBundle,
+    ...config.worker,
+    ...(maxConcurrentWorkflowTaskExecutions !== undefined ? { maxConcurrentWorkflowTaskExecutions } : {}),
+  };
+  const legacy = new Set(await legacyQueuesToPoll(connection, config));
+
+  // The one workflow Worker: every workflow, no activity (each is scheduled on its kind's queue).
+  const workflows = Worker.create({ ...common, taskQueue: workflowTaskQueue(config), ...workflowPart });
+  // Activity-only Workers. On a legacy queue (flows started there before the shared workflow queue) also
+  // the workflow part, so those flows finish: their activities default to the same queue.
+  const vendors = PROVIDERS.map((provider) => {
+    const taskQueue = taskQueueFor(config, provider);
+    return Worker.create({
+      ...common,
       taskQueue,
-      workflowBundle: opts.workflowBundle,
       activities,
-      dataConverter: converter,
-      ...tracingWorkerOptions(),
-      // WORKER_MAX_CACHED_WORKFLOWS / WORKER_STICKY_QUEUE_TIMEOUT (config/worker.ts); absent: the SDK's defaults.
-      ...opts.config.worker,
-      ...versioning,
-    }),
-  );
+      // Slots and the vendor's quota in activities per second for the whole queue (config/worker.ts).
+      ...vendorLimits(config, provider),
+      ...(legacy.has(taskQueue) ? workflowPart : {}),
+    });
+  });
+  const housekeeping = Worker.create({
+    ...common,
+    taskQueue: housekeepingTaskQueue(config),
+    activities,
+    ...(legacy.has(housekeepingTaskQueue(config)) ? workflowPart : {}),
+  });
   // Notifications to integrators: their own queue and activities (README "Notifications to your backend").
   // Deliveries are I/O waits, so many slots; a slow endpoint holds at most its per-endpoint share of them.
   const notifications = Worker.create({
-    connection: opts.connection,
-    namespace: opts.config.temporal.namespace,
-    taskQueue: notificationsTaskQueue(opts.config),
-    workflowBundle: opts.workflowBundle,
+    ...common,
+    taskQueue: notificationsTaskQueue(config),
     activities: createNotificationActivities({
-      production: opts.config.env === 'production',
-      maxInFlightPerEndpoint: opts.config.notifications.maxInFlightPerEndpoint,
+      production: config.env === 'production',
+      maxInFlightPerEndpoint: config.notifications.maxInFlightPerEndpoint,
     }),
-    maxConcurrentActivityTaskExecutions: opts.config.notifications.maxConcurrentDeliveries,
-    dataConverter: converter,
-    ...tracingWorkerOptions(),
-    ...opts.config.worker,
-    ...versioning,
+    maxConcurrentActivityTaskExecutions: config.notifications.maxConcurrentDeliveries,
+    ...(legacy.has(notificationsTaskQueue(config)) ? workflowPart : {}),
   });
-  return Promise.all([...vendorWorkers, notifications]);
+  return Promise.all([workflows, ...vendors, housekeeping, notifications]);
 }
 
-function vendorLimits(config: AppConfig, provider: Provider | undefined) {
-  if (!provider) return {}; // housekeeping
-  const { activitiesPerSecond, ...slots } = config.vendorWorkers;
+/** The queues workflows were started on before the shared workflow queue: each vendor's, notifications', housekeeping's. */
+export function legacyWorkflowQueues(config: Pick<AppConfig, 'taskQueuePrefix'>): string[] {
+  return [...PROVIDERS.map((p) => taskQueueFor(config, p)), notificationsTaskQueue(config), housekeepingTaskQueue(config)];
+}
+
+/**
+ * WORKER_LEGACY_TASK_QUEUES: `on` all of them; `off` none; `auto` those where the server lists running
+ * workflows at start. Under Worker Versioning too: there the old build keeps serving its pinned flows,
+ * but the server accepts a new build as current only once it polls every queue the current one polls
+ * (README "Changing workflow code"). A server that cannot count (an old one, the Java test server) gets
+ * all of them: a flow left without a worker would be worse than the memory.
+ */
+async function legacyQueuesToPoll(connection: NativeConnection, config: AppConfig): Promise<string[]> {
+  const queues = legacyWorkflowQueues(config);
+  if (config.legacyTaskQueues === 'on') return queues;
+  if (config.legacyTaskQueues === 'off') return [];
+  const out: string[] = [];
+  for (const queue of queues) {
+    try {
+      const { count } = await connection.workflowService.countWorkflowExecutions({
+        namespace: config.temporal.namespace,
+        query: `TaskQueue = '${queue}' AND ExecutionStatus = 'Running'`,
+      });
+      if (Number(count ?? 0) > 0) out.push(queue);
+    } catch (err) {
+      console.warn(`Worker: cannot count running workflows on ${queue} (${(err as Error).message}): polling its workflow tasks too`);
+      out.push(queue);
+    }
+  }
+  if (out.length) console.log(`Worker: also polling workflow tasks on ${out.join(', ')} (flows started before the shared workflow queue; WORKER_LEGACY_TASK_QUEUES)`);
+  return out;
+}
+
+function vendorLimits(config: AppConfig, provider: Provider) {
+  const { activitiesPerSecond, maxConcurrentActivityTaskExecutions } = config.vendorWorkers;
   const rate = activitiesPerSecond[provider];
-  return { ...slots, ...(rate !== null ? { maxTaskQueueActivitiesPerSecond: rate } : {}) };
+  return { ...(maxConcurrentActivityTaskExecutions !== undefined ? { maxConcurrentActivityTaskExecutions } : {}), ...(rate !== null ? { maxTaskQueueActivitiesPerSecond: rate } : {}) };
 }
 
 const quietBundlerLogger = {

@@ -42,6 +42,12 @@ export function prometheusTelemetry(bindAddress: string) {
   };
 }
 
+/**
+ * What the SDK warns about at every start of a Worker that polls one kind of task only: by design here
+ * (config/task-queues.ts: one workflow-only Worker, activity-only Workers), so not worth a warning line.
+ */
+const BY_DESIGN = new Set(['No workflows registered, not polling for workflow tasks', 'No activities registered, not polling for activity tasks']);
+
 /** Installs the SDK Runtime with the JSON logger (and metrics when given); a no-op if a Runtime already exists (tests). */
 export function installJsonRuntime(
   level: LogLevel = 'INFO',
@@ -50,7 +56,9 @@ export function installJsonRuntime(
 ): void {
   try {
     Runtime.install({
-      logger: new DefaultLogger(level, (entry) => write(jsonLogLine(entry))),
+      logger: new DefaultLogger(level, (entry) => {
+        if (!BY_DESIGN.has(entry.message)) write(jsonLogLine(entry));
+      }),
       shutdownSignals: [],
       ...(metricsBindAddress ? { telemetryOptions: prometheusTelemetry(metricsBindAddress) } : {}),
     });

@@ -27,7 +27,6 @@ import {
   condition,
   defineSignal,
   patched,
-  proxyActivities,
   setHandler,
   sleep,
   TimeoutFailure,
@@ -37,6 +36,7 @@ import type { AuthenteqActivities, AuthenteqResultSummary } from '../activities/
 import type { EvidenceRef, VerificationInputBase, VerificationState } from './shared';
 import { Verification } from './verification';
 import { ms, waitSummary } from './time';
+import { activitiesOn } from './activity-queues';
 
 export interface AuthenteqInput extends VerificationInputBase {
   options: AuthenteqOptions;
@@ -87,7 +87,7 @@ export interface AuthenteqReturn {
 
 export const authenteqReturnSignal = defineSignal<[AuthenteqReturn]>('authenteqReturn');
 
-const authenteq = proxyActivities<AuthenteqActivities>({
+const authenteq = activitiesOn<AuthenteqActivities>('authenteq', {
   startToCloseTimeout: '1 minute',
   heartbeatTimeout: '15 seconds', // callVendor heartbeats: a dead worker's attempt is retried within ~15 s (issue 10)
   scheduleToCloseTimeout: '30 minutes',
@@ -95,7 +95,7 @@ const authenteq = proxyActivities<AuthenteqActivities>({
 });
 
 /** The exchange is not idempotent (it spends the code): one attempt per activity, the workflow decides. */
-const exchangeOnce = proxyActivities<AuthenteqActivities>({
+const exchangeOnce = activitiesOn<AuthenteqActivities>('authenteq', {
   startToCloseTimeout: '1 minute',
   heartbeatTimeout: '15 seconds', // callVendor heartbeats: a dead worker's attempt is retried within ~15 s (issue 10)
   retry: { maximumAttempts: 1 },

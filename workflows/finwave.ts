@@ -9,13 +9,14 @@
  * 3. FINISHED: fetch the result and the evidence ZIP into the evidence store, decide the outcome
  *    from processStatus. INCOMPLETED: abandoned. TIMEOUT: expired.
  */
-import { condition, continueAsNew, defineSignal, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { condition, continueAsNew, defineSignal, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Duration } from '@temporalio/common';
 import type { FinwaveActivities, FinwaveResultSummary, FinwaveStatus } from '../activities/finwave';
 import { vendorReference, type VerificationInputBase, type VerificationState } from './shared';
 import { Verification } from './verification';
 import { VendorOutage } from './vendor-outage';
 import { ms, waitSummary } from './time';
+import { activitiesOn } from './activity-queues';
 
 export interface FinwaveInput extends VerificationInputBase {
   applicant: { phoneCountryCode?: string; phone?: string };
@@ -55,7 +56,7 @@ export interface FinwaveWebhook {
 
 export const finwaveWebhookSignal = defineSignal<[FinwaveWebhook]>('finwaveWebhook');
 
-const finwave = proxyActivities<FinwaveActivities>({
+const finwave = activitiesOn<FinwaveActivities>('finwave', {
   startToCloseTimeout: '2 minutes',
   heartbeatTimeout: '15 seconds', // callVendor heartbeats: a dead worker's attempt is retried within ~15 s (issue 10)
   scheduleToCloseTimeout: '1 hour',

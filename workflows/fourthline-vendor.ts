@@ -2,20 +2,21 @@
  * Fourthline's activities as the workflows call them, and how a vendor refusal inside a human step
  * becomes a clear Update failure (the API maps it to 409 / 422 / 502).
  */
-import { ActivityFailure, ApplicationFailure, proxyActivities } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure } from '@temporalio/workflow';
 import type { FourthlineActivities } from '../activities/fourthline';
 import { FOURTHLINE_REFUSALS } from './fourthline-messages';
+import { activitiesOn } from './activity-queues';
 
 // Background calls retry for long (a read that still fails is an outage: vendor-outage.ts); the
 // human steps answer the caller within about a minute.
-export const fl = proxyActivities<FourthlineActivities>({
+export const fl = activitiesOn<FourthlineActivities>('fourthline', {
   startToCloseTimeout: '3 minutes', // longer than its 120 s uploads and downloads
   heartbeatTimeout: '15 seconds', // callVendor heartbeats: a dead worker's attempt is retried within ~15 s (issue 10)
   scheduleToCloseTimeout: '1 hour',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '2 minutes' },
   summary: 'Fourthline API · background call, retried (an outage is noted, not fatal)',
 });
-export const flNow = proxyActivities<FourthlineActivities>({
+export const flNow = activitiesOn<FourthlineActivities>('fourthline', {
   startToCloseTimeout: '30 seconds',
   heartbeatTimeout: '15 seconds', // callVendor heartbeats: a dead worker's attempt is retried within ~15 s (issue 10)
   scheduleToCloseTimeout: '1 minute',

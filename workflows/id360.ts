@@ -31,7 +31,6 @@ import {
   defineSignal,
   defineUpdate,
   patched,
-  proxyActivities,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -42,6 +41,7 @@ import { VendorOutage } from './vendor-outage';
 import { Verification } from './verification';
 import { ms, waitSummary } from './time';
 import { recordUnansweredCreates, recordVendorDuplicate, VENDOR_DUPLICATES_PATCH } from './vendor-duplicates';
+import { activitiesOn } from './activity-queues';
 
 export interface Id360Input extends VerificationInputBase {
   /** Informational fields ID360 stores with the enrollment (it checks none of them). */
@@ -109,7 +109,7 @@ export const ID360_ACTION_FAILURES = {
 
 export const ID360_MAX_PAGES = 10;
 
-const id360 = proxyActivities<Id360Activities>({
+const id360 = activitiesOn<Id360Activities>('id360', {
   startToCloseTimeout: '2 minutes',
   heartbeatTimeout: '15 seconds', // callVendor heartbeats: a dead worker's attempt is retried within ~15 s (issue 10)
   scheduleToCloseTimeout: '1 hour',
@@ -117,7 +117,7 @@ const id360 = proxyActivities<Id360Activities>({
 });
 
 /** The steps our caller is waiting on: short, so that the caller gets an answer while it still listens. */
-const steps = proxyActivities<Id360Activities>({
+const steps = activitiesOn<Id360Activities>('id360', {
   startToCloseTimeout: '1 minute',
   heartbeatTimeout: '15 seconds', // callVendor heartbeats: a dead worker's attempt is retried within ~15 s (issue 10)
   scheduleToCloseTimeout: '2 minutes',

@@ -14,7 +14,7 @@
  *    (facts `returnMismatch`, `browserSaid`, `vendorSaid`, and a timeline entry).
  * 4. At the deadline, one last read; still not ended: expired.
  */
-import { condition, continueAsNew, defineSignal, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { condition, continueAsNew, defineSignal, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Duration } from '@temporalio/common';
 import type { NamirialActivities, NamirialEnrollmentSummary } from '../activities/namirial';
 import type { VerificationInputBase, VerificationState } from './shared';
@@ -23,6 +23,7 @@ import { VendorOutage } from './vendor-outage';
 import { ms, waitSummary } from './time';
 import { recordUnansweredCreates } from './vendor-duplicates';
 import { decideNamirialOutcome, namirialIsFinal, type NamirialErrorCode } from './namirial-outcome';
+import { activitiesOn } from './activity-queues';
 
 export interface NamirialInput extends VerificationInputBase {
   /** Sent to Namirial (it requires them); never in search attributes, logs, reasons or the timeline. */
@@ -74,7 +75,7 @@ export interface NamirialReturn {
 
 export const namirialReturnSignal = defineSignal<[NamirialReturn]>('namirialReturn');
 
-const namirial = proxyActivities<NamirialActivities>({
+const namirial = activitiesOn<NamirialActivities>('namirial', {
   startToCloseTimeout: '1 minute',
   heartbeatTimeout: '15 seconds', // callVendor heartbeats: a dead worker's attempt is retried within ~15 s (issue 10)
   scheduleToCloseTimeout: '1 hour',

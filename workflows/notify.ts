@@ -15,7 +15,6 @@ import {
   continueAsNew,
   executeChild,
   getExternalWorkflowHandle,
-  proxyActivities,
   setHandler,
   sleep,
   upsertMemo,
@@ -37,12 +36,13 @@ import {
   type NotificationEvent,
   type OutboxInput,
 } from './notify-shared';
+import { activitiesOn } from './activity-queues';
 
-const { notificationEndpoints } = proxyActivities<ReturnType<typeof createNotificationActivities>>({
+const { notificationEndpoints } = activitiesOn<ReturnType<typeof createNotificationActivities>>('notifications', {
   startToCloseTimeout: '10 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
 });
-const { postNotification } = proxyActivities<ReturnType<typeof createNotificationActivities>>({
+const { postNotification } = activitiesOn<ReturnType<typeof createNotificationActivities>>('notifications', {
   // The HTTP call itself times out at 15 s; the activity's own failures (worker lost) retry a few times.
   startToCloseTimeout: '20 seconds',
   retry: { initialInterval: '1 second', maximumAttempts: 5 },

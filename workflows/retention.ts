@@ -4,10 +4,10 @@
  * claims older than their kind's retention, judged at this workflow's time. The result (counts per
  * kind) is the record of what retention removed.
  */
-import { proxyActivities } from '@temporalio/workflow';
 import type { RetentionActivities, RetentionReport } from '../activities/retention';
+import { activitiesOn } from './activity-queues';
 
-const { evidenceApplyRetention } = proxyActivities<RetentionActivities>({
+const { evidenceApplyRetention } = activitiesOn<RetentionActivities>('housekeeping', {
   startToCloseTimeout: '1 hour',
   heartbeatTimeout: '5 minutes',
   retry: { initialInterval: '10 seconds', backoffCoefficient: 2, maximumInterval: '10 minutes', maximumAttempts: 10 },

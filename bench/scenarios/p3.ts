@@ -71,6 +71,42 @@ export async function p3(ctx: BenchContext): Promise<P3Result> {
   });
   const oursRss = await rss(ctx, 'ours');
 
+  const sk = c.oursOnly ? null : await skeletonSide(ctx);
+  if (sk === null) ctx.log('p3: --ours-only: the skeleton side is not measured');
+  ctx.log(`p3: ours: worker RSS after GC ${oursIdle} MB idle, ${oursRss} MB with ${parkedOurs} parked`);
+
+  const side = (cr: LoadResult, g: LoadResult, idle: number | null, after: number | null): P3Side => ({
+    parked: cr.ok,
+    createRps: cr.rps,
+    createP50Ms: cr.p50Ms,
+    createP99Ms: cr.p99Ms,
+    createFailed: cr.non2xx + cr.errors,
+    getP50Ms: g.p50Ms,
+    getP99Ms: g.p99Ms,
+    getRps: g.rps,
+    getFailed: g.non2xx + g.errors,
+    workerRssIdleMb: idle,
+    workerRssMb: after,
+  });
+  const ours = side(create, get, oursIdle, oursRss);
+  const none: LoadResult = { ok: 0, non2xx: 0, errors: 0, seconds: 0, rps: 0, p50Ms: 0, p99Ms: 0, maxMs: 0 };
+  const skeleton = sk ? side(sk.create, sk.get, sk.idle, sk.rss) : side(none, none, null, null);
+  return {
+    parked: c.parked,
+    ours,
+    skeleton,
+    temporalRssMb: rssMbOf(ctx.temporalPid),
+    workerRssMb: ours.workerRssMb,
+    createP99Ms: round(ours.createP99Ms),
+    getP99Ms: round(ours.getP99Ms),
+    skeletonWorkerRssMb: skeleton.workerRssMb,
+    skeletonCreateP99Ms: round(skeleton.createP99Ms),
+    skeletonGetP99Ms: round(skeleton.getP99Ms),
+  };
+}
+
+async function skeletonSide(ctx: BenchContext): Promise<{ create: LoadResult; get: LoadResult; idle: number | null; rss: number | null }> {
+  const c = ctx.counts.p3;
   const skIdle = await rss(ctx, 'skeleton');
   ctx.log(`p3: skeleton: creating ${c.parked} flows, ${c.createConnections} callers`);
   const skId = (i: number) => `sk-p3-${ctx.runId}-${i}`;
@@ -93,32 +129,5 @@ export async function p3(ctx: BenchContext): Promise<P3Result> {
     next: () => ({ path: `/flows/${skId(Math.floor(Math.random() * Math.max(1, skCreate.ok)))}` }),
   });
   const skRss = await rss(ctx, 'skeleton');
-
-  const side = (cr: LoadResult, g: LoadResult, idle: number | null, after: number | null): P3Side => ({
-    parked: cr.ok,
-    createRps: cr.rps,
-    createP50Ms: cr.p50Ms,
-    createP99Ms: cr.p99Ms,
-    createFailed: cr.non2xx + cr.errors,
-    getP50Ms: g.p50Ms,
-    getP99Ms: g.p99Ms,
-    getRps: g.rps,
-    getFailed: g.non2xx + g.errors,
-    workerRssIdleMb: idle,
-    workerRssMb: after,
-  });
-  const ours = side(create, get, oursIdle, oursRss);
-  const skeleton = side(skCreate, skGet, skIdle, skRss);
-  return {
-    parked: c.parked,
-    ours,
-    skeleton,
-    temporalRssMb: rssMbOf(ctx.temporalPid),
-    workerRssMb: ours.workerRssMb,
-    createP99Ms: round(ours.createP99Ms),
-    getP99Ms: round(ours.getP99Ms),
-    skeletonWorkerRssMb: skeleton.workerRssMb,
-    skeletonCreateP99Ms: round(skeleton.createP99Ms),
-    skeletonGetP99Ms: round(skeleton.getP99Ms),
-  };
+  return { create: skCreate, get: skGet, idle: skIdle, rss: skRss };
 }
