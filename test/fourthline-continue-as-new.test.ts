@@ -14,6 +14,7 @@ import { fourthlineFlow } from './helpers/fourthline';
 import { runSizes } from './helpers/history-size';
 import { fourthlineInput, fourthlineOptions } from '../client/providers/fourthline';
 import { fourthlineCase } from '../workflows/fourthline';
+import { workflowTaskQueue } from '../config';
 
 let env: TestWorkflowEnvironment;
 let stack: Stack;
@@ -34,7 +35,7 @@ test('a case pending for 80 days: continues as new, then signs; the API shows on
   const reference = ref('long');
   const id = `fourthline:${reference}`;
   const input = { ...fourthlineInput(id, reference, fourthlineOptions.parse({ caseDeadline: '90 days', pollInterval: '6 hours' })), pollsPerRun: 40 };
-  await env.client.workflow.start(fourthlineCase, { workflowId: id, taskQueue: `${stack.config.taskQueuePrefix}-fourthline`, args: [input] });
+  await env.client.workflow.start(fourthlineCase, { workflowId: id, taskQueue: workflowTaskQueue(stack.config), args: [input] });
   const f = fourthlineFlow(stack);
   await stack.waitFor(id, (s) => s.status === 'awaiting_user');
   expect((await f.identity(id, 'completed')).status).toBe(200);
@@ -78,7 +79,7 @@ test('a case webhook that comes as the run continues as new wakes the next run (
   const id = `fourthline:${reference}`;
   // One poll per run: the run continues as new right after its first read of the case.
   const input = { ...fourthlineInput(id, reference, fourthlineOptions.parse({ pollInterval: '6 hours' })), pollsPerRun: 1 };
-  const first = await env.client.workflow.start(fourthlineCase, { workflowId: id, taskQueue: `${stack.config.taskQueuePrefix}-fourthline`, args: [input] });
+  const first = await env.client.workflow.start(fourthlineCase, { workflowId: id, taskQueue: workflowTaskQueue(stack.config), args: [input] });
   const f = fourthlineFlow(stack);
   await stack.waitFor(id, (s) => s.status === 'awaiting_user');
   expect((await f.identity(id, 'completed')).status).toBe(200);
