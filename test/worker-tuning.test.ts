@@ -70,7 +70,7 @@ test('WORKER_LEGACY_TASK_QUEUES=on: the per-vendor, notifications and housekeepi
   }
 });
 
-test('WORKER_LEGACY_TASK_QUEUES=auto polls a per-vendor queue for workflows only while the server lists a running flow there', async () => {
+test('WORKER_LEGACY_TASK_QUEUES=auto polls a per-vendor queue for workflows only while the server lists a running flow there (and then the old notifications queue)', async () => {
   const env = { TASK_QUEUE_PREFIX: `t${crypto.randomBytes(4).toString('hex')}` };
   const legacyQueue = `${env.TASK_QUEUE_PREFIX}-namirial`;
   // A flow started on the per-vendor queue, as the API did before the shared queue (no worker runs it yet).
@@ -84,7 +84,8 @@ test('WORKER_LEGACY_TASK_QUEUES=auto polls a per-vendor queue for workflows only
     }
     const workers = await workersFor(env);
     try {
-      expect(workers.filter(runsWorkflows).map((w) => w.options.taskQueue).sort()).toEqual([legacyQueue, `${env.TASK_QUEUE_PREFIX}-workflows`].sort());
+      // The old notifications queue too: a legacy flow starts its outbox there (the queue its memo names).
+      expect(workers.filter(runsWorkflows).map((w) => w.options.taskQueue).sort()).toEqual([legacyQueue, `${env.TASK_QUEUE_PREFIX}-notifications`, `${env.TASK_QUEUE_PREFIX}-workflows`].sort());
     } finally {
       await stop(workers);
     }

@@ -121,6 +121,10 @@ async function legacyQueuesToPoll(connection: NativeConnection, config: AppConfi
       out.push(queue);
     }
   }
+  // A legacy flow that has no outbox running yet starts one on the queue its memo names, the old
+  // notifications queue: poll it whenever any legacy flow runs.
+  const notifications = notificationsTaskQueue(config);
+  if (out.length && !out.includes(notifications)) out.push(notifications);
   if (out.length) console.log(`Worker: also polling workflow tasks on ${out.join(', ')} (flows started before the shared workflow queue; WORKER_LEGACY_TASK_QUEUES)`);
   return out;
 }
