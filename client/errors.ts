@@ -6,7 +6,7 @@
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
-import { isTimeout, unavailable } from './deadlines';
+import { isStalledWorkflow, isTimeout, stalled, unavailable } from './deadlines';
 
 export class ApiError extends Error {
   constructor(
@@ -114,6 +114,11 @@ function handle(err: FastifyError | ApiError | Error, req: FastifyRequest, reply
   }
   if (isTimeout(err)) return sendError(reply, 503, 'temporarily_unavailable', unavailable().message, unavailable().headers);
   if (status === 503) return sendError(reply, 503, 'temporarily_unavailable', err.message, { 'retry-after': '5' });
+  if (isStalledWorkflow(err)) {
+    const s = stalled();
+    req.log.error({ err: { type: err.name, message: err.message } }, 'verification stalled: its workflow task keeps failing');
+    return sendError(reply, 503, s.code, s.message, s.headers);
+  }
   req.log.error({ err: { type: err.name, message: err.message } }, 'unhandled error');
   return sendError(reply, 500, 'internal', 'internal error');
 }
