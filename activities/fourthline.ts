@@ -311,7 +311,16 @@ export function createFourthlineActivities({ config, store }: FourthlineDeps) {
         if (now.status !== 'pending') return now;
       }
       const { mobileNumber } = await readJson(input.mobileRef, z.object({ mobileNumber: z.string() }));
-      await authed({ operation: 'uploadMobileNumber', method: 'PUT', url: `${sig(input.signatureId)}/mobile-number`, json: { mobileNumber } });
+      try {
+        await authed({ operation: 'uploadMobileNumber', method: 'PUT', url: `${sig(input.signatureId)}/mobile-number`, json: { mobileNumber } });
+      } catch (err) {
+        // The user's repeated action after an earlier one ran out of attempts with its answers lost (a new
+        // activity, attempt 1, skips the read above): 422 INVALID_STATUS once the signature left `pending`
+        // means Fourthline took the number. Found by the chaos suite (...-51-signed), as for approve and confirm.
+        const now = await movedOnAfter(err, input.signatureId, 'pending');
+        if (now) return now;
+        throw err;
+      }
       const { body } = await authed({ operation: 'getSignatureStatus', method: 'GET', url: `${sig(input.signatureId)}/status`, schema: signatureStatusResponse });
       return { status: body.status, statusCode: body.statusCode ?? null };
     },

@@ -93,8 +93,14 @@ function activityContext(): Context | null {
   }
 }
 
-/** How often a waiting call heartbeats (the SDK throttles to 80% of the heartbeat timeout anyway). */
-const HEARTBEAT_EVERY_MS = 3_000;
+/**
+ * How often a waiting call heartbeats. The SDK sends an attempt's first heartbeat at once and throttles
+ * the later ones to 80% of the heartbeat timeout (12 s of 15 s), so beating more often adds nothing; and
+ * a call that beat first (ID360's login before its create) delays the create's mark by up to 12 s, in
+ * which a killed worker loses it (full chaos run, `...-42-user-cancels`: an unflagged duplicate). At 7 s
+ * only a login slower than that beats first; 7 s + 12 s stays inside the 15 s heartbeat timeout.
+ */
+const HEARTBEAT_EVERY_MS = 7_000;
 /** Left between the HTTP timeout and the end of the attempt, for the answer to be recorded. */
 const ATTEMPT_MARGIN_MS = 2_000;
 
@@ -137,7 +143,10 @@ async function sendVendorRequest<T>(req: VendorRequest<T>): Promise<VendorRespon
       // timeout (the SDK throttles). A create's mark must be that first one, so that a worker killed
       // while the create waits leaves it for the next attempt: a call made before it in the same
       // attempt (ID360's login) beats only on the interval, not at once (found by npm run chaos).
-      const details: CreateMarker | undefined = req.unansweredCreate ? { createsUnanswered: createsUnanswered() + 1 } : undefined;
+      // Other calls of an activity that carries a mark keep it: their heartbeats replace the details, and
+      // an undefined one would erase what earlier attempts left (a later attempt would then count 0).
+      const carried = createsUnanswered();
+      const details: CreateMarker | undefined = req.unansweredCreate ? { createsUnanswered: carried + 1 } : carried > 0 ? { createsUnanswered: carried } : undefined;
       if (req.unansweredCreate) ctx.heartbeat(details);
       beat = setInterval(() => ctx.heartbeat(details), HEARTBEAT_EVERY_MS);
     }

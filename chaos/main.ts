@@ -203,7 +203,9 @@ async function main(): Promise<number> {
     let next = 0;
     const minFlows = mode.flowsPerVendor * PROVIDERS.length;
     const runFlow = async (scenario: Scenario, n: number, key: string) => {
-      const target: PlayTarget = { api: apiUrl, sandbox: sandboxUrl, key, fetch: fetcher.fetch, stepTimeoutMs: 180_000 };
+      // How long the scripted user waits for a step's turn: a step waits behind background vendor calls that
+      // retry through the injected faults (at most 30 s apart); 3 minutes was shorter than a rare run of them.
+      const target: PlayTarget = { api: apiUrl, sandbox: sandboxUrl, key, fetch: fetcher.fetch, stepTimeoutMs: 300_000 };
       const reference = `chaos-${runId}-${n}-${scenario.name}`;
       const flow: Flow = { n, scenario, reference, id: `${scenario.provider}:${reference}`, startedAt: Date.now(), steps: [] };
       flows.push(flow);

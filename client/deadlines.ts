@@ -43,6 +43,29 @@ export function isTimeout(err: unknown): boolean {
   return false;
 }
 
+/** What a 503 for a verification whose workflow task keeps failing asks the caller to wait. */
+export const STALLED_RETRY_AFTER_SECONDS = 60;
+
+export const stalled = () =>
+  new ApiError(
+    503,
+    'verification_stalled',
+    "the verification's workflow cannot move on (its workflow task keeps failing on the worker); operators are alerted by the workflow task failures: try again later",
+    { 'retry-after': String(STALLED_RETRY_AFTER_SECONDS) },
+  );
+
+/**
+ * Whether a query or Update failed because the workflow's task fails on the worker (a nondeterminism, the
+ * SDK's "Fatal error in workflow machines", a workflow task failure the worker reports back to the query):
+ * the verification cannot answer until a fixed build replays it. Not a bug of the request: a 503, never a 500.
+ */
+export function isStalledWorkflow(err: unknown): boolean {
+  for (let e = err as { cause?: unknown; message?: unknown } | null | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
+    if (typeof e.message === 'string' && /Fatal error in workflow machines|[Nn]ondeterminism|DeterminismViolation|[Ww]orkflow task failed/.test(e.message)) return true;
+  }
+  return false;
+}
+
 /** Runs `fn` (Temporal calls) under a deadline of `ms`; out of time, a 503 with Retry-After. */
 export async function bounded<T>(client: Client, ms: number, fn: () => Promise<T>): Promise<T> {
   try {

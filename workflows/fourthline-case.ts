@@ -41,6 +41,12 @@ import { recordUnansweredCreates } from './vendor-duplicates';
 
 /** patched() id: the identity deadline ends `expired/expired` (it ended `expired/abandoned` before). */
 export const IDENTITY_DEADLINE_EXPIRED_PATCH = 'fourthline-identity-deadline-expired';
+/**
+ * patched() id: the verification shows `processing` as soon as the identity upload went through, not only
+ * once Fourthline's processing call answered (under vendor faults that call retries for minutes, and the
+ * API kept asking for the identity upload meanwhile: chaos `...-86-signed`).
+ */
+export const IDENTITY_UPLOADED_SHOWN_PATCH = 'fourthline-identity-uploaded-shown';
 
 export async function fourthlineCase(input: FourthlineCaseInput): Promise<VerificationState> {
   const r = new FourthlineCaseRun(input);
@@ -102,6 +108,13 @@ function registerCaseHandlers(r: FourthlineCaseRun): void {
     shownKey = key;
     showAttempt(v, a, detailsShown);
   });
+  // The workflow task (its history length) in which the last identity Update settled. An identity Update is
+  // refused in that same task: the SDK replays an Update accepted in the task that completed another one in
+  // the opposite order ("B accepted" before "A completed"), a nondeterminism that stops the case for good
+  // (chaos `...-211-signed`: a worker killed mid-upload, the retried action arriving with the first
+  // upload's failure; sdk-python#673, sdk-rust#943). A rejection is not written to history, so the refusal
+  // itself replays as nothing; the API sends the Update again a moment later (client/actions/fourthline.ts).
+  let identitySettledIn = -1;
   setHandler(
     identityUpdate,
     async ({ identityRef, files }) => {
@@ -116,12 +129,14 @@ function registerCaseHandlers(r: FourthlineCaseRun): void {
         throw asRefusal(err);
       } finally {
         r.identityBusy = false;
+        identitySettledIn = workflowInfo().historyLength;
       }
     },
     {
       validator: (_req: unknown) => {
         if (view.stage !== 'identity' || view.caseStatus !== 'new') throw refuse('wrongState', `identity data is uploaded once, while the case is new (stage ${view.stage})`);
         if (r.identityBusy) throw refuse('wrongState', 'an identity upload is already in progress');
+        if (identitySettledIn === workflowInfo().historyLength) throw refuse('tryAgain', 'the previous identity upload has just ended: send the identity again');
       },
     },
   );
@@ -158,6 +173,9 @@ async function run(r: FourthlineCaseRun): Promise<'done' | 'continue'> {
     if (r.endOnCaseFailure()) return 'done';
 
     view.stage = 'processing';
+    if (patched(IDENTITY_UPLOADED_SHOWN_PATCH)) {
+      v.progress('processing', 'identity uploaded', { providerStatus: view.caseStatus, nextAction: { type: 'wait', reason: 'Fourthline is processing the identity case' } });
+    }
     r.applyCase(await fl.fourthlineStartProcessing({ verificationId: view.verificationId }), 'case processing started');
     v.progress('processing', 'waiting for the case', { providerStatus: view.caseStatus, nextAction: { type: 'wait', reason: 'Fourthline is processing the identity case' } });
   }

@@ -198,6 +198,8 @@ export const FOURTHLINE_REFUSALS = {
   wrongState: 'FourthlineWrongState',
   windowClosed: 'FourthlineWindowClosed',
   rejected: 'FourthlineRejected',
+  /** Refused for a moment only (the API sends the Update again): see fourthline-case.ts identitySettledIn. */
+  tryAgain: 'FourthlineTryAgain',
 } as const;
 
 /** QES eligibility (doc + risk score rules): completed with 200-400; the pending flow also new / pending. */

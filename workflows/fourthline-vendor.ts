@@ -13,7 +13,10 @@ export const fl = activitiesOn<FourthlineActivities>('fourthline', {
   startToCloseTimeout: '3 minutes', // longer than its 120 s uploads and downloads
   heartbeatTimeout: '15 seconds', // callVendor heartbeats: a dead worker's attempt is retried within ~15 s (issue 10)
   scheduleToCloseTimeout: '1 hour',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '2 minutes' },
+  // At most 30 s between attempts: a user waits behind these calls (the processing call after the identity
+  // upload); at 2 minutes, 30% failed vendor calls kept a case from moving on for over 3 minutes (chaos
+  // `...-86-signed`). A long outage still costs one call per 30 s.
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
   summary: 'Fourthline API · background call, retried (an outage is noted, not fatal)',
 });
 export const flNow = activitiesOn<FourthlineActivities>('fourthline', {

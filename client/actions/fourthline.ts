@@ -137,6 +137,10 @@ export function registerFourthlineActions(app: FastifyInstance, deps: { client: 
     return new ApiError(409, 'conflict', `signature attempt ${a.attempt} has ended (${a.outcome}): ${a.reason}`);
   }
 
+  function isTryAgain(err: unknown): boolean {
+    return err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure && err.cause.type === FOURTHLINE_REFUSALS.tryAgain;
+  }
+
   function refusal(err: unknown): unknown {
     if (!(err instanceof WorkflowUpdateFailedError)) return err;
     const cause = err.cause instanceof ApplicationFailure ? err.cause : undefined;
@@ -189,12 +193,18 @@ export function registerFourthlineActions(app: FastifyInstance, deps: { client: 
       if (view.stage !== 'identity') throw new ApiError(409, 'conflict', `identity data is uploaded at the identity stage, not ${view.stage}`);
       const identityRef = await json(req.params.id, 'fourthline-identity-data', identity);
       const refs = await Promise.all(files.map((f) => store.put(`fourthline-identity-${f.type}`, f.contentType, Buffer.from(f.contentBase64, 'base64'), req.params.id)));
-      try {
-        const { consent: _consent, ...rest } = await client.workflow.getHandle(req.params.id).executeUpdate(identityUpdate, { args: [{ identityRef, files: refs }] });
-        return rest;
-      } catch (err) {
-        if (err instanceof WorkflowNotFoundError) throw new ApiError(409, 'conflict', 'the verification has already ended');
-        throw refusal(err);
+      // Refused for a moment when it meets the end of an earlier identity Update in one workflow task (the
+      // workflow's identitySettledIn): sent again, a few times, before the caller is asked to.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          const { consent: _consent, ...rest } = await client.workflow.getHandle(req.params.id).executeUpdate(identityUpdate, { args: [{ identityRef, files: refs }] });
+          return rest;
+        } catch (err) {
+          if (err instanceof WorkflowNotFoundError) throw new ApiError(409, 'conflict', 'the verification has already ended');
+          if (!isTryAgain(err)) throw refusal(err);
+          if (attempt >= 4) throw new ApiError(503, 'temporarily_unavailable', 'an earlier identity upload has just ended: send the identity again', { 'retry-after': '1' });
+          await new Promise((r) => setTimeout(r, 250 * attempt));
+        }
       }
     },
   );

@@ -2,7 +2,9 @@
  * Which Temporal errors the API answers as 503 temporarily_unavailable (with Retry-After) rather than a
  * 500: the server or a worker not answering in time, unreachable, or shedding load.
  */
-import { isTimeout } from '../../client/deadlines';
+import Fastify from 'fastify';
+import { isStalledWorkflow, isTimeout, STALLED_RETRY_AFTER_SECONDS } from '../../client/deadlines';
+import { installErrorHandling } from '../../client/errors';
 
 function serviceError(code: number): Error {
   return Object.assign(new Error(`${code} grpc`), { name: 'ServiceError', code });
@@ -31,4 +33,40 @@ test.each([
 test('an ordinary error is not', () => {
   expect(isTimeout(new TypeError('x'))).toBe(false);
   expect(isTimeout(undefined)).toBe(false);
+});
+
+/**
+ * A verification whose workflow task keeps failing (chaos `...-211-signed`: the SDK's Update-ordering
+ * nondeterminism) answered every action 500: its query fails with the worker's error. A 503
+ * `verification_stalled` with Retry-After instead (client/errors.ts), not a timeout's 503.
+ */
+describe('a workflow whose task keeps failing', () => {
+  // The query error as the API logged it in that run (its name was not an SDK error class).
+  const machines = Object.assign(new Error('Fatal error in workflow machines: UpdateMachine in state AcceptCommandCreated says the transition is invalid during event EventInfo { event_id: 181, event_type: WorkflowExecutionUpdateCompleted }'), { name: 'Object' });
+
+  test('is stalled, directly or as a cause', () => {
+    expect(isStalledWorkflow(machines)).toBe(true);
+    expect(isStalledWorkflow(Object.assign(new Error('Failed to query Workflow'), { cause: machines }))).toBe(true);
+    expect(isStalledWorkflow(new Error('[TMPRL1100] Nondeterminism error: Activity type of scheduled event'))).toBe(true);
+    expect(isTimeout(machines)).toBe(false);
+  });
+
+  test('an ordinary error or a timeout is not', () => {
+    expect(isStalledWorkflow(new TypeError('x'))).toBe(false);
+    expect(isStalledWorkflow(serviceError(4))).toBe(false);
+    expect(isStalledWorkflow(undefined)).toBe(false);
+  });
+
+  test('the API answers it 503 verification_stalled with Retry-After, not 500', async () => {
+    const app = Fastify({ logger: false });
+    installErrorHandling(app);
+    app.get('/x', async () => {
+      throw machines;
+    });
+    const res = await app.inject({ method: 'GET', url: '/x' });
+    expect(res.statusCode).toBe(503);
+    expect(res.headers['retry-after']).toBe(String(STALLED_RETRY_AFTER_SECONDS));
+    expect(res.json()).toEqual({ error: { code: 'verification_stalled', message: expect.stringMatching(/workflow task keeps failing/) } });
+    await app.close();
+  });
 });
