@@ -27,7 +27,7 @@ import { temporal } from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { dataConverter, resolvePayloadKeyring } from '../codec';
-import { taskQueueFor } from '../config';
+import { taskQueueFor, workflowTaskQueue } from '../config';
 import { FOURTHLINE_REFUSALS, identityUpdate } from '../workflows/fourthline';
 import { connectToTestTemporal, type TestTemporal } from './helpers/temporal';
 import { API_KEY, control, startStack, workflowBundle, type Stack } from './helpers/stack';
@@ -60,7 +60,8 @@ async function startWorker(role: 'workflows' | 'activities'): Promise<{ worker: 
   const worker = await Worker.create({
     connection: temporal_.connection,
     namespace: stack.config.temporal.namespace,
-    taskQueue: taskQueueFor(stack.config, 'fourthline'),
+    // The shared workflow queue, or Fourthline's activity queue (config/task-queues.ts).
+    taskQueue: role === 'workflows' ? workflowTaskQueue(stack.config) : taskQueueFor(stack.config, 'fourthline'),
     dataConverter: dataConverter(resolvePayloadKeyring(stack.config).keyring),
     ...(role === 'workflows' ? { workflowBundle: await workflowBundle() } : { activities: createActivities({ config: stack.config, store: stack.store }) }),
   });
