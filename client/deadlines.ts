@@ -66,6 +66,20 @@ export function isStalledWorkflow(err: unknown): boolean {
   return false;
 }
 
+/**
+ * Whether a query got no answer for a reason of the moment: the SDK's "Failed to query Workflow"
+ * ServiceError around a gRPC code other than NOT_FOUND (a missing verification is the SDK's
+ * WorkflowNotFoundError, a 404). The full chaos run had three such 500s 31 s after a worker restart, the
+ * worker still catching up on the flow's history; the user's retry went through. The request was fine and
+ * nothing changed: a 503 with Retry-After, logged with the gRPC code (client/errors.ts).
+ */
+export function isUnansweredQuery(err: unknown): boolean {
+  const e = err as { name?: unknown; message?: unknown; cause?: { code?: unknown } } | null | undefined;
+  return !!e && e.name === 'ServiceError' && e.message === 'Failed to query Workflow' && e.cause?.code !== GRPC_NOT_FOUND;
+}
+
+const GRPC_NOT_FOUND = 5;
+
 /** Runs `fn` (Temporal calls) under a deadline of `ms`; out of time, a 503 with Retry-After. */
 export async function bounded<T>(client: Client, ms: number, fn: () => Promise<T>): Promise<T> {
   try {

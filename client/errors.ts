@@ -6,7 +6,7 @@
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
-import { isStalledWorkflow, isTimeout, stalled, unavailable } from './deadlines';
+import { isStalledWorkflow, isTimeout, isUnansweredQuery, stalled, unavailable } from './deadlines';
 
 export class ApiError extends Error {
   constructor(
@@ -122,6 +122,10 @@ function handle(err: FastifyError | ApiError | Error, req: FastifyRequest, reply
   // The cause's gRPC code and details too: a client ServiceError's own message is only "Failed to query Workflow"
   // (3 such 500s in the full chaos run, 31 s after a worker restart, could not be told apart without them).
   const cause = (err as { cause?: { code?: unknown; details?: unknown; message?: unknown } }).cause;
+  if (isUnansweredQuery(err)) {
+    req.log.warn({ err: { type: err.name, message: err.message, cause: cause ? { code: cause.code, details: cause.details } : undefined } }, 'query unanswered: 503');
+    return sendError(reply, 503, 'temporarily_unavailable', unavailable().message, unavailable().headers);
+  }
   req.log.error({ err: { type: err.name, message: err.message, cause: cause ? { code: cause.code, details: cause.details, message: cause.message } : undefined } }, 'unhandled error');
   return sendError(reply, 500, 'internal', 'internal error');
 }

@@ -3,7 +3,7 @@
  * 500: the server or a worker not answering in time, unreachable, or shedding load.
  */
 import Fastify from 'fastify';
-import { isStalledWorkflow, isTimeout, STALLED_RETRY_AFTER_SECONDS } from '../../client/deadlines';
+import { isStalledWorkflow, isTimeout, isUnansweredQuery, STALLED_RETRY_AFTER_SECONDS } from '../../client/deadlines';
 import { installErrorHandling } from '../../client/errors';
 
 function serviceError(code: number): Error {
@@ -67,6 +67,41 @@ describe('a workflow whose task keeps failing', () => {
     expect(res.statusCode).toBe(503);
     expect(res.headers['retry-after']).toBe(String(STALLED_RETRY_AFTER_SECONDS));
     expect(res.json()).toEqual({ error: { code: 'verification_stalled', message: expect.stringMatching(/workflow task keeps failing/) } });
+    await app.close();
+  });
+});
+
+/** The SDK's ServiceError around a query's gRPC error (workflow-client.ts rethrowGrpcError). */
+function queryFailure(code: number): Error {
+  return Object.assign(new Error('Failed to query Workflow'), { name: 'ServiceError', cause: serviceError(code) });
+}
+
+describe('a query that got no answer for a reason of the moment (chaos: three 500s 31 s after a worker restart)', () => {
+  test.each([
+    [3, 'INVALID_ARGUMENT (the worker answered the query with a failure)'],
+    [9, 'FAILED_PRECONDITION'],
+    [13, 'INTERNAL'],
+  ])('gRPC %i %s is unanswered', (code) => {
+    expect(isUnansweredQuery(queryFailure(code))).toBe(true);
+  });
+
+  test('NOT_FOUND is not (a 404), nor another call\'s ServiceError, nor an ordinary error', () => {
+    expect(isUnansweredQuery(queryFailure(5))).toBe(false);
+    expect(isUnansweredQuery(Object.assign(new Error('Failed to signal Workflow'), { name: 'ServiceError', cause: serviceError(3) }))).toBe(false);
+    expect(isUnansweredQuery(new TypeError('Failed to query Workflow'))).toBe(false);
+    expect(isUnansweredQuery(undefined)).toBe(false);
+  });
+
+  test('the API answers it 503 temporarily_unavailable with Retry-After, not 500', async () => {
+    const app = Fastify({ logger: false });
+    installErrorHandling(app);
+    app.get('/x', async () => {
+      throw queryFailure(3);
+    });
+    const res = await app.inject({ method: 'GET', url: '/x' });
+    expect(res.statusCode).toBe(503);
+    expect(res.headers['retry-after']).toBeDefined();
+    expect(res.json()).toEqual({ error: { code: 'temporarily_unavailable', message: expect.any(String) } });
     await app.close();
   });
 });
