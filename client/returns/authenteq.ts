@@ -12,7 +12,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Client } from '@temporalio/client';
-import { hasClosed } from '../workflow-status';
+import { hasEnded } from '../workflow-status';
 import { decodeReturnState } from '../../config/webhook-token';
 import { authenteqReturnSignal } from '../../workflows/authenteq';
 import { parseVerificationId } from '../../workflows/shared';
@@ -48,7 +48,7 @@ export function registerAuthenteqReturn(app: FastifyInstance, deps: { client: Cl
       // A replay of a return already delivered is answered like the first one, without a signal.
       if (!dedup.admit(`${state.workflowId}|${state.session}`, code ?? '')) {
         if (state.returnTo) return redirectBrowser(reply, state.returnTo);
-        if (await hasClosed(deps.client.workflow.getHandle(state.workflowId))) return browserPage(reply, 200, ...ENDED);
+        if (await hasEnded(deps.client.workflow.getHandle(state.workflowId))) return browserPage(reply, 200, ...ENDED);
         return received(code);
       }
       const delivered = await signalFromBrowser(deps.client.workflow.getHandle(state.workflowId), authenteqReturnSignal, {

@@ -13,7 +13,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Client } from '@temporalio/client';
-import { hasClosed } from '../workflow-status';
+import { hasEnded } from '../workflow-status';
 import { decodeReturnState } from '../../config/webhook-token';
 import { namirialReturnSignal, type NamirialReturn } from '../../workflows/namirial';
 import { isNamirialErrorCode } from '../../workflows/namirial-outcome';
@@ -47,7 +47,7 @@ export function registerNamirialReturn(app: FastifyInstance, deps: { client: Cli
       // A replay of a return already delivered is answered like the first one, without a signal.
       if (!dedup.admit(`${state.workflowId}|${state.session}`, `${hint.verifidResult}|${hint.verifidError ?? ''}`)) {
         if (state.returnTo) return redirectBrowser(reply, state.returnTo);
-        if (await hasClosed(deps.client.workflow.getHandle(state.workflowId))) return browserPage(reply, 200, ...ENDED);
+        if (await hasEnded(deps.client.workflow.getHandle(state.workflowId))) return browserPage(reply, 200, ...ENDED);
         return browserPage(reply, 200, 'Thank you', 'You are back from the identification. You can close this window.');
       }
       const delivered = await signalFromBrowser(deps.client.workflow.getHandle(state.workflowId), namirialReturnSignal, hint);
