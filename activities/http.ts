@@ -101,6 +101,41 @@ function activityContext(): Context | null {
  * only a login slower than that beats first; 7 s + 12 s stays inside the 15 s heartbeat timeout.
  */
 const HEARTBEAT_EVERY_MS = 7_000;
+/**
+ * When the SDK sends an attempt's heartbeats (core throttles): the first at once, then at most one per
+ * window of 80% of the heartbeat timeout (30 s without one, at most 60 s), the latest details leaving at
+ * the window's end, which opens the next window. `beat` heartbeats and answers when these details leave.
+ */
+const beatWindows = new WeakMap<Context, { windowEndsAt: number; pending: boolean }>();
+
+function beat(ctx: Context, details: unknown, now = Date.now()): number {
+  ctx.heartbeat(details);
+  const timeout = ctx.info.heartbeatTimeoutMs ?? 0;
+  const throttle = Math.min(timeout > 0 ? timeout * 0.8 : 30_000, 60_000);
+  const w = beatWindows.get(ctx);
+  if (w) {
+    // A pending beat left at its window's end and opened the next window.
+    while (w.pending && now >= w.windowEndsAt) {
+      w.windowEndsAt += throttle;
+      w.pending = false;
+    }
+    if (now < w.windowEndsAt) {
+      w.pending = true;
+      return w.windowEndsAt;
+    }
+  }
+  beatWindows.set(ctx, { windowEndsAt: now + throttle, pending: false });
+  return now;
+}
+
+/**
+ * A create's mark must reach the server before the create leaves: a worker killed while the create waits
+ * then leaves it for the next attempt. When an earlier call of the attempt beat first (ID360's login slower
+ * than HEARTBEAT_EVERY_MS: chaos quick, seed 1909034735, an unflagged duplicate), the mark waits for the
+ * throttle window to end, and so does the create, plus this much for the heartbeat's own call.
+ */
+const MARK_SENT_MARGIN_MS = 250;
+
 /** Left between the HTTP timeout and the end of the attempt, for the answer to be recorded. */
 const ATTEMPT_MARGIN_MS = 2_000;
 
@@ -120,8 +155,19 @@ async function sendVendorRequest<T>(req: VendorRequest<T>): Promise<VendorRespon
   const what = `${req.vendor} ${req.operation}`;
   const ctx = activityContext();
   let res: Response<Buffer>;
-  let beat: NodeJS.Timeout | undefined;
+  let beating: NodeJS.Timeout | undefined;
   let onCancel: (() => void) | undefined;
+  // Other calls of an activity that carries a mark keep it: their heartbeats replace the details, and
+  // an undefined one would erase what earlier attempts left (a later attempt would then count 0).
+  const carried = ctx ? createsUnanswered() : 0;
+  const details: CreateMarker | undefined = req.unansweredCreate ? { createsUnanswered: carried + 1 } : carried > 0 ? { createsUnanswered: carried } : undefined;
+  if (ctx && req.unansweredCreate) {
+    const leavesAt = beat(ctx, details);
+    if (leavesAt > Date.now()) {
+      await new Promise((r) => setTimeout(r, leavesAt - Date.now() + MARK_SENT_MARGIN_MS));
+      if (ctx.cancellationSignal.aborted) throw new CancelledFailure(`${what}: cancelled by Temporal`);
+    }
+  }
   try {
     const options: OptionsOfBufferResponseBody = {
       method: req.method,
@@ -139,16 +185,9 @@ async function sendVendorRequest<T>(req: VendorRequest<T>): Promise<VendorRespon
       if (ctx.cancellationSignal.aborted) request.cancel();
       onCancel = () => request.cancel();
       ctx.cancellationSignal.addEventListener('abort', onCancel);
-      // The first heartbeat of an attempt leaves at once, later ones at most every 80% of the heartbeat
-      // timeout (the SDK throttles). A create's mark must be that first one, so that a worker killed
-      // while the create waits leaves it for the next attempt: a call made before it in the same
-      // attempt (ID360's login) beats only on the interval, not at once (found by npm run chaos).
-      // Other calls of an activity that carries a mark keep it: their heartbeats replace the details, and
-      // an undefined one would erase what earlier attempts left (a later attempt would then count 0).
-      const carried = createsUnanswered();
-      const details: CreateMarker | undefined = req.unansweredCreate ? { createsUnanswered: carried + 1 } : carried > 0 ? { createsUnanswered: carried } : undefined;
-      if (req.unansweredCreate) ctx.heartbeat(details);
-      beat = setInterval(() => ctx.heartbeat(details), HEARTBEAT_EVERY_MS);
+      // A call made before a create in the same attempt (ID360's login) beats only on the interval, not at
+      // once, so that the create's mark is usually the attempt's first heartbeat (found by npm run chaos).
+      beating = setInterval(() => beat(ctx, details), HEARTBEAT_EVERY_MS);
     }
     res = await request;
   } catch (err) {
@@ -160,13 +199,13 @@ async function sendVendorRequest<T>(req: VendorRequest<T>): Promise<VendorRespon
       networkError: code,
     });
   } finally {
-    if (beat) clearInterval(beat);
+    if (beating) clearInterval(beating);
     if (onCancel) ctx?.cancellationSignal.removeEventListener('abort', onCancel);
   }
 
   const status = res.statusCode;
   // Answered: this attempt's create is no longer unknown (a success is tracked, an error applied nothing).
-  if (ctx && req.unansweredCreate && status >= 400) ctx.heartbeat({ createsUnanswered: createsUnanswered() } satisfies CreateMarker);
+  if (ctx && req.unansweredCreate && status >= 400) beat(ctx, { createsUnanswered: createsUnanswered() } satisfies CreateMarker);
   if (status === 429 || status >= 500) {
     const retryAfterMs = status === 429 ? parseRetryAfter(res.headers['retry-after']) : undefined;
     throw ApplicationFailure.create({

@@ -48,6 +48,9 @@ export const IDENTITY_DEADLINE_EXPIRED_PATCH = 'fourthline-identity-deadline-exp
  */
 export const IDENTITY_UPLOADED_SHOWN_PATCH = 'fourthline-identity-uploaded-shown';
 
+/** How long after an identity Update settled another one is refused (tryAgain): see identitySettledAt. */
+const IDENTITY_SETTLE_GUARD_MS = 1_000;
+
 export async function fourthlineCase(input: FourthlineCaseInput): Promise<VerificationState> {
   const r = new FourthlineCaseRun(input);
   registerCaseHandlers(r);
@@ -108,13 +111,15 @@ function registerCaseHandlers(r: FourthlineCaseRun): void {
     shownKey = key;
     showAttempt(v, a, detailsShown);
   });
-  // The workflow task (its history length) in which the last identity Update settled. An identity Update is
-  // refused in that same task: the SDK replays an Update accepted in the task that completed another one in
-  // the opposite order ("B accepted" before "A completed"), a nondeterminism that stops the case for good
-  // (chaos `...-211-signed`: a worker killed mid-upload, the retried action arriving with the first
-  // upload's failure; sdk-python#673, sdk-rust#943). A rejection is not written to history, so the refusal
-  // itself replays as nothing; the API sends the Update again a moment later (client/actions/fourthline.ts).
-  let identitySettledIn = -1;
+  // When (workflow time) the last identity Update settled. An identity Update is refused for a second after:
+  // the SDK replays an Update accepted in the workflow task that completed another one in the opposite order
+  // ("B accepted" before "A completed"), a nondeterminism that stops the case for good (chaos `...-211-signed`:
+  // a worker killed mid-upload, the retried action arriving with the first upload's failure; sdk-python#673,
+  // sdk-rust#943). Workflow time is the task's start, the same for every activation of one task; the task's
+  // history length was not (a guard on it still let B in: chaos quick, seed 1909034735, events 92-93). A
+  // rejection is not written to history, so the refusal itself replays as nothing; the API sends the Update
+  // again a moment later (client/actions/fourthline.ts).
+  let identitySettledAt = Number.NEGATIVE_INFINITY;
   setHandler(
     identityUpdate,
     async ({ identityRef, files }) => {
@@ -129,14 +134,14 @@ function registerCaseHandlers(r: FourthlineCaseRun): void {
         throw asRefusal(err);
       } finally {
         r.identityBusy = false;
-        identitySettledIn = workflowInfo().historyLength;
+        identitySettledAt = Date.now();
       }
     },
     {
       validator: (_req: unknown) => {
         if (view.stage !== 'identity' || view.caseStatus !== 'new') throw refuse('wrongState', `identity data is uploaded once, while the case is new (stage ${view.stage})`);
         if (r.identityBusy) throw refuse('wrongState', 'an identity upload is already in progress');
-        if (identitySettledIn === workflowInfo().historyLength) throw refuse('tryAgain', 'the previous identity upload has just ended: send the identity again');
+        if (Date.now() - identitySettledAt < IDENTITY_SETTLE_GUARD_MS) throw refuse('tryAgain', 'the previous identity upload has just ended: send the identity again');
       },
     },
   );
