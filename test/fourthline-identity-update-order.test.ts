@@ -16,7 +16,7 @@
  * fourthline-case.ts): this test covers the situation and the first order; the second order did not
  * come on demand here (worker cache, timing), so that half rests on the chaos run's history.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -30,8 +30,9 @@ import { dataConverter, resolvePayloadKeyring } from '../codec';
 import { taskQueueFor, workflowTaskQueue } from '../config';
 import { FOURTHLINE_REFUSALS, identityUpdate } from '../workflows/fourthline';
 import { connectToTestTemporal, type TestTemporal } from './helpers/temporal';
-import { API_KEY, control, startStack, workflowBundle, type Stack } from './helpers/stack';
+import { control, startStack, workflowBundle, type Stack } from './helpers/stack';
 import { fourthlineFlow } from './helpers/fourthline';
+import { startWorkerProcess } from './helpers/worker-process';
 
 jest.setTimeout(180_000);
 
@@ -74,30 +75,9 @@ async function startWorker(role: 'workflows' | 'activities'): Promise<{ worker: 
 async function startWorkerChild(): Promise<ChildProcess> {
   const bundlePath = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'idv-bundle-')), 'workflows.js');
   fs.writeFileSync(bundlePath, ((await workflowBundle()) as { code: string }).code);
-  const env = {
-    TEMPORAL_ADDRESS: temporal_.address,
-    API_PORT: new URL(stack.apiUrl).port,
-    API_KEYS: `tests:${API_KEY}`,
-    SANDBOX_PORT: new URL(stack.sandboxUrl).port,
-    EVIDENCE_DIR: stack.config.evidenceDir,
-    TASK_QUEUE_PREFIX: stack.config.taskQueuePrefix,
-    LOG_LEVEL: 'warn',
-  };
-  const c = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', path.join(__dirname, 'helpers/worker-child.ts')], {
-    env: { ...process.env, CHILD_ENV: JSON.stringify(env), CHILD_BUNDLE: bundlePath },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  child = c;
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('worker child did not start in 60 s')), 60_000);
-    c.stdout!.on('data', (d: Buffer) => {
-      if (d.toString().includes('ready')) {
-        clearTimeout(timer);
-        resolve(c);
-      }
-    });
-    c.once('exit', (code, signal) => signal !== 'SIGKILL' && reject(new Error(`worker child exited (${code ?? signal})`)));
-  });
+  const started = startWorkerProcess(stack, temporal_.address, bundlePath);
+  child = started.child;
+  return started;
 }
 
 const fault = (body: Record<string, unknown>) => control(stack, '/fourthline/_sandbox/faults', body);

@@ -4,13 +4,14 @@
  * attempt up about 15 s after the worker died and a restarted worker carries the flow on, instead of
  * waiting out the 2-minute start-to-close. Real dev server; the worker is a child process.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { connectToTestTemporal, type TestTemporal } from './helpers/temporal';
-import { API_KEY, control, startStack, workflowBundle, type Stack } from './helpers/stack';
+import { control, startStack, workflowBundle, type Stack } from './helpers/stack';
+import { startWorkerProcess } from './helpers/worker-process';
 
 let temporal: TestTemporal;
 let stack: Stack;
@@ -40,30 +41,9 @@ afterAll(async () => {
 
 /** A worker process with this stack's config; resolves once it polls. */
 function startWorkerChild(extraEnv: Record<string, string> = {}): Promise<ChildProcess> {
-  const env = {
-    TEMPORAL_ADDRESS: temporal.address,
-    API_PORT: new URL(stack.apiUrl).port,
-    API_KEYS: `tests:${API_KEY}`,
-    SANDBOX_PORT: new URL(stack.sandboxUrl).port,
-    EVIDENCE_DIR: stack.config.evidenceDir,
-    TASK_QUEUE_PREFIX: stack.config.taskQueuePrefix,
-    LOG_LEVEL: 'warn',
-  };
-  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', path.join(__dirname, 'helpers/worker-child.ts')], {
-    env: { ...process.env, ...extraEnv, CHILD_ENV: JSON.stringify(env), CHILD_BUNDLE: bundlePath },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  children.push(child);
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('worker child did not start in 60 s')), 60_000);
-    child.stdout!.on('data', (d: Buffer) => {
-      if (d.toString().includes('ready')) {
-        clearTimeout(timer);
-        resolve(child);
-      }
-    });
-    child.once('exit', (code, signal) => reject(new Error(`worker child exited (${code ?? signal})`)));
-  });
+  const started = startWorkerProcess(stack, temporal.address, bundlePath, extraEnv);
+  children.push(started.child);
+  return started;
 }
 
 test('kill -9 during a vendor call: a restarted worker retries it within ~30 s and the flow finishes', async () => {
