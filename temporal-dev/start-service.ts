@@ -13,16 +13,15 @@
  */
 import { NativeConnection } from '@temporalio/worker';
 import { Client, Connection } from '@temporalio/client';
-import { loadConfigOrExit, notificationsTaskQueue, PROVIDERS, taskQueueFor, workflowTaskQueue } from '../config';
+import { loadConfigOrExit, workflowTaskQueue } from '../config';
 import { FolderEvidenceStore } from '../activities/evidence-store';
 import { buildApi } from '../client/app';
 import { createSandboxServer } from '../sandboxes/server';
 import { fourthlineWebhookSettings } from '../sandboxes/fourthline';
-import { bundleWorkflows, createWorkers } from '../workers';
+import { activityTaskQueues, bundleWorkflows, createWorkers } from '../workers';
 import { runLocalTemporal } from './server';
 import { listenCodecTls } from '../client/codec';
 import { ensureRetentionSchedule } from '../client/retention-schedule';
-import { housekeepingTaskQueue } from '../config/personal-data';
 import { dataConverter, describeKeyring, resolvePayloadKeyring } from '../codec';
 import path from 'node:path';
 import { persistSandboxes } from '../sandboxes/persistence';
@@ -102,7 +101,7 @@ async function main(): Promise<void> {
       await running;
       await workerConnection.close();
     });
-    console.log(`Worker: workflows on ${workflowTaskQueue(config)}, activities on ${[...PROVIDERS.map((p) => taskQueueFor(config, p)), notificationsTaskQueue(config), housekeepingTaskQueue(config)].join(', ')}`);
+    console.log(`Worker: workflows on ${workflowTaskQueue(config)}, activities on ${activityTaskQueues(config).join(', ')}`);
 
     const connection = await Connection.connect(config.temporal.connectionOptions);
     const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter: dataConverter(keys.keyring), interceptors: tracingClientInterceptors() });

@@ -92,8 +92,11 @@ export async function createWorkers(opts: {
   return Promise.all([workflows, ...vendors, housekeeping, notifications]);
 }
 
-/** The queues workflows were started on before the shared workflow queue: each vendor's, notifications', housekeeping's. */
-export function legacyWorkflowQueues(config: Pick<AppConfig, 'taskQueuePrefix'>): string[] {
+/**
+ * The activity task queues: each vendor's, notifications', housekeeping's. They are also the queues
+ * workflows were started on before the shared workflow queue (the legacy pollers below).
+ */
+export function activityTaskQueues(config: Pick<AppConfig, 'taskQueuePrefix'>): string[] {
   return [...PROVIDERS.map((p) => taskQueueFor(config, p)), notificationsTaskQueue(config), housekeepingTaskQueue(config)];
 }
 
@@ -105,7 +108,7 @@ export function legacyWorkflowQueues(config: Pick<AppConfig, 'taskQueuePrefix'>)
  * all of them: a flow left without a worker would be worse than the memory.
  */
 async function legacyQueuesToPoll(connection: NativeConnection, config: AppConfig): Promise<string[]> {
-  const queues = legacyWorkflowQueues(config);
+  const queues = activityTaskQueues(config);
   if (config.legacyTaskQueues === 'on') return queues;
   if (config.legacyTaskQueues === 'off') return [];
   const out: string[] = [];

@@ -1,10 +1,9 @@
 /** Runs the worker. SIGINT / SIGTERM drain the workers, then the process exits. */
 import { NativeConnection } from '@temporalio/worker';
-import { loadConfigOrExit, notificationsTaskQueue, taskQueueFor, workflowTaskQueue, PROVIDERS } from '../config';
-import { housekeepingTaskQueue } from '../config/personal-data';
+import { loadConfigOrExit, workflowTaskQueue } from '../config';
 import { FolderEvidenceStore } from '../activities/evidence-store';
 import { s3EvidenceStoreFromEnv } from '../activities/s3-evidence-store';
-import { bundleWorkflows, createWorkers } from '.';
+import { activityTaskQueues, bundleWorkflows, createWorkers } from '.';
 import { describeKeyring, resolvePayloadKeyring } from '../codec';
 import { installJsonRuntime } from './logging';
 import { installTracing } from '../observability/tracing';
@@ -29,8 +28,7 @@ async function main() {
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   if (config.telemetry.workerMetricsAddress) console.log(`Worker: Prometheus metrics on http://${config.telemetry.workerMetricsAddress}/metrics`);
-  const activityQueues = [...PROVIDERS.map((p) => taskQueueFor(config, p)), notificationsTaskQueue(config), housekeepingTaskQueue(config)];
-  console.log(`Worker: polling workflows on ${workflowTaskQueue(config)}, activities on ${activityQueues.join(', ')} (${config.temporal.address})`);
+  console.log(`Worker: polling workflows on ${workflowTaskQueue(config)}, activities on ${activityTaskQueues(config).join(', ')} (${config.temporal.address})`);
   await Promise.all(workers.map((w) => w.run()));
   await connection.close();
   await tracing?.shutdown(); // flushes the last spans
