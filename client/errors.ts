@@ -101,6 +101,12 @@ function sendError(reply: FastifyReply, status: number, code: string, message: s
   return reply.code(status).type('application/json; charset=utf-8').send(errorBody(code, message));
 }
 
+/** 503 temporarily_unavailable with Retry-After: Temporal or a worker cannot answer right now. */
+function sendUnavailable(reply: FastifyReply) {
+  const u = unavailable();
+  return sendError(reply, u.statusCode, u.code, u.message, u.headers);
+}
+
 function handle(err: FastifyError | ApiError | Error, req: FastifyRequest, reply: FastifyReply) {
   if (err instanceof ApiError) return sendError(reply, err.statusCode, err.code, err.message, err.headers);
   if (hasZodFastifySchemaValidationErrors(err)) {
@@ -112,7 +118,7 @@ function handle(err: FastifyError | ApiError | Error, req: FastifyRequest, reply
     const headers: Record<string, string> = status === 429 ? { 'retry-after': String(reply.getHeader('retry-after') ?? 1) } : {};
     return sendError(reply, status, code, plainFrameworkMessage(err as FastifyError), headers);
   }
-  if (isTimeout(err)) return sendError(reply, 503, 'temporarily_unavailable', unavailable().message, unavailable().headers);
+  if (isTimeout(err)) return sendUnavailable(reply);
   if (status === 503) return sendError(reply, 503, 'temporarily_unavailable', err.message, { 'retry-after': '5' });
   if (isStalledWorkflow(err)) {
     const s = stalled();
@@ -124,7 +130,7 @@ function handle(err: FastifyError | ApiError | Error, req: FastifyRequest, reply
   const cause = (err as { cause?: { code?: unknown; details?: unknown; message?: unknown } }).cause;
   if (isUnansweredQuery(err)) {
     req.log.warn({ err: { type: err.name, message: err.message, cause: cause ? { code: cause.code, details: cause.details } : undefined } }, 'query unanswered: 503');
-    return sendError(reply, 503, 'temporarily_unavailable', unavailable().message, unavailable().headers);
+    return sendUnavailable(reply);
   }
   req.log.error({ err: { type: err.name, message: err.message, cause: cause ? { code: cause.code, details: cause.details, message: cause.message } : undefined } }, 'unhandled error');
   return sendError(reply, 500, 'internal', 'internal error');

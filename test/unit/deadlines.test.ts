@@ -6,6 +6,20 @@ import Fastify from 'fastify';
 import { isStalledWorkflow, isTimeout, isUnansweredQuery, STALLED_RETRY_AFTER_SECONDS } from '../../client/deadlines';
 import { installErrorHandling } from '../../client/errors';
 
+/** What the API's error handler answers to a route that throws `err`. */
+async function answerTo(err: Error) {
+  const app = Fastify({ logger: false });
+  installErrorHandling(app);
+  app.get('/x', async () => {
+    throw err;
+  });
+  try {
+    return await app.inject({ method: 'GET', url: '/x' });
+  } finally {
+    await app.close();
+  }
+}
+
 function serviceError(code: number): Error {
   return Object.assign(new Error(`${code} grpc`), { name: 'ServiceError', code });
 }
@@ -58,16 +72,10 @@ describe('a workflow whose task keeps failing', () => {
   });
 
   test('the API answers it 503 verification_stalled with Retry-After, not 500', async () => {
-    const app = Fastify({ logger: false });
-    installErrorHandling(app);
-    app.get('/x', async () => {
-      throw machines;
-    });
-    const res = await app.inject({ method: 'GET', url: '/x' });
+    const res = await answerTo(machines);
     expect(res.statusCode).toBe(503);
     expect(res.headers['retry-after']).toBe(String(STALLED_RETRY_AFTER_SECONDS));
     expect(res.json()).toEqual({ error: { code: 'verification_stalled', message: expect.stringMatching(/workflow task keeps failing/) } });
-    await app.close();
   });
 });
 
@@ -93,15 +101,9 @@ describe('a query that got no answer for a reason of the moment (chaos: three 50
   });
 
   test('the API answers it 503 temporarily_unavailable with Retry-After, not 500', async () => {
-    const app = Fastify({ logger: false });
-    installErrorHandling(app);
-    app.get('/x', async () => {
-      throw queryFailure(3);
-    });
-    const res = await app.inject({ method: 'GET', url: '/x' });
+    const res = await answerTo(queryFailure(3));
     expect(res.statusCode).toBe(503);
     expect(res.headers['retry-after']).toBeDefined();
     expect(res.json()).toEqual({ error: { code: 'temporarily_unavailable', message: expect.any(String) } });
-    await app.close();
   });
 });
