@@ -146,6 +146,9 @@ async function main(): Promise<void> {
         // The sandboxes have no quota, and the skeleton has no limit: the default per-vendor rate limit
         // (an assumed 20/s, README "Rate limits") would cap our figures, not measure them.
         VENDOR_RATE_LIMITS: process.env.VENDOR_RATE_LIMITS ?? '*:off',
+        // Likewise the API's own limit per key (1,200 a minute): p3's GET phase alone sends more than that.
+        API_RATE_LIMIT_PER_KEY: process.env.API_RATE_LIMIT_PER_KEY ?? '10000000',
+        API_RATE_LIMIT_PER_ADDRESS: process.env.API_RATE_LIMIT_PER_ADDRESS ?? '10000000',
       };
       const skeletonEnv: NodeJS.ProcessEnv = { ...common, SKELETON_TASK_QUEUE: `skeleton-${runId}`, PORT: String(skeletonPort) };
       const gc = ['--expose-gc'];

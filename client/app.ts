@@ -65,13 +65,11 @@ export interface ApiOptions {
   auditKeyring?: PayloadKeyring;
   /** How Fourthline case webhooks find their verification (default: the `VerificationProviderReference` search attribute). */
   fourthlineCaseLookup?: FourthlineCaseLookup;
-  /** Requests per minute: per API key on /v1, per source address on the receivers (defaults: RATE_LIMITS). */
+  /** Requests per minute: per API key on /v1, per source address on the receivers (default: config.api.rateLimits). */
   rateLimits?: { perKey: number; perAddress: number };
 }
 
 /** Requests per minute (@fastify/rate-limit, in memory per API process): 429 with Retry-After beyond. */
-export const RATE_LIMITS = { perKey: 1200, perAddress: 300 };
-
 function limiter(max: number, key: (req: FastifyRequest) => string): RateLimitPluginOptions {
   return {
     max,
@@ -86,7 +84,7 @@ function limiter(max: number, key: (req: FastifyRequest) => string): RateLimitPl
   };
 }
 
-export async function buildApi({ config, client, store, logger = true, logStream, keyring = resolvePayloadKeyring(config).keyring, auditLog, auditKeyring, fourthlineCaseLookup, rateLimits = RATE_LIMITS }: ApiOptions): Promise<FastifyInstance> {
+export async function buildApi({ config, client, store, logger = true, logStream, keyring = resolvePayloadKeyring(config).keyring, auditLog, auditKeyring, fourthlineCaseLookup, rateLimits = config.api.rateLimits }: ApiOptions): Promise<FastifyInstance> {
   const audit = auditLog ?? new FolderAuditLog(config.personalData.auditDir, auditKeyring ?? resolveAuditKeyring(config), keyring);
   const app = Fastify({
     logger: logger

@@ -97,6 +97,9 @@ const envSchema = z.object({
   API_HOST: z.string().min(1).default('127.0.0.1'),
   API_PORT: port.default(8080),
   API_KEYS: apiKeys.optional(),
+  /** Requests a minute per API key on /v1, and per source address on /webhooks and /return (429 beyond). */
+  API_RATE_LIMIT_PER_KEY: z.coerce.number().int().min(1).max(10_000_000).default(1_200),
+  API_RATE_LIMIT_PER_ADDRESS: z.coerce.number().int().min(1).max(10_000_000).default(300),
   PUBLIC_BASE_URL: httpUrl.optional(),
   WEBHOOK_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   /** The keyring of webhook/return/OAuth/sealing secrets: `kid:secret,kid2:secret2`, the first signs, all verify. */
@@ -213,7 +216,7 @@ export interface FourthlineConfig extends VendorEndpoint {
 export interface AppConfig {
   env: 'development' | 'production';
   logLevel: 'debug' | 'info' | 'warn' | 'error';
-  api: { host: string; port: number; keys: ApiKey[] };
+  api: { host: string; port: number; keys: ApiKey[]; rateLimits: { perKey: number; perAddress: number } };
   /** The base URL at which vendors and browsers reach our receivers (/webhooks, /return). */
   publicBaseUrl: string;
   /**
@@ -333,7 +336,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   return {
     env: e.APP_ENV,
     logLevel: e.LOG_LEVEL,
-    api: { host: e.API_HOST, port: e.API_PORT, keys: e.API_KEYS ?? [{ id: 'local', token: DEV_API_KEY, tenant: 'default', scopes: LEGACY_SCOPES }] },
+    api: {
+      host: e.API_HOST,
+      port: e.API_PORT,
+      keys: e.API_KEYS ?? [{ id: 'local', token: DEV_API_KEY, tenant: 'default', scopes: LEGACY_SCOPES }],
+      rateLimits: { perKey: e.API_RATE_LIMIT_PER_KEY, perAddress: e.API_RATE_LIMIT_PER_ADDRESS },
+    },
     publicBaseUrl: e.PUBLIC_BASE_URL ?? `http://localhost:${e.API_PORT}`,
     webhookSecret: [...(e.WEBHOOK_KEYS ?? []), ...(e.WEBHOOK_SECRET || !e.WEBHOOK_KEYS ? [{ id: '', secret: e.WEBHOOK_SECRET ?? DEV_WEBHOOK_SECRET }] : [])],
     evidenceDir: path.resolve(e.EVIDENCE_DIR),

@@ -18,6 +18,7 @@ test('with no settings at all, every vendor is the local sandbox and the dev API
   expect(c.temporal.address).toBe('localhost:7233');
   expect(c.temporal.namespace).toBe('default');
   expect(c.api.keys).toEqual([{ id: 'local', token: 'dev-api-key', tenant: 'default', scopes: ['integrator', 'codec'] }]);
+  expect(c.api.rateLimits).toEqual({ perKey: 1200, perAddress: 300 });
   expect(c.notes.join('\n')).toContain('using the local sandbox');
 });
 
@@ -44,8 +45,14 @@ test.each([
   [{ APP_ENV: 'staging' }, 'APP_ENV'],
   [{ APP_ENV: 'production' }, 'API_KEYS is required in production'],
   [{ TEMPORAL_ADDRESS: 'no-port' }, 'TEMPORAL_ADDRESS must be host:port'],
+  [{ API_RATE_LIMIT_PER_KEY: '0' }, 'API_RATE_LIMIT_PER_KEY'],
+  [{ API_RATE_LIMIT_PER_ADDRESS: 'many' }, 'API_RATE_LIMIT_PER_ADDRESS'],
 ])('%j is refused naming the variable', (env, message) => {
   expectConfigError(env as Record<string, string>, message);
+});
+
+test('the API rate limits are set per key and per address', () => {
+  expect(loadConfig({ API_RATE_LIMIT_PER_KEY: '6000', API_RATE_LIMIT_PER_ADDRESS: '900' }).api.rateLimits).toEqual({ perKey: 6000, perAddress: 900 });
 });
 
 test('secrets are never echoed in a config error', () => {
