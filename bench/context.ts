@@ -5,20 +5,21 @@ import type { Proc } from './processes';
 export interface Counts {
   p1: { targets: number; connections: number; seconds: number };
   p2: { flows: number; concurrency: number; maxSeconds: number };
+  /** settleSeconds: at most this long for the machine to be quiet after a ramp (bench/cpu.ts settle). */
   p3: { parked: number; createConnections: number; getConnections: number; getSeconds: number; settleSeconds: number; maxSeconds: number; oursOnly?: boolean };
 }
 
 export const QUICK: Counts = {
   p1: { targets: 10, connections: 8, seconds: 5 },
   p2: { flows: 4, concurrency: 2, maxSeconds: 90 },
-  p3: { parked: 300, createConnections: 32, getConnections: 8, getSeconds: 5, settleSeconds: 5, maxSeconds: 120 },
+  p3: { parked: 300, createConnections: 32, getConnections: 8, getSeconds: 5, settleSeconds: 120, maxSeconds: 120 },
 };
 
 export const FULL: Counts = {
   p1: { targets: 50, connections: 16, seconds: 20 },
   // Enough flows at once that the machine, not the vendors' think times, bounds the throughput.
   p2: { flows: 48, concurrency: 16, maxSeconds: 300 },
-  p3: { parked: 10_000, createConnections: 32, getConnections: 8, getSeconds: 30, settleSeconds: 60, maxSeconds: 1_800 },
+  p3: { parked: 10_000, createConnections: 32, getConnections: 8, getSeconds: 30, settleSeconds: 600, maxSeconds: 1_800 },
 };
 
 export interface Http {
@@ -43,6 +44,8 @@ export interface BenchContext {
   ourWorker: Proc;
   skeletonWorker: Proc;
   temporalPid: number;
+  /** Every process the bench started, by name (temporal, sandboxes, worker, api, skeleton-worker, skeleton-api): for bench/cpu.ts. */
+  pids: Record<string, number>;
   log(line: string): void;
 }
 

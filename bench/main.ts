@@ -191,6 +191,7 @@ async function main(): Promise<void> {
         ourWorker,
         skeletonWorker,
         temporalPid: server.pid,
+        pids: { temporal: server.pid, sandboxes: sandbox.pid, worker: ourWorker.pid, api: api.pid, 'skeleton-worker': skeletonWorker.pid, 'skeleton-api': skeletonApi.pid },
         log,
       };
       const runs: [Scenario, (c: BenchContext) => Promise<unknown>][] = [

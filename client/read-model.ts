@@ -6,9 +6,12 @@
  *
  * - a CLOSED verification is answered from data the server holds: the workflow's result (every
  *   vendor workflow returns its final VerificationState), read from the close event;
- * - an OPEN one from the state query with a short deadline (QUERY_DEADLINE_MS), falling back to the
- *   last state the workflow published in its memo (workflows/verification.ts `publish()`; the memo
- *   is encrypted by our payload codec and `describe()` decodes it);
+ * - an OPEN one that waits (no workflow task pending) from its memo, when the run keeps the memo
+ *   current (workflows/verification.ts MEMO_CURRENT_PATCH) and it holds the whole timeline: a
+ *   verification parked on its timers is read without a worker replaying it (issue 14);
+ * - any other OPEN one from the state query with a short deadline (QUERY_DEADLINE_MS), falling back
+ *   to the last state the workflow published in its memo (workflows/verification.ts `publish()`; the
+ *   memo is encrypted by our payload codec and `describe()` decodes it);
  * - a run with neither (started before the memo existed, or not yet picked up by any worker) from
  *   its search attributes: provider, status and outcome, never personal data.
  *
@@ -22,6 +25,7 @@ import {
   SEARCH_ATTRIBUTES,
   STATE_MEMO_KEY,
   stateQuery,
+  type PublishedState,
   TERMINAL_STATUSES,
   type Provider,
   type VerificationState,
@@ -66,7 +70,8 @@ export async function queryWithin<T>(client: Client, handle: WorkflowHandle, que
   }
 }
 
-export async function readVerification(client: Client, id: string): Promise<{ state: VerificationState; source: ReadSource }> {
+/** `withAudit`: the caller reads the audit trail, which the memo leaves out (so never from the current memo). */
+export async function readVerification(client: Client, id: string, { withAudit = false }: { withAudit?: boolean } = {}): Promise<{ state: VerificationState; source: ReadSource }> {
   const desc = await describe(verificationHandle(client, id));
   // Pin the run describe() saw: the latest one (a continued-as-new chain ends in it).
   const handle = client.workflow.getHandle(id, desc.runId);
@@ -79,6 +84,8 @@ export async function readVerification(client: Client, id: string): Promise<{ st
     }
   }
   if (status === 'RUNNING') {
+    const current = withAudit ? null : currentMemo(desc);
+    if (current) return { state: current, source: 'memo' };
     const state = await queryWithin(client, handle, stateQuery);
     if (state) return { state, source: 'query' };
   }
@@ -90,6 +97,18 @@ export async function readVerification(client: Client, id: string): Promise<{ st
     if (state) return { state: closedAs(state, closed), source: 'query' };
   }
   return { state: closedAs(fromSearchAttributes(id, desc), closed), source: 'search-attributes' };
+}
+
+/**
+ * The memo of a run that publishes after every change, while no workflow task is pending (nothing
+ * arrived that it has not handled yet) and nothing of the timeline was left out: what the state
+ * query would answer, read from the server alone. Null otherwise.
+ */
+export function currentMemo(desc: Pick<Description, 'memo' | 'raw'>): VerificationState | null {
+  const published = desc.memo?.[STATE_MEMO_KEY] as PublishedState | undefined;
+  if (!published?.memoCurrent || published.memoTruncated?.timeline || desc.raw.pendingWorkflowTask) return null;
+  const { memoCurrent: _current, memoTruncated: _truncated, ...state } = published;
+  return state;
 }
 
 interface ClosedRun {

@@ -213,15 +213,24 @@ async function nextActionOrNull(client: Client, id: string, taskQueue: string): 
   }
 }
 
-/** Whether a worker polled this workflow task queue lately (a server call, no worker needed). */
+/** How long a "yes, a worker polls" answer is reused: a burst of creates asks the server once, not per create. */
+const POLLING_ANSWER_MS = 5_000;
+const pollingSeen = new Map<string, number>();
+
+/** Whether a worker polled this workflow task queue lately (a server call, no worker needed; a yes is reused for 5 s). */
 async function workerPolling(client: Client, taskQueue: string): Promise<boolean> {
+  const key = `${client.options.namespace}/${taskQueue}`;
+  if ((pollingSeen.get(key) ?? 0) > Date.now()) return true;
   try {
     const { pollers } = await client.withDeadline(Date.now() + 2_000, () =>
       client.workflowService.describeTaskQueue({ namespace: client.options.namespace, taskQueue: { name: taskQueue }, taskQueueType: 1 /* WORKFLOW */ }),
     );
     const recent = Date.now() - 70_000; // a long poll lasts at most a minute
     const seconds = (s: unknown) => (typeof s === 'number' ? s : typeof (s as { toNumber?: unknown })?.toNumber === 'function' ? (s as { toNumber(): number }).toNumber() : 0);
-    return (pollers ?? []).some((p) => seconds(p.lastAccessTime?.seconds) * 1000 > recent);
+    const polling = (pollers ?? []).some((p) => seconds(p.lastAccessTime?.seconds) * 1000 > recent);
+    if (polling) pollingSeen.set(key, Date.now() + POLLING_ANSWER_MS);
+    else pollingSeen.delete(key);
+    return polling;
   } catch {
     return false;
   }
@@ -246,7 +255,7 @@ export async function readState(client: Client, id: string, opts: { waitForNextA
       if (!(err instanceof WorkflowNotFoundError)) throw err; // a closed workflow takes no update: read it below
     }
   }
-  return (await readVerification(client, id)).state;
+  return (await readVerification(client, id, { withAudit: true })).state;
 }
 
 export function view(s: VerificationState) {

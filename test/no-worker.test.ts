@@ -103,8 +103,10 @@ describe('rate limits and security headers (an API with small limits)', () => {
       EVIDENCE_DIR: dir,
       AUDIT_DIR: path.join(dir, 'audit'),
       TASK_QUEUE_PREFIX: `nobody${crypto.randomBytes(4).toString('hex')}`,
+      API_RATE_LIMIT_PER_KEY: '5',
+      API_RATE_LIMIT_PER_ADDRESS: '5',
     });
-    small = await buildApi({ config, client: temporal.client, store: new FolderEvidenceStore(dir), logger: false, rateLimits: { perKey: 5, perAddress: 5 } });
+    small = await buildApi({ config, client: temporal.client, store: new FolderEvidenceStore(dir), logger: false });
     await small.listen({ host: '127.0.0.1', port });
     smallUrl = `http://127.0.0.1:${port}`;
   });

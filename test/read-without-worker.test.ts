@@ -1,10 +1,12 @@
 /**
  * Reading never needs a worker (issue 9, point 6): with every worker of the stack stopped, a closed
- * verification is answered from the workflow's result and an open one, after the 1 s query
- * deadline, from the state the workflow published in its (encrypted) memo.
+ * verification is answered from the workflow's result and an open one from the state the workflow
+ * published in its (encrypted) memo. A verification waiting on its timers is read from that memo
+ * with the workers up too: no replay (issue 14), and the same answer as the state query.
  */
 import crypto from 'node:crypto';
-import { STATE_MEMO_KEY } from '../workflows/shared';
+import { STATE_MEMO_KEY, stateQuery } from '../workflows/shared';
+import { view } from '../client/verifications';
 import { connectToTestTemporal, type TestTemporal } from './helpers/temporal';
 import { control, startStack, type Stack } from './helpers/stack';
 
@@ -27,8 +29,39 @@ async function timedGet(path: string) {
   const t0 = performance.now();
   const res = await fetch(`${stack.apiUrl}${path}`, { headers: { authorization: 'Bearer test-key-0123456789abcdef' } });
   const ms = performance.now() - t0;
-  return { status: res.status, source: res.headers.get('verification-source'), body: await res.json(), ms };
+  return { status: res.status, source: res.headers.get('verification-source'), body: (await res.json()) as any, ms };
 }
+
+test('a verification waiting on its timers is read from its current memo, the same as the state query, after each change', async () => {
+  const id = `finwave:${ref('parked')}`;
+  const created = await stack.api('POST', '/v1/verifications', { provider: 'finwave', reference: id.slice(8) });
+  expect(created.status).toBe(201);
+  const onboarding = created.body.providerReference as string;
+  // The read each time the flow has handled what came: the memo, equal to the query's answer.
+  const settled = async (until: (body: any) => boolean) => {
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      const r = await timedGet(`/v1/verifications/${id}`);
+      if (r.source === 'memo' && until(r.body)) return r;
+      if (Date.now() > deadline) throw new Error(`no current memo read within 15 s; last: ${r.source} ${JSON.stringify(r.body).slice(0, 300)}`);
+      await new Promise((res) => setTimeout(res, 100));
+    }
+  };
+  const parked = await settled((b) => b.providerStatus === 'CREATED');
+  expect(parked.body).toEqual(JSON.parse(JSON.stringify(view(await stack.client.workflow.getHandle(id).query(stateQuery)))));
+
+  // The user starts (a webhook, a read, a timeline entry without a status change of ours), then the
+  // sandbox sends the same webhook again (a note only): each change reaches the memo.
+  await control(stack, `/finwave/_sandbox/onboardings/${onboarding}/start`);
+  const started = await settled((b) => b.providerStatus === 'INPROCESS');
+  expect(started.body).toEqual(JSON.parse(JSON.stringify(view(await stack.client.workflow.getHandle(id).query(stateQuery)))));
+  const entries = started.body.timeline.length;
+  await control(stack, `/finwave/_sandbox/onboardings/${onboarding}/webhook`, { result: 'INPROCESS' });
+  const noted = await settled((b) => b.timeline.length > entries);
+  expect(noted.body.timeline.at(-1)).toMatchObject({ event: 'webhook received' });
+  expect(noted.body).toEqual(JSON.parse(JSON.stringify(view(await stack.client.workflow.getHandle(id).query(stateQuery)))));
+  await stack.api('POST', `/v1/verifications/${id}/cancel`, {});
+});
 
 test('with every worker stopped, a closed verification answers 200 from its result and an open one within 2 s from its memo', async () => {
   // A closed one: the sandbox plays the user, the flow ends approved.

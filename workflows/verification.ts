@@ -25,6 +25,7 @@ import {
   PROVIDER_LABELS,
   STATE_MEMO_KEY,
   stateForMemo,
+  type PublishedState,
   stateQuery,
   TERMINAL_STATUSES,
   type AuditActor,
@@ -40,6 +41,12 @@ import type { EventType } from './notify-shared';
 
 /** patched() id of the memo publication (deprecatePatch once no run started before it is open). */
 export const STATE_MEMO_PATCH = 'publish-state-memo';
+/**
+ * patched() id: the memo is kept current, published after every change of what the API shows (one
+ * upsert per workflow activation that changed it), so the API reads a verification waiting on its
+ * timers from the memo, without a worker replaying it (client/read-model.ts).
+ */
+export const MEMO_CURRENT_PATCH = 'state-memo-current';
 
 export const RESTART_WITH_NEW_REFERENCE: NextAction = { type: 'restart', reason: 'start a new verification with a new reference' };
 
@@ -54,6 +61,8 @@ export class Verification {
   memoExtras: (() => Record<string, unknown>) | null = null;
   /** What was last published in the memo (status, outcome, vendor status, nextAction), to publish on change only. */
   private published: string | null = null;
+  /** A publish is queued for the end of this activation (MEMO_CURRENT_PATCH). */
+  private publishQueued = false;
   /** Notifications to the integrator's endpoints (workflows/notifier.ts); null when the API did not ask for them. */
   private readonly notifier = Notifier.fromMemo();
   private notifiedAction: string | null = null;
@@ -201,12 +210,28 @@ export class Verification {
    */
   publish(force = false): void {
     const s = this.state;
-    const key = JSON.stringify([s.status, s.outcome, s.providerStatus, s.nextAction, s.evidence.length]);
-    if (!force && key === this.published) return;
     // Added after verifications were already running: those replay without the memo commands.
     if (!patched(STATE_MEMO_PATCH)) return;
+    const current = patched(MEMO_CURRENT_PATCH);
+    const memo: PublishedState = current ? { ...stateForMemo(s), memoCurrent: true } : stateForMemo(s);
+    const key = current ? JSON.stringify(memo) : JSON.stringify([s.status, s.outcome, s.providerStatus, s.nextAction, s.evidence.length]);
+    if (!force && key === this.published) return;
     this.published = key;
-    upsertMemo({ [STATE_MEMO_KEY]: stateForMemo(s), ...(this.memoExtras?.() ?? {}) });
+    upsertMemo({ [STATE_MEMO_KEY]: memo, ...(this.memoExtras?.() ?? {}) });
+  }
+
+  /**
+   * Something the API shows changed: publish once this activation's synchronous work is done (a
+   * microtask, still inside the activation), so that several changes make one upsert. Runs started
+   * before MEMO_CURRENT_PATCH publish on status changes only, as they did.
+   */
+  private changed(): void {
+    if (this.publishQueued) return;
+    this.publishQueued = true;
+    void Promise.resolve().then(() => {
+      this.publishQueued = false;
+      if (patched(MEMO_CURRENT_PATCH)) this.publish();
+    });
   }
 
   /**
@@ -267,14 +292,17 @@ export class Verification {
 
   setProviderReference(ref: string): void {
     this.state.providerReference = ref;
+    this.changed();
   }
 
   addEvidence(ref: EvidenceRef): void {
     if (!this.state.evidence.some((e) => e.ref === ref.ref && e.kind === ref.kind)) this.state.evidence.push(ref);
+    this.changed();
   }
 
   setFacts(facts: Record<string, string | number | boolean | null>): void {
     Object.assign(this.state.facts, facts);
+    this.changed();
   }
 
   private push(event: string, detail?: string): void {
@@ -287,6 +315,7 @@ export class Verification {
       providerStatus: this.state.providerStatus,
       ...(detail ? { detail } : {}),
     });
+    this.changed();
     // The caller must redirect or act: tell its backend (once per distinct nextAction).
     const action = this.state.nextAction;
     if (!this.ended && (action.type === 'redirect' || action.type === 'action') && JSON.stringify(action) !== this.notifiedAction) {

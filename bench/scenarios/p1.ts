@@ -9,12 +9,15 @@
  */
 import { load, round, type LoadResult } from '../load';
 import { poll, type BenchContext } from '../context';
+import { withCpu, type CpuProfile } from '../cpu';
 
 export interface P1Result {
   ours: { maxRps: number; p50Ms: number; p99Ms: number; non2xx: number; errors: number };
   skeleton: { maxRps: number; p50Ms: number; p99Ms: number; non2xx: number; errors: number };
   offeredRps: number;
   p99Ratio: number;
+  /** Where the CPU went in each side's max-rate run (bench/cpu.ts). */
+  cpu: { ours: CpuProfile; skeleton: CpuProfile };
 }
 
 export async function p1(ctx: BenchContext): Promise<P1Result> {
@@ -49,8 +52,8 @@ export async function p1(ctx: BenchContext): Promise<P1Result> {
   const skTarget = { url: ctx.skeletonUrl, next: (i: number) => ({ path: `/signal/${skeletonIds[i % skeletonIds.length]}` }) };
 
   ctx.log(`p1: max rate, ${connections} connections, ${seconds} s each`);
-  const oursMax = await load({ ...oursTarget, connections, maxSeconds: seconds });
-  const skMax = await load({ ...skTarget, connections, maxSeconds: seconds });
+  const { result: oursMax, cpu: oursCpu } = await withCpu(ctx, 'p1: ours, max rate', () => load({ ...oursTarget, connections, maxSeconds: seconds }));
+  const { result: skMax, cpu: skCpu } = await withCpu(ctx, 'p1: skeleton, max rate', () => load({ ...skTarget, connections, maxSeconds: seconds }));
   const offeredRps = Math.max(1, Math.floor(Math.min(oursMax.rps, skMax.rps) / 2));
   ctx.log(`p1: latency at ${offeredRps} req/s for both`);
   const oursLat = await load({ ...oursTarget, connections, maxSeconds: seconds, overallRate: offeredRps });
@@ -69,5 +72,5 @@ export async function p1(ctx: BenchContext): Promise<P1Result> {
   });
   const o = side(oursMax, oursLat);
   const s = side(skMax, skLat);
-  return { ours: o, skeleton: s, offeredRps, p99Ratio: round(o.p99Ms / Math.max(s.p99Ms, 0.001)) };
+  return { ours: o, skeleton: s, offeredRps, p99Ratio: round(o.p99Ms / Math.max(s.p99Ms, 0.001)), cpu: { ours: oursCpu, skeleton: skCpu } };
 }

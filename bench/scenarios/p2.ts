@@ -14,6 +14,7 @@ import type { Stack } from '../../test/helpers/stack';
 import { pool, round } from '../load';
 import { poll, type BenchContext } from '../context';
 import type { Shape } from '../skeleton/workflows';
+import { withCpu, type CpuProfile } from '../cpu';
 
 const EventType = temporal.api.enums.v1.EventType;
 type Vendor = 'finwave' | 'fourthline';
@@ -24,6 +25,8 @@ export interface P2Side {
   seconds: number;
   flowsPerSecond: number;
   firstError?: string;
+  /** Where the CPU went during the run (bench/cpu.ts). */
+  cpu?: CpuProfile;
 }
 
 export interface P2Result {
@@ -42,17 +45,17 @@ export async function p2(ctx: BenchContext): Promise<P2Result> {
     const shape = await shapeOf(ctx.client, firstId);
     ctx.log(`p2: ${vendor}: shape ${JSON.stringify(shape)}; ${ctx.counts.p2.flows} flows, ${ctx.counts.p2.concurrency} at once`);
     const { flows, concurrency, maxSeconds } = ctx.counts.p2;
-    const ours = side(await pool(flows, concurrency, maxSeconds * 1000, async (i) => void (await ourFlow(ctx, vendor, `p2-${vendor}-${ctx.runId}-${i}`))));
+    const ours = side(await withCpu(ctx, `p2: ${vendor}: ours`, () => pool(flows, concurrency, maxSeconds * 1000, async (i) => void (await ourFlow(ctx, vendor, `p2-${vendor}-${ctx.runId}-${i}`)))));
     await skeletonFlow(ctx, shape, `sk-p2-${vendor}-${ctx.runId}-warmup`);
-    const skeleton = side(await pool(flows, concurrency, maxSeconds * 1000, (i) => skeletonFlow(ctx, shape, `sk-p2-${vendor}-${ctx.runId}-${i}`)));
+    const skeleton = side(await withCpu(ctx, `p2: ${vendor}: skeleton`, () => pool(flows, concurrency, maxSeconds * 1000, (i) => skeletonFlow(ctx, shape, `sk-p2-${vendor}-${ctx.runId}-${i}`))));
     out[vendor] = { ours, skeleton, ratio: round(ours.flowsPerSecond / Math.max(skeleton.flowsPerSecond, 1e-9)), shape };
   }
   out.throughputRatio = Math.min(out.finwave.ratio, out.fourthline.ratio);
   return out;
 }
 
-function side(r: { done: number; failed: number; seconds: number; firstError?: string }): P2Side {
-  return { flows: r.done, failed: r.failed, seconds: round(r.seconds, 1), flowsPerSecond: round(r.done / r.seconds, 3), ...(r.firstError ? { firstError: r.firstError } : {}) };
+function side({ result: r, cpu }: { result: { done: number; failed: number; seconds: number; firstError?: string }; cpu: CpuProfile }): P2Side {
+  return { flows: r.done, failed: r.failed, seconds: round(r.seconds, 1), flowsPerSecond: round(r.done / r.seconds, 3), ...(r.firstError ? { firstError: r.firstError } : {}), cpu };
 }
 
 async function ourFlow(ctx: BenchContext, vendor: Vendor, reference: string): Promise<string> {
