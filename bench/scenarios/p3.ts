@@ -9,6 +9,9 @@ import { load, round, type LoadResult } from '../load';
 import { rssMbOf } from '../processes';
 import type { BenchContext } from '../context';
 import type { ChildMessage } from '../ipc';
+import type { Client } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
+import { outboxWorkflowId } from '../../workflows/notify-shared';
 import { settle, withCpu, type CpuProfile } from '../cpu';
 
 export interface P3Side {
@@ -38,6 +41,38 @@ export interface P3Result {
   skeletonWorkerRssMb: number | null;
   skeletonCreateP99Ms: number;
   skeletonGetP99Ms: number;
+  /** The Temporal work of one parked flow, from its history: ours (the verification and its notifications outbox) and the skeleton's. */
+  work: { ours: FlowWork; oursOutbox: FlowWork; skeleton: FlowWork | null };
+}
+
+export interface FlowWork {
+  events: number;
+  workflowTasks: number;
+  activities: number;
+  timers: number;
+  signals: number;
+  updates: number;
+  children: number;
+}
+
+/** Counts what the server did for one workflow (its current run), from its history. */
+async function workOf(client: Client, workflowId: string): Promise<FlowWork> {
+  const T = temporal.api.enums.v1.EventType;
+  const w: FlowWork = { events: 0, workflowTasks: 0, activities: 0, timers: 0, signals: 0, updates: 0, children: 0 };
+  try {
+    for (const e of (await client.workflow.getHandle(workflowId).fetchHistory()).events ?? []) {
+      w.events++;
+      if (e.eventType === T.EVENT_TYPE_WORKFLOW_TASK_COMPLETED) w.workflowTasks++;
+      else if (e.eventType === T.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED) w.activities++;
+      else if (e.eventType === T.EVENT_TYPE_TIMER_STARTED) w.timers++;
+      else if (e.eventType === T.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED) w.signals++;
+      else if (e.eventType === T.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED) w.updates++;
+      else if (e.eventType === T.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED) w.children++;
+    }
+  } catch {
+    // not there (no outbox when notifications are off): zeros
+  }
+  return w;
 }
 
 async function rss(ctx: BenchContext, which: 'ours' | 'skeleton'): Promise<number | null> {
@@ -76,6 +111,8 @@ export async function p3(ctx: BenchContext): Promise<P3Result> {
     next: () => ({ path: `/v1/verifications/${encodeURIComponent(`finwave:${ref(Math.floor(Math.random() * Math.max(1, parkedOurs)))}`)}` }),
   }));
   const oursRss = await rss(ctx, 'ours');
+  const work = { ours: await workOf(ctx.client, `finwave:${ref(0)}`), oursOutbox: await workOf(ctx.client, outboxWorkflowId(`finwave:${ref(0)}`)) };
+  ctx.log(`p3: ours: one parked flow's history: ${JSON.stringify(work.ours)}; its outbox's: ${JSON.stringify(work.oursOutbox)}`);
 
   const sk = c.oursOnly ? null : await skeletonSide(ctx);
   if (sk === null) ctx.log('p3: --ours-only: the skeleton side is not measured');
@@ -109,10 +146,11 @@ export async function p3(ctx: BenchContext): Promise<P3Result> {
     skeletonWorkerRssMb: skeleton.workerRssMb,
     skeletonCreateP99Ms: round(skeleton.createP99Ms),
     skeletonGetP99Ms: round(skeleton.getP99Ms),
+    work: { ...work, skeleton: sk ? sk.work : null },
   };
 }
 
-async function skeletonSide(ctx: BenchContext): Promise<{ create: LoadResult; get: LoadResult; idle: number | null; rss: number | null; cpu: P3Side['cpu'] }> {
+async function skeletonSide(ctx: BenchContext): Promise<{ create: LoadResult; get: LoadResult; idle: number | null; rss: number | null; cpu: P3Side['cpu']; work: FlowWork }> {
   const c = ctx.counts.p3;
   const skIdle = await rss(ctx, 'skeleton');
   ctx.log(`p3: skeleton: creating ${c.parked} flows, ${c.createConnections} callers`);
@@ -136,5 +174,7 @@ async function skeletonSide(ctx: BenchContext): Promise<{ create: LoadResult; ge
     next: () => ({ path: `/flows/${skId(Math.floor(Math.random() * Math.max(1, skCreate.ok)))}` }),
   }));
   const skRss = await rss(ctx, 'skeleton');
-  return { create: skCreate, get: skGet, idle: skIdle, rss: skRss, cpu: { create: createCpu, get: getCpu } };
+  const work = await workOf(ctx.client, skId(0));
+  ctx.log(`p3: skeleton: one parked flow's history: ${JSON.stringify(work)}`);
+  return { create: skCreate, get: skGet, idle: skIdle, rss: skRss, cpu: { create: createCpu, get: getCpu }, work };
 }
