@@ -5,17 +5,26 @@
  * (test/ensure-browser-tools.sh: Debian's packages when running as root, otherwise one line saying what to
  * install; the Chromium path in CHROMIUM_PATH). All three run in parallel, before any test starts.
  *
+ * The workflow bundle is built once too, into a temporary file (TEST_WORKFLOW_BUNDLE_FILE) that every test
+ * file loads instead of bundling its own.
+ *
  * If TEMPORAL_TEST_ADDRESS is already set, that server is used and none is started.
  */
 import { freePort, startDevServer, type DevServerHandle } from '../temporal-dev/dev-server';
 import { ensureTemporalCli, ensureTimeSkippingTestServer } from '../temporal-dev/ensure';
-import { TEST_ADDRESS_ENV, TEST_SERVER_PATH_ENV } from './helpers/temporal';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { SHARED_BUNDLE_ENV, TEST_ADDRESS_ENV, TEST_SERVER_PATH_ENV } from './helpers/temporal';
+import { bundleWorkflows } from '../workers';
 import { BROWSER_TOOLS_MISSING, ensureBrowserTools } from './helpers/chromium';
 
 declare global {
   // Shared with test/global-teardown.ts (same context).
   // eslint-disable-next-line no-var
   var __TEMPORAL_TEST_DEV_SERVER__: DevServerHandle | undefined;
+  // eslint-disable-next-line no-var
+  var __TEMPORAL_TEST_BUNDLE_FILE__: string | undefined;
 }
 
 async function startSharedDevServer(): Promise<void> {
@@ -30,6 +39,14 @@ async function startSharedDevServer(): Promise<void> {
   });
   globalThis.__TEMPORAL_TEST_DEV_SERVER__ = server;
   process.env[TEST_ADDRESS_ENV] = server.address;
+}
+
+async function bundleOnce(): Promise<void> {
+  if (process.env[SHARED_BUNDLE_ENV]) return;
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'idv-test-bundle-')), 'workflows.js');
+  fs.writeFileSync(file, ((await bundleWorkflows()) as { code: string }).code);
+  process.env[SHARED_BUNDLE_ENV] = file;
+  globalThis.__TEMPORAL_TEST_BUNDLE_FILE__ = file;
 }
 
 async function installTimeSkippingServer(): Promise<void> {
@@ -51,7 +68,7 @@ async function installBrowserTools(): Promise<void> {
 }
 
 export default async function globalSetup(): Promise<void> {
-  const results = await Promise.allSettled([startSharedDevServer(), installTimeSkippingServer(), installBrowserTools()]);
+  const results = await Promise.allSettled([startSharedDevServer(), installTimeSkippingServer(), installBrowserTools(), bundleOnce()]);
   const failures = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failures.length) {
     await globalThis.__TEMPORAL_TEST_DEV_SERVER__?.stop();

@@ -60,6 +60,17 @@ test('a verification waiting on its timers is read from its current memo, the sa
   const noted = await settled((b) => b.timeline.length > entries);
   expect(noted.body.timeline.at(-1)).toMatchObject({ event: 'webhook received' });
   expect(noted.body).toEqual(JSON.parse(JSON.stringify(view(await stack.client.workflow.getHandle(id).query(stateQuery)))));
+
+  // The same webhook once more: a repeat of the last entry notes nothing (the history has the signal).
+  const signals = async () => ((await stack.client.workflow.getHandle(id).fetchHistory()).events ?? []).filter((e) => e.workflowExecutionSignaledEventAttributes).length;
+  const before = await signals();
+  await control(stack, `/finwave/_sandbox/onboardings/${onboarding}/webhook`, { result: 'INPROCESS' });
+  for (const deadline = Date.now() + 10_000; (await signals()) === before; ) {
+    if (Date.now() > deadline) throw new Error('the repeated webhook never reached the workflow');
+    await new Promise((res) => setTimeout(res, 100));
+  }
+  const repeated = await settled(() => true);
+  expect(repeated.body.timeline).toEqual(noted.body.timeline);
   await stack.api('POST', `/v1/verifications/${id}/cancel`, {});
 });
 

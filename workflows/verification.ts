@@ -138,8 +138,14 @@ export class Verification {
     return TERMINAL_STATUSES.includes(this.state.status);
   }
 
-  /** Record something that happened without changing the status (e.g. a webhook arrived). */
+  /**
+   * Record something that happened without changing the status (e.g. a webhook arrived). A repeat of
+   * the last entry (a vendor's duplicated webhook) adds nothing: the history keeps every signal, and
+   * a flood of duplicates neither grows the state nor republishes the memo.
+   */
   note(event: string, detail?: string): void {
+    const last = this.state.timeline[this.state.timeline.length - 1];
+    if (last && last.event === event && last.detail === detail && last.status === this.state.status && last.providerStatus === this.state.providerStatus) return;
     this.push(event, detail);
   }
 

@@ -17,6 +17,8 @@ import { buildApi } from '../../client/app';
 import { createSandboxServer, type SandboxServer } from '../../sandboxes/server';
 import { fourthlineWebhookSettings } from '../../sandboxes/fourthline';
 import { bundleWorkflows, createWorkers } from '../../workers';
+import { currentTracing } from '../../observability/tracing';
+import { SHARED_BUNDLE_ENV } from './temporal';
 import { freePort } from '../../temporal-dev/dev-server';
 import { verificationId, type VerificationState } from '../../workflows/shared';
 
@@ -39,9 +41,14 @@ export interface Stack {
 }
 
 let bundle: Promise<WorkflowBundle> | undefined;
-/** One workflow bundle per test file (bundling takes seconds). */
+/**
+ * The workflow bundle: the one global setup built for the whole run, else one per test file (bundling
+ * takes one to several seconds of a core). A file that installed tracing bundles its own (with the
+ * tracing interceptors).
+ */
 export function workflowBundle(): Promise<WorkflowBundle> {
-  bundle ??= bundleWorkflows();
+  const shared = process.env[SHARED_BUNDLE_ENV];
+  bundle ??= shared && !currentTracing() ? fs.promises.readFile(shared, 'utf8').then((code) => ({ code })) : bundleWorkflows();
   return bundle;
 }
 

@@ -18,6 +18,8 @@ import { dataConverter, developmentKeyring } from '../../codec';
 export const TEST_ADDRESS_ENV = 'TEMPORAL_TEST_ADDRESS';
 /** Set by test/global-setup.ts: the wrapper written by temporal-dev/ensure-test-server.sh. */
 export const TEST_SERVER_PATH_ENV = 'TEMPORAL_TEST_SERVER_PATH';
+/** Where test/global-setup.ts wrote the workflow bundle it built once for the whole run (test/helpers/stack.ts workflowBundle). */
+export const SHARED_BUNDLE_ENV = 'TEST_WORKFLOW_BUNDLE_FILE';
 export const TEST_NAMESPACE = 'default';
 
 export interface TestTemporal {
