@@ -42,7 +42,7 @@ async function startSharedDevServer(): Promise<void> {
 }
 
 async function bundleOnce(): Promise<void> {
-  if (process.env[SHARED_BUNDLE_ENV]) return;
+  // Always built here (never one named in the environment): the tests run the code of this tree.
   const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'idv-test-bundle-')), 'workflows.js');
   fs.writeFileSync(file, ((await bundleWorkflows()) as { code: string }).code);
   process.env[SHARED_BUNDLE_ENV] = file;

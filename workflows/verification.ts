@@ -141,11 +141,13 @@ export class Verification {
   /**
    * Record something that happened without changing the status (e.g. a webhook arrived). A repeat of
    * the last entry (a vendor's duplicated webhook) adds nothing: the history keeps every signal, and
-   * a flood of duplicates neither grows the state nor republishes the memo.
+   * a flood of duplicates neither grows the state nor republishes the memo. (With MEMO_CURRENT_PATCH
+   * only: in older runs the first entry after a continue-as-new may notify `action_required`.)
    */
   note(event: string, detail?: string): void {
     const last = this.state.timeline[this.state.timeline.length - 1];
-    if (last && last.event === event && last.detail === detail && last.status === this.state.status && last.providerStatus === this.state.providerStatus) return;
+    const repeat = last && last.event === event && last.detail === detail && last.status === this.state.status && last.providerStatus === this.state.providerStatus;
+    if (repeat && patched(MEMO_CURRENT_PATCH)) return;
     this.push(event, detail);
   }
 
@@ -163,7 +165,7 @@ export class Verification {
     this.push(event, change.detail);
     if (moved) upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.status, value: status }]);
     this.showOperators();
-    this.publish();
+    this.publishOnStatusChange();
   }
 
   /**
@@ -192,7 +194,7 @@ export class Verification {
       { key: SEARCH_ATTRIBUTES.outcome, value: outcome ?? 'none' },
     ]);
     this.showOperators();
-    this.publish();
+    this.publishOnStatusChange();
     this.notify('verification.completed');
   }
 
@@ -227,9 +229,19 @@ export class Verification {
   }
 
   /**
+   * Runs recorded before MEMO_CURRENT_PATCH publish here, on status changes, as they did. With the
+   * patch, the publish the change queued does it: one upsert for the whole activation.
+   */
+  private publishOnStatusChange(): void {
+    if (!patched(MEMO_CURRENT_PATCH)) this.publish();
+  }
+
+  /**
    * Something the API shows changed: publish once this activation's synchronous work is done (a
-   * microtask, still inside the activation), so that several changes make one upsert. Runs started
-   * before MEMO_CURRENT_PATCH publish on status changes only, as they did.
+   * microtask, still inside the activation), so that several changes make one upsert. Histories
+   * recorded before MEMO_CURRENT_PATCH replay without it; like any patch, a run that goes on on this
+   * code takes it from then on (its marker), so an older build cannot replay that run any more:
+   * deploy every worker at once, or with Worker Versioning (README "Changing workflow code").
    */
   private changed(): void {
     if (this.publishQueued) return;
