@@ -101,14 +101,12 @@ function sendError(reply: FastifyReply, status: number, code: string, message: s
   return reply.code(status).type('application/json; charset=utf-8').send(errorBody(code, message));
 }
 
-/** 503 temporarily_unavailable with Retry-After: Temporal or a worker cannot answer right now. */
-function sendUnavailable(reply: FastifyReply) {
-  const u = unavailable();
-  return sendError(reply, u.statusCode, u.code, u.message, u.headers);
+function sendApiError(reply: FastifyReply, err: ApiError) {
+  return sendError(reply, err.statusCode, err.code, err.message, err.headers);
 }
 
 function handle(err: FastifyError | ApiError | Error, req: FastifyRequest, reply: FastifyReply) {
-  if (err instanceof ApiError) return sendError(reply, err.statusCode, err.code, err.message, err.headers);
+  if (err instanceof ApiError) return sendApiError(reply, err);
   if (hasZodFastifySchemaValidationErrors(err)) {
     return sendError(reply, 400, 'invalid_request', describeIssue(err.validationContext, err.validation[0] as ValidationIssue));
   }
@@ -118,19 +116,18 @@ function handle(err: FastifyError | ApiError | Error, req: FastifyRequest, reply
     const headers: Record<string, string> = status === 429 ? { 'retry-after': String(reply.getHeader('retry-after') ?? 1) } : {};
     return sendError(reply, status, code, plainFrameworkMessage(err as FastifyError), headers);
   }
-  if (isTimeout(err)) return sendUnavailable(reply);
+  if (isTimeout(err)) return sendApiError(reply, unavailable());
   if (status === 503) return sendError(reply, 503, 'temporarily_unavailable', err.message, { 'retry-after': '5' });
   if (isStalledWorkflow(err)) {
-    const s = stalled();
     req.log.error({ err: { type: err.name, message: err.message } }, 'verification stalled: its workflow task keeps failing');
-    return sendError(reply, 503, s.code, s.message, s.headers);
+    return sendApiError(reply, stalled());
   }
   // The cause's gRPC code and details too: a client ServiceError's own message is only "Failed to query Workflow"
   // (3 such 500s in the full chaos run, 31 s after a worker restart, could not be told apart without them).
   const cause = (err as { cause?: { code?: unknown; details?: unknown; message?: unknown } }).cause;
   if (isUnansweredQuery(err)) {
     req.log.warn({ err: { type: err.name, message: err.message, cause: cause ? { code: cause.code, details: cause.details } : undefined } }, 'query unanswered: 503');
-    return sendUnavailable(reply);
+    return sendApiError(reply, unavailable());
   }
   req.log.error({ err: { type: err.name, message: err.message, cause: cause ? { code: cause.code, details: cause.details, message: cause.message } : undefined } }, 'unhandled error');
   return sendError(reply, 500, 'internal', 'internal error');

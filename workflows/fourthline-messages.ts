@@ -198,7 +198,7 @@ export const FOURTHLINE_REFUSALS = {
   wrongState: 'FourthlineWrongState',
   windowClosed: 'FourthlineWindowClosed',
   rejected: 'FourthlineRejected',
-  /** Refused for a moment only (the API sends the Update again): see fourthline-case.ts identitySettledIn. */
+  /** Refused for a moment only (the API sends the Update again): see fourthline-case.ts identitySettledAt. */
   tryAgain: 'FourthlineTryAgain',
 } as const;
 

@@ -59,7 +59,7 @@ export class Verification {
    * e.g. Fourthline's case view, so that its read routes work without a worker too. Plain JSON only.
    */
   memoExtras: (() => Record<string, unknown>) | null = null;
-  /** What was last published in the memo (status, outcome, vendor status, nextAction), to publish on change only. */
+  /** The key of the last publish (the whole memo with MEMO_CURRENT_PATCH; before it status, outcome, vendor status, nextAction): to publish on change only. */
   private published: string | null = null;
   /** A publish is queued for the end of this activation (MEMO_CURRENT_PATCH). */
   private publishQueued = false;
@@ -211,10 +211,12 @@ export class Verification {
   /**
    * Publishes the state in the workflow's memo (encrypted by the payload codec, decoded by
    * `describe()`), so the API can answer an open verification while no worker runs
-   * (client/verifications.ts readState). Called by progress() and finish(); a vendor workflow may
-   * call it after a change those do not make (a new attempt in its own view). Publishes only when the
-   * status, outcome, vendor status or nextAction changed (or `force`), never per poll: each publish
-   * is one event in history. Bounded (see stateForMemo): the last timeline entries, no audit trail.
+   * (client/read-model.ts). With MEMO_CURRENT_PATCH, queued by every change the API shows (changed())
+   * and published when the memo differs from the last one; before it, called by progress() and finish()
+   * and published when the status, outcome, vendor status or nextAction changed. A vendor workflow may
+   * call it after a change those do not see (`force`: a new attempt in its own view). Never per poll
+   * that changed nothing: each publish is one event in history. Bounded (see stateForMemo): the last
+   * timeline entries, no audit trail.
    */
   publish(force = false): void {
     const s = this.state;

@@ -194,7 +194,7 @@ export function registerFourthlineActions(app: FastifyInstance, deps: { client: 
       const identityRef = await json(req.params.id, 'fourthline-identity-data', identity);
       const refs = await Promise.all(files.map((f) => store.put(`fourthline-identity-${f.type}`, f.contentType, Buffer.from(f.contentBase64, 'base64'), req.params.id)));
       // Refused for a moment when it meets the end of an earlier identity Update in one workflow task (the
-      // workflow's identitySettledIn): sent again, a few times, before the caller is asked to.
+      // workflow's identitySettledAt): sent again, a few times, before the caller is asked to.
       for (let attempt = 1; ; attempt++) {
         try {
           const { consent: _consent, ...rest } = await client.workflow.getHandle(req.params.id).executeUpdate(identityUpdate, { args: [{ identityRef, files: refs }] });
