@@ -12,15 +12,12 @@
  * admitted meanwhile, and a fresh workflow-only worker takes the one task holding both. B must be refused
  * (nothing of it in history), the history must replay, and the identity sent again through the API goes
  * through. On this server and SDK the fresh worker runs B before A's failure (refused: A is still busy),
- * not after it as in the chaos run (there B was accepted; now identitySettledIn refuses it "try again",
+ * not after it as in the chaos run (there B was accepted; now identitySettledAt refuses it "try again",
  * fourthline-case.ts): this test covers the situation and the first order; the second order did not
  * come on demand here (worker cache, timing), so that half rests on the chaos run's history.
  */
 import type { ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { WorkflowUpdateFailedError, WorkflowUpdateStage } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
@@ -30,7 +27,7 @@ import { dataConverter, resolvePayloadKeyring } from '../codec';
 import { taskQueueFor, workflowTaskQueue } from '../config';
 import { FOURTHLINE_REFUSALS, identityUpdate } from '../workflows/fourthline';
 import { connectToTestTemporal, type TestTemporal } from './helpers/temporal';
-import { control, startStack, workflowBundle, type Stack } from './helpers/stack';
+import { control, startStack, workflowBundle, workflowBundleFile, type Stack } from './helpers/stack';
 import { fourthlineFlow } from './helpers/fourthline';
 import { startWorkerProcess } from './helpers/worker-process';
 
@@ -73,9 +70,7 @@ async function startWorker(role: 'workflows' | 'activities'): Promise<{ worker: 
 
 /** A worker process (workflows and activities, the production createWorkers) with this stack's config, to SIGKILL. */
 async function startWorkerChild(): Promise<ChildProcess> {
-  const bundlePath = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'idv-bundle-')), 'workflows.js');
-  fs.writeFileSync(bundlePath, ((await workflowBundle()) as { code: string }).code);
-  const started = startWorkerProcess(stack, temporal_.address, bundlePath);
+  const started = startWorkerProcess(stack, temporal_.address, await workflowBundleFile());
   child = started.child;
   return started;
 }
@@ -137,7 +132,7 @@ test('a retried identity Update meeting the first one’s failure in one workflo
   expect(completed).toHaveLength(1); // A: failed (the refused identity data)
 
   // B was refused in the task that held both, and nothing of B is in history. Which refusal depends on the
-  // order the worker runs the two in: B first meets A still busy; A's end first meets identitySettledIn
+  // order the worker runs the two in: B first meets A still busy; A's end first meets identitySettledAt
   // (the order of the chaos run, which this server and SDK did not reproduce on demand here: see README).
   expect(bOutcome).toBeInstanceOf(WorkflowUpdateFailedError);
   const cause = (bOutcome as WorkflowUpdateFailedError).cause;

@@ -6,11 +6,8 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { connectToTestTemporal, type TestTemporal } from './helpers/temporal';
-import { control, startStack, workflowBundle, type Stack } from './helpers/stack';
+import { control, startStack, workflowBundleFile, type Stack } from './helpers/stack';
 import { startWorkerProcess } from './helpers/worker-process';
 
 let temporal: TestTemporal;
@@ -22,9 +19,7 @@ beforeAll(async () => {
   temporal = await connectToTestTemporal();
   stack = await startStack(temporal);
   await stack.stopWorkers(); // only the child processes below run this stack's task queues
-  const bundle = (await workflowBundle()) as { code: string };
-  bundlePath = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'idv-bundle-')), 'workflows.js');
-  fs.writeFileSync(bundlePath, bundle.code);
+  bundlePath = await workflowBundleFile();
 });
 
 const killChildren = () => {

@@ -52,6 +52,21 @@ export function workflowBundle(): Promise<WorkflowBundle> {
   return bundle;
 }
 
+let bundleFile: Promise<string> | undefined;
+/** That bundle as a file, for a worker in a process of its own (test/helpers/worker-process.ts). */
+export function workflowBundleFile(): Promise<string> {
+  const shared = process.env[SHARED_BUNDLE_ENV];
+  bundleFile ??=
+    shared && !currentTracing()
+      ? Promise.resolve(shared)
+      : workflowBundle().then((b) => {
+          const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'idv-bundle-')), 'workflows.js');
+          fs.writeFileSync(file, (b as { code: string }).code);
+          return file;
+        });
+  return bundleFile;
+}
+
 export async function startStack(opts: {
   address: string;
   connection: NativeConnection;
