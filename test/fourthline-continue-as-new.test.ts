@@ -9,7 +9,7 @@
 import crypto from 'node:crypto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { control, type Stack } from './helpers/stack';
-import { useTimeSkippingStack } from './helpers/time-skipping-stack';
+import { noActivityRunning, useTimeSkippingStack } from './helpers/time-skipping-stack';
 import { fourthlineFlow } from './helpers/fourthline';
 import { runSizes } from './helpers/history-size';
 import { fourthlineInput, fourthlineOptions } from '../client/providers/fourthline';
@@ -102,6 +102,7 @@ test('a case webhook that comes as the run continues as new wakes the next run (
   expect(now.runId).not.toBe(first.firstExecutionRunId);
   const timeline = (await stack.api('GET', `/v1/verifications/${id}`)).body.timeline.map((t: { event: string }) => t.event);
   expect(timeline).toEqual(expect.arrayContaining(['case webhook received', 'case read after webhook', 'signature attempt started']));
+  await noActivityRunning(stack.client, attempt.workflowId);
   await env.client.workflow.getHandle(id).cancel();
   await stack.waitFor(id, (s) => s.status === 'cancelled');
 }, 300_000);

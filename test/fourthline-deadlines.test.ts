@@ -6,7 +6,7 @@
 import crypto from 'node:crypto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Stack } from './helpers/stack';
-import { useTimeSkippingStack } from './helpers/time-skipping-stack';
+import { noActivityRunning, useTimeSkippingStack } from './helpers/time-skipping-stack';
 import { fourthlineFlow } from './helpers/fourthline';
 import { runSizes } from './helpers/history-size';
 
@@ -65,13 +65,22 @@ describe('native cancel (Web UI / temporal CLI; terminate: fourthline.test.ts, a
     const v = await f.create(ref('native-cancel'));
     await f.identity(v.id, 'completed');
     const a = await f.waitPhase(v.id, 'awaiting_documents');
+    await noActivityRunning(stack.client, a.workflowId);
     await env.client.workflow.getHandle(v.id).cancel();
     const done = await stack.waitFor(v.id, (s) => s.status === 'cancelled');
     expect(done.reason).toContain('cancelled from Temporal');
     const d = await env.client.workflow.getHandle(v.id).describe();
     expect(d.status.name).toBe('COMPLETED');
     expect(d.searchAttributes.VerificationStatus).toEqual(['cancelled']);
-    expect(await env.client.workflow.getHandle(a.workflowId).result()).toMatchObject({ outcome: 'cancelled' });
+    // The attempt, cancelled with the case, ended before it: the case shows how, and no child outlives it
+    // (before, the attempt ended after the case had closed).
+    const c = await stack.client.workflow.getHandle(a.workflowId).describe();
+    expect(c.status.name).toBe('COMPLETED');
+    expect(c.closeTime!.getTime()).toBeLessThanOrEqual(d.closeTime!.getTime());
+    expect(await stack.client.workflow.getHandle(a.workflowId).result()).toMatchObject({ outcome: 'cancelled' });
+    const sig = (await stack.api('GET', `/v1/verifications/${v.id}/signature`)).body;
+    expect(sig.attempts[0]).toMatchObject({ outcome: 'cancelled', phase: 'ended' });
+    expect(done.timeline.map((t: { event: string }) => t.event)).toContain('signature attempt 1 ended');
   }, 120_000);
 });
 

@@ -31,6 +31,36 @@ async function watchCase(r: FourthlineCaseRun): Promise<void> {
   // (The attempts loop sees inconsistent_data too and stops the running attempt.)
 }
 
+/** The signature attempt whose child runs, until the case has recorded how it ended. */
+export interface RunningAttempt {
+  n: number;
+  view: AttemptView;
+  result: AttemptResult | null;
+  failure: Error | null;
+}
+
+const attemptSettled = (a: RunningAttempt) => a.result !== null || a.failure !== null;
+
+/** What the case keeps of an attempt that ended: its outcome on the attempt's line, its evidence, a note. */
+function recordAttemptEnd(r: FourthlineCaseRun, running: RunningAttempt, res: AttemptResult): void {
+  Object.assign(running.view, { outcome: res.outcome, reason: res.reason, phase: 'ended', endedAt: running.view.endedAt ?? new Date().toISOString() });
+  for (const e of res.evidence) r.v.addEvidence(e);
+  r.v.note(`signature attempt ${running.n} ended`, `${res.outcome}: ${res.reason}`);
+  r.running = null;
+}
+
+/**
+ * After a cancel from Temporal (Web UI, CLI), before the case ends: the running attempt, cancelled with
+ * the case's scope, ends first (up to a minute) and the case records how. Without this wait the case
+ * closed first: the attempt's last report was lost, and the parent close policy could terminate it.
+ */
+export async function settleCancelledAttempt(r: FourthlineCaseRun): Promise<void> {
+  const running = r.running;
+  if (!running) return;
+  await condition(() => attemptSettled(running), '1 minute', waitSummary(`Fourthline case · cancelled: waiting for signature attempt ${running.n} to stop`, Date.now() + 60_000));
+  if (running.result) recordAttemptEnd(r, running, running.result);
+}
+
 export async function signatureAttempts(r: FourthlineCaseRun): Promise<void> {
   const { v, view, o, input } = r;
   if (o.flow === 'pending') void watchCase(r).catch(() => undefined);
@@ -54,13 +84,13 @@ export async function signatureAttempts(r: FourthlineCaseRun): Promise<void> {
       args: [{ parentId: input.id, verificationId: view.verificationId!, signatureId, attempt: n, options: o, documents, mobileRef, caseDeadlineAt: r.deadlineAt }],
       workflowExecutionTimeout: Math.max(60_000, r.deadlineAt - Date.now()) + ATTEMPT_BACKSTOP,
     });
-    let result: AttemptResult | null = null;
-    let failure: Error | null = null;
+    const running: RunningAttempt = { n, view: a, result: null, failure: null };
+    r.running = running;
     child.result().then(
-      (x) => (result = x),
-      (e: Error) => (failure = e),
+      (x) => (running.result = x),
+      (e: Error) => (running.failure = e),
     );
-    const settled = () => result !== null || failure !== null;
+    const settled = () => attemptSettled(running);
     // The case deadline, a cancel and the case ending badly (pending flow) stop the attempt.
     const inTime = await condition(() => settled() || v.cancelRequested !== null || v.ended || view.caseStatus === 'inconsistent_data', Math.max(1, r.deadlineAt - Date.now()), waitSummary(`Fourthline case · signature attempt ${n} running`, r.deadlineAt));
     if (!settled()) {
@@ -69,17 +99,15 @@ export async function signatureAttempts(r: FourthlineCaseRun): Promise<void> {
       await child.signal(stopAttemptSignal, { reason: v.cancelRequested ?? (inTime ? 'the case ended' : 'the case deadline passed'), outcome }).catch(() => undefined);
       await condition(settled, '10 minutes', waitSummary(`Fourthline case · waiting for signature attempt ${n} to stop`, Date.now() + 600_000));
     }
-    if (result === null) {
+    const res = running.result;
+    if (res === null) {
       // Terminated, timed out or failed (a bug) on the Temporal side: a vendor-side error a person must look at.
-      const why = failure ? (failure as Error).message : 'no result 10 minutes after it was asked to stop';
+      const why = running.failure ? running.failure.message : 'no result 10 minutes after it was asked to stop';
       v.needsAttention('signature_attempt_lost', `signature attempt ${n} ended without a result: ${why}`);
       v.finish('failed', 'error', `signature attempt ${n} ended without a result (${why})`, { nextAction: SIGNATURE_ONLY });
       return;
     }
-    const res: AttemptResult = result;
-    Object.assign(a, { outcome: res.outcome, reason: res.reason, phase: 'ended', endedAt: a.endedAt ?? new Date().toISOString() });
-    for (const e of res.evidence) v.addEvidence(e);
-    v.note(`signature attempt ${n} ended`, `${res.outcome}: ${res.reason}`);
+    recordAttemptEnd(r, running, res);
     documents = res.documents ?? documents;
     mobileRef = res.mobileRef ?? mobileRef;
     if (v.ended || v.cancelRequested !== null) return;

@@ -7,6 +7,7 @@ import { condition } from '@temporalio/workflow';
 import type { FourthlineCaseStatus, FourthlineCaseSummary } from '../activities/fourthline';
 import type { NextAction } from './shared';
 import { Verification } from './verification';
+import type { RunningAttempt } from './fourthline-attempts';
 import { fourthlineEligible, type FourthlineCaseCarry, type FourthlineCaseInput, type FourthlineCaseView } from './fourthline-messages';
 import { fl } from './fourthline-vendor';
 import { VendorOutage } from './vendor-outage';
@@ -27,6 +28,8 @@ export class FourthlineCaseRun {
   identityBusy = false;
   /** Polls of the case in this run (continue-as-new after `pollsPerRun`). */
   polls = 0;
+  /** The signature attempt whose child runs (none across continue-as-new: the case continues only before signing). */
+  running: RunningAttempt | null = null;
 
   constructor(readonly input: FourthlineCaseInput) {
     const c = input.carried;

@@ -35,7 +35,7 @@ import {
 } from './fourthline-messages';
 import { fl, flNow, asRefusal, refuse } from './fourthline-vendor';
 import { FourthlineCaseRun, IDV_AND_QES } from './fourthline-case-run';
-import { showAttempt, signatureAttempts } from './fourthline-attempts';
+import { settleCancelledAttempt, showAttempt, signatureAttempts } from './fourthline-attempts';
 import { ms, waitSummary } from './time';
 import { recordUnansweredCreates } from './vendor-duplicates';
 
@@ -48,6 +48,12 @@ export const IDENTITY_DEADLINE_EXPIRED_PATCH = 'fourthline-identity-deadline-exp
  */
 export const IDENTITY_UPLOADED_SHOWN_PATCH = 'fourthline-identity-uploaded-shown';
 
+/**
+ * patched() id: a cancel from Temporal waits for the running signature attempt to end before the case ends
+ * (settleCancelledAttempt); before, the attempt ended after its parent had closed.
+ */
+export const NATIVE_CANCEL_WAITS_ATTEMPT_PATCH = 'fourthline-native-cancel-waits-attempt';
+
 /** How long after an identity Update settled another one is refused (tryAgain): see identitySettledAt. */
 const IDENTITY_SETTLE_GUARD_MS = 1_000;
 
@@ -59,7 +65,9 @@ export async function fourthlineCase(input: FourthlineCaseInput): Promise<Verifi
     next = await run(r);
   } catch (err) {
     if (isCancellation(err)) {
-      // Cancelled from the Web UI or the CLI: a normalized ending, search attributes included.
+      // Cancelled from the Web UI or the CLI: a normalized ending, search attributes included; the running
+      // signature attempt (cancelled with the case) ends first, so the case shows how it ended.
+      if (r.running && patched(NATIVE_CANCEL_WAITS_ATTEMPT_PATCH)) await CancellationScope.nonCancellable(() => settleCancelledAttempt(r));
       r.v.finish('cancelled', null, r.v.cancelRequested ?? 'cancelled from Temporal (Web UI or CLI)');
     } else {
       r.v.endOnVendorFailure(err, IDV_AND_QES);

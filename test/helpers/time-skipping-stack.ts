@@ -2,6 +2,7 @@
  * The whole stack (API, worker, sandboxes, webhooks) on the Java time-skipping test server, for a
  * test file: registers the file's hooks and hands over the environment and the stack once started.
  */
+import type { Client } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createTimeSkippingEnv, endOrphanedChildren, plainTimeSkippingClient } from './temporal';
 import { startStack, type Stack } from './stack';
@@ -32,4 +33,21 @@ export function useTimeSkippingStack(ready: (env: TestWorkflowEnvironment, stack
     await stack?.stop();
     await env?.teardown();
   });
+}
+
+/**
+ * Waits until the workflow has no activity scheduled or running; call it before a cancel from Temporal.
+ * This test server fails, over and over, the workflow task that cancels an activity it has just
+ * scheduled ("ACTIVITY_UNKNOWN for scheduledEventId=36"): the workflow then never ends. (The sandbox's
+ * webhook as a Fourthline attempt reaches awaiting_documents makes it read the status at about the time
+ * a test cancels; CI met it once, a test hanging its whole 120 s.) The real server takes that cancel.
+ */
+export async function noActivityRunning(client: Client, workflowId: string): Promise<void> {
+  const until = Date.now() + 20_000;
+  for (let quiet = 0; quiet < 3; ) {
+    if (Date.now() > until) throw new Error(`${workflowId} still runs an activity after 20 s`);
+    const d = await client.workflow.getHandle(workflowId).describe();
+    quiet = d.raw.pendingActivities?.length ? 0 : quiet + 1;
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
