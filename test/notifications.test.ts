@@ -345,6 +345,28 @@ test('verification.attention (a forged Namirial return) and verification.persona
   expect(erasedLate).toMatchObject({ verified: true, sequence: seen.length + 1 });
 }, 60_000);
 
+test('a cancel from the Web UI or the CLI is told too: verification.completed (cancelled) arrives, and the outbox goes on', async () => {
+  const name = ref('native-cancel');
+  await endpointAt(name);
+  const created = await stack.api('POST', '/v1/verifications', { provider: 'finwave', reference: ref('fw') });
+  expect(created.status).toBe(201);
+  const id = created.body.id as string;
+  await until('verification.action_required', () => forVerification(name, id).some((r) => r.type === 'verification.action_required'));
+  // Not our API's cancel: Temporal's own (what the Web UI's Cancel button and `temporal workflow cancel` send).
+  await temporal.client.workflow.getHandle(tenantWorkflowId(TENANT_A, id)).cancel();
+  await stack.waitFor(id, (s) => s.status === 'cancelled');
+  const got = await until('verification.completed', () => {
+    const r = forVerification(name, id);
+    return r.some((x) => x.type === 'verification.completed') && r;
+  });
+  expect(got.map((r) => r.type)).toEqual(['verification.created', 'verification.action_required', 'verification.completed']);
+  expect(got.every((r) => r.verified)).toBe(true);
+  expect((got[2]!.body as NotificationEvent).data).toMatchObject({ verificationId: id, status: 'cancelled', reason: 'cancelled from Temporal (Web UI or CLI)' });
+  // The outbox was not cancelled with its verification: it lingers, as after any ending.
+  const outbox = await temporal.client.workflow.getHandle(outboxWorkflowId(tenantWorkflowId(TENANT_A, id))).describe();
+  expect(outbox.status.name).toBe('RUNNING');
+}, 60_000);
+
 test('an endpoint URL that is not a URL answers 400, never 500 (found by schemathesis)', async () => {
   for (const url of ['', 'not a url', 'ftp://example.com/hook']) {
     const created = await stack.api('POST', '/v1/webhook-endpoints', { url });

@@ -15,10 +15,19 @@
  *
  * Only workflows started with the `notifications` memo (the API sets it: the tenant and the task
  * queue) notify; older histories have no memo and replay unchanged.
+ *
+ * A cancel from Temporal (Web UI, `temporal workflow cancel`) cancels the verification's scope. Under
+ * NATIVE_CANCEL_NOTIFIES_PATCH it reaches neither the outbox (started with cancellation type ABANDON,
+ * as it outlives its parent anyway) nor the hand-over of the events recorded as the flow ends
+ * cancelled: the integrator is told. Before it, the outbox was cancelled with its pending deliveries
+ * and the `verification.completed` (cancelled) event was never handed over.
  */
 import {
+  CancellationScope,
+  ChildWorkflowCancellationType,
   getExternalWorkflowHandle,
   ParentClosePolicy,
+  patched,
   startChild,
   workflowInfo,
   log,
@@ -29,6 +38,9 @@ import { outboxEventSignal, outboxWorkflowId, eventId, type EventData, type Even
 
 /** The memo key the API sets at start: `{ tenant, taskQueue }`. */
 export const NOTIFICATIONS_MEMO_KEY = 'notifications';
+
+/** patched() id: a cancel from Temporal neither cancels the outbox nor drops the last events (see above). */
+export const NATIVE_CANCEL_NOTIFIES_PATCH = 'native-cancel-notifies';
 
 /** Every hand-over of this workflow, chained: awaited before the workflow closes (see notify-drain.ts). */
 let handedOver: Promise<void> = Promise.resolve();
@@ -60,7 +72,17 @@ export class Notifier {
     return event;
   }
 
-  private async handOver(event: NotificationEvent): Promise<void> {
+  // Not async: the unpatched path hands back deliver()'s own promise, so the hand-over's commands keep
+  // their place among the activation's other commands (an extra await reordered them: a replay test failed).
+  private handOver(event: NotificationEvent): Promise<void> {
+    // After a cancel from Temporal this workflow's scope is cancelled: a signal or a start in it would fail at once.
+    if (CancellationScope.current().consideredCancelled && patched(NATIVE_CANCEL_NOTIFIES_PATCH)) {
+      return CancellationScope.nonCancellable(() => this.deliver(event));
+    }
+    return this.deliver(event);
+  }
+
+  private async deliver(event: NotificationEvent): Promise<void> {
     // The outbox is per tenant's verification (two tenants may use the same reference).
     const workflowId = outboxWorkflowId(tenantWorkflowId(this.tenant, event.data.verificationId));
     if (this.outboxRunning) {
@@ -76,6 +98,8 @@ export class Notifier {
         workflowId,
         taskQueue: this.taskQueue,
         parentClosePolicy: ParentClosePolicy.ABANDON,
+        // (Checked here, so the patch's marker is one event per run that starts an outbox.)
+        ...(patched(NATIVE_CANCEL_NOTIFIES_PATCH) ? { cancellationType: ChildWorkflowCancellationType.ABANDON } : {}),
         args: [{ tenant: this.tenant, verificationId: event.data.verificationId, events: [event], nextSequence: event.sequence }],
       });
     } catch (err) {
