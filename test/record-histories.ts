@@ -53,6 +53,8 @@ async function ok(p: Promise<{ status: number; body: any }>, what: string) {
 }
 const act = (s: Stack, id: string, name: string, body: unknown = {}) => ok(s.api('POST', `/v1/verifications/${id}/actions/${name}`, body), name);
 const cancel = (s: Stack, id: string) => ok(s.api('POST', `/v1/verifications/${id}/cancel`, { reason: 'recorded cancel' }), 'cancel');
+/** Temporal's own cancel (the Web UI's Cancel button, `temporal workflow cancel`), not our API's. */
+const nativeCancel = (s: Stack, id: string) => s.client.workflow.getHandle(id).cancel();
 const browserTo = (url: string) => fetch(url, { redirect: 'manual' }).then((r) => r.text());
 const token = (v: VerificationState) => new URL((v.nextAction as { url: string }).url).searchParams.get('token')!;
 
@@ -84,6 +86,7 @@ export const SCENARIOS: Scenario[] = [
   finwave('abandoned', /^(failed|completed)\/abandoned$/, (s, v) => control(s, `${onboarding(v)}/abandon`)),
   finwave('expired', 'expired/expired', (s, v) => control(s, `${onboarding(v)}/timeout`)),
   finwave('cancelled', 'cancelled/-', (s, v) => cancel(s, v.id)),
+  finwave('native-cancel', 'cancelled/-', (s, v) => nativeCancel(s, v.id)),
 
   {
     name: 'uploads-approved',
@@ -303,6 +306,19 @@ export const SCENARIOS: Scenario[] = [
       await ok(f.identity(v.id, 'completed'), 'identity');
       await f.signUpToApproval(v.id);
       await cancel(s, v.id);
+      return v.id;
+    },
+  },
+  {
+    name: 'native-cancel-awaiting-documents',
+    provider: 'fourthline',
+    ending: 'cancelled/-',
+    async run(s, reference) {
+      const f = fourthlineFlow(s);
+      const v = await f.create(reference);
+      await ok(f.identity(v.id, 'completed'), 'identity');
+      await f.waitPhase(v.id, 'awaiting_documents');
+      await nativeCancel(s, v.id);
       return v.id;
     },
   },
