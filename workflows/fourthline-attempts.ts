@@ -58,7 +58,9 @@ export async function settleCancelledAttempt(r: FourthlineCaseRun): Promise<void
   const running = r.running;
   if (!running) return;
   await condition(() => attemptSettled(running), '1 minute', waitSummary(`Fourthline case · cancelled: waiting for signature attempt ${running.n} to stop`, Date.now() + 60_000));
-  if (running.result) recordAttemptEnd(r, running, running.result);
+  // An attempt that did not answer still shows as ended, with why (the parent close policy ends it).
+  const why = running.failure ? `it ended without a result: ${running.failure.message}` : 'it did not stop within a minute';
+  recordAttemptEnd(r, running, running.result ?? { outcome: 'cancelled', reason: `the case was cancelled; ${why}`, documents: null, mobileRef: null, evidence: [] });
 }
 
 export async function signatureAttempts(r: FourthlineCaseRun): Promise<void> {

@@ -35,6 +35,7 @@ import {
 } from './fourthline-messages';
 import { fl, flNow, asRefusal, refuse } from './fourthline-vendor';
 import { FourthlineCaseRun, IDV_AND_QES } from './fourthline-case-run';
+import { NATIVE_CANCEL_REASON } from './verification';
 import { settleCancelledAttempt, showAttempt, signatureAttempts } from './fourthline-attempts';
 import { ms, waitSummary } from './time';
 import { recordUnansweredCreates } from './vendor-duplicates';
@@ -68,7 +69,7 @@ export async function fourthlineCase(input: FourthlineCaseInput): Promise<Verifi
       // Cancelled from the Web UI or the CLI: a normalized ending, search attributes included; the running
       // signature attempt (cancelled with the case) ends first, so the case shows how it ended.
       if (r.running && patched(NATIVE_CANCEL_WAITS_ATTEMPT_PATCH)) await CancellationScope.nonCancellable(() => settleCancelledAttempt(r));
-      r.v.finish('cancelled', null, r.v.cancelRequested ?? 'cancelled from Temporal (Web UI or CLI)');
+      r.v.finish('cancelled', null, r.v.cancelRequested ?? NATIVE_CANCEL_REASON);
     } else {
       r.v.endOnVendorFailure(err, IDV_AND_QES);
     }

@@ -38,7 +38,7 @@ import type { Duration } from '@temporalio/common';
 import type { Id360Activities, Id360Applicant, Id360DataName, Id360EnrollmentRef, Id360ReportSummary, Id360Status } from '../activities/id360';
 import type { EvidenceRef, NextAction, VerificationInputBase, VerificationOutcome, VerificationState, VerificationStatus } from './shared';
 import { VendorOutage } from './vendor-outage';
-import { Verification } from './verification';
+import { NATIVE_CANCEL_REASON, Verification } from './verification';
 import { ms, waitSummary } from './time';
 import { recordUnansweredCreates, recordVendorDuplicate, VENDOR_DUPLICATES_PATCH } from './vendor-duplicates';
 import { activitiesOn } from './activity-queues';
@@ -170,7 +170,7 @@ export async function id360Enrollment(input: Id360Input): Promise<VerificationSt
   } catch (err) {
     if (isCancellation(err)) {
       // Cancelled from the Web UI or the CLI: a normalized ending, search attributes included.
-      v.finish('cancelled', null, v.cancelRequested ?? 'cancelled from Temporal (Web UI or CLI)');
+      v.finish('cancelled', null, v.cancelRequested ?? NATIVE_CANCEL_REASON);
     } else {
       // A vendor call that failed for good (rejected, invalid response, retries exhausted) ends the
       // verification with outcome `error` and the reason, visible in the API and the Web UI.

@@ -20,7 +20,8 @@
  * NATIVE_CANCEL_NOTIFIES_PATCH it reaches neither the outbox (started with cancellation type ABANDON,
  * as it outlives its parent anyway) nor the hand-over of the events recorded as the flow ends
  * cancelled: the integrator is told. Before it, the outbox was cancelled with its pending deliveries
- * and the `verification.completed` (cancelled) event was never handed over.
+ * and the `verification.completed` (cancelled) event was never handed over. (A run that started its
+ * outbox before the patch still cancels it: that outbox ends as the last event reaches it.)
  */
 import {
   CancellationScope,
@@ -75,10 +76,9 @@ export class Notifier {
   // Not async: the unpatched path hands back deliver()'s own promise, so the hand-over's commands keep
   // their place among the activation's other commands (an extra await reordered them: a replay test failed).
   private handOver(event: NotificationEvent): Promise<void> {
-    // After a cancel from Temporal this workflow's scope is cancelled: a signal or a start in it would fail at once.
-    if (CancellationScope.current().consideredCancelled && patched(NATIVE_CANCEL_NOTIFIES_PATCH)) {
-      return CancellationScope.nonCancellable(() => this.deliver(event));
-    }
+    // Non-cancellable: a cancel from Temporal cancels this workflow's scope, and a signal or a start in it
+    // (one already under way as the cancel lands, or the last event's) would fail at once.
+    if (patched(NATIVE_CANCEL_NOTIFIES_PATCH)) return CancellationScope.nonCancellable(() => this.deliver(event));
     return this.deliver(event);
   }
 
@@ -98,7 +98,6 @@ export class Notifier {
         workflowId,
         taskQueue: this.taskQueue,
         parentClosePolicy: ParentClosePolicy.ABANDON,
-        // (Checked here, so the patch's marker is one event per run that starts an outbox.)
         ...(patched(NATIVE_CANCEL_NOTIFIES_PATCH) ? { cancellationType: ChildWorkflowCancellationType.ABANDON } : {}),
         args: [{ tenant: this.tenant, verificationId: event.data.verificationId, events: [event], nextSequence: event.sequence }],
       });

@@ -48,6 +48,8 @@ export const STATE_MEMO_PATCH = 'publish-state-memo';
  */
 export const MEMO_CURRENT_PATCH = 'state-memo-current';
 
+/** The reason of a verification cancelled from Temporal itself (the Web UI's Cancel, `temporal workflow cancel`). */
+export const NATIVE_CANCEL_REASON = 'cancelled from Temporal (Web UI or CLI)';
 export const RESTART_WITH_NEW_REFERENCE: NextAction = { type: 'restart', reason: 'start a new verification with a new reference' };
 
 export class Verification {
@@ -282,7 +284,7 @@ export class Verification {
     try {
       result = await body();
     } catch (err) {
-      if (isCancellation(err)) this.finish('cancelled', null, this.cancelRequested ?? 'cancelled from Temporal (Web UI or CLI)');
+      if (isCancellation(err)) this.finish('cancelled', null, this.cancelRequested ?? NATIVE_CANCEL_REASON);
       else {
         // (Not `onVendorFailure?.(this.endOnVendorFailure(…))`: an optional call skips its arguments.)
         const cause = this.endOnVendorFailure(err, nextAction);
