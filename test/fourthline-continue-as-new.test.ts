@@ -9,7 +9,7 @@
 import crypto from 'node:crypto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { control, type Stack } from './helpers/stack';
-import { noActivityRunning, useTimeSkippingStack } from './helpers/time-skipping-stack';
+import { clearOfDueTimers, noActivityRunning, useTimeSkippingStack } from './helpers/time-skipping-stack';
 import { fourthlineFlow } from './helpers/fourthline';
 import { runSizes } from './helpers/history-size';
 import { fourthlineInput, fourthlineOptions } from '../client/providers/fourthline';
@@ -44,10 +44,14 @@ test('a case pending for 80 days: continues as new, then signs; the API shows on
   // next run, not at the boundary (the webhook at the boundary has a test of its own, below).
   await env.sleep('80 days');
   await env.sleep('3 hours');
+  await clearOfDueTimers(env, stack.client, id);
   const providerReference = (await stack.api('GET', `/v1/verifications/${id}`)).body.providerReference as string;
   expect((await control(stack, `/fourthline/_sandbox/verifications/${providerReference}/complete`)).status).toBe(200);
   stack.sandbox.fourthline.processingMs = 200;
   await env.sleep('7 hours');
+  await clearOfDueTimers(env, stack.client, id);
+  const attempt = await f.waitPhase(id, 'awaiting_documents');
+  await clearOfDueTimers(env, stack.client, attempt.workflowId);
   await f.signUpToApproval(id);
   expect((await f.approveAndConfirm(id)).status).toBe(200);
   const done = await stack.waitFor(id, (s) => s.status === 'completed');
