@@ -70,6 +70,21 @@ function finwave(name: string, ending: string | RegExp, step: (s: Stack, v: Veri
     },
   };
 }
+/** A Fourthline case: created, the identity uploaded with the sandbox's `identity` scenario, then `after`. */
+function fourthline(name: string, ending: string | RegExp, identity: string, after?: (s: Stack, f: ReturnType<typeof fourthlineFlow>, id: string) => Promise<unknown>): Scenario {
+  return {
+    name,
+    provider: 'fourthline',
+    ending,
+    async run(s, reference) {
+      const f = fourthlineFlow(s);
+      const v = await f.create(reference);
+      await ok(f.identity(v.id, identity), 'identity');
+      await after?.(s, f, v.id);
+      return v.id;
+    },
+  };
+}
 const onboarding = (v: VerificationState) => `/finwave/_sandbox/onboardings/${v.providerReference}`;
 
 async function id360Uploads(s: Stack, id: string) {
@@ -258,70 +273,23 @@ export const SCENARIOS: Scenario[] = [
     },
   },
 
-  {
-    name: 'signed-with-resend',
-    provider: 'fourthline',
-    ending: 'completed/approved',
-    async run(s, reference) {
-      const f = fourthlineFlow(s);
-      const v = await f.create(reference);
-      await ok(f.identity(v.id, 'completed'), 'identity');
-      await f.signUpToApproval(v.id);
-      await act(s, v.id, 'signature-details');
-      await act(s, v.id, 'approve', {});
-      await act(s, v.id, 'resend-passcode');
-      await act(s, v.id, 'confirm', { passcode: await f.passcode(v.id) });
-      return v.id;
-    },
-  },
-  {
-    name: 'kyc-rejected',
-    provider: 'fourthline',
-    ending: /^(failed|completed)\/rejected$/,
-    async run(s, reference) {
-      const f = fourthlineFlow(s);
-      const v = await f.create(reference);
-      await ok(f.identity(v.id, 'risk-500'), 'identity');
-      return v.id;
-    },
-  },
-  {
-    name: 'invalid-data',
-    provider: 'fourthline',
-    ending: /^(failed|completed)\/rejected$/,
-    async run(s, reference) {
-      const f = fourthlineFlow(s);
-      const v = await f.create(reference);
-      await ok(f.identity(v.id, 'invalid-data'), 'identity');
-      return v.id;
-    },
-  },
-  {
-    name: 'cancelled-at-approval',
-    provider: 'fourthline',
-    ending: 'cancelled/-',
-    async run(s, reference) {
-      const f = fourthlineFlow(s);
-      const v = await f.create(reference);
-      await ok(f.identity(v.id, 'completed'), 'identity');
-      await f.signUpToApproval(v.id);
-      await cancel(s, v.id);
-      return v.id;
-    },
-  },
-  {
-    name: 'native-cancel-awaiting-documents',
-    provider: 'fourthline',
-    ending: 'cancelled/-',
-    async run(s, reference) {
-      const f = fourthlineFlow(s);
-      const v = await f.create(reference);
-      await ok(f.identity(v.id, 'completed'), 'identity');
-      await f.waitPhase(v.id, 'awaiting_documents');
-      await nativeCancel(s, v.id);
-      return v.id;
-    },
-  },
+  fourthline('signed-with-resend', 'completed/approved', 'completed', async (s, f, id) => {
+    await f.signUpToApproval(id);
+    await act(s, id, 'signature-details');
+    await act(s, id, 'approve', {});
+    await act(s, id, 'resend-passcode');
+    await act(s, id, 'confirm', { passcode: await f.passcode(id) });
+  }),
+  fourthline('kyc-rejected', /^(failed|completed)\/rejected$/, 'risk-500'),
+  fourthline('invalid-data', /^(failed|completed)\/rejected$/, 'invalid-data'),
+  fourthline('cancelled-at-approval', 'cancelled/-', 'completed', async (s, f, id) => {
+    await f.signUpToApproval(id);
+    await cancel(s, id);
+  }),
+  fourthline('native-cancel-awaiting-documents', 'cancelled/-', 'completed', async (s, f, id) => {
+    await f.waitPhase(id, 'awaiting_documents');
+    await nativeCancel(s, id);
+  }),
 ];
 
 const endingOf = (v: VerificationState) => `${v.status}/${v.outcome ?? '-'}`;
