@@ -7,6 +7,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { workflowTaskQueue, type AppConfig } from '../config';
 import type { SandboxServer } from '../sandboxes/server';
 import { startTimeSkippingService, type TimeSkippingService } from './helpers/time-skipping';
+import { clearOfDueTimers, noActivityRunning } from './helpers/time-skipping-stack';
 import { finwaveInput, finwaveOptions } from '../client/providers/finwave';
 import { finwaveOnboarding } from '../workflows/finwave';
 import type { VerificationState } from '../workflows/shared';
@@ -117,6 +118,9 @@ test('a long wait continues as new: one verification, one timeline, the deadline
 test('a native cancel (Web UI / temporal CLI) ends the flow cancelled, search attributes included', async () => {
   const handle = await start(`native-${crypto.randomBytes(3).toString('hex')}`);
   await env.sleep('2 hours');
+  // The 15-minute polls fall on the sleep's end: see the helpers' test-server notes.
+  await clearOfDueTimers(env, env.client, handle.workflowId);
+  await noActivityRunning(env.client, handle.workflowId);
   await handle.cancel();
   const state: VerificationState = await handle.result();
   expect(state).toMatchObject({ status: 'cancelled', reason: 'cancelled from Temporal (Web UI or CLI)' });

@@ -7,6 +7,7 @@ import crypto from 'node:crypto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { workflowTaskQueue, type AppConfig } from '../config';
 import { DIRECT_STARTS, startTimeSkippingService, type TimeSkippingService } from './helpers/time-skipping';
+import { clearOfDueTimers, noActivityRunning } from './helpers/time-skipping-stack';
 import type { VerificationState } from '../workflows/shared';
 
 let service: TimeSkippingService;
@@ -36,6 +37,9 @@ test.each(Object.keys(starts))('%s: a native cancel ends the flow cancelled, sea
     await new Promise((r) => setTimeout(r, 100));
   }
   await env.sleep('1 hour');
+  // Namirial's 5-minute polls fall on the sleep's end: see the helpers' test-server notes.
+  await clearOfDueTimers(env, env.client, id);
+  await noActivityRunning(env.client, id);
   await handle.cancel();
   const state = (await handle.result()) as VerificationState;
   expect(state).toMatchObject({ status: 'cancelled', outcome: null, reason: 'cancelled from Temporal (Web UI or CLI)' });
