@@ -17,15 +17,14 @@
  * queue) notify; older histories have no memo and replay unchanged.
  *
  * A cancel from Temporal (Web UI, `temporal workflow cancel`) cancels the verification's scope. Under
- * NATIVE_CANCEL_NOTIFIES_PATCH it reaches neither the outbox (started with cancellation type ABANDON,
- * as it outlives its parent anyway) nor the hand-over of the events recorded as the flow ends
- * cancelled: the integrator is told. Before it, the outbox was cancelled with its pending deliveries
+ * NATIVE_CANCEL_NOTIFIES_PATCH every hand-over runs non-cancellable, so the cancel reaches neither the
+ * outbox (started there, the SDK never asks to cancel it) nor the hand-over of the events recorded as
+ * the flow ends cancelled: the integrator is told. Before it, the outbox was cancelled with its pending deliveries
  * and the `verification.completed` (cancelled) event was never handed over. (A run that started its
  * outbox before the patch still cancels it: that outbox ends as the last event reaches it.)
  */
 import {
   CancellationScope,
-  ChildWorkflowCancellationType,
   getExternalWorkflowHandle,
   ParentClosePolicy,
   patched,
@@ -98,7 +97,6 @@ export class Notifier {
         workflowId,
         taskQueue: this.taskQueue,
         parentClosePolicy: ParentClosePolicy.ABANDON,
-        ...(patched(NATIVE_CANCEL_NOTIFIES_PATCH) ? { cancellationType: ChildWorkflowCancellationType.ABANDON } : {}),
         args: [{ tenant: this.tenant, verificationId: event.data.verificationId, events: [event], nextSequence: event.sequence }],
       });
     } catch (err) {
