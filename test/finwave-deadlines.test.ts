@@ -7,7 +7,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { workflowTaskQueue, type AppConfig } from '../config';
 import type { SandboxServer } from '../sandboxes/server';
 import { startTimeSkippingService, type TimeSkippingService } from './helpers/time-skipping';
-import { clearOfDueTimers, noActivityRunning } from './helpers/time-skipping-stack';
+import { clearOfDueTimers, noActivityRunning } from './helpers/temporal';
 import { finwaveInput, finwaveOptions } from '../client/providers/finwave';
 import { finwaveOnboarding } from '../workflows/finwave';
 import type { VerificationState } from '../workflows/shared';

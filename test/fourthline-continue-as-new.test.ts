@@ -9,7 +9,8 @@
 import crypto from 'node:crypto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { control, type Stack } from './helpers/stack';
-import { clearOfDueTimers, noActivityRunning, useTimeSkippingStack } from './helpers/time-skipping-stack';
+import { useTimeSkippingStack } from './helpers/time-skipping-stack';
+import { clearOfDueTimers, noActivityRunning } from './helpers/temporal';
 import { fourthlineFlow } from './helpers/fourthline';
 import { runSizes } from './helpers/history-size';
 import { fourthlineInput, fourthlineOptions } from '../client/providers/fourthline';

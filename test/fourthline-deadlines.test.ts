@@ -6,7 +6,8 @@
 import crypto from 'node:crypto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Stack } from './helpers/stack';
-import { noActivityRunning, useTimeSkippingStack } from './helpers/time-skipping-stack';
+import { useTimeSkippingStack } from './helpers/time-skipping-stack';
+import { noActivityRunning } from './helpers/temporal';
 import { fourthlineFlow } from './helpers/fourthline';
 import { runSizes } from './helpers/history-size';
 

@@ -7,7 +7,7 @@ import crypto from 'node:crypto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { workflowTaskQueue, type AppConfig } from '../config';
 import { DIRECT_STARTS, startTimeSkippingService, type TimeSkippingService } from './helpers/time-skipping';
-import { clearOfDueTimers, noActivityRunning } from './helpers/time-skipping-stack';
+import { clearOfDueTimers, noActivityRunning } from './helpers/temporal';
 import type { VerificationState } from '../workflows/shared';
 
 let service: TimeSkippingService;

@@ -5,9 +5,11 @@
  *   (full server: visibility queries, custom search attributes, real time).
  * - createTimeSkippingEnv(): a fresh Java time-skipping test server per call (fake time; no visibility queries),
  *   with this project's custom search attributes registered.
+ * - endOrphanedChildren(), noActivityRunning(), clearOfDueTimers(): around that server's bugs (each one says which).
  */
 import { Client, WorkflowNotFoundError } from '@temporalio/client';
 import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/search-attributes';
+import { tsToMs } from '@temporalio/common/lib/time';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, NativeConnection, Runtime, type LogLevel } from '@temporalio/worker';
 import { ensureTimeSkippingTestServer } from '../../temporal-dev/ensure';
@@ -191,4 +193,48 @@ export async function endOrphanedChildren(env: TestWorkflowEnvironment): Promise
     }
   }
   return ended;
+}
+
+/**
+ * Waits until the workflow has no activity scheduled or running; call it before a cancel from Temporal.
+ * This test server fails, over and over, the workflow task that cancels an activity it has just
+ * scheduled ("ACTIVITY_UNKNOWN for scheduledEventId=36"): the workflow then never ends. (The sandbox's
+ * webhook as a Fourthline attempt reaches awaiting_documents makes it read the status at about the time
+ * a test cancels; CI met it once, a test hanging its whole 120 s.) The real server takes that cancel.
+ */
+export async function noActivityRunning(client: Client, workflowId: string): Promise<void> {
+  const until = Date.now() + 20_000;
+  for (let quiet = 0; quiet < 3; ) {
+    if (Date.now() > until) throw new Error(`${workflowId} still runs an activity after 20 s`);
+    const d = await client.workflow.getHandle(workflowId).describe();
+    quiet = d.raw.pendingActivities?.length ? 0 : quiet + 1;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/**
+ * Call after `env.sleep`, before an outside event reaches the workflow (a webhook, an action): when one
+ * of its timers is due within `marginMs` of the test server's time, sleeps past it first, so that the
+ * timer fires (and the read it starts ends) before the event comes.
+ *
+ * This test server rejects the workflow task that cancels a timer whose time came while the task ran
+ * ("invalid history builder state for action"), and then never times that task out: the workflow stops,
+ * and time skipping with it for every test after. A sleep of whole hours ends next to a poll timer of
+ * whole hours, so a webhook right after it met exactly that (CI, fourthline-continue-as-new: both tests
+ * hit their timeouts). The real server takes that cancel.
+ */
+export async function clearOfDueTimers(env: TestWorkflowEnvironment, client: Client, workflowId: string, marginMs = 60_000): Promise<void> {
+  for (let round = 0; round < 5; round++) {
+    const events = (await client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
+    const ended = new Set(events.flatMap((e) => [e.timerFiredEventAttributes?.startedEventId, e.timerCanceledEventAttributes?.startedEventId]).filter((x) => x != null).map(String));
+    const now = await env.currentTimeMs();
+    const due = events
+      .filter((e) => e.timerStartedEventAttributes && !ended.has(String(e.eventId)))
+      .map((e) => tsToMs(e.eventTime) + tsToMs(e.timerStartedEventAttributes!.startToFireTimeout))
+      .filter((at) => at - now < marginMs);
+    if (!due.length) return;
+    await env.sleep(Math.max(...due) - now + 1_000);
+    await noActivityRunning(client, workflowId);
+  }
+  throw new Error(`${workflowId}: a timer is still due within ${marginMs} ms after 5 rounds`);
 }
