@@ -37,6 +37,8 @@ test('a verification waiting on its timers is read from its current memo, the sa
   const created = await stack.api('POST', '/v1/verifications', { provider: 'finwave', reference: id.slice(8) });
   expect(created.status).toBe(201);
   const onboarding = created.body.providerReference as string;
+  // What the state query answers, as the API would send it (JSON).
+  const queried = async () => JSON.parse(JSON.stringify(view(await stack.client.workflow.getHandle(id).query(stateQuery))));
   // The read each time the flow has handled what came: the memo, equal to the query's answer.
   const settled = async (until: (body: any) => boolean) => {
     const deadline = Date.now() + 15_000;
@@ -48,18 +50,18 @@ test('a verification waiting on its timers is read from its current memo, the sa
     }
   };
   const parked = await settled((b) => b.providerStatus === 'CREATED');
-  expect(parked.body).toEqual(JSON.parse(JSON.stringify(view(await stack.client.workflow.getHandle(id).query(stateQuery)))));
+  expect(parked.body).toEqual(await queried());
 
   // The user starts (a webhook, a read, a timeline entry without a status change of ours), then the
   // sandbox sends the same webhook again (a note only): each change reaches the memo.
   await control(stack, `/finwave/_sandbox/onboardings/${onboarding}/start`);
   const started = await settled((b) => b.providerStatus === 'INPROCESS');
-  expect(started.body).toEqual(JSON.parse(JSON.stringify(view(await stack.client.workflow.getHandle(id).query(stateQuery)))));
+  expect(started.body).toEqual(await queried());
   const entries = started.body.timeline.length;
   await control(stack, `/finwave/_sandbox/onboardings/${onboarding}/webhook`, { result: 'INPROCESS' });
   const noted = await settled((b) => b.timeline.length > entries);
   expect(noted.body.timeline.at(-1)).toMatchObject({ event: 'webhook received' });
-  expect(noted.body).toEqual(JSON.parse(JSON.stringify(view(await stack.client.workflow.getHandle(id).query(stateQuery)))));
+  expect(noted.body).toEqual(await queried());
 
   // The same webhook once more: a repeat of the last entry notes nothing (the history has the signal).
   const signals = async () => ((await stack.client.workflow.getHandle(id).fetchHistory()).events ?? []).filter((e) => e.workflowExecutionSignaledEventAttributes).length;

@@ -47,17 +47,23 @@ let bundle: Promise<WorkflowBundle> | undefined;
  * tracing interceptors).
  */
 export function workflowBundle(): Promise<WorkflowBundle> {
-  const shared = process.env[SHARED_BUNDLE_ENV];
-  bundle ??= shared && !currentTracing() ? fs.promises.readFile(shared, 'utf8').then((code) => ({ code })) : bundleWorkflows();
+  const shared = sharedBundleFile();
+  bundle ??= shared ? fs.promises.readFile(shared, 'utf8').then((code) => ({ code })) : bundleWorkflows();
   return bundle;
+}
+
+/** The file global setup wrote, unless this file installed tracing (its bundle needs the interceptors). */
+function sharedBundleFile(): string | undefined {
+  const shared = process.env[SHARED_BUNDLE_ENV];
+  return shared && !currentTracing() ? shared : undefined;
 }
 
 let bundleFile: Promise<string> | undefined;
 /** That bundle as a file, for a worker in a process of its own (test/helpers/worker-process.ts). */
 export function workflowBundleFile(): Promise<string> {
-  const shared = process.env[SHARED_BUNDLE_ENV];
+  const shared = sharedBundleFile();
   bundleFile ??=
-    shared && !currentTracing()
+    shared
       ? Promise.resolve(shared)
       : workflowBundle().then((b) => {
           const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'idv-bundle-')), 'workflows.js');
