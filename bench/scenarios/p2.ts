@@ -8,15 +8,14 @@
  * an integrator's backend would.
  */
 import type { Client } from '@temporalio/client';
-import { temporal } from '@temporalio/proto';
 import { fourthlineFlow } from '../../test/helpers/fourthline';
 import type { Stack } from '../../test/helpers/stack';
 import { pool, round } from '../load';
 import { poll, type BenchContext } from '../context';
 import type { Shape } from '../skeleton/workflows';
 import { withCpu, type CpuProfile } from '../cpu';
+import { countHistory } from '../history';
 
-const EventType = temporal.api.enums.v1.EventType;
 type Vendor = 'finwave' | 'fourthline';
 
 export interface P2Side {
@@ -90,30 +89,13 @@ export async function shapeOf(client: Client, workflowId: string): Promise<Shape
   const shape: Shape = { activities: 0, signals: 0, updates: 0, timers: 0, children: 0 };
   const queue = [workflowId];
   for (let seen = 0; queue.length && seen < 50; seen++) {
-    const id = queue.shift()!;
-    const history = await client.workflow.getHandle(id).fetchHistory();
-    for (const e of history.events ?? []) {
-      switch (e.eventType) {
-        case EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
-          shape.activities++;
-          break;
-        case EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED:
-          shape.signals++;
-          break;
-        case EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
-          shape.updates++;
-          break;
-        case EventType.EVENT_TYPE_TIMER_STARTED:
-          shape.timers++;
-          break;
-        case EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_STARTED: {
-          shape.children++;
-          const child = e.childWorkflowExecutionStartedEventAttributes?.workflowExecution?.workflowId;
-          if (child) queue.push(child);
-          break;
-        }
-      }
-    }
+    const { work, startedChildren } = await countHistory(client, queue.shift()!);
+    shape.activities += work.activities;
+    shape.signals += work.signals;
+    shape.updates += work.updates;
+    shape.timers += work.timers;
+    shape.children += startedChildren.length;
+    queue.push(...startedChildren);
   }
   return shape;
 }

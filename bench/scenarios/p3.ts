@@ -10,9 +10,9 @@ import { rssMbOf } from '../processes';
 import type { BenchContext } from '../context';
 import type { ChildMessage } from '../ipc';
 import type { Client } from '@temporalio/client';
-import { temporal } from '@temporalio/proto';
 import { outboxWorkflowId } from '../../workflows/notify-shared';
 import { settle, withCpu, type CpuProfile } from '../cpu';
+import { countHistory, type FlowWork } from '../history';
 
 export interface P3Side {
   parked: number;
@@ -45,34 +45,14 @@ export interface P3Result {
   work: { ours: FlowWork; oursOutbox: FlowWork; skeleton: FlowWork | null };
 }
 
-export interface FlowWork {
-  events: number;
-  workflowTasks: number;
-  activities: number;
-  timers: number;
-  signals: number;
-  updates: number;
-  children: number;
-}
-
-/** Counts what the server did for one workflow (its current run), from its history. */
+/** Counts what the server did for one workflow (its current run), from its history; zeros when it is not there. */
 async function workOf(client: Client, workflowId: string): Promise<FlowWork> {
-  const T = temporal.api.enums.v1.EventType;
-  const w: FlowWork = { events: 0, workflowTasks: 0, activities: 0, timers: 0, signals: 0, updates: 0, children: 0 };
   try {
-    for (const e of (await client.workflow.getHandle(workflowId).fetchHistory()).events ?? []) {
-      w.events++;
-      if (e.eventType === T.EVENT_TYPE_WORKFLOW_TASK_COMPLETED) w.workflowTasks++;
-      else if (e.eventType === T.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED) w.activities++;
-      else if (e.eventType === T.EVENT_TYPE_TIMER_STARTED) w.timers++;
-      else if (e.eventType === T.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED) w.signals++;
-      else if (e.eventType === T.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED) w.updates++;
-      else if (e.eventType === T.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED) w.children++;
-    }
+    return (await countHistory(client, workflowId)).work;
   } catch {
     // not there (no outbox when notifications are off): zeros
+    return { events: 0, workflowTasks: 0, activities: 0, timers: 0, signals: 0, updates: 0, children: 0 };
   }
-  return w;
 }
 
 async function rss(ctx: BenchContext, which: 'ours' | 'skeleton'): Promise<number | null> {
