@@ -148,15 +148,29 @@ export function createAuthenteqActivities({ config, store, webhookSecret }: Auth
       const codeSha256 = crypto.createHash('sha256').update(input.code).digest('hex');
       const earlier = await storedExchange(input.workflowId, input.session, codeSha256);
       if (earlier) {
-        log.info('Authenteq result already exchanged by an earlier attempt: read from the store', { workflowId: input.workflowId, session: input.session });
+        log.info('Authenteq result already exchanged by an earlier attempt: read from the store', {
+          workflowId: input.workflowId,
+          session: input.session,
+        });
         return summarize(input, earlier.raw, earlier.rawRef);
       }
       const url = new URL(`${config.baseUrl}/web-idv/verification-result`);
       url.searchParams.set('redirectUrl', redirectUrlFor(input));
       url.searchParams.set('code', input.code);
-      const { raw } = await callVendor({ vendor, operation: 'getResult', method: 'GET', url: url.toString(), headers: { authorization }, errorCode });
+      const { raw } = await callVendor({
+        vendor,
+        operation: 'getResult',
+        method: 'GET',
+        url: url.toString(),
+        headers: { authorization },
+        errorCode,
+      });
       // The receipt first, then the raw answer: once the raw answer is in the store, a retry finds it.
-      const receipt: ExchangeReceipt = { session: input.session, codeSha256, rawSha256: crypto.createHash('sha256').update(raw).digest('hex') };
+      const receipt: ExchangeReceipt = {
+        session: input.session,
+        codeSha256,
+        rawSha256: crypto.createHash('sha256').update(raw).digest('hex'),
+      };
       await store.put(RECEIPT_KIND, 'application/json', Buffer.from(JSON.stringify(receipt)));
       const rawRef = await store.put('authenteq-result-json', 'application/json', raw);
       return summarize(input, raw, rawRef);
@@ -164,7 +178,11 @@ export function createAuthenteqActivities({ config, store, webhookSecret }: Auth
   };
 
   /** The receipt of an earlier exchange of this code in this session, with its raw answer (re-put: same ref). */
-  async function storedExchange(owner: string, session: number, codeSha256: string): Promise<{ raw: Buffer; rawRef: EvidenceRef } | null> {
+  async function storedExchange(
+    owner: string,
+    session: number,
+    codeSha256: string,
+  ): Promise<{ raw: Buffer; rawRef: EvidenceRef } | null> {
     for (const claim of await store.claims({ owner })) {
       if (claim.kind !== RECEIPT_KIND) continue;
       const bytes = await store.get(claim.sha256);
@@ -177,7 +195,11 @@ export function createAuthenteqActivities({ config, store, webhookSecret }: Auth
     return null;
   }
 
-  async function summarize(input: AuthenteqSessionInput, raw: Buffer, rawRef: EvidenceRef): Promise<AuthenteqResultSummary> {
+  async function summarize(
+    input: AuthenteqSessionInput,
+    raw: Buffer,
+    rawRef: EvidenceRef,
+  ): Promise<AuthenteqResultSummary> {
     let json: unknown;
     try {
       json = JSON.parse(raw.toString('utf8'));
@@ -210,7 +232,11 @@ export function createAuthenteqActivities({ config, store, webhookSecret }: Auth
     }
     await keep('authenteq-address-proof', r.addressProofDocument);
 
-    log.info('Authenteq result stored', { workflowId: input.workflowId, status: codeLike(r.status), evidence: evidence.length });
+    log.info('Authenteq result stored', {
+      workflowId: input.workflowId,
+      status: codeLike(r.status),
+      evidence: evidence.length,
+    });
     return { verificationId: r.id, status: codeLike(r.status), nfcVerified: r.nfcVerified, documents, evidence };
   }
 

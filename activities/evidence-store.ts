@@ -64,7 +64,14 @@ export class FolderEvidenceStore implements EvidenceStore {
   async put(kind: string, contentType: string, bytes: Buffer, owner: string | null = null): Promise<EvidenceRef> {
     const sha256 = crypto.createHash('sha256').update(bytes).digest('hex');
     // The claim first, then the bytes: retention never sees bytes without the claim being written.
-    const claim: EvidenceClaim = { sha256, kind, owner, storedAt: new Date().toISOString(), size: bytes.length, contentType };
+    const claim: EvidenceClaim = {
+      sha256,
+      kind,
+      owner,
+      storedAt: new Date().toISOString(),
+      size: bytes.length,
+      contentType,
+    };
     await this.ensureIndexed();
     const claimFile = this.claimFile(sha256, kind, owner);
     await fs.mkdir(path.dirname(claimFile), { recursive: true });
@@ -224,7 +231,8 @@ export class FolderEvidenceStore implements EvidenceStore {
     const root = path.join(this.dir, 'claims');
     const out: string[] = [];
     for (const prefix of await readdir(root)) {
-      for (const sha of await readdir(path.join(root, prefix))) if (HEX64.test(sha)) out.push(path.join(root, prefix, sha));
+      for (const sha of await readdir(path.join(root, prefix)))
+        if (HEX64.test(sha)) out.push(path.join(root, prefix, sha));
     }
     return out;
   }
@@ -255,7 +263,11 @@ function callingWorkflowId(): string | null {
 
 /** The claim's name under its artifact: a hash of (owner, kind). */
 export function claimKey(kind: string, owner: string | null): string {
-  return crypto.createHash('sha256').update(`${owner ?? ''}\0${kind}`).digest('hex').slice(0, 32);
+  return crypto
+    .createHash('sha256')
+    .update(`${owner ?? ''}\0${kind}`)
+    .digest('hex')
+    .slice(0, 32);
 }
 
 /** The owner's name in the index. */

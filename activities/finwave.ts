@@ -104,7 +104,9 @@ export function createFinwaveActivities({ config, store, publicBaseUrl, webhookS
           customId: input.customId,
           webhook: webhookUrl(publicBaseUrl, webhookSecret, 'finwave', input.workflowId),
           lang: input.lang,
-          ...(input.applicant.phone ? { phoneCountryCode: input.applicant.phoneCountryCode, phone: input.applicant.phone } : {}),
+          ...(input.applicant.phone
+            ? { phoneCountryCode: input.applicant.phoneCountryCode, phone: input.applicant.phone }
+            : {}),
           phoneStep: input.phoneStep,
           acceptations: input.acceptations,
           // Redirect is "not available in the test version" (doc): we ask for none.
@@ -151,11 +153,34 @@ export function createFinwaveActivities({ config, store, publicBaseUrl, webhookS
       const url = `${base}/integrations/${encodeURIComponent(onboardingId)}/evidences`;
       let raw: Buffer;
       try {
-        raw = (await callVendor({ vendor, operation: 'downloadEvidence', method: 'GET', url, headers, errorCode, timeoutMs: 120_000 })).raw;
+        raw = (
+          await callVendor({
+            vendor,
+            operation: 'downloadEvidence',
+            method: 'GET',
+            url,
+            headers,
+            errorCode,
+            timeoutMs: 120_000,
+          })
+        ).raw;
       } catch (err) {
-        const status = err instanceof ApplicationFailure ? (err.details?.[0] as { httpStatus?: number } | undefined)?.httpStatus : undefined;
+        const status =
+          err instanceof ApplicationFailure
+            ? (err.details?.[0] as { httpStatus?: number } | undefined)?.httpStatus
+            : undefined;
         if (status !== 404 && status !== 405) throw err;
-        raw = (await callVendor({ vendor, operation: 'downloadEvidence', method: 'POST', url, headers, errorCode, timeoutMs: 120_000 })).raw;
+        raw = (
+          await callVendor({
+            vendor,
+            operation: 'downloadEvidence',
+            method: 'POST',
+            url,
+            headers,
+            errorCode,
+            timeoutMs: 120_000,
+          })
+        ).raw;
       }
       if (raw.length < 4 || raw.readUInt32LE(0) !== 0x04034b50) {
         throw ApplicationFailure.create({

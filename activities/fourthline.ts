@@ -70,7 +70,11 @@ export const FOURTHLINE_SIGNATURE_STATUSES = [
 ] as const;
 export type FourthlineSignatureStatus = (typeof FOURTHLINE_SIGNATURE_STATUSES)[number];
 
-const tokenResponse = z.object({ access_token: z.string().min(1), expires_in: z.number().positive().optional(), token_type: z.string().optional() });
+const tokenResponse = z.object({
+  access_token: z.string().min(1),
+  expires_in: z.number().positive().optional(),
+  token_type: z.string().optional(),
+});
 const workflowResponse = z.object({ workflowId: z.string().min(1), clientId: z.string().min(1) });
 const caseResponse = z.object({
   verificationId: z.string(),
@@ -78,15 +82,33 @@ const caseResponse = z.object({
   riskScore: z.number().nullish(),
   statusCode: z.string().nullish(),
 });
-const signatureStatusResponse = z.object({ status: z.enum(FOURTHLINE_SIGNATURE_STATUSES), statusCode: z.string().nullish() });
+const signatureStatusResponse = z.object({
+  status: z.enum(FOURTHLINE_SIGNATURE_STATUSES),
+  statusCode: z.string().nullish(),
+});
 const detailsResponse = z.object({
   signatureId: z.string(),
   verificationId: z.string(),
   clientId: z.string(),
   status: z.enum(FOURTHLINE_SIGNATURE_STATUSES),
   documents: z.array(z.object({ documentId: z.string(), name: z.string() })),
-  legalConditions: z.array(z.object({ id: z.string(), version: z.string(), language: z.string().optional(), title: z.string().optional(), url: z.string().optional() })),
-  passcode: z.object({ length: z.number().optional(), validitySeconds: z.number().optional(), sentAt: z.string().nullish(), resendsLeft: z.number().optional() }).optional(),
+  legalConditions: z.array(
+    z.object({
+      id: z.string(),
+      version: z.string(),
+      language: z.string().optional(),
+      title: z.string().optional(),
+      url: z.string().optional(),
+    }),
+  ),
+  passcode: z
+    .object({
+      length: z.number().optional(),
+      validitySeconds: z.number().optional(),
+      sentAt: z.string().nullish(),
+      resendsLeft: z.number().optional(),
+    })
+    .optional(),
 });
 const attemptResponse = z.object({ attemptId: z.string().min(1) });
 
@@ -105,7 +127,12 @@ export interface FourthlineSignatureDetails {
   clientId: string;
   documents: { documentId: string; name: string }[];
   legalConditions: { id: string; version: string; language: string | null; title: string | null }[];
-  passcode: { length: number | null; validitySeconds: number | null; sentAt: string | null; resendsLeft: number | null };
+  passcode: {
+    length: number | null;
+    validitySeconds: number | null;
+    sentAt: string | null;
+    resendsLeft: number | null;
+  };
 }
 
 /**
@@ -163,7 +190,9 @@ const errorCode = (body: unknown): string | undefined => {
 };
 
 function httpStatusOf(err: unknown): number | undefined {
-  return err instanceof ApplicationFailure ? (err.details?.[0] as { httpStatus?: number } | undefined)?.httpStatus : undefined;
+  return err instanceof ApplicationFailure
+    ? (err.details?.[0] as { httpStatus?: number } | undefined)?.httpStatus
+    : undefined;
 }
 
 export function createFourthlineActivities({ config, store }: FourthlineDeps) {
@@ -183,7 +212,9 @@ export function createFourthlineActivities({ config, store }: FourthlineDeps) {
   });
 
   /** A call with the bearer token; a 401 drops the cached token and retries once with a fresh one. */
-  async function authed<T>(req: Omit<VendorRequest<T>, 'vendor' | 'headers' | 'errorCode'>): Promise<VendorResponse<T>> {
+  async function authed<T>(
+    req: Omit<VendorRequest<T>, 'vendor' | 'headers' | 'errorCode'>,
+  ): Promise<VendorResponse<T>> {
     for (let attempt = 1; ; attempt++) {
       const token = await tokens.get();
       try {
@@ -205,7 +236,11 @@ export function createFourthlineActivities({ config, store }: FourthlineDeps) {
   }
   async function readBytes(ref: EvidenceRef): Promise<Buffer> {
     const bytes = await store.get(ref.sha256);
-    if (!bytes) throw ApplicationFailure.nonRetryable(`evidence ${ref.kind} ${ref.sha256.slice(0, 12)} is not in the store`, 'EvidenceMissing');
+    if (!bytes)
+      throw ApplicationFailure.nonRetryable(
+        `evidence ${ref.kind} ${ref.sha256.slice(0, 12)} is not in the store`,
+        'EvidenceMissing',
+      );
     return bytes;
   }
 
@@ -213,26 +248,48 @@ export function createFourthlineActivities({ config, store }: FourthlineDeps) {
   const ver = (id: string) => `${base}/v1/verifications/${encodeURIComponent(id)}`;
 
   async function getCase(verificationId: string): Promise<FourthlineCaseSummary> {
-    const { body } = await authed({ operation: 'getCase', method: 'GET', url: ver(verificationId), schema: caseResponse });
+    const { body } = await authed({
+      operation: 'getCase',
+      method: 'GET',
+      url: ver(verificationId),
+      schema: caseResponse,
+    });
     return { status: body.status, riskScore: body.riskScore ?? null, statusCode: body.statusCode ?? null };
   }
 
   async function signatureStatus(signatureId: string): Promise<FourthlineSignatureSummary> {
-    const { body } = await authed({ operation: 'getSignatureStatus', method: 'GET', url: `${sig(signatureId)}/status`, schema: signatureStatusResponse });
+    const { body } = await authed({
+      operation: 'getSignatureStatus',
+      method: 'GET',
+      url: `${sig(signatureId)}/status`,
+      schema: signatureStatusResponse,
+    });
     return { status: body.status, statusCode: body.statusCode ?? null };
   }
   /**
    * After a 422 INVALID_STATUS on a step's call: the signature's status when it has moved past `step` (the
    * step went through on an earlier, unanswered call), else null.
    */
-  async function movedOnAfter(err: unknown, signatureId: string, step: FourthlineSignatureSummary['status']): Promise<FourthlineSignatureSummary | null> {
-    const d = err instanceof ApplicationFailure ? (err.details?.[0] as { httpStatus?: number; vendorCode?: string | null } | undefined) : undefined;
+  async function movedOnAfter(
+    err: unknown,
+    signatureId: string,
+    step: FourthlineSignatureSummary['status'],
+  ): Promise<FourthlineSignatureSummary | null> {
+    const d =
+      err instanceof ApplicationFailure
+        ? (err.details?.[0] as { httpStatus?: number; vendorCode?: string | null } | undefined)
+        : undefined;
     if (d?.httpStatus !== 422 || d.vendorCode !== 'INVALID_STATUS') return null;
     const now = await signatureStatus(signatureId);
     return now.status !== step ? now : null;
   }
   async function resendsLeft(signatureId: string): Promise<number | null> {
-    const { body } = await authed({ operation: 'getSignatureDetails', method: 'GET', url: sig(signatureId), schema: detailsResponse });
+    const { body } = await authed({
+      operation: 'getSignatureDetails',
+      method: 'GET',
+      url: sig(signatureId),
+      schema: detailsResponse,
+    });
     return body.passcode?.resendsLeft ?? null;
   }
 
@@ -253,21 +310,51 @@ export function createFourthlineActivities({ config, store }: FourthlineDeps) {
       // Earlier attempts whose create went out unanswered: each may have left an untracked case at
       // Fourthline (no key, no look-up in the doc). The workflow records and flags them.
       const unanswered = createsUnanswered();
-      log.info('Fourthline workflow created', { workflowId: body.workflowId, workflowName: input.workflowName, createsUnanswered: unanswered });
+      log.info('Fourthline workflow created', {
+        workflowId: body.workflowId,
+        workflowName: input.workflowName,
+        createsUnanswered: unanswered,
+      });
       return { workflowId: body.workflowId, clientId: body.clientId, createsUnanswered: unanswered };
     },
 
     /** Identity data (a JSON document in the store) then the identity files; answers the case status. */
-    async fourthlineUploadIdentity(input: { verificationId: string; identityRef: EvidenceRef; files: EvidenceRef[] }): Promise<FourthlineCaseSummary> {
+    async fourthlineUploadIdentity(input: {
+      verificationId: string;
+      identityRef: EvidenceRef;
+      files: EvidenceRef[];
+    }): Promise<FourthlineCaseSummary> {
       const before = await getCase(input.verificationId);
       // Retried after the files went through: the case has moved on, nothing to upload again.
       if (before.status !== 'new') return before;
-      const identity = await readJson(input.identityRef, z.object({ person: z.record(z.string(), z.unknown()), address: z.record(z.string(), z.unknown()), emailAndPhone: z.record(z.string(), z.unknown()) }));
-      await authed({ operation: 'uploadIdentityData', method: 'PUT', url: `${ver(input.verificationId)}/identity-data`, json: identity });
-      const files = await Promise.all(
-        input.files.map(async (f) => ({ type: f.kind.replace(/^fourthline-identity-/, ''), contentType: f.contentType, contentBase64: (await readBytes(f)).toString('base64') })),
+      const identity = await readJson(
+        input.identityRef,
+        z.object({
+          person: z.record(z.string(), z.unknown()),
+          address: z.record(z.string(), z.unknown()),
+          emailAndPhone: z.record(z.string(), z.unknown()),
+        }),
       );
-      await authed({ operation: 'uploadIdentityFiles', method: 'POST', url: `${ver(input.verificationId)}/identity-files`, json: { files }, timeoutMs: 120_000 });
+      await authed({
+        operation: 'uploadIdentityData',
+        method: 'PUT',
+        url: `${ver(input.verificationId)}/identity-data`,
+        json: identity,
+      });
+      const files = await Promise.all(
+        input.files.map(async (f) => ({
+          type: f.kind.replace(/^fourthline-identity-/, ''),
+          contentType: f.contentType,
+          contentBase64: (await readBytes(f)).toString('base64'),
+        })),
+      );
+      await authed({
+        operation: 'uploadIdentityFiles',
+        method: 'POST',
+        url: `${ver(input.verificationId)}/identity-files`,
+        json: { files },
+        timeoutMs: 120_000,
+      });
       return getCase(input.verificationId);
     },
 
@@ -283,27 +370,58 @@ export function createFourthlineActivities({ config, store }: FourthlineDeps) {
     },
 
     async fourthlineDownloadCddReport({ verificationId }: { verificationId: string }): Promise<EvidenceRef> {
-      const { raw } = await authed({ operation: 'getCddReport', method: 'GET', url: `${ver(verificationId)}/cdd-report`, timeoutMs: 120_000 });
+      const { raw } = await authed({
+        operation: 'getCddReport',
+        method: 'GET',
+        url: `${ver(verificationId)}/cdd-report`,
+        timeoutMs: 120_000,
+      });
       if (raw.length < 4 || raw.readUInt32LE(0) !== 0x04034b50) {
-        throw ApplicationFailure.create({ message: 'Fourthline getCddReport: unexpected response, the body is not a ZIP file', type: FAILURE_TYPES.invalidResponse, nonRetryable: true });
+        throw ApplicationFailure.create({
+          message: 'Fourthline getCddReport: unexpected response, the body is not a ZIP file',
+          type: FAILURE_TYPES.invalidResponse,
+          nonRetryable: true,
+        });
       }
       return store.put('fourthline-cdd-report', 'application/zip', raw);
     },
 
-    async fourthlineUploadDocuments(input: { signatureId: string; documents: { name: string; ref: EvidenceRef }[] }): Promise<void> {
+    async fourthlineUploadDocuments(input: {
+      signatureId: string;
+      documents: { name: string; ref: EvidenceRef }[];
+    }): Promise<void> {
       // Ask first, on every attempt of every activity, not only on a retry: the upload leaves the status
       // `pending`, so nothing else shows it went through. A step whose activity ran out of attempts after
       // Fourthline took the documents (answer lost, retries failing) fails; the integrator asks again and
       // that new activity starts at attempt 1 (found by npm run chaos: `documents-uploaded` twice).
-      const { body } = await authed({ operation: 'getSignatureDetails', method: 'GET', url: sig(input.signatureId), schema: detailsResponse });
+      const { body } = await authed({
+        operation: 'getSignatureDetails',
+        method: 'GET',
+        url: sig(input.signatureId),
+        schema: detailsResponse,
+      });
       const there = body.documents.map((d) => d.name).sort();
       const wanted = input.documents.map((d) => d.name).sort();
       if (there.length === wanted.length && there.every((n, i) => n === wanted[i])) return;
-      const documents = await Promise.all(input.documents.map(async (d) => ({ name: d.name, contentBase64: (await readBytes(d.ref)).toString('base64') })));
-      await authed({ operation: 'uploadDocuments', method: 'POST', url: `${sig(input.signatureId)}/documents`, json: { documents }, timeoutMs: 120_000 });
+      const documents = await Promise.all(
+        input.documents.map(async (d) => ({
+          name: d.name,
+          contentBase64: (await readBytes(d.ref)).toString('base64'),
+        })),
+      );
+      await authed({
+        operation: 'uploadDocuments',
+        method: 'POST',
+        url: `${sig(input.signatureId)}/documents`,
+        json: { documents },
+        timeoutMs: 120_000,
+      });
     },
 
-    async fourthlineUploadMobileNumber(input: { signatureId: string; mobileRef: EvidenceRef }): Promise<FourthlineSignatureSummary> {
+    async fourthlineUploadMobileNumber(input: {
+      signatureId: string;
+      mobileRef: EvidenceRef;
+    }): Promise<FourthlineSignatureSummary> {
       if (isRetry()) {
         // The first attempt's answer may have been lost after Fourthline took the number: the
         // signature then left `pending` (consent, selfie, kyc or error); that status is the answer.
@@ -312,7 +430,12 @@ export function createFourthlineActivities({ config, store }: FourthlineDeps) {
       }
       const { mobileNumber } = await readJson(input.mobileRef, z.object({ mobileNumber: z.string() }));
       try {
-        await authed({ operation: 'uploadMobileNumber', method: 'PUT', url: `${sig(input.signatureId)}/mobile-number`, json: { mobileNumber } });
+        await authed({
+          operation: 'uploadMobileNumber',
+          method: 'PUT',
+          url: `${sig(input.signatureId)}/mobile-number`,
+          json: { mobileNumber },
+        });
       } catch (err) {
         // The user's repeated action after an earlier one ran out of attempts with its answers lost (a new
         // activity, attempt 1, skips the read above): 422 INVALID_STATUS once the signature left `pending`
@@ -321,11 +444,19 @@ export function createFourthlineActivities({ config, store }: FourthlineDeps) {
         if (now) return now;
         throw err;
       }
-      const { body } = await authed({ operation: 'getSignatureStatus', method: 'GET', url: `${sig(input.signatureId)}/status`, schema: signatureStatusResponse });
+      const { body } = await authed({
+        operation: 'getSignatureStatus',
+        method: 'GET',
+        url: `${sig(input.signatureId)}/status`,
+        schema: signatureStatusResponse,
+      });
       return { status: body.status, statusCode: body.statusCode ?? null };
     },
 
-    async fourthlineGetSignatureDetails(input: { signatureId: string; language: string }): Promise<FourthlineSignatureDetails> {
+    async fourthlineGetSignatureDetails(input: {
+      signatureId: string;
+      language: string;
+    }): Promise<FourthlineSignatureDetails> {
       const { body } = await authed({
         operation: 'getSignatureDetails',
         method: 'GET',
@@ -336,7 +467,12 @@ export function createFourthlineActivities({ config, store }: FourthlineDeps) {
         status: body.status,
         clientId: body.clientId,
         documents: body.documents.map((d) => ({ documentId: d.documentId, name: d.name })),
-        legalConditions: body.legalConditions.map((l) => ({ id: l.id, version: l.version, language: l.language ?? null, title: l.title ?? null })),
+        legalConditions: body.legalConditions.map((l) => ({
+          id: l.id,
+          version: l.version,
+          language: l.language ?? null,
+          title: l.title ?? null,
+        })),
         passcode: {
           length: body.passcode?.length ?? null,
           validitySeconds: body.passcode?.validitySeconds ?? null,
@@ -373,7 +509,12 @@ export function createFourthlineActivities({ config, store }: FourthlineDeps) {
         if (now) return { attemptId: null, ...now };
         throw err;
       }
-      const status = await authed({ operation: 'getSignatureStatus', method: 'GET', url: `${sig(input.signatureId)}/status`, schema: signatureStatusResponse });
+      const status = await authed({
+        operation: 'getSignatureStatus',
+        method: 'GET',
+        url: `${sig(input.signatureId)}/status`,
+        schema: signatureStatusResponse,
+      });
       return { attemptId: body.attemptId, status: status.body.status, statusCode: status.body.statusCode ?? null };
     },
 
@@ -382,7 +523,10 @@ export function createFourthlineActivities({ config, store }: FourthlineDeps) {
      * decided (confirmed, or refused by Fourthline), and kept on a retryable failure: the retry
      * needs it, unless reading the status shows the first attempt already confirmed.
      */
-    async fourthlineConfirm(input: { signatureId: string; passcodeRef: EvidenceRef }): Promise<{ attemptId: string | null } & FourthlineSignatureSummary> {
+    async fourthlineConfirm(input: {
+      signatureId: string;
+      passcodeRef: EvidenceRef;
+    }): Promise<{ attemptId: string | null } & FourthlineSignatureSummary> {
       const forget = () => store.delete(input.passcodeRef.sha256);
       if (isRetry()) {
         const now = await signatureStatus(input.signatureId);
@@ -394,7 +538,13 @@ export function createFourthlineActivities({ config, store }: FourthlineDeps) {
       const { passcode } = await readJson(input.passcodeRef, z.object({ passcode: z.string() }));
       let body: { attemptId: string };
       try {
-        ({ body } = await authed({ operation: 'confirm', method: 'POST', url: `${sig(input.signatureId)}/confirmation`, json: { passcode }, schema: attemptResponse }));
+        ({ body } = await authed({
+          operation: 'confirm',
+          method: 'POST',
+          url: `${sig(input.signatureId)}/confirmation`,
+          json: { passcode },
+          schema: attemptResponse,
+        }));
       } catch (err) {
         // As approve: a repeated confirm after the first one went through meets 422 INVALID_STATUS.
         const now = await movedOnAfter(err, input.signatureId, 'confirmation_required');
@@ -414,7 +564,13 @@ export function createFourthlineActivities({ config, store }: FourthlineDeps) {
      * recorded before issue 10: then no check). A retry whose first attempt went through sees one
      * resend more spent at Fourthline than that, and does not send a second SMS.
      */
-    async fourthlineResendPasscode({ signatureId, resendsDone }: { signatureId: string; resendsDone?: number }): Promise<void> {
+    async fourthlineResendPasscode({
+      signatureId,
+      resendsDone,
+    }: {
+      signatureId: string;
+      resendsDone?: number;
+    }): Promise<void> {
       if (isRetry() && resendsDone !== undefined) {
         const left = await resendsLeft(signatureId);
         if (left !== null && FOURTHLINE_MAX_RESENDS_AT_VENDOR - left > resendsDone) return;
@@ -422,7 +578,10 @@ export function createFourthlineActivities({ config, store }: FourthlineDeps) {
       await authed({ operation: 'resendPasscode', method: 'POST', url: `${sig(signatureId)}/passcode/resend` });
     },
 
-    async fourthlineUploadSelfie(input: { signatureId: string; selfieRef: EvidenceRef }): Promise<FourthlineSignatureSummary> {
+    async fourthlineUploadSelfie(input: {
+      signatureId: string;
+      selfieRef: EvidenceRef;
+    }): Promise<FourthlineSignatureSummary> {
       if (isRetry()) {
         // The first attempt's answer may have been lost after Fourthline took the selfie: the
         // signature then left `selfie_required`; that status is the answer (no second upload).
@@ -430,25 +589,60 @@ export function createFourthlineActivities({ config, store }: FourthlineDeps) {
         if (now.status !== 'selfie_required') return now;
       }
       const bytes = await readBytes(input.selfieRef);
-      await authed({ operation: 'uploadSelfie', method: 'POST', url: `${sig(input.signatureId)}/selfie`, json: { contentBase64: bytes.toString('base64') }, timeoutMs: 120_000 });
-      const { body } = await authed({ operation: 'getSignatureStatus', method: 'GET', url: `${sig(input.signatureId)}/status`, schema: signatureStatusResponse });
+      await authed({
+        operation: 'uploadSelfie',
+        method: 'POST',
+        url: `${sig(input.signatureId)}/selfie`,
+        json: { contentBase64: bytes.toString('base64') },
+        timeoutMs: 120_000,
+      });
+      const { body } = await authed({
+        operation: 'getSignatureStatus',
+        method: 'GET',
+        url: `${sig(input.signatureId)}/status`,
+        schema: signatureStatusResponse,
+      });
       return { status: body.status, statusCode: body.statusCode ?? null };
     },
 
     async fourthlineGetSignatureStatus({ signatureId }: { signatureId: string }): Promise<FourthlineSignatureSummary> {
-      const { body } = await authed({ operation: 'getSignatureStatus', method: 'GET', url: `${sig(signatureId)}/status`, schema: signatureStatusResponse });
+      const { body } = await authed({
+        operation: 'getSignatureStatus',
+        method: 'GET',
+        url: `${sig(signatureId)}/status`,
+        schema: signatureStatusResponse,
+      });
       return { status: body.status, statusCode: body.statusCode ?? null };
     },
 
     /** Each signed PDF, then the InfoCert contract when there is one (204 = Namirial, no contract). */
-    async fourthlineDownloadSigned(input: { signatureId: string; documentIds: string[] }): Promise<{ documents: EvidenceRef[]; contract: EvidenceRef | null }> {
+    async fourthlineDownloadSigned(input: {
+      signatureId: string;
+      documentIds: string[];
+    }): Promise<{ documents: EvidenceRef[]; contract: EvidenceRef | null }> {
       const documents: EvidenceRef[] = [];
       for (const documentId of input.documentIds) {
-        const { raw } = await authed({ operation: 'getSignedDocument', method: 'GET', url: `${sig(input.signatureId)}/documents/${encodeURIComponent(documentId)}`, timeoutMs: 120_000 });
+        const { raw } = await authed({
+          operation: 'getSignedDocument',
+          method: 'GET',
+          url: `${sig(input.signatureId)}/documents/${encodeURIComponent(documentId)}`,
+          timeoutMs: 120_000,
+        });
         documents.push(await store.put('fourthline-signed-document', 'application/pdf', raw));
       }
-      const contract = await authed({ operation: 'getInfoCertContract', method: 'GET', url: `${sig(input.signatureId)}/infocert-contract`, timeoutMs: 120_000 });
-      return { documents, contract: contract.status === 200 && contract.raw.length ? await store.put('fourthline-infocert-contract', 'application/pdf', contract.raw) : null };
+      const contract = await authed({
+        operation: 'getInfoCertContract',
+        method: 'GET',
+        url: `${sig(input.signatureId)}/infocert-contract`,
+        timeoutMs: 120_000,
+      });
+      return {
+        documents,
+        contract:
+          contract.status === 200 && contract.raw.length
+            ? await store.put('fourthline-infocert-contract', 'application/pdf', contract.raw)
+            : null,
+      };
     },
   };
 }

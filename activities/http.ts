@@ -140,7 +140,11 @@ const MARK_SENT_MARGIN_MS = 250;
 const ATTEMPT_MARGIN_MS = 2_000;
 
 /** The request's timeout, cut to what is left of this activity attempt. */
-export function httpTimeoutFor(requestedMs: number, info: { startToCloseTimeoutMs: number; currentAttemptScheduledTimestampMs: number } | null, now = Date.now()): number {
+export function httpTimeoutFor(
+  requestedMs: number,
+  info: { startToCloseTimeoutMs: number; currentAttemptScheduledTimestampMs: number } | null,
+  now = Date.now(),
+): number {
   if (!info || !(info.startToCloseTimeoutMs > 0)) return requestedMs;
   const left = info.currentAttemptScheduledTimestampMs + info.startToCloseTimeoutMs - ATTEMPT_MARGIN_MS - now;
   return Math.max(1_000, Math.min(requestedMs, left));
@@ -148,7 +152,9 @@ export function httpTimeoutFor(requestedMs: number, info: { startToCloseTimeoutM
 
 /** One vendor HTTP call, measured and traced (observability/vendor-calls.ts). */
 export function callVendor<T = Buffer>(req: VendorRequest<T>): Promise<VendorResponse<T>> {
-  return observeVendorCall(req, (traceHeaders) => sendVendorRequest({ ...req, headers: { ...req.headers, ...traceHeaders } }));
+  return observeVendorCall(req, (traceHeaders) =>
+    sendVendorRequest({ ...req, headers: { ...req.headers, ...traceHeaders } }),
+  );
 }
 
 async function sendVendorRequest<T>(req: VendorRequest<T>): Promise<VendorResponse<T>> {
@@ -160,7 +166,11 @@ async function sendVendorRequest<T>(req: VendorRequest<T>): Promise<VendorRespon
   // Other calls of an activity that carries a mark keep it: their heartbeats replace the details, and
   // an undefined one would erase what earlier attempts left (a later attempt would then count 0).
   const carried = ctx ? createsUnanswered() : 0;
-  const details: CreateMarker | undefined = req.unansweredCreate ? { createsUnanswered: carried + 1 } : carried > 0 ? { createsUnanswered: carried } : undefined;
+  const details: CreateMarker | undefined = req.unansweredCreate
+    ? { createsUnanswered: carried + 1 }
+    : carried > 0
+      ? { createsUnanswered: carried }
+      : undefined;
   if (ctx && req.unansweredCreate) {
     const leavesAt = beat(ctx, details);
     if (leavesAt > Date.now()) {
@@ -205,7 +215,8 @@ async function sendVendorRequest<T>(req: VendorRequest<T>): Promise<VendorRespon
 
   const status = res.statusCode;
   // Answered: this attempt's create is no longer unknown (a success is tracked, an error applied nothing).
-  if (ctx && req.unansweredCreate && status >= 400) beat(ctx, { createsUnanswered: createsUnanswered() } satisfies CreateMarker);
+  if (ctx && req.unansweredCreate && status >= 400)
+    beat(ctx, { createsUnanswered: createsUnanswered() } satisfies CreateMarker);
   if (status === 429 || status >= 500) {
     const retryAfterMs = status === 429 ? parseRetryAfter(res.headers['retry-after']) : undefined;
     throw ApplicationFailure.create({
@@ -224,7 +235,13 @@ async function sendVendorRequest<T>(req: VendorRequest<T>): Promise<VendorRespon
       type: FAILURE_TYPES.rejected,
       nonRetryable: true,
       details: [
-        { vendor: req.vendor, operation: req.operation, httpStatus: status, vendorCode: vendorCode ?? null, ...(vendorTitle ? { vendorTitle } : {}) },
+        {
+          vendor: req.vendor,
+          operation: req.operation,
+          httpStatus: status,
+          vendorCode: vendorCode ?? null,
+          ...(vendorTitle ? { vendorTitle } : {}),
+        },
       ],
     });
   }

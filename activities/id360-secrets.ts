@@ -36,7 +36,12 @@ export function sealApiKey(secrets: WebhookSecrets, verificationId: string, apiK
 export function openApiKey(secrets: WebhookSecrets, verificationId: string, sealed: string): string | null {
   const parts = sealed.split('.');
   const [version] = parts;
-  const kid = version === KEYED && parts.length === 3 && WEBHOOK_KEY_ID.test(parts[1]!) ? parts[1]! : version === VERSION && parts.length === 2 ? '' : null;
+  const kid =
+    version === KEYED && parts.length === 3 && WEBHOOK_KEY_ID.test(parts[1]!)
+      ? parts[1]!
+      : version === VERSION && parts.length === 2
+        ? ''
+        : null;
   const body = parts.at(-1);
   const key = kid === null ? undefined : keyById(secrets, kid);
   if (!key || !body || !/^[A-Za-z0-9_-]+$/.test(body)) return null;

@@ -151,7 +151,11 @@ export function createId360Activities({ config, store, session, publicBaseUrl, w
   /** The api_key for an x-api-key call; a sealed value that does not open is a bug, not a vendor problem. */
   const apiKeyOf = (e: Id360EnrollmentRef): string => {
     const key = openApiKey(webhookSecret, e.workflowId, e.sealedApiKey);
-    if (!key) throw ApplicationFailure.nonRetryable('ID360: the sealed api_key does not open for this verification', 'Id360SealedKeyInvalid');
+    if (!key)
+      throw ApplicationFailure.nonRetryable(
+        'ID360: the sealed api_key does not open for this verification',
+        'Id360SealedKeyInvalid',
+      );
     return key;
   };
 
@@ -170,7 +174,8 @@ export function createId360Activities({ config, store, session, publicBaseUrl, w
     try {
       return await call();
     } catch (err) {
-      const d = err instanceof ApplicationFailure ? (err.details?.[0] as { vendorCode?: string } | undefined) : undefined;
+      const d =
+        err instanceof ApplicationFailure ? (err.details?.[0] as { vendorCode?: string } | undefined) : undefined;
       if (httpStatusOf(err) !== 409 || d?.vendorCode !== 'REPORT_NOT_AVAILABLE') throw err;
       throw ApplicationFailure.retryable(`ID360 ${operation}: the report is not available yet`, 'Id360ReportNotReady');
     }
@@ -178,11 +183,22 @@ export function createId360Activities({ config, store, session, publicBaseUrl, w
 
   const bytesOf = async (ref: EvidenceRef): Promise<Buffer> => {
     const bytes = await store.get(ref.sha256);
-    if (!bytes) throw ApplicationFailure.nonRetryable(`the ${ref.kind} ${ref.sha256.slice(0, 12)} is not in the evidence store`, 'EvidenceMissing');
+    if (!bytes)
+      throw ApplicationFailure.nonRetryable(
+        `the ${ref.kind} ${ref.sha256.slice(0, 12)} is not in the evidence store`,
+        'EvidenceMissing',
+      );
     return bytes;
   };
 
-  const upload = async (e: Id360EnrollmentRef, docType: 'id_document_image' | 'selfie_image_upload', operation: string, totalPages: number, page: number, ref: EvidenceRef) => {
+  const upload = async (
+    e: Id360EnrollmentRef,
+    docType: 'id_document_image' | 'selfie_image_upload',
+    operation: string,
+    totalPages: number,
+    page: number,
+    ref: EvidenceRef,
+  ) => {
     await callVendor({
       vendor,
       operation,
@@ -212,7 +228,9 @@ export function createId360Activities({ config, store, session, publicBaseUrl, w
               {
                 url: `${publicBaseUrl}/webhooks/id360/${enc(input.workflowId)}`,
                 on: [],
-                headers: [{ name: ID360_CALLBACK_HEADER, value: webhookToken(webhookSecret, 'id360', input.workflowId) }],
+                headers: [
+                  { name: ID360_CALLBACK_HEADER, value: webhookToken(webhookSecret, 'id360', input.workflowId) },
+                ],
               },
             ],
             ...defined({
@@ -247,7 +265,9 @@ export function createId360Activities({ config, store, session, publicBaseUrl, w
       };
     },
 
-    async id360GetEnrollmentInfo(input: Id360EnrollmentRef & Held): Promise<{ status: Id360Status | null; routes: number[]; expectedData: string[] }> {
+    async id360GetEnrollmentInfo(
+      input: Id360EnrollmentRef & Held,
+    ): Promise<{ status: Id360Status | null; routes: number[]; expectedData: string[] }> {
       session.hold(input.enrollmentId, input.holdForMs);
       const { body } = await callVendor({
         vendor,
@@ -258,7 +278,11 @@ export function createId360Activities({ config, store, session, publicBaseUrl, w
         schema: infoResponse,
         errorCode: id360ErrorCode,
       });
-      return { status: body.status ?? null, routes: body.routes.map((r) => r.id), expectedData: body.expected_data ?? [] };
+      return {
+        status: body.status ?? null,
+        routes: body.routes.map((r) => r.id),
+        expectedData: body.expected_data ?? [],
+      };
     },
 
     async id360SelectRoute(input: Id360EnrollmentRef & Held & { routeId: number }): Promise<void> {
@@ -273,7 +297,9 @@ export function createId360Activities({ config, store, session, publicBaseUrl, w
       });
     },
 
-    async id360RecordConsent(input: Id360EnrollmentRef & Held & { acceptedCgu: true; acceptedBiometry: boolean }): Promise<void> {
+    async id360RecordConsent(
+      input: Id360EnrollmentRef & Held & { acceptedCgu: true; acceptedBiometry: boolean },
+    ): Promise<void> {
       session.hold(input.enrollmentId, input.holdForMs);
       const q = `accepted_cgu=true${input.acceptedBiometry ? '&accepted_biometry=true' : ''}`;
       await callVendor({
@@ -305,10 +331,16 @@ export function createId360Activities({ config, store, session, publicBaseUrl, w
       }
     },
 
-    async id360UploadDocumentPage(input: Id360EnrollmentRef & Held & { page: number; totalPages: number; document: EvidenceRef }): Promise<void> {
+    async id360UploadDocumentPage(
+      input: Id360EnrollmentRef & Held & { page: number; totalPages: number; document: EvidenceRef },
+    ): Promise<void> {
       session.hold(input.enrollmentId, input.holdForMs);
       await upload(input, 'id_document_image', 'uploadDocumentPage', input.totalPages, input.page, input.document);
-      log.info('ID360 document page uploaded', { enrollmentId: input.enrollmentId, page: input.page, totalPages: input.totalPages });
+      log.info('ID360 document page uploaded', {
+        enrollmentId: input.enrollmentId,
+        page: input.page,
+        totalPages: input.totalPages,
+      });
     },
 
     async id360UploadSelfie(input: Id360EnrollmentRef & Held & { selfie: EvidenceRef }): Promise<void> {
@@ -331,13 +363,20 @@ export function createId360Activities({ config, store, session, publicBaseUrl, w
         // Finalize is accepted once by the workflow, so "already finalized" on any attempt means ours went
         // through unanswered: a Temporal retry, or the user's repeated action after the earlier activity ran
         // out of attempts (found by the chaos suite: it answered 422 "ID360 refused" for a done step).
-        const d = err instanceof ApplicationFailure ? (err.details?.[0] as { vendorCode?: string } | undefined) : undefined;
+        const d =
+          err instanceof ApplicationFailure ? (err.details?.[0] as { vendorCode?: string } | undefined) : undefined;
         // ENROLLMENT_CLOSED: it went on to its verdict since (or ended otherwise): the status read tells which.
-        if (!(httpStatusOf(err) === 409 && (d?.vendorCode === 'ENROLLMENT_ALREADY_FINALIZED' || d?.vendorCode === 'ENROLLMENT_CLOSED'))) throw err;
+        if (!(
+          httpStatusOf(err) === 409 &&
+          (d?.vendorCode === 'ENROLLMENT_ALREADY_FINALIZED' || d?.vendorCode === 'ENROLLMENT_CLOSED')
+        ))
+          throw err;
       }
     },
 
-    async id360GetStatus(input: { enrollmentId: string } & Held): Promise<{ status: Id360Status; reason: string | null }> {
+    async id360GetStatus(
+      input: { enrollmentId: string } & Held,
+    ): Promise<{ status: Id360Status; reason: string | null }> {
       session.hold(input.enrollmentId, input.holdForMs);
       const { body } = await session.call((authorization) =>
         callVendor({
@@ -369,7 +408,11 @@ export function createId360Activities({ config, store, session, publicBaseUrl, w
         ),
       );
       const reportRef = await store.put('id360-report-json', 'application/json', raw);
-      log.info('ID360 report stored', { enrollmentId: input.enrollmentId, sha256: reportRef.sha256, size: reportRef.size });
+      log.info('ID360 report stored', {
+        enrollmentId: input.enrollmentId,
+        sha256: reportRef.sha256,
+        size: reportRef.size,
+      });
       return {
         enrollmentId: body.id,
         status: body.status,

@@ -39,11 +39,16 @@ export function createActivities({ config, store: shared, id360Session }: Activi
       webhookSecret: config.webhookSecret,
     }),
     ...createFourthlineActivities({ config: config.vendors.fourthline, store }),
-    ...createRetentionActivities({ store: shared, rules: config.personalData?.retention ?? [{ pattern: '*', ms: DEFAULT_RETENTION_MS }] }),
+    ...createRetentionActivities({
+      store: shared,
+      rules: config.personalData?.retention ?? [{ pattern: '*', ms: DEFAULT_RETENTION_MS }],
+    }),
     ...createId360Activities({
       config: id360,
       store,
-      session: id360Session ?? new Id360Session({ baseUrl: id360.baseUrl, username: id360.username, password: id360.password }),
+      session:
+        id360Session ??
+        new Id360Session({ baseUrl: id360.baseUrl, username: id360.username, password: id360.password }),
       publicBaseUrl: config.publicBaseUrl,
       webhookSecret: config.webhookSecret,
     }),

@@ -101,13 +101,19 @@ export function createNamirialActivities({ config, store, publicBaseUrl, webhook
       provider: body.Provider ? word(body.Provider) : null,
       kinds: (body.Kinds ?? []).map(word),
       enrollUrl: body.EnrollUrl,
-      resultRef: namirialIsFinal(state, outcome) ? await store.put('namirial-enrollment-json', 'application/json', raw) : null,
+      resultRef: namirialIsFinal(state, outcome)
+        ? await store.put('namirial-enrollment-json', 'application/json', raw)
+        : null,
     };
   };
 
   return {
     async namirialCreateEnrollment(input: NamirialCreateInput): Promise<NamirialEnrollmentSummary> {
-      const state = encodeReturnState(webhookSecret, 'namirial', { workflowId: input.workflowId, session: 1, returnTo: input.returnTo });
+      const state = encodeReturnState(webhookSecret, 'namirial', {
+        workflowId: input.workflowId,
+        session: 1,
+        returnTo: input.returnTo,
+      });
       const { body, raw } = await callVendor({
         vendor,
         operation: 'createEnrollment',
@@ -128,7 +134,11 @@ export function createNamirialActivities({ config, store, publicBaseUrl, webhook
         unansweredCreate: true,
       });
       const summary = { ...(await summarize(body, raw)), createsUnanswered: createsUnanswered() };
-      log.info('Namirial enrollment created', { workflowId: input.workflowId, enrollmentId: summary.enrollmentId, state: summary.state });
+      log.info('Namirial enrollment created', {
+        workflowId: input.workflowId,
+        enrollmentId: summary.enrollmentId,
+        state: summary.state,
+      });
       return summary;
     },
 

@@ -48,7 +48,9 @@ export function createNotificationActivities(deps: NotificationActivityDeps) {
 
   async function endpointsOf(tenant: string): Promise<WebhookEndpoint[]> {
     try {
-      return (await Context.current().client.workflow.getHandle(endpointRegistryWorkflowId(tenant)).query(endpointsQuery)).endpoints;
+      return (
+        await Context.current().client.workflow.getHandle(endpointRegistryWorkflowId(tenant)).query(endpointsQuery)
+      ).endpoints;
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) return []; // a tenant that never registered an endpoint
       throw err;
@@ -57,17 +59,39 @@ export function createNotificationActivities(deps: NotificationActivityDeps) {
 
   return {
     async notificationEndpoints({ tenant, eventType }: { tenant: string; eventType: EventType }): Promise<string[]> {
-      return (await endpointsOf(tenant)).filter((e) => e.enabled && (e.eventTypes.length === 0 || e.eventTypes.includes(eventType))).map((e) => e.id);
+      return (await endpointsOf(tenant))
+        .filter((e) => e.enabled && (e.eventTypes.length === 0 || e.eventTypes.includes(eventType)))
+        .map((e) => e.id);
     },
 
-    async postNotification({ tenant, endpointId, event }: { tenant: string; endpointId: string; event: NotificationEvent }): Promise<PostResult> {
+    async postNotification({
+      tenant,
+      endpointId,
+      event,
+    }: {
+      tenant: string;
+      endpointId: string;
+      event: NotificationEvent;
+    }): Promise<PostResult> {
       const endpoint = (await endpointsOf(tenant)).find((e) => e.id === endpointId);
-      if (!endpoint?.enabled) return { outcome: 'endpoint_disabled', attempt: { at: new Date().toISOString(), statusCode: null, latencyMs: 0, error: 'endpoint disabled or removed' } };
+      if (!endpoint?.enabled)
+        return {
+          outcome: 'endpoint_disabled',
+          attempt: {
+            at: new Date().toISOString(),
+            statusCode: null,
+            latencyMs: 0,
+            error: 'endpoint disabled or removed',
+          },
+        };
       const running = inFlight.get(endpointId) ?? 0;
       if (running >= deps.maxInFlightPerEndpoint) return { outcome: 'busy' };
       inFlight.set(endpointId, running + 1);
       const started = Date.now();
-      const failed = (error: string): PostResult => ({ outcome: 'retry', attempt: { at: new Date(started).toISOString(), statusCode: null, latencyMs: Date.now() - started, error } });
+      const failed = (error: string): PostResult => ({
+        outcome: 'retry',
+        attempt: { at: new Date(started).toISOString(), statusCode: null, latencyMs: Date.now() - started, error },
+      });
       try {
         if (deps.production) {
           if (new URL(endpoint.url).protocol !== 'https:') return failed('endpoint is not https');
@@ -78,18 +102,32 @@ export function createNotificationActivities(deps: NotificationActivityDeps) {
         const signature = signingSecrets(endpoint, now.getTime())
           .map((secret) => new Webhook(secret).sign(event.id, now, body))
           .join(' ');
-        const res = await post(endpoint.url, body, {
-          'content-type': 'application/json',
-          'user-agent': 'idv-orchestrator-notifications/1',
-          'webhook-id': event.id,
-          'webhook-timestamp': String(Math.floor(now.getTime() / 1000)),
-          'webhook-signature': signature,
-        }, deps.production);
-        const attempt: DeliveryAttempt = { at: now.toISOString(), statusCode: res.status, latencyMs: Date.now() - started };
+        const res = await post(
+          endpoint.url,
+          body,
+          {
+            'content-type': 'application/json',
+            'user-agent': 'idv-orchestrator-notifications/1',
+            'webhook-id': event.id,
+            'webhook-timestamp': String(Math.floor(now.getTime() / 1000)),
+            'webhook-signature': signature,
+          },
+          deps.production,
+        );
+        const attempt: DeliveryAttempt = {
+          at: now.toISOString(),
+          statusCode: res.status,
+          latencyMs: Date.now() - started,
+        };
         if (res.status >= 200 && res.status < 300) return { outcome: 'delivered', attempt };
         if (res.status === 410) return { outcome: 'gone', attempt: { ...attempt, error: '410 Gone' } };
         const slowDown = res.status === 429 || res.status === 502 || res.status === 504;
-        return { outcome: 'retry', attempt: { ...attempt, error: `HTTP ${res.status}` }, slowDown, ...(slowDown && res.retryAfterMs !== undefined ? { retryAfterMs: res.retryAfterMs } : {}) };
+        return {
+          outcome: 'retry',
+          attempt: { ...attempt, error: `HTTP ${res.status}` },
+          slowDown,
+          ...(slowDown && res.retryAfterMs !== undefined ? { retryAfterMs: res.retryAfterMs } : {}),
+        };
       } catch (err) {
         return failed(describe(err));
       } finally {
@@ -107,18 +145,30 @@ function describe(err: unknown): string {
 }
 
 /** One POST; the body of the answer is read and dropped (never logged: it is the integrator's). */
-function post(url: string, body: string, headers: Record<string, string>, production: boolean): Promise<{ status: number; retryAfterMs?: number }> {
+function post(
+  url: string,
+  body: string,
+  headers: Record<string, string>,
+  production: boolean,
+): Promise<{ status: number; retryAfterMs?: number }> {
   const target = new URL(url);
   const lib = target.protocol === 'https:' ? https : http;
   const signal = AbortSignal.any([AbortSignal.timeout(ATTEMPT_TIMEOUT_MS), Context.current().cancellationSignal]);
   return new Promise((resolve, reject) => {
     const req = lib.request(
       target,
-      { method: 'POST', headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) }, signal, ...(production ? { lookup: safeLookup } : {}) },
+      {
+        method: 'POST',
+        headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
+        signal,
+        ...(production ? { lookup: safeLookup } : {}),
+      },
       (res) => {
         res.on('data', () => undefined);
         res.on('error', reject);
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, retryAfterMs: retryAfter(res.headers['retry-after']) }));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, retryAfterMs: retryAfter(res.headers['retry-after']) }),
+        );
       },
     );
     req.on('error', reject);

@@ -64,7 +64,14 @@ export class S3EvidenceStore implements EvidenceStore {
     // (Re)written on every put: a first put that died between the two writes leaves no hole in the index.
     if (owner !== null) await this.putJson(this.indexObject(sha256, kind, owner), claim);
     if (!(await this.has(sha256))) {
-      await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: this.bytesObject(sha256), Body: bytes, ContentType: contentType }));
+      await this.client.send(
+        new PutObjectCommand({
+          Bucket: this.bucket,
+          Key: this.bytesObject(sha256),
+          Body: bytes,
+          ContentType: contentType,
+        }),
+      );
     }
     return { kind, ref: `sha256:${sha256}`, sha256, size: bytes.length, contentType };
   }
@@ -103,7 +110,9 @@ export class S3EvidenceStore implements EvidenceStore {
     }
     const keys = (await this.list(listPrefix)).filter((k) => k.endsWith('.json'));
     const claims = await mapBounded(keys, READ_CONCURRENCY, (key) => this.readClaim(key));
-    return claims.filter((c): c is EvidenceClaim => c !== null && (filter.owner === undefined || c.owner === filter.owner));
+    return claims.filter(
+      (c): c is EvidenceClaim => c !== null && (filter.owner === undefined || c.owner === filter.owner),
+    );
   }
 
   async release(claim: Pick<EvidenceClaim, 'sha256' | 'kind' | 'owner'>): Promise<{ bytesDeleted: boolean }> {
@@ -142,7 +151,14 @@ export class S3EvidenceStore implements EvidenceStore {
   }
 
   private async putJson(key: string, value: unknown): Promise<void> {
-    await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: JSON.stringify(value), ContentType: 'application/json' }));
+    await this.client.send(
+      new PutObjectCommand({
+        Bucket: this.bucket,
+        Key: key,
+        Body: JSON.stringify(value),
+        ContentType: 'application/json',
+      }),
+    );
   }
 
   private async readClaim(key: string): Promise<EvidenceClaim | null> {
@@ -165,7 +181,12 @@ export class S3EvidenceStore implements EvidenceStore {
     let token: string | undefined;
     do {
       const out = await this.client.send(
-        new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token, MaxKeys: limit ?? 1000 }),
+        new ListObjectsV2Command({
+          Bucket: this.bucket,
+          Prefix: prefix,
+          ContinuationToken: token,
+          MaxKeys: limit ?? 1000,
+        }),
       );
       for (const o of out.Contents ?? []) if (o.Key) keys.push(o.Key);
       token = out.IsTruncated ? out.NextContinuationToken : undefined;

@@ -25,10 +25,13 @@ export class UnsafeEndpointError extends Error {
 /** Resolves the URL's host; throws UnsafeEndpointError when any address is not public. */
 export async function assertPublicEndpoint(url: string): Promise<void> {
   const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
-  const addresses = ipaddr.isValid(host) ? [host] : (await dns.promises.lookup(host, { all: true }).catch(() => [])).map((a) => a.address);
+  const addresses = ipaddr.isValid(host)
+    ? [host]
+    : (await dns.promises.lookup(host, { all: true }).catch(() => [])).map((a) => a.address);
   if (addresses.length === 0) throw new UnsafeEndpointError(`${host} does not resolve`);
   const bad = addresses.find((a) => !isPublicAddress(a));
-  if (bad !== undefined) throw new UnsafeEndpointError(`${host} resolves to a non-public address (${ipaddr.process(bad).range()})`);
+  if (bad !== undefined)
+    throw new UnsafeEndpointError(`${host} resolves to a non-public address (${ipaddr.process(bad).range()})`);
 }
 
 /** A `lookup` for http.request that refuses non-public answers (the connect-time check). */
@@ -37,8 +40,10 @@ export const safeLookup: LookupFunction = (hostname, options, callback) => {
     if (err) return callback(err, '', 0);
     const list = addresses as dns.LookupAddress[];
     const bad = list.find((a) => !isPublicAddress(a.address));
-    if (bad || list.length === 0) return callback(new UnsafeEndpointError(`${hostname} resolves to a non-public address`), '', 0);
-    if ((options as dns.LookupOptions).all) return (callback as unknown as (e: null, a: dns.LookupAddress[]) => void)(null, list);
+    if (bad || list.length === 0)
+      return callback(new UnsafeEndpointError(`${hostname} resolves to a non-public address`), '', 0);
+    if ((options as dns.LookupOptions).all)
+      return (callback as unknown as (e: null, a: dns.LookupAddress[]) => void)(null, list);
     return callback(null, list[0]!.address, list[0]!.family);
   });
 };

@@ -6,7 +6,15 @@ export interface Counts {
   p1: { targets: number; connections: number; seconds: number };
   p2: { flows: number; concurrency: number; maxSeconds: number };
   /** settleSeconds: at most this long for the machine to be quiet after a ramp (bench/cpu.ts settle). */
-  p3: { parked: number; createConnections: number; getConnections: number; getSeconds: number; settleSeconds: number; maxSeconds: number; oursOnly?: boolean };
+  p3: {
+    parked: number;
+    createConnections: number;
+    getConnections: number;
+    getSeconds: number;
+    settleSeconds: number;
+    maxSeconds: number;
+    oursOnly?: boolean;
+  };
 }
 
 export const QUICK: Counts = {
@@ -19,7 +27,14 @@ export const FULL: Counts = {
   p1: { targets: 50, connections: 16, seconds: 20 },
   // Enough flows at once that the machine, not the vendors' think times, bounds the throughput.
   p2: { flows: 48, concurrency: 16, maxSeconds: 300 },
-  p3: { parked: 10_000, createConnections: 32, getConnections: 8, getSeconds: 30, settleSeconds: 600, maxSeconds: 1_800 },
+  p3: {
+    parked: 10_000,
+    createConnections: 32,
+    getConnections: 8,
+    getSeconds: 30,
+    settleSeconds: 600,
+    maxSeconds: 1_800,
+  },
 };
 
 export interface Http {
@@ -71,7 +86,12 @@ export function http(base: string, headers: Record<string, string> = {}): Http {
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Polls `read` every 100 ms until `until` holds, for at most `timeoutMs`. */
-export async function poll<T>(read: () => Promise<T>, until: (t: T) => boolean, timeoutMs: number, what: string): Promise<T> {
+export async function poll<T>(
+  read: () => Promise<T>,
+  until: (t: T) => boolean,
+  timeoutMs: number,
+  what: string,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: T | undefined;
   while (Date.now() < deadline) {

@@ -38,7 +38,8 @@ export function cpuMeter(pids: Record<string, number>): { stop(): CpuProfile } {
     stop() {
       const wall = (Date.now() - t0) / 1000;
       const self = process.cpuUsage(self0);
-      const pct = (seconds: number | null) => (seconds === null || wall <= 0 ? null : Math.round((seconds / wall) * 100));
+      const pct = (seconds: number | null) =>
+        seconds === null || wall <= 0 ? null : Math.round((seconds / wall) * 100);
       const percentOfOneCore: Record<string, number | null> = {};
       for (const [name, pid] of Object.entries(pids)) {
         const b = before[name];
@@ -62,7 +63,11 @@ export function describeCpu(p: CpuProfile, cores: number): string {
 }
 
 /** Runs one load phase under the meter; logs and returns where the CPU went. */
-export async function withCpu<T>(ctx: { pids: Record<string, number>; log(line: string): void }, label: string, run: () => Promise<T>): Promise<{ result: T; cpu: CpuProfile }> {
+export async function withCpu<T>(
+  ctx: { pids: Record<string, number>; log(line: string): void },
+  label: string,
+  run: () => Promise<T>,
+): Promise<{ result: T; cpu: CpuProfile }> {
   const meter = cpuMeter(ctx.pids);
   const result = await run();
   const cpu = meter.stop();
@@ -75,7 +80,10 @@ export async function withCpu<T>(ctx: { pids: Record<string, number>; log(line: 
  * 3 s window), at least `minSeconds` and at most `maxSeconds`: a backlog of workflow tasks left by a
  * load phase must not land in the next phase's figures. Returns the seconds waited.
  */
-export async function settle(pids: Record<string, number>, o: { minSeconds: number; maxSeconds: number; quietPercent?: number }): Promise<number> {
+export async function settle(
+  pids: Record<string, number>,
+  o: { minSeconds: number; maxSeconds: number; quietPercent?: number },
+): Promise<number> {
   const t0 = Date.now();
   await new Promise((r) => setTimeout(r, o.minSeconds * 1000));
   while ((Date.now() - t0) / 1000 < o.maxSeconds) {

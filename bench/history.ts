@@ -16,7 +16,10 @@ export interface FlowWork {
 }
 
 /** The counts of one workflow's current run, and the ids of the children that started. Throws when there is no such workflow. */
-export async function countHistory(client: Client, workflowId: string): Promise<{ work: FlowWork; startedChildren: string[] }> {
+export async function countHistory(
+  client: Client,
+  workflowId: string,
+): Promise<{ work: FlowWork; startedChildren: string[] }> {
   const work: FlowWork = { events: 0, workflowTasks: 0, activities: 0, timers: 0, signals: 0, updates: 0, children: 0 };
   const startedChildren: string[] = [];
   for (const e of (await client.workflow.getHandle(workflowId).fetchHistory()).events ?? []) {

@@ -2,7 +2,10 @@
  * What a bench child process (a worker, ours or the skeleton's) answers over IPC: `ready` once it
  * polls, and `{ type: 'rss' }` -> its resident memory after a forced GC (run with --expose-gc).
  */
-export type ChildMessage = { type: 'ready' } | { type: 'rss'; rssMb: number; heapUsedMb: number; gc: boolean } | { type: 'failed'; message: string };
+export type ChildMessage =
+  | { type: 'ready' }
+  | { type: 'rss'; rssMb: number; heapUsedMb: number; gc: boolean }
+  | { type: 'failed'; message: string };
 export type ParentMessage = { type: 'rss' } | { type: 'stop' };
 
 const MB = 1024 * 1024;
@@ -15,9 +18,17 @@ export function serveIpc(onStop: () => Promise<void>): void {
       gc?.();
       gc?.();
       const mem = process.memoryUsage();
-      send({ type: 'rss', rssMb: Math.round(mem.rss / MB), heapUsedMb: Math.round(mem.heapUsed / MB), gc: Boolean(gc) });
+      send({
+        type: 'rss',
+        rssMb: Math.round(mem.rss / MB),
+        heapUsedMb: Math.round(mem.heapUsed / MB),
+        gc: Boolean(gc),
+      });
     } else if (m.type === 'stop') {
-      void onStop().then(() => process.exit(0), () => process.exit(1));
+      void onStop().then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
     }
   });
   // The bench gone (crashed, Ctrl-C): do not outlive it.

@@ -82,7 +82,12 @@ export function round(x: number, digits = 2): number {
 }
 
 /** Runs `task(i)` for i < count with at most `concurrency` at once, stopping new ones after `maxMs`. */
-export async function pool(count: number, concurrency: number, maxMs: number, task: (i: number) => Promise<void>): Promise<{ done: number; failed: number; seconds: number; firstError?: string }> {
+export async function pool(
+  count: number,
+  concurrency: number,
+  maxMs: number,
+  task: (i: number) => Promise<void>,
+): Promise<{ done: number; failed: number; seconds: number; firstError?: string }> {
   const started = Date.now();
   let next = 0;
   let done = 0;

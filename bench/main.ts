@@ -51,7 +51,14 @@ interface Args {
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { quick: false, compiled: false, profile: false, only: ['p1', 'p2', 'p3'], withTests: false, oursOnly: false };
+  const args: Args = {
+    quick: false,
+    compiled: false,
+    profile: false,
+    only: ['p1', 'p2', 'p3'],
+    withTests: false,
+    oursOnly: false,
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--quick') args.quick = true;
@@ -63,15 +70,20 @@ function parseArgs(argv: string[]): Args {
       const n = Number(argv[++i]);
       if (!Number.isInteger(n) || n < 1 || n > 10_000) fail('--parked takes a whole number of flows, 1 to 10000');
       args.parked = n;
-    }
-    else if (a === '--only' || a.startsWith('--only=')) {
+    } else if (a === '--only' || a.startsWith('--only=')) {
       const list = a.includes('=') ? a.slice(7) : argv[++i];
-      const picked = (list ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+      const picked = (list ?? '')
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
       const bad = picked.filter((s) => !SCENARIOS.includes(s as Scenario));
-      if (!picked.length || bad.length) fail(`--only takes a comma list of ${SCENARIOS.join(', ')}${bad.length ? ` (not: ${bad.join(', ')})` : ''}`);
+      if (!picked.length || bad.length)
+        fail(`--only takes a comma list of ${SCENARIOS.join(', ')}${bad.length ? ` (not: ${bad.join(', ')})` : ''}`);
       args.only = picked as Scenario[];
     } else if (a === '--help' || a === '-h') {
-      console.log('npm run bench [-- --quick] [--only p1,p2,p3,p5] [--with-tests] [--compiled] [--profile] [--parked N] [--ours-only]');
+      console.log(
+        'npm run bench [-- --quick] [--only p1,p2,p3,p5] [--with-tests] [--compiled] [--profile] [--parked N] [--ours-only]',
+      );
       process.exit(0);
     } else fail(`unknown argument ${a} (try --help)`);
   }
@@ -96,7 +108,16 @@ async function main(): Promise<void> {
   const logDir = path.join(work, 'logs');
   fs.mkdirSync(logDir);
   const base = args.quick ? QUICK : FULL;
-  const counts = { ...base, p3: { ...base.p3, ...(args.parked ? { parked: args.parked, maxSeconds: Math.max(base.p3.maxSeconds, Math.ceil(args.parked / 2)) } : {}), oursOnly: args.oursOnly } };
+  const counts = {
+    ...base,
+    p3: {
+      ...base.p3,
+      ...(args.parked
+        ? { parked: args.parked, maxSeconds: Math.max(base.p3.maxSeconds, Math.ceil(args.parked / 2)) }
+        : {}),
+      oursOnly: args.oursOnly,
+    },
+  };
   const runId = crypto.randomBytes(3).toString('hex');
   const date = new Date().toISOString();
   const loadAtStart = os.loadavg().map((l) => round(l, 2));
@@ -107,9 +128,11 @@ async function main(): Promise<void> {
   const stopAll = async () => {
     if (stopping) return;
     stopping = true;
-    for (const stop of stops.reverse()) await stop().catch((err) => console.error(`while stopping: ${(err as Error).message}`));
+    for (const stop of stops.reverse())
+      await stop().catch((err) => console.error(`while stopping: ${(err as Error).message}`));
   };
-  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => void stopAll().finally(() => process.exit(130)));
+  for (const sig of ['SIGINT', 'SIGTERM'] as const)
+    process.once(sig, () => void stopAll().finally(() => process.exit(130)));
 
   const results: Record<string, unknown> = {};
   try {
@@ -120,7 +143,12 @@ async function main(): Promise<void> {
       if (built.status !== 0) throw new Error('npm run build failed');
     }
     if (needStack) {
-      const server: DevServerHandle = await startDevServer({ cliPath: await ensureTemporalCli(), port: await freePort(), headless: true, logLevel: 'error' });
+      const server: DevServerHandle = await startDevServer({
+        cliPath: await ensureTemporalCli(),
+        port: await freePort(),
+        headless: true,
+        logLevel: 'error',
+      });
       stops.push(() => server.stop());
       log(`Temporal dev server ${server.address} (pid ${server.pid})`);
       const [apiPort, sandboxPort, skeletonPort] = [await freePort(), await freePort(), await freePort()];
@@ -150,14 +178,28 @@ async function main(): Promise<void> {
         API_RATE_LIMIT_PER_KEY: process.env.API_RATE_LIMIT_PER_KEY ?? '10000000',
         API_RATE_LIMIT_PER_ADDRESS: process.env.API_RATE_LIMIT_PER_ADDRESS ?? '10000000',
       };
-      const skeletonEnv: NodeJS.ProcessEnv = { ...common, SKELETON_TASK_QUEUE: `skeleton-${runId}`, PORT: String(skeletonPort) };
+      const skeletonEnv: NodeJS.ProcessEnv = {
+        ...common,
+        SKELETON_TASK_QUEUE: `skeleton-${runId}`,
+        PORT: String(skeletonPort),
+      };
       const gc = ['--expose-gc'];
       const profiles = path.join(logDir, 'profiles');
       // One file per thread (the worker's workflow code runs in a worker thread), written when the process
       // exits (the bench stops them gracefully); open them in Chrome DevTools.
-      const profile = (name: string) => (args.profile && name !== 'sandboxes' ? ['--cpu-prof', `--cpu-prof-dir=${path.join(profiles, name)}`] : []);
+      const profile = (name: string) =>
+        args.profile && name !== 'sandboxes' ? ['--cpu-prof', `--cpu-prof-dir=${path.join(profiles, name)}`] : [];
       const start = (name: string, script: string, env: NodeJS.ProcessEnv, ipc = false): Proc => {
-        const p = spawnTs({ name, script, root, env, logDir, ipc, nodeArgs: [...(ipc ? gc : []), ...profile(name)], compiled: args.compiled });
+        const p = spawnTs({
+          name,
+          script,
+          root,
+          env,
+          logDir,
+          ipc,
+          nodeArgs: [...(ipc ? gc : []), ...profile(name)],
+          compiled: args.compiled,
+        });
         stops.push(() => p.stop());
         return p;
       };
@@ -172,7 +214,9 @@ async function main(): Promise<void> {
       await ready(skeletonWorker);
       const skeletonApi = start('skeleton-api', 'bench/skeleton/api.ts', skeletonEnv);
       await httpReady(skeletonApi, `http://127.0.0.1:${skeletonPort}/healthz`);
-      log(`started: sandboxes ${sandbox.pid}, worker ${ourWorker.pid}, api ${api.pid}, skeleton worker ${skeletonWorker.pid}, skeleton api ${skeletonApi.pid}`);
+      log(
+        `started: sandboxes ${sandbox.pid}, worker ${ourWorker.pid}, api ${api.pid}, skeleton worker ${skeletonWorker.pid}, skeleton api ${skeletonApi.pid}`,
+      );
 
       const connection = await Connection.connect({ address: server.address });
       stops.push(() => connection.close());
@@ -191,7 +235,14 @@ async function main(): Promise<void> {
         ourWorker,
         skeletonWorker,
         temporalPid: server.pid,
-        pids: { temporal: server.pid, sandboxes: sandbox.pid, worker: ourWorker.pid, api: api.pid, 'skeleton-worker': skeletonWorker.pid, 'skeleton-api': skeletonApi.pid },
+        pids: {
+          temporal: server.pid,
+          sandboxes: sandbox.pid,
+          worker: ourWorker.pid,
+          api: api.pid,
+          'skeleton-worker': skeletonWorker.pid,
+          'skeleton-api': skeletonApi.pid,
+        },
         log,
       };
       const runs: [Scenario, (c: BenchContext) => Promise<unknown>][] = [
@@ -204,7 +255,14 @@ async function main(): Promise<void> {
         const t0 = Date.now();
         try {
           const loadAverage1m = round(os.loadavg()[0]!, 2);
-          results[name] = { ...(await run(ctx) as object), measuredAt: date, mode: args.quick ? 'quick' : 'full', seconds: round((Date.now() - t0) / 1000, 1), loadAverage1m, build: args.compiled ? 'compiled' : 'ts-node' };
+          results[name] = {
+            ...((await run(ctx)) as object),
+            measuredAt: date,
+            mode: args.quick ? 'quick' : 'full',
+            seconds: round((Date.now() - t0) / 1000, 1),
+            loadAverage1m,
+            build: args.compiled ? 'compiled' : 'ts-node',
+          };
         } catch (err) {
           log(`${name} failed: ${(err as Error).message}`);
           results[name] = { error: (err as Error).message, measuredAt: date, mode: args.quick ? 'quick' : 'full' };
@@ -223,7 +281,9 @@ async function main(): Promise<void> {
   }
 
   const latestFile = path.join(resultsDir, 'latest.json');
-  const previous = fs.existsSync(latestFile) ? (JSON.parse(fs.readFileSync(latestFile, 'utf8')) as Record<string, unknown>) : {};
+  const previous = fs.existsSync(latestFile)
+    ? (JSON.parse(fs.readFileSync(latestFile, 'utf8')) as Record<string, unknown>)
+    : {};
   const latest: Record<string, unknown> = {
     date,
     machine: {
@@ -239,7 +299,8 @@ async function main(): Promise<void> {
     counts,
     // Our worker's tuning for this run (config/worker.ts), from the environment the bench was started with.
     ourWorker: {
-      WORKER_MAX_CACHED_WORKFLOWS: process.env.WORKER_MAX_CACHED_WORKFLOWS ?? `default (${DEFAULT_MAX_CACHED_WORKFLOWS})`,
+      WORKER_MAX_CACHED_WORKFLOWS:
+        process.env.WORKER_MAX_CACHED_WORKFLOWS ?? `default (${DEFAULT_MAX_CACHED_WORKFLOWS})`,
       WORKER_STICKY_QUEUE_TIMEOUT: process.env.WORKER_STICKY_QUEUE_TIMEOUT ?? 'SDK default',
       WORKER_LEGACY_TASK_QUEUES: process.env.WORKER_LEGACY_TASK_QUEUES ?? 'default (auto)',
     },
@@ -255,10 +316,18 @@ async function main(): Promise<void> {
   fs.writeFileSync(path.join(resultsDir, 'latest.md'), printTable(latest));
   log(`wrote ${path.relative(root, latestFile)}, latest.md (the table), p1.svg, p2.svg, p3.svg`);
   fs.rmSync(path.join(work, 'evidence'), { recursive: true, force: true });
-  if (args.profile) log(`CPU profiles: ${path.join(logDir, 'profiles')} (worker/, api/, skeleton-*/: one .cpuprofile per thread)`);
+  if (args.profile)
+    log(`CPU profiles: ${path.join(logDir, 'profiles')} (worker/, api/, skeleton-*/: one .cpuprofile per thread)`);
 }
 
-const GOALS = { 'p1.p99Ratio': '<= 1.15', 'p2.throughputRatio': '>= 0.85', 'p3.workerRssMb': '< 400 (10,000 parked)', 'p3.getP99Ms': '< 50', 'p3.createP99Ms': '< 500', 'p5.testSeconds': '< 300' };
+const GOALS = {
+  'p1.p99Ratio': '<= 1.15',
+  'p2.throughputRatio': '>= 0.85',
+  'p3.workerRssMb': '< 400 (10,000 parked)',
+  'p3.getP99Ms': '< 50',
+  'p3.createP99Ms': '< 500',
+  'p5.testSeconds': '< 300',
+};
 
 function get(o: unknown, key: string): any {
   return key.split('.').reduce((a: any, k) => (a == null ? undefined : a[k]), o);
@@ -272,14 +341,23 @@ function printTable(latest: Record<string, unknown>): string {
     if (!r?.measuredAt) return 'not measured';
     return `${r.carried ? 'carried ' : ''}${r.measuredAt.slice(0, 16)}${r.mode ? ` ${r.mode}` : ''}${r.error ? ' ERROR' : ''}`;
   };
-  const add = (key: string, ours: unknown, sk: unknown) => rows.push([key, fmt(ours), fmt(sk), (GOALS as Record<string, string>)[key] ?? '', when(key.split('.')[0]!)]);
+  const add = (key: string, ours: unknown, sk: unknown) =>
+    rows.push([key, fmt(ours), fmt(sk), (GOALS as Record<string, string>)[key] ?? '', when(key.split('.')[0]!)]);
   add('p1.p99Ratio', get(latest, 'p1.p99Ratio'), '');
   add('p1.p50Ms', get(latest, 'p1.ours.p50Ms'), get(latest, 'p1.skeleton.p50Ms'));
   add('p1.p99Ms', get(latest, 'p1.ours.p99Ms'), get(latest, 'p1.skeleton.p99Ms'));
   add('p1.maxRps', get(latest, 'p1.ours.maxRps'), get(latest, 'p1.skeleton.maxRps'));
   add('p2.throughputRatio', get(latest, 'p2.throughputRatio'), '');
-  add('p2.finwave.flowsPerSecond', get(latest, 'p2.finwave.ours.flowsPerSecond'), get(latest, 'p2.finwave.skeleton.flowsPerSecond'));
-  add('p2.fourthline.flowsPerSecond', get(latest, 'p2.fourthline.ours.flowsPerSecond'), get(latest, 'p2.fourthline.skeleton.flowsPerSecond'));
+  add(
+    'p2.finwave.flowsPerSecond',
+    get(latest, 'p2.finwave.ours.flowsPerSecond'),
+    get(latest, 'p2.finwave.skeleton.flowsPerSecond'),
+  );
+  add(
+    'p2.fourthline.flowsPerSecond',
+    get(latest, 'p2.fourthline.ours.flowsPerSecond'),
+    get(latest, 'p2.fourthline.skeleton.flowsPerSecond'),
+  );
   add('p3.parked', get(latest, 'p3.ours.parked'), get(latest, 'p3.skeleton.parked'));
   add('p3.workerRssMb', get(latest, 'p3.workerRssMb'), get(latest, 'p3.skeletonWorkerRssMb'));
   add('p3.createP99Ms', get(latest, 'p3.createP99Ms'), get(latest, 'p3.skeletonCreateP99Ms'));
@@ -292,11 +370,23 @@ function printTable(latest: Record<string, unknown>): string {
     console.log(r.map((c, j) => c.padEnd(widths[j]!)).join('  '));
     if (i === 0) console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   }
-  if (busy) console.log(`WARNING: load average ${m.loadAverageAtStart[0]} on ${m.nproc} cores at start: the machine was busy, these figures are not representative.`);
+  if (busy)
+    console.log(
+      `WARNING: load average ${m.loadAverageAtStart[0]} on ${m.nproc} cores at start: the machine was busy, these figures are not representative.`,
+    );
   const md = rows.map((r) => `| ${r.join(' | ')} |`);
   md.splice(1, 0, `|${rows[0]!.map(() => '---').join('|')}|`);
-  const machine = latest.machine as { nproc: number; cpu: string; memoryGb: number; node: string; loadAverageAtStart: number[] };
-  md.push('', `Machine: ${machine.nproc} cores (${machine.cpu}), ${machine.memoryGb} GB, Node ${machine.node}, load average ${machine.loadAverageAtStart[0]} at the start.`);
+  const machine = latest.machine as {
+    nproc: number;
+    cpu: string;
+    memoryGb: number;
+    node: string;
+    loadAverageAtStart: number[];
+  };
+  md.push(
+    '',
+    `Machine: ${machine.nproc} cores (${machine.cpu}), ${machine.memoryGb} GB, Node ${machine.node}, load average ${machine.loadAverageAtStart[0]} at the start.`,
+  );
   return md.join('\n') + '\n';
 }
 
@@ -309,33 +399,80 @@ function writeCharts(dir: string, latest: Record<string, unknown>): void {
   const m = latest.machine as { nproc: number; node: string; memoryGb: number };
   const sub = (s: string) => {
     const r = latest[s] as { measuredAt?: string; mode?: string; loadAverage1m?: number } | undefined;
-    const busy = r?.loadAverage1m !== undefined && r.loadAverage1m > m.nproc ? ` · UNDER LOAD (load avg ${r.loadAverage1m})` : '';
+    const busy =
+      r?.loadAverage1m !== undefined && r.loadAverage1m > m.nproc ? ` · UNDER LOAD (load avg ${r.loadAverage1m})` : '';
     return `${r?.measuredAt?.slice(0, 16) ?? 'not measured'} ${r?.mode ?? ''} · ${m.nproc} cores, ${m.memoryGb} GB, Node ${m.node}${busy}`;
   };
   const p1r = latest.p1 as Partial<P1Result> | undefined;
   fs.writeFileSync(
     path.join(dir, 'p1.svg'),
     chart('p1: Finwave webhook → signal accepted', sub('p1'), [
-      { title: 'p50 latency', unit: `ms at ${p1r?.offeredRps ?? '?'} req/s`, ours: get(p1r, 'ours.p50Ms') ?? null, skeleton: get(p1r, 'skeleton.p50Ms') ?? null },
-      { title: 'p99 latency', unit: `ms at ${p1r?.offeredRps ?? '?'} req/s`, ours: get(p1r, 'ours.p99Ms') ?? null, skeleton: get(p1r, 'skeleton.p99Ms') ?? null, note: `ratio ${p1r?.p99Ratio ?? '?'} (goal ≤ 1.15)` },
-      { title: 'max sustained rate', unit: 'accepted/s', ours: get(p1r, 'ours.maxRps') ?? null, skeleton: get(p1r, 'skeleton.maxRps') ?? null },
+      {
+        title: 'p50 latency',
+        unit: `ms at ${p1r?.offeredRps ?? '?'} req/s`,
+        ours: get(p1r, 'ours.p50Ms') ?? null,
+        skeleton: get(p1r, 'skeleton.p50Ms') ?? null,
+      },
+      {
+        title: 'p99 latency',
+        unit: `ms at ${p1r?.offeredRps ?? '?'} req/s`,
+        ours: get(p1r, 'ours.p99Ms') ?? null,
+        skeleton: get(p1r, 'skeleton.p99Ms') ?? null,
+        note: `ratio ${p1r?.p99Ratio ?? '?'} (goal ≤ 1.15)`,
+      },
+      {
+        title: 'max sustained rate',
+        unit: 'accepted/s',
+        ours: get(p1r, 'ours.maxRps') ?? null,
+        skeleton: get(p1r, 'skeleton.maxRps') ?? null,
+      },
     ]),
   );
   const p2r = latest.p2 as Partial<P2Result> | undefined;
   fs.writeFileSync(
     path.join(dir, 'p2.svg'),
     chart('p2: full sandboxed flows per second', sub('p2'), [
-      { title: 'Finwave', unit: 'flows/s', ours: get(p2r, 'finwave.ours.flowsPerSecond') ?? null, skeleton: get(p2r, 'finwave.skeleton.flowsPerSecond') ?? null, note: `ratio ${get(p2r, 'finwave.ratio') ?? '?'}` },
-      { title: 'Fourthline', unit: 'flows/s', ours: get(p2r, 'fourthline.ours.flowsPerSecond') ?? null, skeleton: get(p2r, 'fourthline.skeleton.flowsPerSecond') ?? null, note: `ratio ${get(p2r, 'fourthline.ratio') ?? '?'} (goal ≥ 0.85)` },
+      {
+        title: 'Finwave',
+        unit: 'flows/s',
+        ours: get(p2r, 'finwave.ours.flowsPerSecond') ?? null,
+        skeleton: get(p2r, 'finwave.skeleton.flowsPerSecond') ?? null,
+        note: `ratio ${get(p2r, 'finwave.ratio') ?? '?'}`,
+      },
+      {
+        title: 'Fourthline',
+        unit: 'flows/s',
+        ours: get(p2r, 'fourthline.ours.flowsPerSecond') ?? null,
+        skeleton: get(p2r, 'fourthline.skeleton.flowsPerSecond') ?? null,
+        note: `ratio ${get(p2r, 'fourthline.ratio') ?? '?'} (goal ≥ 0.85)`,
+      },
     ]),
   );
   const p3r = latest.p3 as Partial<P3Result> | undefined;
   fs.writeFileSync(
     path.join(dir, 'p3.svg'),
     chart(`p3: ${p3r?.parked ?? '?'} Finwave flows parked on their timers`, sub('p3'), [
-      { title: 'worker RSS after GC', unit: 'MB', ours: p3r?.workerRssMb ?? null, skeleton: p3r?.skeletonWorkerRssMb ?? null, note: 'goal < 400 at 10,000' },
-      { title: 'create p99 (32 callers)', unit: 'ms', ours: p3r?.createP99Ms ?? null, skeleton: p3r?.skeletonCreateP99Ms ?? null, note: 'goal < 500' },
-      { title: 'GET p99 (8 callers)', unit: 'ms', ours: p3r?.getP99Ms ?? null, skeleton: p3r?.skeletonGetP99Ms ?? null, note: 'goal < 50' },
+      {
+        title: 'worker RSS after GC',
+        unit: 'MB',
+        ours: p3r?.workerRssMb ?? null,
+        skeleton: p3r?.skeletonWorkerRssMb ?? null,
+        note: 'goal < 400 at 10,000',
+      },
+      {
+        title: 'create p99 (32 callers)',
+        unit: 'ms',
+        ours: p3r?.createP99Ms ?? null,
+        skeleton: p3r?.skeletonCreateP99Ms ?? null,
+        note: 'goal < 500',
+      },
+      {
+        title: 'GET p99 (8 callers)',
+        unit: 'ms',
+        ours: p3r?.getP99Ms ?? null,
+        skeleton: p3r?.skeletonGetP99Ms ?? null,
+        note: 'goal < 50',
+      },
     ]),
   );
 }

@@ -14,7 +14,10 @@ async function main() {
     publicUrl: config.sandbox.baseUrl,
     finwave: { sessionTimeoutMs: 12 * 3_600_000 },
     authenteq: { redirectUrls: [config.vendors.authenteq.redirectUrl] },
-    fourthline: { ...fourthlineWebhookSettings(config.publicBaseUrl, config.vendors.fourthline.webhookAuth), processingMs: 200 },
+    fourthline: {
+      ...fourthlineWebhookSettings(config.publicBaseUrl, config.vendors.fourthline.webhookAuth),
+      processingMs: 200,
+    },
   });
   await server.app.listen({ host: config.sandbox.host, port: config.sandbox.port });
   const stop = async () => {

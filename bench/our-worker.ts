@@ -21,7 +21,9 @@ async function main() {
     connection,
     config,
     store: new FolderEvidenceStore(config.evidenceDir),
-    workflowBundle: process.env.WORKFLOW_BUNDLE_FILE ? { code: fs.readFileSync(process.env.WORKFLOW_BUNDLE_FILE, 'utf8') } : await bundleWorkflows(),
+    workflowBundle: process.env.WORKFLOW_BUNDLE_FILE
+      ? { code: fs.readFileSync(process.env.WORKFLOW_BUNDLE_FILE, 'utf8') }
+      : await bundleWorkflows(),
     keyring: resolvePayloadKeyring(config).keyring,
   });
   const running = Promise.all(workers.map((w) => w.run()));

@@ -26,10 +26,21 @@ process.once('exit', () => {
  * Runs a TypeScript entry point under ts-node (as `npm run worker|api|sandboxes` do), or with `compiled`
  * its build from `npm run build` (dist/<script>.js, as in production).
  */
-export function spawnTs(opts: { name: string; script: string; root: string; env: NodeJS.ProcessEnv; logDir: string; ipc?: boolean; nodeArgs?: string[]; compiled?: boolean }): Proc {
+export function spawnTs(opts: {
+  name: string;
+  script: string;
+  root: string;
+  env: NodeJS.ProcessEnv;
+  logDir: string;
+  ipc?: boolean;
+  nodeArgs?: string[];
+  compiled?: boolean;
+}): Proc {
   const logFile = path.join(opts.logDir, `${opts.name}.log`);
   const fd = fs.openSync(logFile, 'a');
-  const entry = opts.compiled ? ['dist/' + opts.script.replace(/\.ts$/, '.js')] : ['-r', 'ts-node/register/transpile-only', opts.script];
+  const entry = opts.compiled
+    ? ['dist/' + opts.script.replace(/\.ts$/, '.js')]
+    : ['-r', 'ts-node/register/transpile-only', opts.script];
   const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), ...entry], {
     cwd: opts.root,
     env: opts.env,
@@ -76,12 +87,18 @@ export function spawnTs(opts: { name: string; script: string; root: string; env:
 /** Resolves on the child's `ready` IPC message; rejects if it exits or fails first. */
 export function ready(p: Proc, timeoutMs = 180_000): Promise<void> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${p.name} not ready within ${timeoutMs / 1000} s${tail(p)}`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`${p.name} not ready within ${timeoutMs / 1000} s${tail(p)}`)),
+      timeoutMs,
+    );
     p.child.on('message', (m: ChildMessage) => {
       if (m.type === 'ready') (clearTimeout(timer), resolve());
       if (m.type === 'failed') (clearTimeout(timer), reject(new Error(`${p.name} failed: ${m.message}${tail(p)}`)));
     });
-    p.child.once('exit', (code) => (clearTimeout(timer), reject(new Error(`${p.name} exited (code ${code})${tail(p)}`))));
+    p.child.once(
+      'exit',
+      (code) => (clearTimeout(timer), reject(new Error(`${p.name} exited (code ${code})${tail(p)}`))),
+    );
   });
 }
 

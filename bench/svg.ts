@@ -30,7 +30,9 @@ export function chart(title: string, subtitle: string, panels: Panel[]): string 
   const width = Math.max(1, panels.length) * W + 20;
   const height = H + 45;
   const parts: string[] = [];
-  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, sans-serif" font-size="12">`);
+  parts.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, sans-serif" font-size="12">`,
+  );
   parts.push(`<rect width="100%" height="100%" fill="#fff"/>`);
   parts.push(`<text x="10" y="22" font-size="16" font-weight="bold">${esc(title)}</text>`);
   parts.push(`<text x="10" y="40" fill="#555">${esc(subtitle)}</text>`);
@@ -50,7 +52,8 @@ export function chart(title: string, subtitle: string, panels: Panel[]): string 
       parts.push(`<text x="${bx + 27.5}" y="${base + 15}" text-anchor="middle" fill="#333">${k}</text>`);
     });
     parts.push(`<line x1="${x0 + 30}" y1="${base}" x2="${x0 + W - 30}" y2="${base}" stroke="#999"/>`);
-    if (p.note) parts.push(`<text x="${x0 + W / 2}" y="${base + 34}" text-anchor="middle" fill="#555">${esc(p.note)}</text>`);
+    if (p.note)
+      parts.push(`<text x="${x0 + W / 2}" y="${base + 34}" text-anchor="middle" fill="#555">${esc(p.note)}</text>`);
   });
   parts.push('</svg>');
   return parts.join('\n') + '\n';

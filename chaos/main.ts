@@ -64,9 +64,11 @@ async function main(): Promise<number> {
 
   const stops: (() => Promise<unknown>)[] = [];
   const stopAll = async () => {
-    for (const stop of stops.splice(0).reverse()) await stop().catch((err) => console.error(`while stopping: ${(err as Error).message}`));
+    for (const stop of stops.splice(0).reverse())
+      await stop().catch((err) => console.error(`while stopping: ${(err as Error).message}`));
   };
-  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => void stopAll().finally(() => process.exit(130)));
+  for (const sig of ['SIGINT', 'SIGTERM'] as const)
+    process.once(sig, () => void stopAll().finally(() => process.exit(130)));
 
   try {
     // --- The processes ---------------------------------------------------------------------------
@@ -75,14 +77,24 @@ async function main(): Promise<number> {
     const dbFile = path.join(work, 'temporal.sqlite');
     const serverLog = fs.openSync(path.join(logDir, 'temporal.log'), 'a');
     const startServer = () =>
-      startDevServer({ cliPath, port: temporalPort, headless: true, dbFile, logLevel: 'error', log: (l) => fs.writeSync(serverLog, l + '\n') });
+      startDevServer({
+        cliPath,
+        port: temporalPort,
+        headless: true,
+        dbFile,
+        logLevel: 'error',
+        log: (l) => fs.writeSync(serverLog, l + '\n'),
+      });
     let server: DevServerHandle = await startServer();
     stops.push(() => server.stop());
     log(`Temporal dev server ${server.address} on ${dbFile} (pid ${server.pid})`);
 
     const [apiPort, sandboxPort] = [await freePort(), await freePort()];
     // One key per flow slot (the API limits requests per key; a real integrator polls far less), one tenant.
-    const keys = Array.from({ length: mode.concurrency + 1 }, (_, i) => `chaos${i}:${crypto.randomBytes(18).toString('base64url')}`);
+    const keys = Array.from(
+      { length: mode.concurrency + 1 },
+      (_, i) => `chaos${i}:${crypto.randomBytes(18).toString('base64url')}`,
+    );
     const bundleFile = path.join(work, 'workflows.js');
     log('bundling the workflow code once (the worker loads it at each restart)…');
     fs.writeFileSync(bundleFile, (await bundleWorkflows()).code);
@@ -105,7 +117,8 @@ async function main(): Promise<number> {
       MIN_POLL_INTERVAL_MS: '1000',
       WORKFLOW_BUNDLE_FILE: bundleFile,
     };
-    const start = (name: string, script: string, ipc = false): Proc => spawnTs({ name, script, root, env, logDir, ipc });
+    const start = (name: string, script: string, ipc = false): Proc =>
+      spawnTs({ name, script, root, env, logDir, ipc });
     const sandboxes = start('sandboxes', 'chaos/sandboxes.ts');
     stops.push(() => sandboxes.stop());
     const sandboxUrl = `http://127.0.0.1:${sandboxPort}`;
@@ -153,17 +166,19 @@ async function main(): Promise<number> {
         if (r.status !== 201) throw new Error(`fault at ${p}: ${r.status} ${JSON.stringify(r.body)}`);
       }
     }
-    log(`vendor faults: ${FAULT_MIX.map((f) => `${f.mode}${'delayMs' in f ? ` ${f.delayMs / 1000}s` : ''} ${f.probability * 100}%`).join(', ')} = ${(faultShare() * 100).toFixed(0)}% of vendor calls`);
+    log(
+      `vendor faults: ${FAULT_MIX.map((f) => `${f.mode}${'delayMs' in f ? ` ${f.delayMs / 1000}s` : ''} ${f.probability * 100}%`).join(', ')} = ${(faultShare() * 100).toFixed(0)}% of vendor calls`,
+    );
     const admin = resilientFetch(apiUrl, 120_000);
     const adminKey = keys[0]!.split(':')[1]!;
     const inbox = `chaos-${runId}`;
-    const ep = await (
+    const ep = (await (
       await admin.fetch(`${apiUrl}/v1/webhook-endpoints`, {
         method: 'POST',
         headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' },
         body: JSON.stringify({ url: `${sandboxUrl}/receiver/${inbox}`, eventTypes: [], description: 'chaos suite' }),
       })
-    ).json() as { id: string; secret: string };
+    ).json()) as { id: string; secret: string };
     if (!ep.secret) throw new Error(`webhook endpoint not created: ${JSON.stringify(ep)}`);
     await sandbox('PUT', `/receiver/${inbox}/_secret`, { secrets: [ep.secret] });
     log(`notification endpoint ${ep.id} -> ${sandboxUrl}/receiver/${inbox}`);
@@ -176,24 +191,33 @@ async function main(): Promise<number> {
     const killLoop = (async () => {
       for (let k = 0; k < mode.kills; k++) {
         await sleep(plan.killGaps[k]! * 1000);
-        if (!workerUp) await new Promise<void>((r) => { const i = setInterval(() => workerUp && (clearInterval(i), r()), 200); });
+        if (!workerUp)
+          await new Promise<void>((r) => {
+            const i = setInterval(() => workerUp && (clearInterval(i), r()), 200);
+          });
         const victim = worker;
         const at = Date.now();
         workerUp = false;
         victim.child.kill('SIGKILL');
-        await new Promise((r) => (victim.child.exitCode !== null || victim.child.signalCode !== null ? r(null) : victim.child.once('exit', r)));
+        await new Promise((r) =>
+          victim.child.exitCode !== null || victim.child.signalCode !== null ? r(null) : victim.child.once('exit', r),
+        );
         if (plan.restartAfterKill.has(k)) {
           // The server goes down with no worker polling, and comes back on its SQLite file.
           const downAt = Date.now();
           await server.stop();
           server = await startServer();
           restarts.push({ at: downAt, upAt: Date.now() });
-          log(`Temporal server restarted on its SQLite file in ${((Date.now() - downAt) / 1000).toFixed(1)} s (pid ${server.pid})`);
+          log(
+            `Temporal server restarted on its SQLite file in ${((Date.now() - downAt) / 1000).toFixed(1)} s (pid ${server.pid})`,
+          );
         }
         await startWorker();
         kills.push({ at, readyAt: Date.now(), pid: victim.pid });
         outages.push({ from: at, to: Date.now() });
-        log(`kill ${k + 1}/${mode.kills}: worker ${victim.pid} SIGKILLed, new worker ${worker!.pid} polling after ${((Date.now() - at) / 1000).toFixed(1)} s`);
+        log(
+          `kill ${k + 1}/${mode.kills}: worker ${victim.pid} SIGKILLed, new worker ${worker!.pid} polling after ${((Date.now() - at) / 1000).toFixed(1)} s`,
+        );
       }
       killsDone = true;
     })();
@@ -205,9 +229,22 @@ async function main(): Promise<number> {
     const runFlow = async (scenario: Scenario, n: number, key: string) => {
       // How long the scripted user waits for a step's turn: a step waits behind background vendor calls that
       // retry through the injected faults (at most 30 s apart); 3 minutes was shorter than a rare run of them.
-      const target: PlayTarget = { api: apiUrl, sandbox: sandboxUrl, key, fetch: fetcher.fetch, stepTimeoutMs: 300_000 };
+      const target: PlayTarget = {
+        api: apiUrl,
+        sandbox: sandboxUrl,
+        key,
+        fetch: fetcher.fetch,
+        stepTimeoutMs: 300_000,
+      };
       const reference = `chaos-${runId}-${n}-${scenario.name}`;
-      const flow: Flow = { n, scenario, reference, id: `${scenario.provider}:${reference}`, startedAt: Date.now(), steps: [] };
+      const flow: Flow = {
+        n,
+        scenario,
+        reference,
+        id: `${scenario.provider}:${reference}`,
+        startedAt: Date.now(),
+        steps: [],
+      };
       flows.push(flow);
       try {
         flow.id = await scenario.play(target, reference, (line) => flow.steps.push(line));
@@ -243,7 +280,15 @@ async function main(): Promise<number> {
       calls,
       log,
     });
-    printReport(report, { seed, mode, kills: kills.length, serverRestarts: restarts.length, crashes, seconds: (Date.now() - t0) / 1000, calls });
+    printReport(report, {
+      seed,
+      mode,
+      kills: kills.length,
+      serverRestarts: restarts.length,
+      crashes,
+      seconds: (Date.now() - t0) / 1000,
+      calls,
+    });
     return report.failed > 0 || kills.length < mode.kills || restarts.length < mode.serverRestarts ? 1 : 0;
   } finally {
     stopping = true;

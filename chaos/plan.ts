@@ -22,8 +22,24 @@ export interface Mode {
   maxSeconds: number;
 }
 
-export const QUICK: Mode = { name: 'quick', kills: 10, serverRestarts: 1, flowsPerVendor: 3, concurrency: 5, killEvery: [4, 9], maxSeconds: 240 };
-export const FULL: Mode = { name: 'full', kills: 50, serverRestarts: 3, flowsPerVendor: 10, concurrency: 6, killEvery: [8, 16], maxSeconds: 2_400 };
+export const QUICK: Mode = {
+  name: 'quick',
+  kills: 10,
+  serverRestarts: 1,
+  flowsPerVendor: 3,
+  concurrency: 5,
+  killEvery: [4, 9],
+  maxSeconds: 240,
+};
+export const FULL: Mode = {
+  name: 'full',
+  kills: 50,
+  serverRestarts: 3,
+  flowsPerVendor: 10,
+  concurrency: 6,
+  killEvery: [8, 16],
+  maxSeconds: 2_400,
+};
 
 /** The vendor faults: together about 30% of vendor calls (1 - product of the misses). */
 export const FAULT_MIX = [
@@ -66,7 +82,10 @@ export function makePlan(seed: number, mode: Mode): Plan {
   const restartAfterKill = new Set<number>();
   // Spread over the run: one restart in each equal slice of the kills, not the first or last kill.
   const slice = mode.kills / mode.serverRestarts;
-  for (let r = 0; r < mode.serverRestarts; r++) restartAfterKill.add(Math.min(mode.kills - 2, Math.floor(r * slice + 1 + rnd() * (slice - 2))));
-  const faultSeeds = Object.fromEntries(PROVIDERS.map((p) => [p, FAULT_MIX.map(() => Math.floor(rnd() * 2 ** 32))])) as Record<Provider, number[]>;
+  for (let r = 0; r < mode.serverRestarts; r++)
+    restartAfterKill.add(Math.min(mode.kills - 2, Math.floor(r * slice + 1 + rnd() * (slice - 2))));
+  const faultSeeds = Object.fromEntries(
+    PROVIDERS.map((p) => [p, FAULT_MIX.map(() => Math.floor(rnd() * 2 ** 32))]),
+  ) as Record<Provider, number[]>;
   return { seed, flows, killGaps, restartAfterKill, faultSeeds };
 }

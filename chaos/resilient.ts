@@ -51,7 +51,14 @@ export function resilientFetch(apiBase: string, giveUpMs: number): ResilientFetc
         } catch {
           // not our error shape: recorded as such
         }
-        out.errors.push({ path: new URL(url).pathname, method, status: res.status, code, startedAt, endedAt: Date.now() });
+        out.errors.push({
+          path: new URL(url).pathname,
+          method,
+          status: res.status,
+          code,
+          startedAt,
+          endedAt: Date.now(),
+        });
         if (Date.now() > deadline) return new Response(text, { status: res.status, headers: res.headers });
         const retryAfter = Number(res.headers.get('retry-after') ?? 1);
         await sleep(Math.min(Number.isFinite(retryAfter) ? retryAfter : 1, 5) * 1000);

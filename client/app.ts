@@ -78,14 +78,31 @@ function limiter(max: number, key: (req: FastifyRequest) => string): RateLimitPl
     hook: 'preHandler',
     keyGenerator: key,
     errorResponseBuilder: (_req, ctx) =>
-      new ApiError(429, 'rate_limited', `too many requests: at most ${ctx.max} a minute, retry in ${Math.ceil(ctx.ttl / 1000)} s`, {
-        'retry-after': String(Math.ceil(ctx.ttl / 1000)),
-      }),
+      new ApiError(
+        429,
+        'rate_limited',
+        `too many requests: at most ${ctx.max} a minute, retry in ${Math.ceil(ctx.ttl / 1000)} s`,
+        {
+          'retry-after': String(Math.ceil(ctx.ttl / 1000)),
+        },
+      ),
   };
 }
 
-export async function buildApi({ config, client, store, logger = true, logStream, keyring = resolvePayloadKeyring(config).keyring, auditLog, auditKeyring, fourthlineCaseLookup, rateLimits = config.api.rateLimits }: ApiOptions): Promise<FastifyInstance> {
-  const audit = auditLog ?? new FolderAuditLog(config.personalData.auditDir, auditKeyring ?? resolveAuditKeyring(config), keyring);
+export async function buildApi({
+  config,
+  client,
+  store,
+  logger = true,
+  logStream,
+  keyring = resolvePayloadKeyring(config).keyring,
+  auditLog,
+  auditKeyring,
+  fourthlineCaseLookup,
+  rateLimits = config.api.rateLimits,
+}: ApiOptions): Promise<FastifyInstance> {
+  const audit =
+    auditLog ?? new FolderAuditLog(config.personalData.auditDir, auditKeyring ?? resolveAuditKeyring(config), keyring);
   const app = Fastify({
     logger: logger
       ? {
@@ -152,7 +169,12 @@ export async function buildApi({ config, client, store, logger = true, logStream
     };
   });
 
-  const tokens = config.api.keys.map((k) => ({ id: k.id, digest: sha256(k.token), tenant: k.tenant, scopes: k.scopes }));
+  const tokens = config.api.keys.map((k) => ({
+    id: k.id,
+    digest: sha256(k.token),
+    tenant: k.tenant,
+    scopes: k.scopes,
+  }));
   await app.register(async (v1) => {
     v1.addHook('onRequest', async (req) => {
       const m = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '');
@@ -163,17 +185,28 @@ export async function buildApi({ config, client, store, logger = true, logStream
       req.principal = { keyId: key.id, tenant: key.tenant, scopes: key.scopes };
       const reads = req.method === 'GET' || req.method === 'HEAD';
       const may = key.scopes.includes('integrator') || (reads && key.scopes.includes('operator-read'));
-      if (!may) throw new ApiError(403, 'forbidden', reads ? 'this API key may not read verifications' : 'this API key may only read (scope operator-read)');
+      if (!may)
+        throw new ApiError(
+          403,
+          'forbidden',
+          reads ? 'this API key may not read verifications' : 'this API key may only read (scope operator-read)',
+        );
       // The verification routes address a verification by its API id (`provider:reference`): from here on
       // it is this tenant's workflow id, so another tenant's verification is simply not found (404).
       // (Other :id routes, such as webhook endpoints, look their ids up within the tenant themselves.)
       const params = req.params as Record<string, unknown> | undefined;
       if (params && typeof params.id === 'string' && req.routeOptions.url?.startsWith('/v1/verifications/:id')) {
         const parsed = parseVerificationId(params.id);
-        params.id = parsed && parsed.tenant === 'default' && !params.id.includes('~') ? tenantWorkflowId(key.tenant, params.id) : 'unknown';
+        params.id =
+          parsed && parsed.tenant === 'default' && !params.id.includes('~')
+            ? tenantWorkflowId(key.tenant, params.id)
+            : 'unknown';
       }
     });
-    await v1.register(rateLimit, limiter(rateLimits.perKey, (req) => `key:${req.principal?.keyId ?? req.ip}`));
+    await v1.register(
+      rateLimit,
+      limiter(rateLimits.perKey, (req) => `key:${req.principal?.keyId ?? req.ip}`),
+    );
     registerVerificationRoutes(v1, { client, config, store });
     registerAuditTrail(v1, { client, log: audit });
     registerPersonalDataRoutes(v1, { client, store, auditLog: audit });
@@ -194,21 +227,41 @@ export async function buildApi({ config, client, store, logger = true, logStream
   // Fourthline authenticates its webhooks itself (HTTP Basic or OAuth bearer from our token endpoint).
   await app.register(async (fourthline) => {
     await fourthline.register(rateLimit, perAddress);
-    registerFourthlineWebhooks(fourthline, { client, auth: config.vendors.fourthline.webhookAuth, webhookSecret: config.webhookSecret, findCase: fourthlineCaseLookup });
+    registerFourthlineWebhooks(fourthline, {
+      client,
+      auth: config.vendors.fourthline.webhookAuth,
+      webhookSecret: config.webhookSecret,
+      findCase: fourthlineCaseLookup,
+    });
   });
 
   // Browser returns: no bearer auth (a browser calls them), the signed state is the credential.
   await app.register(async (returns) => {
     await returns.register(rateLimit, perAddress);
     // Security headers (CSP, frame-ancestors, nosniff, HSTS, …) on the HTML pages a browser gets here.
-    await returns.register(helmet, { contentSecurityPolicy: { directives: { 'default-src': ["'none'"], 'style-src': ["'unsafe-inline'"], 'form-action': ["'none'"], 'frame-ancestors': ["'none'"] } } });
+    await returns.register(helmet, {
+      contentSecurityPolicy: {
+        directives: {
+          'default-src': ["'none'"],
+          'style-src': ["'unsafe-inline'"],
+          'form-action': ["'none'"],
+          'frame-ancestors': ["'none'"],
+        },
+      },
+    });
     registerAuthenteqReturn(returns, { client, webhookSecret: config.webhookSecret });
     registerNamirialReturn(returns, { client, webhookSecret: config.webhookSecret });
-    registerId360Link(returns, { client, webhookSecret: config.webhookSecret, id360BaseUrl: config.vendors.id360.baseUrl });
+    registerId360Link(returns, {
+      client,
+      webhookSecret: config.webhookSecret,
+      id360BaseUrl: config.vendors.id360.baseUrl,
+    });
   });
 
   // The codec endpoint for the Temporal Web UI and CLI (its own auth and CORS): client/codec.ts.
-  await app.register(async (codec) => registerCodecEndpoint(codec, { config, keyring, tokens: tokens.filter((t) => t.scopes.includes('codec')) }));
+  await app.register(async (codec) =>
+    registerCodecEndpoint(codec, { config, keyring, tokens: tokens.filter((t) => t.scopes.includes('codec')) }),
+  );
   app.addHook('onClose', () => closeCodecTls(app));
 
   return app;

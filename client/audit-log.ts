@@ -54,7 +54,11 @@ export class AuditCipher {
       at: at ?? new Date(0).toISOString(),
       event: UNREADABLE_AUDIT_EVENT,
       actor: null,
-      detail: { keyId: rawId ? Buffer.from(rawId).toString('utf8') : null, reason: 'encrypted with a key that is not configured (AUDIT_KEYS, or a payload key for entries written before AUDIT_KEYS)' },
+      detail: {
+        keyId: rawId ? Buffer.from(rawId).toString('utf8') : null,
+        reason:
+          'encrypted with a key that is not configured (AUDIT_KEYS, or a payload key for entries written before AUDIT_KEYS)',
+      },
     };
   }
 }
@@ -74,7 +78,13 @@ export class FolderAuditLog implements AuditLog {
   async append(verificationId: string, entry: AuditEntry): Promise<void> {
     const p = this.cipher.seal(entry);
     // `at` in clear (a time, no personal data): an entry whose key is gone still sorts in its place.
-    const line = { at: entry.at, metadata: Object.fromEntries(Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v).toString('base64')])), data: Buffer.from(p.data!).toString('base64') };
+    const line = {
+      at: entry.at,
+      metadata: Object.fromEntries(
+        Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v).toString('base64')]),
+      ),
+      data: Buffer.from(p.data!).toString('base64'),
+    };
     await fs.mkdir(this.dir, { recursive: true, mode: 0o700 });
     // One write per line with O_APPEND: lines from concurrent API processes on one host never interleave.
     await fs.appendFile(this.fileFor(verificationId), `${JSON.stringify(line)}\n`, { mode: 0o600 });
@@ -99,7 +109,9 @@ export class FolderAuditLog implements AuditLog {
         }
         return this.cipher.open(
           {
-            metadata: Object.fromEntries(Object.entries(line.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64')])),
+            metadata: Object.fromEntries(
+              Object.entries(line.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64')]),
+            ),
             data: Buffer.from(line.data ?? '', 'base64'),
           },
           line.at,

@@ -85,9 +85,13 @@ export function registerCodecEndpoint(
     bodyLimit: 64 * 1024 * 1024,
     schema: { summary, security: [{ bearer: [] }], tags: ['codec'], body: payloadsBody },
   });
-  r.post('/codec/decode', route('Temporal remote codec: decrypt payloads (for the Web UI and the CLI)'), async (req) => ({
-    payloads: await Promise.all(req.body.payloads.map(async (p) => toJson(await decodeOrKeep(codec, fromJson(p))))),
-  }));
+  r.post(
+    '/codec/decode',
+    route('Temporal remote codec: decrypt payloads (for the Web UI and the CLI)'),
+    async (req) => ({
+      payloads: await Promise.all(req.body.payloads.map(async (p) => toJson(await decodeOrKeep(codec, fromJson(p))))),
+    }),
+  );
   r.post('/codec/encode', route('Temporal remote codec: encrypt payloads with the current key'), async (req) => ({
     payloads: (await codec.encode(req.body.payloads.map(fromJson))).map(toJson),
   }));
@@ -110,7 +114,9 @@ function fromJson(p: JsonPayload): Payload {
 
 function toJson(p: Payload): JsonPayload {
   return {
-    metadata: Object.fromEntries(Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v).toString('base64')])),
+    metadata: Object.fromEntries(
+      Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v).toString('base64')]),
+    ),
     data: Buffer.from(p.data ?? new Uint8Array()).toString('base64'),
   };
 }
@@ -122,13 +128,18 @@ function toJson(p: Payload): JsonPayload {
 export async function listenCodecTls(app: FastifyInstance, config: AppConfig): Promise<https.Server | null> {
   const tls = config.personalData.codec.tls;
   if (!tls) return null;
-  const server = https.createServer({ cert: fs.readFileSync(tls.certFile), key: fs.readFileSync(tls.keyFile) }, (req, res) => {
-    if (!req.url?.startsWith('/codec/')) {
-      res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify(errorBody('not_found', 'only /codec/* is served here')));
-      return;
-    }
-    app.routing(req, res);
-  });
+  const server = https.createServer(
+    { cert: fs.readFileSync(tls.certFile), key: fs.readFileSync(tls.keyFile) },
+    (req, res) => {
+      if (!req.url?.startsWith('/codec/')) {
+        res
+          .writeHead(404, { 'content-type': 'application/json' })
+          .end(JSON.stringify(errorBody('not_found', 'only /codec/* is served here')));
+        return;
+      }
+      app.routing(req, res);
+    },
+  );
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(tls.port, config.api.host, () => resolve());

@@ -3,7 +3,13 @@
  * deadline: Temporal answering slowly, or no worker taking a workflow's Update, ends in a clear answer
  * (202 for a create, 503 `temporarily_unavailable` with Retry-After otherwise), never a hang or a 500.
  */
-import { isGrpcCancelledError, isGrpcDeadlineError, isGrpcServiceError, WorkflowUpdateRPCTimeoutOrCancelledError, type Client } from '@temporalio/client';
+import {
+  isGrpcCancelledError,
+  isGrpcDeadlineError,
+  isGrpcServiceError,
+  WorkflowUpdateRPCTimeoutOrCancelledError,
+  type Client,
+} from '@temporalio/client';
 import { ApiError } from './errors';
 
 /** gRPC status codes (not a direct dependency). */
@@ -23,9 +29,14 @@ export const CREATE_DEADLINE_MS = 25_000;
 export const RETRY_AFTER_SECONDS = 5;
 
 export const unavailable = () =>
-  new ApiError(503, 'temporarily_unavailable', 'the verification service is busy or a worker is not running: try again shortly', {
-    'retry-after': String(RETRY_AFTER_SECONDS),
-  });
+  new ApiError(
+    503,
+    'temporarily_unavailable',
+    'the verification service is busy or a worker is not running: try again shortly',
+    {
+      'retry-after': String(RETRY_AFTER_SECONDS),
+    },
+  );
 
 /**
  * Whether the error means Temporal (or the worker behind it) did not answer in time: a gRPC deadline
@@ -34,11 +45,33 @@ export const unavailable = () =>
  * Update whose RPC timed out. The API cancels no call otherwise.
  */
 export function isTimeout(err: unknown): boolean {
-  for (let e = err as { cause?: unknown } | null | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
-    if (e instanceof WorkflowUpdateRPCTimeoutOrCancelledError || isGrpcDeadlineError(e) || isGrpcCancelledError(e)) return true;
-    if (isGrpcServiceError(e) && [grpcStatus.CANCELLED, grpcStatus.DEADLINE_EXCEEDED, grpcStatus.RESOURCE_EXHAUSTED, grpcStatus.UNAVAILABLE].includes(e.code as never)) return true;
+  for (
+    let e = err as { cause?: unknown } | null | undefined, depth = 0;
+    e && depth < 5;
+    e = e.cause as typeof e, depth++
+  ) {
+    if (e instanceof WorkflowUpdateRPCTimeoutOrCancelledError || isGrpcDeadlineError(e) || isGrpcCancelledError(e))
+      return true;
+    if (
+      isGrpcServiceError(e) &&
+      [
+        grpcStatus.CANCELLED,
+        grpcStatus.DEADLINE_EXCEEDED,
+        grpcStatus.RESOURCE_EXHAUSTED,
+        grpcStatus.UNAVAILABLE,
+      ].includes(e.code as never)
+    )
+      return true;
     const code = (e as { code?: unknown }).code;
-    if (e instanceof Error && e.name === 'ServiceError' && (code === grpcStatus.CANCELLED || code === grpcStatus.DEADLINE_EXCEEDED || code === grpcStatus.RESOURCE_EXHAUSTED || code === grpcStatus.UNAVAILABLE)) return true;
+    if (
+      e instanceof Error &&
+      e.name === 'ServiceError' &&
+      (code === grpcStatus.CANCELLED ||
+        code === grpcStatus.DEADLINE_EXCEEDED ||
+        code === grpcStatus.RESOURCE_EXHAUSTED ||
+        code === grpcStatus.UNAVAILABLE)
+    )
+      return true;
   }
   return false;
 }
@@ -60,8 +93,16 @@ export const stalled = () =>
  * the verification cannot answer until a fixed build replays it. Not a bug of the request: a 503, never a 500.
  */
 export function isStalledWorkflow(err: unknown): boolean {
-  for (let e = err as { cause?: unknown; message?: unknown } | null | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
-    if (typeof e.message === 'string' && /Fatal error in workflow machines|[Nn]ondeterminism|DeterminismViolation|[Ww]orkflow task failed/.test(e.message)) return true;
+  for (
+    let e = err as { cause?: unknown; message?: unknown } | null | undefined, depth = 0;
+    e && depth < 5;
+    e = e.cause as typeof e, depth++
+  ) {
+    if (
+      typeof e.message === 'string' &&
+      /Fatal error in workflow machines|[Nn]ondeterminism|DeterminismViolation|[Ww]orkflow task failed/.test(e.message)
+    )
+      return true;
   }
   return false;
 }
@@ -75,7 +116,9 @@ export function isStalledWorkflow(err: unknown): boolean {
  */
 export function isUnansweredQuery(err: unknown): boolean {
   const e = err as { name?: unknown; message?: unknown; cause?: { code?: unknown } } | null | undefined;
-  return !!e && e.name === 'ServiceError' && e.message === 'Failed to query Workflow' && e.cause?.code !== GRPC_NOT_FOUND;
+  return (
+    !!e && e.name === 'ServiceError' && e.message === 'Failed to query Workflow' && e.cause?.code !== GRPC_NOT_FOUND
+  );
 }
 
 const GRPC_NOT_FOUND = 5;

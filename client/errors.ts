@@ -60,7 +60,9 @@ export function describeIssue(context: string | undefined, issue: ValidationIssu
   const list = (values: unknown) => (Array.isArray(values) ? values.map((v) => JSON.stringify(v)).join(', ') : '');
   switch (issue.keyword) {
     case 'invalid_type':
-      problem = /received undefined$/.test(problem) ? 'is required' : `must be ${article(String(p.expected ?? 'value'))}`;
+      problem = /received undefined$/.test(problem)
+        ? 'is required'
+        : `must be ${article(String(p.expected ?? 'value'))}`;
       if (path.length === 0 && where === 'body') problem = p.expected === 'object' ? 'must be a JSON object' : problem;
       break;
     case 'invalid_union':
@@ -70,7 +72,10 @@ export function describeIssue(context: string | undefined, issue: ValidationIssu
       } else problem = 'does not match any of the accepted shapes';
       break;
     case 'invalid_value':
-      problem = Array.isArray(p.values) && p.values.length === 1 ? `must be ${list(p.values)}` : `must be one of ${list(p.values)}`;
+      problem =
+        Array.isArray(p.values) && p.values.length === 1
+          ? `must be ${list(p.values)}`
+          : `must be one of ${list(p.values)}`;
       break;
     case 'unrecognized_keys':
       problem = `has unknown field${(p.keys as unknown[] | undefined)?.length === 1 ? '' : 's'} ${list(p.keys)}`;
@@ -96,7 +101,13 @@ function article(noun: string): string {
   return `${/^[aeiou]/.test(noun) ? 'an' : 'a'} ${noun}`;
 }
 
-function sendError(reply: FastifyReply, status: number, code: string, message: string, headers: Record<string, string> = {}) {
+function sendError(
+  reply: FastifyReply,
+  status: number,
+  code: string,
+  message: string,
+  headers: Record<string, string> = {},
+) {
   for (const [k, v] of Object.entries(headers)) reply.header(k, v);
   return reply.code(status).type('application/json; charset=utf-8').send(errorBody(code, message));
 }
@@ -108,28 +119,55 @@ function sendApiError(reply: FastifyReply, err: ApiError) {
 function handle(err: FastifyError | ApiError | Error, req: FastifyRequest, reply: FastifyReply) {
   if (err instanceof ApiError) return sendApiError(reply, err);
   if (hasZodFastifySchemaValidationErrors(err)) {
-    return sendError(reply, 400, 'invalid_request', describeIssue(err.validationContext, err.validation[0] as ValidationIssue));
+    return sendError(
+      reply,
+      400,
+      'invalid_request',
+      describeIssue(err.validationContext, err.validation[0] as ValidationIssue),
+    );
   }
   const status = (err as FastifyError).statusCode;
   if (status && status >= 400 && status < 500) {
     const code = STATUS_CODES[status] ?? 'invalid_request';
-    const headers: Record<string, string> = status === 429 ? { 'retry-after': String(reply.getHeader('retry-after') ?? 1) } : {};
+    const headers: Record<string, string> =
+      status === 429 ? { 'retry-after': String(reply.getHeader('retry-after') ?? 1) } : {};
     return sendError(reply, status, code, plainFrameworkMessage(err as FastifyError), headers);
   }
   if (isTimeout(err)) return sendApiError(reply, unavailable());
   if (status === 503) return sendError(reply, 503, 'temporarily_unavailable', err.message, { 'retry-after': '5' });
   if (isStalledWorkflow(err)) {
-    req.log.error({ err: { type: err.name, message: err.message } }, 'verification stalled: its workflow task keeps failing');
+    req.log.error(
+      { err: { type: err.name, message: err.message } },
+      'verification stalled: its workflow task keeps failing',
+    );
     return sendApiError(reply, stalled());
   }
   // The cause's gRPC code and details too: a client ServiceError's own message is only "Failed to query Workflow"
   // (3 such 500s in the full chaos run, 31 s after a worker restart, could not be told apart without them).
   const cause = (err as { cause?: { code?: unknown; details?: unknown; message?: unknown } }).cause;
   if (isUnansweredQuery(err)) {
-    req.log.warn({ err: { type: err.name, message: err.message, cause: cause ? { code: cause.code, details: cause.details } : undefined } }, 'query unanswered: 503');
+    req.log.warn(
+      {
+        err: {
+          type: err.name,
+          message: err.message,
+          cause: cause ? { code: cause.code, details: cause.details } : undefined,
+        },
+      },
+      'query unanswered: 503',
+    );
     return sendApiError(reply, unavailable());
   }
-  req.log.error({ err: { type: err.name, message: err.message, cause: cause ? { code: cause.code, details: cause.details, message: cause.message } : undefined } }, 'unhandled error');
+  req.log.error(
+    {
+      err: {
+        type: err.name,
+        message: err.message,
+        cause: cause ? { code: cause.code, details: cause.details, message: cause.message } : undefined,
+      },
+    },
+    'unhandled error',
+  );
   return sendError(reply, 500, 'internal', 'internal error');
 }
 

@@ -14,22 +14,41 @@ async function main() {
   const config = loadConfigOrExit();
   const keys = resolvePayloadKeyring(config);
   // Traces by OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set (observability/tracing.ts); off, nothing is installed.
-  const tracing = installTracing({ serviceName: config.telemetry.serviceName ?? 'idv-api', otlpEndpoint: config.telemetry.otlpEndpoint });
+  const tracing = installTracing({
+    serviceName: config.telemetry.serviceName ?? 'idv-api',
+    otlpEndpoint: config.telemetry.otlpEndpoint,
+  });
   const connection = await Connection.connect(config.temporal.connectionOptions);
-  const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter: dataConverter(keys.keyring), interceptors: tracingClientInterceptors() });
+  const client = new Client({
+    connection,
+    namespace: config.temporal.namespace,
+    dataConverter: dataConverter(keys.keyring),
+    interceptors: tracingClientInterceptors(),
+  });
   const auditKeyring = resolveAuditKeyring(config);
   const pgAudit = postgresAuditLogFor(config.personalData.auditDatabaseUrl, auditKeyring, keys.keyring);
   await pgAudit?.migrate();
   const store = s3EvidenceStoreFromEnv() ?? new FolderEvidenceStore(config.evidenceDir);
-  const app = await buildApi({ config, client, store, keyring: keys.keyring, auditKeyring, ...(pgAudit ? { auditLog: pgAudit } : {}) });
+  const app = await buildApi({
+    config,
+    client,
+    store,
+    keyring: keys.keyring,
+    auditKeyring,
+    ...(pgAudit ? { auditLog: pgAudit } : {}),
+  });
   await app.listen({ host: config.api.host, port: config.api.port });
   const tls = await listenCodecTls(app, config);
   const schedule = await ensureRetentionSchedule(client, config);
   console.log(`API: http://${config.api.host}:${config.api.port} (docs at /docs)`);
   console.log(`  ${describeKeyring(keys)}`);
-  console.log(`  codec endpoint: ${tls ? `https://localhost:${config.personalData.codec.tls!.port}/codec` : `http://${config.api.host}:${config.api.port}/codec`} (for the Web UI at ${config.personalData.codec.uiOrigin})`);
+  console.log(
+    `  codec endpoint: ${tls ? `https://localhost:${config.personalData.codec.tls!.port}/codec` : `http://${config.api.host}:${config.api.port}/codec`} (for the Web UI at ${config.personalData.codec.uiOrigin})`,
+  );
   console.log(`  evidence retention: schedule ${schedule}`);
-  console.log(`  evidence store: ${'bucket' in store ? `S3 bucket ${store.bucket}` : config.evidenceDir}; audit log: ${pgAudit ? 'PostgreSQL (AUDIT_DATABASE_URL)' : config.personalData.auditDir}`);
+  console.log(
+    `  evidence store: ${'bucket' in store ? `S3 bucket ${store.bucket}` : config.evidenceDir}; audit log: ${pgAudit ? 'PostgreSQL (AUDIT_DATABASE_URL)' : config.personalData.auditDir}`,
+  );
   if (tracing) console.log(`  traces: OTLP to ${config.telemetry.otlpEndpoint}`);
   for (const note of config.notes) console.log(`  note: ${note}`);
   const stop = async () => {

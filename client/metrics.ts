@@ -23,7 +23,15 @@ import { PROVIDERS } from '../config';
 import type { VerificationStatus } from '../workflows/shared';
 
 const UNCOUNTED = new Set(['/metrics', '/healthz', '/readyz']);
-const STATUSES: readonly VerificationStatus[] = ['created', 'awaiting_user', 'processing', 'completed', 'failed', 'expired', 'cancelled'];
+const STATUSES: readonly VerificationStatus[] = [
+  'created',
+  'awaiting_user',
+  'processing',
+  'completed',
+  'failed',
+  'expired',
+  'cancelled',
+];
 export const FLOW_COUNTS_TTL_MS = 30_000;
 
 /** The request being handled, for measures taken deep in a handler (webhook signals). */
@@ -48,7 +56,12 @@ export function registerMetrics(app: FastifyInstance, opts: { client?: Client } 
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const labelNames = ['method', 'route', 'status'] as const;
-  const requests = new Counter({ name: 'http_requests_total', help: 'HTTP requests by route template and status', labelNames, registers: [registry] });
+  const requests = new Counter({
+    name: 'http_requests_total',
+    help: 'HTTP requests by route template and status',
+    labelNames,
+    registers: [registry],
+  });
   const duration = new Histogram({
     name: 'http_request_duration_seconds',
     help: 'HTTP request latency by route template and status',
@@ -97,7 +110,9 @@ export function registerMetrics(app: FastifyInstance, opts: { client?: Client } 
     requests.inc(labels);
     duration.observe(labels, reply.elapsedTime / 1000);
   });
-  app.get('/metrics', { schema: { hide: true }, logLevel: 'silent' }, async (_req, reply) => reply.type(registry.contentType).send(await registry.metrics()));
+  app.get('/metrics', { schema: { hide: true }, logLevel: 'silent' }, async (_req, reply) =>
+    reply.type(registry.contentType).send(await registry.metrics()),
+  );
   return registry;
 }
 
@@ -111,7 +126,9 @@ function registerFlowGauges(registry: Registry, client: Client): void {
     const running = new Map<string, number>();
     await Promise.all([
       ...STATUSES.map(async (s) => byStatus.set(s, await count(`VerificationStatus = "${s}"`))),
-      ...PROVIDERS.map(async (p) => running.set(p, await count(`ExecutionStatus = "Running" AND VerificationProvider = "${p}"`))),
+      ...PROVIDERS.map(async (p) =>
+        running.set(p, await count(`ExecutionStatus = "Running" AND VerificationProvider = "${p}"`)),
+      ),
     ]);
     cached = { at: Date.now(), byStatus, running };
   };

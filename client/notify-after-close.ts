@@ -9,16 +9,34 @@
  */
 import type { Client } from '@temporalio/client';
 import { NOTIFICATIONS_MEMO_KEY, eventData } from '../workflows/notifier';
-import { eventId, outboxEventSignal, outboxWorkflowId, type EventType, type NotificationEvent } from '../workflows/notify-shared';
+import {
+  eventId,
+  outboxEventSignal,
+  outboxWorkflowId,
+  type EventType,
+  type NotificationEvent,
+} from '../workflows/notify-shared';
 import type { VerificationState } from '../workflows/shared';
 
 /** Hands one event over; false when the verification was started without notifications (older flows). */
-export async function notifyAfterClose(client: Client, workflowId: string, state: VerificationState, type: EventType): Promise<boolean> {
-  const memo = (await client.workflow.getHandle(workflowId).describe()).memo?.[NOTIFICATIONS_MEMO_KEY] as { tenant?: unknown; taskQueue?: unknown } | undefined;
+export async function notifyAfterClose(
+  client: Client,
+  workflowId: string,
+  state: VerificationState,
+  type: EventType,
+): Promise<boolean> {
+  const memo = (await client.workflow.getHandle(workflowId).describe()).memo?.[NOTIFICATIONS_MEMO_KEY] as
+    { tenant?: unknown; taskQueue?: unknown } | undefined;
   if (typeof memo?.tenant !== 'string' || typeof memo.taskQueue !== 'string') return false;
   const data = eventData(state);
   const sequence = (state.notificationSequence ?? 0) + 1;
-  const event: NotificationEvent = { id: eventId(data.verificationId, sequence), type, timestamp: new Date().toISOString(), sequence, data };
+  const event: NotificationEvent = {
+    id: eventId(data.verificationId, sequence),
+    type,
+    timestamp: new Date().toISOString(),
+    sequence,
+    data,
+  };
   await client.workflow.signalWithStart('verificationNotifications', {
     workflowId: outboxWorkflowId(workflowId),
     taskQueue: memo.taskQueue,

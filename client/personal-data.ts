@@ -18,7 +18,15 @@ import { z } from 'zod';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { EvidenceClaim, EvidenceStore } from '../activities/evidence-store';
 import { fourthlineCaseQuery } from '../workflows/fourthline';
-import { apiVerificationId, auditSignal, FOURTHLINE_CASE_MEMO_KEY, parseVerificationId, type AuditEntry, type EvidenceRef, type VerificationState } from '../workflows/shared';
+import {
+  apiVerificationId,
+  auditSignal,
+  FOURTHLINE_CASE_MEMO_KEY,
+  parseVerificationId,
+  type AuditEntry,
+  type EvidenceRef,
+  type VerificationState,
+} from '../workflows/shared';
 import { readPublished } from './read-model';
 import { notifyAfterClose } from './notify-after-close';
 import { actorOf } from './audit';
@@ -46,12 +54,17 @@ interface Artifact {
   storedAt: string | null;
 }
 
-export function registerPersonalDataRoutes(app: FastifyInstance, deps: { client: Client; store: EvidenceStore; auditLog: AuditLog }): void {
+export function registerPersonalDataRoutes(
+  app: FastifyInstance,
+  deps: { client: Client; store: EvidenceStore; auditLog: AuditLog },
+): void {
   const { client, store, auditLog } = deps;
   const r = app.withTypeProvider<ZodTypeProvider>();
 
   /** The verification's state (null once its history is gone), the workflow ids that stored for it, its claims. */
-  async function collect(id: string): Promise<{ state: VerificationState | null; owners: string[]; claims: EvidenceClaim[] }> {
+  async function collect(
+    id: string,
+  ): Promise<{ state: VerificationState | null; owners: string[]; claims: EvidenceClaim[] }> {
     if (!parseVerificationId(id)) throw notFound();
     let state: VerificationState | null = null;
     const owners = [id];
@@ -78,7 +91,8 @@ export function registerPersonalDataRoutes(app: FastifyInstance, deps: { client:
       if (!known || (!known.storedAt && a.storedAt)) out.set(key, a);
     };
     for (const e of state?.evidence ?? []) add({ ...pick(e), storedAt: null });
-    for (const c of claims) add({ kind: c.kind, sha256: c.sha256, size: c.size, contentType: c.contentType, storedAt: c.storedAt });
+    for (const c of claims)
+      add({ kind: c.kind, sha256: c.sha256, size: c.size, contentType: c.contentType, storedAt: c.storedAt });
     return [...out.values()];
   }
 
@@ -86,7 +100,8 @@ export function registerPersonalDataRoutes(app: FastifyInstance, deps: { client:
     '/v1/verifications/:id/evidence',
     {
       schema: {
-        summary: "The verification's evidence: every artifact with its kind, sha256 and size, when stored, and whether it is still held",
+        summary:
+          "The verification's evidence: every artifact with its kind, sha256 and size, when stored, and whether it is still held",
         security: [{ bearer: [] }],
         params,
         response: { 200: z.object({ id: z.string(), artifacts: z.array(artifactSchema) }), 404: errorSchema },
@@ -111,7 +126,10 @@ export function registerPersonalDataRoutes(app: FastifyInstance, deps: { client:
       schema: {
         summary: 'Download one artifact; check its sha256 against X-Content-SHA256 (hex) or Repr-Digest (RFC 9530)',
         security: [{ bearer: [] }],
-        params: z.object({ id: z.string().min(1).max(200), sha256: z.string().regex(/^[a-f0-9]{64}$/, 'must be a sha256 in hex') }),
+        params: z.object({
+          id: z.string().min(1).max(200),
+          sha256: z.string().regex(/^[a-f0-9]{64}$/, 'must be a sha256 in hex'),
+        }),
       },
     },
     async (req, reply) => {
@@ -120,15 +138,17 @@ export function registerPersonalDataRoutes(app: FastifyInstance, deps: { client:
       if (!artifact) throw notFound('artifact');
       const bytes = await store.get(artifact.sha256);
       if (!bytes) throw new ApiError(404, 'not_found', 'artifact no longer held (retention or erasure)');
-      return reply
-        // The type the vendor (or the caller) gave is not trusted: only inert types pass, never text/html.
-        .header('content-type', servedContentType(artifact.contentType))
-        .header('x-content-type-options', 'nosniff')
-        .header('content-disposition', `attachment; filename="${artifact.kind}-${artifact.sha256.slice(0, 12)}"`)
-        .header('x-content-sha256', artifact.sha256)
-        .header('repr-digest', `sha-256=:${Buffer.from(artifact.sha256, 'hex').toString('base64')}:`)
-        .header('cache-control', 'no-store')
-        .send(bytes);
+      return (
+        reply
+          // The type the vendor (or the caller) gave is not trusted: only inert types pass, never text/html.
+          .header('content-type', servedContentType(artifact.contentType))
+          .header('x-content-type-options', 'nosniff')
+          .header('content-disposition', `attachment; filename="${artifact.kind}-${artifact.sha256.slice(0, 12)}"`)
+          .header('x-content-sha256', artifact.sha256)
+          .header('repr-digest', `sha-256=:${Buffer.from(artifact.sha256, 'hex').toString('base64')}:`)
+          .header('cache-control', 'no-store')
+          .send(bytes)
+      );
     },
   );
 
@@ -136,7 +156,8 @@ export function registerPersonalDataRoutes(app: FastifyInstance, deps: { client:
     '/v1/verifications/:id/personal-data',
     {
       schema: {
-        summary: "Erase the verification's personal data (GDPR): its artifacts in the evidence store; the erasure is recorded",
+        summary:
+          "Erase the verification's personal data (GDPR): its artifacts in the evidence store; the erasure is recorded",
         description:
           'Removes every artifact the verification stored or references. Bytes another verification also stored stay for it (counted in keptForOthers). ' +
           'The erasure is recorded in the audit trail (GET …/audit). The workflow history keeps its encrypted payloads until the namespace retention.',
@@ -152,8 +173,17 @@ export function registerPersonalDataRoutes(app: FastifyInstance, deps: { client:
             recordedIn: z.array(z.enum(['workflow', 'audit-log'])),
             atVendor: z
               .object({
-                duplicates: z.array(z.string()).describe("Vendor references of untracked duplicates (a create whose answer was lost): they hold the applicant's data at the vendor, which offers no deletion call: erase them with the vendor"),
-                possibleDuplicates: z.number().int().describe('Creates that went out unanswered: the vendor may hold this many more, with no reference we know'),
+                duplicates: z
+                  .array(z.string())
+                  .describe(
+                    "Vendor references of untracked duplicates (a create whose answer was lost): they hold the applicant's data at the vendor, which offers no deletion call: erase them with the vendor",
+                  ),
+                possibleDuplicates: z
+                  .number()
+                  .int()
+                  .describe(
+                    'Creates that went out unanswered: the vendor may hold this many more, with no reference we know',
+                  ),
               })
               .describe('What this erasure could not reach: data held at the vendor beyond the verification itself'),
           }),
@@ -175,21 +205,31 @@ export function registerPersonalDataRoutes(app: FastifyInstance, deps: { client:
         touched.set(e.sha256, e.kind);
         if ((await store.claims({ sha256: e.sha256 })).length === 0) await store.delete(e.sha256);
       }
-      const artifacts = await Promise.all([...touched].map(async ([sha256, kind]) => ({ kind, sha256, deleted: !(await store.has(sha256)) })));
+      const artifacts = await Promise.all(
+        [...touched].map(async ([sha256, kind]) => ({ kind, sha256, deleted: !(await store.has(sha256)) })),
+      );
       const erasedAt = new Date().toISOString();
       const deleted = artifacts.filter((a) => a.deleted).length;
       const keptForOthers = artifacts.length - deleted;
       // Untracked duplicates at the vendor (issue 10: lost create answers) are not ours to delete: the
       // vendors give no deletion call. They are named here and in the audit record, for the vendor.
       const atVendor = {
-        duplicates: String(state?.facts.vendorDuplicates ?? '').split(',').filter(Boolean),
+        duplicates: String(state?.facts.vendorDuplicates ?? '')
+          .split(',')
+          .filter(Boolean),
         possibleDuplicates: Number(state?.facts.vendorDuplicatesPossible ?? 0) || 0,
       };
       const entry: AuditEntry = {
         at: erasedAt,
         event: 'personal data erased',
         actor: actorOf(req),
-        detail: { artifacts: artifacts.length, deleted, keptForOthers, sha256: artifacts.map((a) => a.sha256), ...(atVendor.duplicates.length || atVendor.possibleDuplicates ? { atVendor } : {}) },
+        detail: {
+          artifacts: artifacts.length,
+          deleted,
+          keptForOthers,
+          sha256: artifacts.map((a) => a.sha256),
+          ...(atVendor.duplicates.length || atVendor.possibleDuplicates ? { atVendor } : {}),
+        },
       };
       // The audit log first: it is the durable record (it outlives the workflow's history).
       await auditLog.append(id, entry);
@@ -199,9 +239,13 @@ export function registerPersonalDataRoutes(app: FastifyInstance, deps: { client:
           await client.workflow.getHandle(id).signal(auditSignal, entry);
           recordedIn.push('workflow');
         } catch (err) {
-          if (!(err instanceof WorkflowNotFoundError)) req.log.warn({ err: { type: (err as Error).name } }, 'erasure not signalled to the workflow');
+          if (!(err instanceof WorkflowNotFoundError))
+            req.log.warn({ err: { type: (err as Error).name } }, 'erasure not signalled to the workflow');
           // Closed: the workflow cannot record the event any more, so the API hands it to the outbox.
-          else await notifyAfterClose(client, id, state, 'verification.personal_data_erased').catch((e: Error) => req.log.warn({ err: { type: e.name } }, 'erasure not notified'));
+          else
+            await notifyAfterClose(client, id, state, 'verification.personal_data_erased').catch((e: Error) =>
+              req.log.warn({ err: { type: e.name } }, 'erasure not notified'),
+            );
         }
       }
       return { id: apiVerificationId(id), erasedAt, artifacts, deleted, keptForOthers, recordedIn, atVendor };
@@ -210,7 +254,14 @@ export function registerPersonalDataRoutes(app: FastifyInstance, deps: { client:
 }
 
 /** Content types evidence is served with; anything else is served as bytes. */
-export const SERVED_CONTENT_TYPES = ['application/pdf', 'application/zip', 'application/json', 'image/jpeg', 'image/png', 'image/heic'] as const;
+export const SERVED_CONTENT_TYPES = [
+  'application/pdf',
+  'application/zip',
+  'application/json',
+  'image/jpeg',
+  'image/png',
+  'image/heic',
+] as const;
 
 export function servedContentType(stored: string): string {
   const base = stored.split(';')[0]!.trim().toLowerCase();

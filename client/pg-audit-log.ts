@@ -62,7 +62,14 @@ export interface ChainVerification {
   head: string | null;
 }
 
-export function rowHash(prev: Buffer, seq: string, verification: string, at: string, keyId: string, payload: Buffer): Buffer {
+export function rowHash(
+  prev: Buffer,
+  seq: string,
+  verification: string,
+  at: string,
+  keyId: string,
+  payload: Buffer,
+): Buffer {
   const h = crypto.createHash('sha256').update(prev);
   for (const field of [seq, verification, at, keyId]) h.update(`${Buffer.byteLength(field)}:${field}`);
   return h.update(payload).digest();
@@ -96,26 +103,35 @@ export class PostgresAuditLog implements AuditLog {
     await this.migrate();
     const sealed = this.cipher.seal(entry);
     const keyId = Buffer.from(sealed.metadata![KEY_ID_METADATA]!).toString('utf8');
-    const payload = Buffer.from(JSON.stringify({
-      metadata: Object.fromEntries(Object.entries(sealed.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v).toString('base64')])),
-      data: Buffer.from(sealed.data!).toString('base64'),
-    }));
+    const payload = Buffer.from(
+      JSON.stringify({
+        metadata: Object.fromEntries(
+          Object.entries(sealed.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v).toString('base64')]),
+        ),
+        data: Buffer.from(sealed.data!).toString('base64'),
+      }),
+    );
     const verification = verificationKey(verificationId);
     await this.inTransaction(async (q) => {
       await q('SELECT pg_advisory_xact_lock($1)', [APPEND_LOCK]);
       const last = await q<{ hash: Buffer }>('SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1');
       const prev = last.rows[0]?.hash ?? GENESIS;
-      const seq = (await q<{ seq: string }>(`SELECT nextval(pg_get_serial_sequence('audit_log', 'seq')) AS seq`)).rows[0]!.seq;
+      const seq = (await q<{ seq: string }>(`SELECT nextval(pg_get_serial_sequence('audit_log', 'seq')) AS seq`))
+        .rows[0]!.seq;
       const hash = rowHash(prev, seq, verification, entry.at, keyId, payload);
-      await q('INSERT INTO audit_log (seq, verification, at, key_id, payload, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7)', [
-        seq, verification, entry.at, keyId, payload, prev, hash,
-      ]);
+      await q(
+        'INSERT INTO audit_log (seq, verification, at, key_id, payload, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7)',
+        [seq, verification, entry.at, keyId, payload, prev, hash],
+      );
     });
   }
 
   async read(verificationId: string): Promise<AuditEntry[]> {
     await this.migrate();
-    const { rows } = await this.pool.query<Row>('SELECT at, payload FROM audit_log WHERE verification = $1 ORDER BY seq', [verificationKey(verificationId)]);
+    const { rows } = await this.pool.query<Row>(
+      'SELECT at, payload FROM audit_log WHERE verification = $1 ORDER BY seq',
+      [verificationKey(verificationId)],
+    );
     return rows.map((r) => {
       let line: { metadata: Record<string, string>; data: string };
       try {
@@ -124,7 +140,12 @@ export class PostgresAuditLog implements AuditLog {
         line = { metadata: {}, data: '' };
       }
       return this.cipher.open(
-        { metadata: Object.fromEntries(Object.entries(line.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64')])), data: Buffer.from(line.data ?? '', 'base64') },
+        {
+          metadata: Object.fromEntries(
+            Object.entries(line.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64')]),
+          ),
+          data: Buffer.from(line.data ?? '', 'base64'),
+        },
         r.at,
       );
     });
@@ -137,10 +158,13 @@ export class PostgresAuditLog implements AuditLog {
     let rows = 0;
     let after = '0';
     for (;;) {
-      const page = await this.pool.query<Row>('SELECT * FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT 1000', [after]);
+      const page = await this.pool.query<Row>('SELECT * FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT 1000', [
+        after,
+      ]);
       for (const r of page.rows) {
         const expected = rowHash(prev, r.seq, r.verification, r.at, r.key_id, r.payload);
-        if (!r.prev_hash.equals(prev) || !r.hash.equals(expected)) return { ok: false, rows, firstBadSeq: r.seq, head: null };
+        if (!r.prev_hash.equals(prev) || !r.hash.equals(expected))
+          return { ok: false, rows, firstBadSeq: r.seq, head: null };
         prev = r.hash;
         rows++;
         after = r.seq;
@@ -154,7 +178,9 @@ export class PostgresAuditLog implements AuditLog {
     await this.pool.end();
   }
 
-  private async inTransaction<T>(fn: (q: <R extends object = object>(sql: string, params?: unknown[]) => Promise<{ rows: R[] }>) => Promise<T>): Promise<T> {
+  private async inTransaction<T>(
+    fn: (q: <R extends object = object>(sql: string, params?: unknown[]) => Promise<{ rows: R[] }>) => Promise<T>,
+  ): Promise<T> {
     const client = await this.pool.connect();
     try {
       await client.query('BEGIN');
@@ -175,6 +201,10 @@ function verificationKey(verificationId: string): string {
 }
 
 /** The audit log the configuration asks for: PostgreSQL when AUDIT_DATABASE_URL is set, else null (the folder). */
-export function postgresAuditLogFor(url: string | null, auditKeyring: PayloadKeyring, legacyPayloadKeyring?: PayloadKeyring): PostgresAuditLog | null {
+export function postgresAuditLogFor(
+  url: string | null,
+  auditKeyring: PayloadKeyring,
+  legacyPayloadKeyring?: PayloadKeyring,
+): PostgresAuditLog | null {
   return url ? new PostgresAuditLog(url, auditKeyring, legacyPayloadKeyring) : null;
 }

@@ -62,7 +62,12 @@ async function describe(handle: WorkflowHandle): Promise<Description> {
 export const LEGACY_QUERY_DEADLINE_MS = 5_000;
 
 /** The query's answer within the deadline, or null (no worker, a busy worker, a failing replay). */
-export async function queryWithin<T>(client: Client, handle: WorkflowHandle, query: QueryDefinition<T, []>, deadlineMs = QUERY_DEADLINE_MS): Promise<T | null> {
+export async function queryWithin<T>(
+  client: Client,
+  handle: WorkflowHandle,
+  query: QueryDefinition<T, []>,
+  deadlineMs = QUERY_DEADLINE_MS,
+): Promise<T | null> {
   try {
     return await client.withDeadline(Date.now() + deadlineMs, () => handle.query(query));
   } catch {
@@ -71,7 +76,11 @@ export async function queryWithin<T>(client: Client, handle: WorkflowHandle, que
 }
 
 /** `withAudit`: the caller reads the audit trail, which the memo leaves out (so never from the current memo). */
-export async function readVerification(client: Client, id: string, { withAudit = false }: { withAudit?: boolean } = {}): Promise<{ state: VerificationState; source: ReadSource }> {
+export async function readVerification(
+  client: Client,
+  id: string,
+  { withAudit = false }: { withAudit?: boolean } = {},
+): Promise<{ state: VerificationState; source: ReadSource }> {
   const desc = await describe(verificationHandle(client, id));
   // Pin the run describe() saw: the latest one (a continued-as-new chain ends in it).
   const handle = client.workflow.getHandle(id, desc.runId);
@@ -89,7 +98,11 @@ export async function readVerification(client: Client, id: string, { withAudit =
     const state = await queryWithin(client, handle, stateQuery);
     if (state) return { state, source: 'query' };
   }
-  const closed: ClosedRun = { status, at: (desc.closeTime ?? new Date()).toISOString(), why: status === 'TERMINATED' ? await terminationReason(client, id, desc.runId) : null };
+  const closed: ClosedRun = {
+    status,
+    at: (desc.closeTime ?? new Date()).toISOString(),
+    why: status === 'TERMINATED' ? await terminationReason(client, id, desc.runId) : null,
+  };
   const published = desc.memo?.[STATE_MEMO_KEY] as VerificationState | undefined;
   if (published) return { state: closedAs(published, closed), source: 'memo' };
   if (status !== 'RUNNING' && status !== 'TERMINATED') {
@@ -138,7 +151,12 @@ async function terminationReason(client: Client, workflowId: string, runId: stri
  * A read model a vendor workflow publishes next to its state (e.g. Fourthline's case view): the
  * query while the workflow runs (short deadline), else the memo. Null when neither answers.
  */
-export async function readPublished<T>(client: Client, id: string, query: QueryDefinition<T, []>, memoKey: string): Promise<T | null> {
+export async function readPublished<T>(
+  client: Client,
+  id: string,
+  query: QueryDefinition<T, []>,
+  memoKey: string,
+): Promise<T | null> {
   const desc = await describe(verificationHandle(client, id));
   const handle = client.workflow.getHandle(id, desc.runId);
   const status = desc.status.name;
@@ -148,7 +166,9 @@ export async function readPublished<T>(client: Client, id: string, query: QueryD
   }
   const published = desc.memo?.[memoKey] as T | undefined;
   if (published) return published;
-  return status !== 'RUNNING' && status !== 'TERMINATED' ? queryWithin(client, handle, query, LEGACY_QUERY_DEADLINE_MS) : null;
+  return status !== 'RUNNING' && status !== 'TERMINATED'
+    ? queryWithin(client, handle, query, LEGACY_QUERY_DEADLINE_MS)
+    : null;
 }
 
 /**

@@ -15,19 +15,31 @@ export function retentionScheduleId(config: Pick<AppConfig, 'taskQueuePrefix'>):
   return `${config.taskQueuePrefix}-evidence-retention`;
 }
 
-export async function ensureRetentionSchedule(client: Client, config: Pick<AppConfig, 'taskQueuePrefix'>, every: Duration = RETENTION_EVERY): Promise<string> {
+export async function ensureRetentionSchedule(
+  client: Client,
+  config: Pick<AppConfig, 'taskQueuePrefix'>,
+  every: Duration = RETENTION_EVERY,
+): Promise<string> {
   const scheduleId = retentionScheduleId(config);
   const options: ScheduleOptions = {
     scheduleId,
     spec: { intervals: [{ every }] },
-    action: { type: 'startWorkflow', workflowType: 'evidenceRetention', workflowId: scheduleId, taskQueue: workflowTaskQueue(config), args: [] },
+    action: {
+      type: 'startWorkflow',
+      workflowType: 'evidenceRetention',
+      workflowId: scheduleId,
+      taskQueue: workflowTaskQueue(config),
+      args: [],
+    },
     policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 day' },
   };
   try {
     await client.schedule.create(options);
   } catch (err) {
     if (!(err instanceof ScheduleAlreadyRunning)) throw err;
-    await client.schedule.getHandle(scheduleId).update((prev) => ({ ...prev, spec: options.spec, action: options.action as typeof prev.action }));
+    await client.schedule
+      .getHandle(scheduleId)
+      .update((prev) => ({ ...prev, spec: options.spec, action: options.action as typeof prev.action }));
   }
   return scheduleId;
 }

@@ -51,7 +51,8 @@ export function isBase64(s: string): boolean {
   if (end === 0) return false;
   for (let i = 0; i < end; i++) {
     const c = s.charCodeAt(i);
-    const ok = (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 43 /* + */ || c === 47; /* / */
+    const ok =
+      (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 43 /* + */ || c === 47; /* / */
     if (!ok) return false;
   }
   return true;

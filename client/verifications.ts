@@ -38,7 +38,10 @@ import { errorSchema, verificationSchema } from './schemas';
 /** How long the create call waits for the vendor session to open before answering. */
 const CREATE_WAIT_MS = 20_000;
 
-export function registerVerificationRoutes(app: FastifyInstance, deps: { client: Client; config: AppConfig; store: EvidenceStore }): void {
+export function registerVerificationRoutes(
+  app: FastifyInstance,
+  deps: { client: Client; config: AppConfig; store: EvidenceStore },
+): void {
   const { client, config } = deps;
   const r = app.withTypeProvider<ZodTypeProvider>();
   const idParams = z.object({ id: z.string().min(1).max(200) });
@@ -52,7 +55,15 @@ export function registerVerificationRoutes(app: FastifyInstance, deps: { client:
           'Answers 201 with the new verification, or 200 with the existing one when provider + reference was already used: a repeat never opens a second vendor session.',
         security: [{ bearer: [] }],
         body: createVerificationBody,
-        response: { 200: verificationSchema, 201: verificationSchema, 202: verificationSchema, 400: errorSchema, 401: errorSchema, 409: errorSchema, 422: errorSchema },
+        response: {
+          200: verificationSchema,
+          201: verificationSchema,
+          202: verificationSchema,
+          400: errorSchema,
+          401: errorSchema,
+          409: errorSchema,
+          422: errorSchema,
+        },
       },
     },
     async (req, reply) => {
@@ -91,7 +102,11 @@ export function registerVerificationRoutes(app: FastifyInstance, deps: { client:
         const earlier = (await client.workflow.getHandle(id).describe()).memo?.createHash;
         // Like Stripe's idempotency keys: the same reference with another body is a mistake, not a repeat.
         if (typeof earlier === 'string' && earlier !== createHash) {
-          throw new ApiError(409, 'idempotency_conflict', 'this reference was already used with a different body: use a new reference');
+          throw new ApiError(
+            409,
+            'idempotency_conflict',
+            'this reference was already used with a different body: use a new reference',
+          );
         }
       }
       const state = await nextActionOrNull(client, id, workflowTaskQueue(config));
@@ -107,7 +122,10 @@ export function registerVerificationRoutes(app: FastifyInstance, deps: { client:
           providerStatus: null,
           providerReference: null,
           reason: null,
-          nextAction: { type: 'wait' as const, reason: 'the verification is recorded and starts as soon as a worker is available: read it again shortly' },
+          nextAction: {
+            type: 'wait' as const,
+            reason: 'the verification is recorded and starts as soon as a worker is available: read it again shortly',
+          },
           facts: {},
           evidence: [],
           timeline: [],
@@ -143,16 +161,25 @@ export function registerVerificationRoutes(app: FastifyInstance, deps: { client:
         summary: 'Cancel a verification that has not ended',
         security: [{ bearer: [] }],
         params: idParams,
-        body: z.object({ reason: z.string().max(200).optional() }).strict().nullish(), // curl -XPOST without a body sends none (null)
+        body: z
+          .object({ reason: z.string().max(200).optional() })
+          .strict()
+          .nullish(), // curl -XPOST without a body sends none (null)
         response: { 200: verificationSchema, 404: errorSchema, 409: errorSchema },
       },
     },
     async (req) => {
       const handle = handleFor(client, req.params.id);
       try {
-        return view(await handle.executeUpdate(cancelUpdate, { args: [{ reason: req.body?.reason ?? 'cancelled by the caller', actor: actorOf(req) }] }));
+        return view(
+          await handle.executeUpdate(cancelUpdate, {
+            args: [{ reason: req.body?.reason ?? 'cancelled by the caller', actor: actorOf(req) }],
+          }),
+        );
       } catch (err) {
-        const ended = err instanceof WorkflowUpdateFailedError || (err instanceof WorkflowNotFoundError && (await hasClosed(handle)));
+        const ended =
+          err instanceof WorkflowUpdateFailedError ||
+          (err instanceof WorkflowNotFoundError && (await hasClosed(handle)));
         if (ended) throw new ApiError(409, 'conflict', await endedMessage(handle, err));
         if (err instanceof WorkflowNotFoundError) throw notFound();
         throw err;
@@ -173,15 +200,28 @@ function startDetails(provider: Provider, apiKeyId: string | undefined): string 
 /** sha256 of the validated body (defaults applied), keys sorted: the same request hashes the same. */
 export function bodyHash(body: unknown): string {
   const canonical = (v: unknown): unknown =>
-    Array.isArray(v) ? v.map(canonical) : v && typeof v === 'object' ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, canonical((v as Record<string, unknown>)[k])])) : v;
-  return crypto.createHash('sha256').update(JSON.stringify(canonical(body))).digest('hex');
+    Array.isArray(v)
+      ? v.map(canonical)
+      : v && typeof v === 'object'
+        ? Object.fromEntries(
+            Object.keys(v)
+              .sort()
+              .map((k) => [k, canonical((v as Record<string, unknown>)[k])]),
+          )
+        : v;
+  return crypto
+    .createHash('sha256')
+    .update(JSON.stringify(canonical(body)))
+    .digest('hex');
 }
 
 /** A refused cancel names the final state: the validator's refusal says it, or the closed workflow's result does. */
 async function endedMessage(handle: ReturnType<Client['workflow']['getHandle']>, err: unknown): Promise<string> {
   if (err instanceof WorkflowUpdateFailedError && err.cause?.message) return err.cause.message;
   const final = (await handle.result().catch(() => null)) as VerificationState | null;
-  return final?.status ? `the verification has already ended as ${final.status}${final.outcome ? `/${final.outcome}` : ''}` : 'the verification has already ended';
+  return final?.status
+    ? `the verification has already ended as ${final.status}${final.outcome ? `/${final.outcome}` : ''}`
+    : 'the verification has already ended';
 }
 
 /**
@@ -196,7 +236,10 @@ async function nextActionOrNull(client: Client, id: string, taskQueue: string): 
   let update;
   try {
     update = await client.withDeadline(Date.now() + wait, () =>
-      handle.startUpdate(nextActionUpdate, { args: [{ maxWaitMs: CREATE_WAIT_MS }], waitForStage: WorkflowUpdateStage.ACCEPTED }),
+      handle.startUpdate(nextActionUpdate, {
+        args: [{ maxWaitMs: CREATE_WAIT_MS }],
+        waitForStage: WorkflowUpdateStage.ACCEPTED,
+      }),
     );
   } catch (err) {
     if (isTimeout(err)) return null;
@@ -223,10 +266,19 @@ async function workerPolling(client: Client, taskQueue: string): Promise<boolean
   if ((pollingSeen.get(key) ?? 0) > Date.now()) return true;
   try {
     const { pollers } = await client.withDeadline(Date.now() + 2_000, () =>
-      client.workflowService.describeTaskQueue({ namespace: client.options.namespace, taskQueue: { name: taskQueue }, taskQueueType: 1 /* WORKFLOW */ }),
+      client.workflowService.describeTaskQueue({
+        namespace: client.options.namespace,
+        taskQueue: { name: taskQueue },
+        taskQueueType: 1 /* WORKFLOW */,
+      }),
     );
     const recent = Date.now() - 70_000; // a long poll lasts at most a minute
-    const seconds = (s: unknown) => (typeof s === 'number' ? s : typeof (s as { toNumber?: unknown })?.toNumber === 'function' ? (s as { toNumber(): number }).toNumber() : 0);
+    const seconds = (s: unknown) =>
+      typeof s === 'number'
+        ? s
+        : typeof (s as { toNumber?: unknown })?.toNumber === 'function'
+          ? (s as { toNumber(): number }).toNumber()
+          : 0;
     const polling = (pollers ?? []).some((p) => seconds(p.lastAccessTime?.seconds) * 1000 > recent);
     if (polling) pollingSeen.set(key, Date.now() + POLLING_ANSWER_MS);
     else pollingSeen.delete(key);
@@ -246,7 +298,11 @@ function handleFor(client: Client, id: string) {
  * needs no worker (client/read-model.ts: the result of a closed one, a short query or the
  * published state of an open one).
  */
-export async function readState(client: Client, id: string, opts: { waitForNextAction?: boolean } = {}): Promise<VerificationState> {
+export async function readState(
+  client: Client,
+  id: string,
+  opts: { waitForNextAction?: boolean } = {},
+): Promise<VerificationState> {
   const handle = handleFor(client, id);
   if (opts.waitForNextAction) {
     try {

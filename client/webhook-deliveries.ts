@@ -8,14 +8,22 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { WorkflowNotFoundError, type Client, type WorkflowExecutionInfo } from '@temporalio/client';
 import { workflowTaskQueue, type AppConfig } from '../config';
-import { DELIVERY_MEMO_KEY, deliveryWorkflowId, EVENT_TYPES, type DeliveryRecord, type NotificationEvent } from '../workflows/notify-shared';
+import {
+  DELIVERY_MEMO_KEY,
+  deliveryWorkflowId,
+  EVENT_TYPES,
+  type DeliveryRecord,
+  type NotificationEvent,
+} from '../workflows/notify-shared';
 import { parseVerificationId } from '../workflows/shared';
 import { ApiError, notFound } from './errors';
 import { errorSchema } from './schemas';
 import { endpointsOf, tenantOf } from './webhook-endpoints';
 
 const deliverySchema = z.object({
-  deliveryId: z.string().describe('The delivery workflow id (notify:<endpointId>:<eventId>), as shown in the Temporal Web UI'),
+  deliveryId: z
+    .string()
+    .describe('The delivery workflow id (notify:<endpointId>:<eventId>), as shown in the Temporal Web UI'),
   runId: z.string(),
   endpointId: z.string(),
   eventId: z.string(),
@@ -23,7 +31,14 @@ const deliverySchema = z.object({
   verificationId: z.string(),
   sequence: z.number().int(),
   status: z.enum(['pending', 'delivered', 'failed', 'endpoint_disabled']),
-  attempts: z.array(z.object({ at: z.string(), statusCode: z.number().int().nullable(), latencyMs: z.number(), error: z.string().optional() })),
+  attempts: z.array(
+    z.object({
+      at: z.string(),
+      statusCode: z.number().int().nullable(),
+      latencyMs: z.number(),
+      error: z.string().optional(),
+    }),
+  ),
   nextAttemptAt: z.string().nullable(),
   startedAt: z.string(),
 });
@@ -50,13 +65,15 @@ export function registerWebhookDeliveryRoutes(app: FastifyInstance, deps: { clie
     return out;
   }
 
-  const prefixQuery = (prefix: string, extra = '') => `WorkflowType = 'deliverNotification' AND WorkflowId STARTS_WITH '${prefix}'${extra}`;
+  const prefixQuery = (prefix: string, extra = '') =>
+    `WorkflowType = 'deliverNotification' AND WorkflowId STARTS_WITH '${prefix}'${extra}`;
 
   r.get(
     '/v1/webhook-deliveries',
     {
       schema: {
-        summary: 'The delivery log: attempts, status codes, latencies and the next attempt, per endpoint and/or per verification',
+        summary:
+          'The delivery log: attempts, status codes, latencies and the next attempt, per endpoint and/or per verification',
         tags: ['notifications'],
         security: [{ bearer: [] }],
         querystring: z
@@ -111,11 +128,17 @@ export function registerWebhookDeliveryRoutes(app: FastifyInstance, deps: { clie
         tags: ['notifications'],
         security: [{ bearer: [] }],
         body: z
-          .object({ endpointId: z.string().max(40), eventId: z.string().max(220).optional(), since: z.iso.datetime({ offset: true }).optional() })
+          .object({
+            endpointId: z.string().max(40),
+            eventId: z.string().max(220).optional(),
+            since: z.iso.datetime({ offset: true }).optional(),
+          })
           .strict()
           .refine((b) => Boolean(b.eventId) !== Boolean(b.since), 'give exactly one of eventId and since'),
         response: {
-          202: z.object({ redelivered: z.array(z.object({ deliveryId: z.string(), eventId: z.string(), runId: z.string() })) }),
+          202: z.object({
+            redelivered: z.array(z.object({ deliveryId: z.string(), eventId: z.string(), runId: z.string() })),
+          }),
           400: errorSchema,
           404: errorSchema,
           409: errorSchema,
@@ -126,7 +149,8 @@ export function registerWebhookDeliveryRoutes(app: FastifyInstance, deps: { clie
       const tenant = tenantOf(req);
       const { endpointId, eventId, since } = req.body;
       const endpoint = await ownedEndpoint(tenant, endpointId);
-      if (!endpoint.enabled) throw new ApiError(409, 'endpoint_disabled', 'the endpoint is disabled: enable it first (PATCH enabled=true)');
+      if (!endpoint.enabled)
+        throw new ApiError(409, 'endpoint_disabled', 'the endpoint is disabled: enable it first (PATCH enabled=true)');
 
       const redeliver = async (workflowId: string, runId?: string) => {
         const last = client.workflow.getHandle(workflowId, runId);
@@ -149,17 +173,26 @@ export function registerWebhookDeliveryRoutes(app: FastifyInstance, deps: { clie
           if (err instanceof WorkflowNotFoundError) throw notFound('delivery');
           throw err;
         }
-        if (status === 'RUNNING') throw new ApiError(409, 'conflict', 'this event is being delivered (see nextAttemptAt in the delivery log)');
+        if (status === 'RUNNING')
+          throw new ApiError(409, 'conflict', 'this event is being delivered (see nextAttemptAt in the delivery log)');
         return reply.code(202).send({ redelivered: [await redeliver(workflowId)] });
       }
 
       // Every event whose latest delivery since `since` did not arrive.
-      const runs = await list(prefixQuery(`notify:${endpointId}:`, ` AND StartTime >= '${new Date(since!).toISOString()}'`), 1000);
+      const runs = await list(
+        prefixQuery(`notify:${endpointId}:`, ` AND StartTime >= '${new Date(since!).toISOString()}'`),
+        1000,
+      );
       const latest = new Map<string, WorkflowExecutionInfo>();
-      for (const w of runs) if ((latest.get(w.workflowId)?.startTime ?? new Date(0)) < w.startTime) latest.set(w.workflowId, w);
+      for (const w of runs)
+        if ((latest.get(w.workflowId)?.startTime ?? new Date(0)) < w.startTime) latest.set(w.workflowId, w);
       const failed = [...latest.values()].filter((w) => {
         const rec = w.memo?.[DELIVERY_MEMO_KEY] as DeliveryRecord | undefined;
-        return w.status.name !== 'RUNNING' && rec?.tenant === tenant && (rec.status === 'failed' || rec.status === 'endpoint_disabled');
+        return (
+          w.status.name !== 'RUNNING' &&
+          rec?.tenant === tenant &&
+          (rec.status === 'failed' || rec.status === 'endpoint_disabled')
+        );
       });
       const out = [];
       for (const w of failed.slice(0, MAX_REDELIVER)) out.push(await redeliver(w.workflowId, w.runId));

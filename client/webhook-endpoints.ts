@@ -9,7 +9,12 @@ import crypto from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import {
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  type Client,
+} from '@temporalio/client';
 import type { UpdateDefinition } from '@temporalio/common';
 import { workflowTaskQueue, type AppConfig } from '../config';
 import {
@@ -47,7 +52,11 @@ export const endpointSchema = z.object({
 const withSecret = endpointSchema.extend({ secret: z.string().describe('whsec_…: shown only in this answer') });
 
 // zod runs the refinement even after .url() failed: it must not throw on what is not a URL.
-const url = z.string().max(2000).url().refine((u) => URL.canParse(u) && /^https?:$/.test(new URL(u).protocol), 'must be an http(s) URL');
+const url = z
+  .string()
+  .max(2000)
+  .url()
+  .refine((u) => URL.canParse(u) && /^https?:$/.test(new URL(u).protocol), 'must be an http(s) URL');
 const eventTypes = z.array(z.enum(EVENT_TYPES)).max(EVENT_TYPES.length);
 const idParams = z.object({ id: z.string().regex(/^ep_[a-f0-9]{16}$/, 'is not an endpoint id') });
 
@@ -85,7 +94,8 @@ export function registerWebhookEndpointRoutes(app: FastifyInstance, deps: { clie
 
   async function checkUrl(u: string): Promise<void> {
     if (!production) return;
-    if (new URL(u).protocol !== 'https:') throw new ApiError(422, 'unsafe_endpoint', 'endpoints must be https outside development');
+    if (new URL(u).protocol !== 'https:')
+      throw new ApiError(422, 'unsafe_endpoint', 'endpoints must be https outside development');
     try {
       await assertPublicEndpoint(u);
     } catch (err) {
@@ -95,7 +105,12 @@ export function registerWebhookEndpointRoutes(app: FastifyInstance, deps: { clie
   }
 
   /** Runs an update on the tenant's registry; `start` creates the registry on first use. */
-  async function update<A>(tenant: string, def: UpdateDefinition<WebhookEndpoint, [A]>, arg: A, start = false): Promise<WebhookEndpoint> {
+  async function update<A>(
+    tenant: string,
+    def: UpdateDefinition<WebhookEndpoint, [A]>,
+    arg: A,
+    start = false,
+  ): Promise<WebhookEndpoint> {
     const handle = client.workflow.getHandle(endpointRegistryWorkflowId(tenant));
     const run = () => handle.executeUpdate(def, { args: [arg] });
     try {
@@ -103,7 +118,11 @@ export function registerWebhookEndpointRoutes(app: FastifyInstance, deps: { clie
     } catch (err) {
       if (err instanceof WorkflowNotFoundError && start) {
         await client.workflow
-          .start('webhookEndpoints', { workflowId: handle.workflowId, taskQueue: workflowTaskQueue(config), args: [{ tenant, endpoints: [] }] })
+          .start('webhookEndpoints', {
+            workflowId: handle.workflowId,
+            taskQueue: workflowTaskQueue(config),
+            args: [{ tenant, endpoints: [] }],
+          })
           .catch((e) => {
             if (!(e instanceof WorkflowExecutionAlreadyStartedError)) throw e;
           });
@@ -126,7 +145,9 @@ export function registerWebhookEndpointRoutes(app: FastifyInstance, deps: { clie
         summary: 'Register an endpoint for notifications (the signing secret is shown once, in this answer)',
         tags: ['notifications'],
         security: [{ bearer: [] }],
-        body: z.object({ url, description: z.string().max(200).optional(), eventTypes: eventTypes.optional() }).strict(),
+        body: z
+          .object({ url, description: z.string().max(200).optional(), eventTypes: eventTypes.optional() })
+          .strict(),
         response: { 201: withSecret, 400: errorSchema, 401: errorSchema, 409: errorSchema, 422: errorSchema },
       },
     },
@@ -136,7 +157,14 @@ export function registerWebhookEndpointRoutes(app: FastifyInstance, deps: { clie
       const e = await update(
         tenantOf(req),
         createEndpointUpdate,
-        { id: `ep_${crypto.randomBytes(8).toString('hex')}`, url: req.body.url, description: req.body.description ?? null, eventTypes: req.body.eventTypes ?? [], secret, at: new Date().toISOString() },
+        {
+          id: `ep_${crypto.randomBytes(8).toString('hex')}`,
+          url: req.body.url,
+          description: req.body.description ?? null,
+          eventTypes: req.body.eventTypes ?? [],
+          secret,
+          at: new Date().toISOString(),
+        },
         true,
       );
       return reply.code(201).send({ ...view(e), secret });
@@ -159,7 +187,13 @@ export function registerWebhookEndpointRoutes(app: FastifyInstance, deps: { clie
   r.get(
     '/v1/webhook-endpoints/:id',
     {
-      schema: { summary: 'Read one endpoint', tags: ['notifications'], security: [{ bearer: [] }], params: idParams, response: { 200: endpointSchema, 404: errorSchema } },
+      schema: {
+        summary: 'Read one endpoint',
+        tags: ['notifications'],
+        security: [{ bearer: [] }],
+        params: idParams,
+        response: { 200: endpointSchema, 404: errorSchema },
+      },
     },
     async (req) => {
       const e = (await endpointsOf(client, tenantOf(req))).find((x) => x.id === req.params.id);
@@ -176,13 +210,26 @@ export function registerWebhookEndpointRoutes(app: FastifyInstance, deps: { clie
         tags: ['notifications'],
         security: [{ bearer: [] }],
         params: idParams,
-        body: z.object({ url: url.optional(), description: z.string().max(200).nullable().optional(), eventTypes: eventTypes.optional(), enabled: z.boolean().optional() }).strict(),
+        body: z
+          .object({
+            url: url.optional(),
+            description: z.string().max(200).nullable().optional(),
+            eventTypes: eventTypes.optional(),
+            enabled: z.boolean().optional(),
+          })
+          .strict(),
         response: { 200: endpointSchema, 400: errorSchema, 404: errorSchema, 422: errorSchema },
       },
     },
     async (req) => {
       if (req.body.url) await checkUrl(req.body.url);
-      return view(await update(tenantOf(req), changeEndpointUpdate, { id: req.params.id, change: req.body, at: new Date().toISOString() }));
+      return view(
+        await update(tenantOf(req), changeEndpointUpdate, {
+          id: req.params.id,
+          change: req.body,
+          at: new Date().toISOString(),
+        }),
+      );
     },
   );
 
@@ -197,7 +244,14 @@ export function registerWebhookEndpointRoutes(app: FastifyInstance, deps: { clie
         response: { 200: endpointSchema, 404: errorSchema },
       },
     },
-    async (req) => view(await update(tenantOf(req), changeEndpointUpdate, { id: req.params.id, change: { enabled: false }, at: new Date().toISOString() })),
+    async (req) =>
+      view(
+        await update(tenantOf(req), changeEndpointUpdate, {
+          id: req.params.id,
+          change: { enabled: false },
+          at: new Date().toISOString(),
+        }),
+      ),
   );
 
   r.post(
@@ -205,18 +259,34 @@ export function registerWebhookEndpointRoutes(app: FastifyInstance, deps: { clie
     {
       schema: {
         summary: 'Rotate the signing secret: the new one is shown once; the old one keeps signing during the overlap',
-        description: 'During the overlap every delivery carries two signatures (webhook-signature: "v1,<new> v1,<old>"), so receivers switch secrets without losing a notification.',
+        description:
+          'During the overlap every delivery carries two signatures (webhook-signature: "v1,<new> v1,<old>"), so receivers switch secrets without losing a notification.',
         tags: ['notifications'],
         security: [{ bearer: [] }],
         params: idParams,
-        body: z.object({ overlapSeconds: z.number().int().min(0).max(7 * 86_400).default(86_400) }).strict().optional(),
+        body: z
+          .object({
+            overlapSeconds: z
+              .number()
+              .int()
+              .min(0)
+              .max(7 * 86_400)
+              .default(86_400),
+          })
+          .strict()
+          .optional(),
         response: { 200: withSecret, 400: errorSchema, 404: errorSchema },
       },
     },
     async (req) => {
       const secret = newSecret();
       const overlapMs = (req.body?.overlapSeconds ?? 86_400) * 1000;
-      const e = await update(tenantOf(req), rotateSecretUpdate, { id: req.params.id, secret, overlapMs, at: new Date().toISOString() });
+      const e = await update(tenantOf(req), rotateSecretUpdate, {
+        id: req.params.id,
+        secret,
+        overlapMs,
+        at: new Date().toISOString(),
+      });
       return { ...view(e), secret };
     },
   );

@@ -9,7 +9,17 @@ import type { DataConverter } from '@temporalio/common';
 import { AesGcmPayloadCodec } from './payload-codec';
 import type { PayloadKeyring } from './keys';
 
-export { resolvePayloadKeyring, resolveAuditKeyring, DEV_AUDIT_KEY_FILE, developmentKeyring, describeKeyring, keyringOf, DEV_KEY_FILE, type PayloadKeyring, type ResolvedKeyring } from './keys';
+export {
+  resolvePayloadKeyring,
+  resolveAuditKeyring,
+  DEV_AUDIT_KEY_FILE,
+  developmentKeyring,
+  describeKeyring,
+  keyringOf,
+  DEV_KEY_FILE,
+  type PayloadKeyring,
+  type ResolvedKeyring,
+} from './keys';
 export { AesGcmPayloadCodec, ENCRYPTED_ENCODING, KEY_ID_METADATA, PayloadKeyUnknownError } from './payload-codec';
 
 export const FAILURE_CONVERTER_PATH = require.resolve('./failure-converter');

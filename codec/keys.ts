@@ -32,12 +32,19 @@ export function keyringOf(keys: { id: string; key: Buffer }[], current: string):
   return { current, keys: new Map(keys.map((k) => [k.id, k.key])) };
 }
 
-export function resolvePayloadKeyring(config: Pick<AppConfig, 'env' | 'personalData'>, devKeyFile = path.resolve(DEV_KEY_FILE)): ResolvedKeyring {
+export function resolvePayloadKeyring(
+  config: Pick<AppConfig, 'env' | 'personalData'>,
+  devKeyFile = path.resolve(DEV_KEY_FILE),
+): ResolvedKeyring {
   const configured = config.personalData.payloadKeys;
   if (configured) return { keyring: keyringOf(configured.keys, configured.current), source: 'configured' };
   if (config.env === 'production') throw new Error('PAYLOAD_KEYS is required in production');
   const { key, generated } = devKey(devKeyFile);
-  return { keyring: keyringOf([key], key.id), source: 'development key file', ...(generated ? { generated: devKeyFile } : {}) };
+  return {
+    keyring: keyringOf([key], key.id),
+    source: 'development key file',
+    ...(generated ? { generated: devKeyFile } : {}),
+  };
 }
 
 /** Reads the development key, creating it first if missing (exclusive create: concurrent processes agree on one). */
@@ -45,7 +52,10 @@ function devKey(file: string): { key: { id: string; key: Buffer }; generated: bo
   let generated = false;
   if (!fs.existsSync(file)) {
     fs.mkdirSync(path.dirname(file), { recursive: true });
-    const fresh = { id: `dev-${crypto.randomBytes(4).toString('hex')}`, key: crypto.randomBytes(32).toString('base64') };
+    const fresh = {
+      id: `dev-${crypto.randomBytes(4).toString('hex')}`,
+      key: crypto.randomBytes(32).toString('base64'),
+    };
     try {
       fs.writeFileSync(file, `${JSON.stringify(fresh)}\n`, { flag: 'wx', mode: 0o600 });
       generated = true;
@@ -58,7 +68,8 @@ function devKey(file: string): { key: { id: string; key: Buffer }; generated: bo
     try {
       const raw = JSON.parse(fs.readFileSync(file, 'utf8')) as { id: string; key: string };
       const key = Buffer.from(raw.key, 'base64');
-      if (!/^[A-Za-z0-9_.-]{1,32}$/.test(raw.id) || key.length !== 32) throw new Error(`${file} does not hold a 32-byte key`);
+      if (!/^[A-Za-z0-9_.-]{1,32}$/.test(raw.id) || key.length !== 32)
+        throw new Error(`${file} does not hold a 32-byte key`);
       return { key: { id: raw.id, key }, generated };
     } catch (err) {
       if (attempt >= 20 || !(err instanceof SyntaxError)) throw err;
@@ -74,7 +85,10 @@ export const DEV_AUDIT_KEY_FILE = path.join('data', 'dev-audit-key.json');
  * The audit log's keyring: AUDIT_KEYS, or in development a local key file. Never the payload keys: those
  * rotate out, the audit log must stay readable for years.
  */
-export function resolveAuditKeyring(config: Pick<AppConfig, 'env' | 'personalData'>, devKeyFile = path.resolve(DEV_AUDIT_KEY_FILE)): PayloadKeyring {
+export function resolveAuditKeyring(
+  config: Pick<AppConfig, 'env' | 'personalData'>,
+  devKeyFile = path.resolve(DEV_AUDIT_KEY_FILE),
+): PayloadKeyring {
   const configured = config.personalData.auditKeys;
   if (configured) return keyringOf(configured.keys, configured.current);
   if (config.env === 'production') throw new Error('AUDIT_KEYS is required in production');
@@ -84,12 +98,16 @@ export function resolveAuditKeyring(config: Pick<AppConfig, 'env' | 'personalDat
 
 /** The development key (created on first use): what every process of this checkout uses without PAYLOAD_KEYS. */
 export function developmentKeyring(devKeyFile = path.resolve(DEV_KEY_FILE)): ResolvedKeyring {
-  return resolvePayloadKeyring({ env: 'development', personalData: { payloadKeys: null } as AppConfig['personalData'] }, devKeyFile);
+  return resolvePayloadKeyring(
+    { env: 'development', personalData: { payloadKeys: null } as AppConfig['personalData'] },
+    devKeyFile,
+  );
 }
 
 /** One line for the launchers: where the keys came from (never a key). */
 export function describeKeyring(r: ResolvedKeyring): string {
-  if (r.source === 'configured') return `Payloads: encrypted (AES-256-GCM) with key ${r.keyring.current} of PAYLOAD_KEYS (${r.keyring.keys.size} key(s) decrypt)`;
+  if (r.source === 'configured')
+    return `Payloads: encrypted (AES-256-GCM) with key ${r.keyring.current} of PAYLOAD_KEYS (${r.keyring.keys.size} key(s) decrypt)`;
   const where = path.relative(process.cwd(), r.generated ?? path.resolve(DEV_KEY_FILE)) || DEV_KEY_FILE;
   return r.generated
     ? `Payloads: encrypted with a development key generated now in ${where} (git-ignored; set PAYLOAD_KEYS in production)`

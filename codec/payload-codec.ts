@@ -50,7 +50,10 @@ export class AesGcmPayloadCodec implements PayloadCodec {
     cipher.setAAD(Buffer.from(keyId));
     const plain = temporal.api.common.v1.Payload.encode(payload).finish();
     const data = Buffer.concat([iv, cipher.update(plain), cipher.final(), cipher.getAuthTag()]);
-    return { metadata: { encoding: encoder.encode(ENCRYPTED_ENCODING), [KEY_ID_METADATA]: encoder.encode(keyId) }, data };
+    return {
+      metadata: { encoding: encoder.encode(ENCRYPTED_ENCODING), [KEY_ID_METADATA]: encoder.encode(keyId) },
+      data,
+    };
   }
 
   decrypt(payload: Payload): Payload {

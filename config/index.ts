@@ -15,7 +15,16 @@ import { loadClientConnectConfig, type ClientConnectConfig } from '@temporalio/e
 import { SANDBOX_CREDENTIALS } from '../sandboxes/credentials';
 import type { WebhookKey } from './webhook-token';
 import { PERSONAL_DATA_ENV, personalDataConfig, type PersonalDataConfig } from './personal-data';
-import { TELEMETRY_ENV, telemetryConfig, vendorWorkerLimits, WORKER_ENV, workerTuning, type TelemetryConfig, type VendorWorkerLimits, type WorkerTuning } from './worker';
+import {
+  TELEMETRY_ENV,
+  telemetryConfig,
+  vendorWorkerLimits,
+  WORKER_ENV,
+  workerTuning,
+  type TelemetryConfig,
+  type VendorWorkerLimits,
+  type WorkerTuning,
+} from './worker';
 import { workflowTaskQueueOf } from './task-queues';
 
 export const PROVIDERS = ['finwave', 'fourthline', 'authenteq', 'namirial', 'id360'] as const;
@@ -56,7 +65,8 @@ export interface ApiKey {
 
 /** A key given without scopes (`keyId:token`, the form from before tenants) keeps every power it had. */
 const LEGACY_SCOPES: ApiScope[] = ['integrator', 'codec'];
-const KEY_FORMAT = 'must be a comma list of keyId:token[:tenant[:scope+scope]] (tokens of 16+ characters; tenant lowercase letters, digits, dashes; scopes integrator, operator-read, codec)';
+const KEY_FORMAT =
+  'must be a comma list of keyId:token[:tenant[:scope+scope]] (tokens of 16+ characters; tenant lowercase letters, digits, dashes; scopes integrator, operator-read, codec)';
 
 /**
  * `keyId:token[:tenant[:scope1+scope2]]`, comma-separated: one entry per key. Without a tenant, the
@@ -64,12 +74,16 @@ const KEY_FORMAT = 'must be a comma list of keyId:token[:tenant[:scope+scope]] (
  */
 export function parseApiKeys(raw: string): ApiKey[] | string {
   const keys: ApiKey[] = [];
-  for (const part of raw.split(',').map((p) => p.trim()).filter(Boolean)) {
+  for (const part of raw
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const m = /^([A-Za-z0-9_.-]{1,64}):([^\s:,]{16,})(?::([a-z0-9][a-z0-9-]{0,31}))?(?::([a-z+-]+))?$/.exec(part);
     if (!m) return KEY_FORMAT;
     const scopes = m[4] ? m[4].split('+') : LEGACY_SCOPES;
     const unknown = scopes.find((sc) => !(API_SCOPES as readonly string[]).includes(sc));
-    if (unknown !== undefined) return `has an unknown scope "${unknown}" for key ${m[1]} (known: ${API_SCOPES.join(', ')})`;
+    if (unknown !== undefined)
+      return `has an unknown scope "${unknown}" for key ${m[1]} (known: ${API_SCOPES.join(', ')})`;
     if (keys.some((k) => k.id === m[1])) return `names the key id ${m[1]} twice`;
     keys.push({ id: m[1]!, token: m[2]!, tenant: m[3] ?? 'default', scopes: [...new Set(scopes as ApiScope[])] });
   }
@@ -108,10 +122,17 @@ const envSchema = z.object({
     .min(1)
     .transform((raw, ctx) => {
       const keys: WebhookKey[] = [];
-      for (const part of raw.split(',').map((p) => p.trim()).filter(Boolean)) {
+      for (const part of raw
+        .split(',')
+        .map((p) => p.trim())
+        .filter(Boolean)) {
         const m = /^([A-Za-z0-9_-]{1,32}):(\S{32,})$/.exec(part);
         if (!m || keys.some((k) => k.id === m[1])) {
-          ctx.addIssue({ code: 'custom', message: 'must be a comma list of keyId:secret (distinct ids of letters, digits, - and _; secrets of 32+ characters), the signing key first' });
+          ctx.addIssue({
+            code: 'custom',
+            message:
+              'must be a comma list of keyId:secret (distinct ids of letters, digits, - and _; secrets of 32+ characters), the signing key first',
+          });
           return z.NEVER;
         }
         keys.push({ id: m[1]!, secret: m[2]! });
@@ -126,10 +147,19 @@ const envSchema = z.object({
   ...WORKER_ENV,
   // Prometheus and OpenTelemetry: config/worker.ts.
   ...TELEMETRY_ENV,
-  TASK_QUEUE_PREFIX: z.string().regex(/^[a-z0-9-]+$/, 'must be lowercase letters, digits and dashes').default('idv'),
+  TASK_QUEUE_PREFIX: z
+    .string()
+    .regex(/^[a-z0-9-]+$/, 'must be lowercase letters, digits and dashes')
+    .default('idv'),
   /** Worker Deployment Versioning (README "Changing workflow code"): both set = on, workflows PINNED to this build. */
-  WORKER_DEPLOYMENT_NAME: z.string().regex(/^[A-Za-z0-9_-]{1,100}$/, 'must be letters, digits, dashes and underscores').optional(),
-  WORKER_BUILD_ID: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/, 'must be letters, digits, dots, dashes and underscores').optional(),
+  WORKER_DEPLOYMENT_NAME: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,100}$/, 'must be letters, digits, dashes and underscores')
+    .optional(),
+  WORKER_BUILD_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,100}$/, 'must be letters, digits, dots, dashes and underscores')
+    .optional(),
   /** Notifications to integrators: delivery slots of the notifications worker, and at most this many per endpoint. */
   NOTIFICATIONS_MAX_CONCURRENT_DELIVERIES: z.coerce.number().int().min(1).max(1000).default(100),
   NOTIFICATIONS_MAX_IN_FLIGHT_PER_ENDPOINT: z.coerce.number().int().min(1).max(1000).default(10),
@@ -141,22 +171,35 @@ const envSchema = z.object({
   ID360_BASE_URL: httpUrl.optional(),
   ID360_USERNAME: z.string().min(1).optional(),
   ID360_PASSWORD: z.string().min(8).optional(),
-  ID360_PROCESS_ID: z.string().regex(/^[0-9a-f-]{36}$/i, 'must be the process UUID shown in the ID360 admin UI').optional(),
+  ID360_PROCESS_ID: z
+    .string()
+    .regex(/^[0-9a-f-]{36}$/i, 'must be the process UUID shown in the ID360 admin UI')
+    .optional(),
   /** Authenteq: Basic auth with the Customer Dashboard's client id and secret; the base URL defaults to the documented one. */
   AUTHENTEQ_BASE_URL: httpUrl.optional(),
   AUTHENTEQ_CLIENT_ID: z.string().min(1).optional(),
   AUTHENTEQ_CLIENT_SECRET: z.string().min(8).optional(),
   /** The redirect URL registered in Authenteq's dashboard; default `<PUBLIC_BASE_URL>/return/authenteq`. Kept verbatim. */
-  AUTHENTEQ_REDIRECT_URL: z.string().url().refine((u) => /^https?:\/\//.test(u), 'must start with http:// or https://').optional(),
+  AUTHENTEQ_REDIRECT_URL: z
+    .string()
+    .url()
+    .refine((u) => /^https?:\/\//.test(u), 'must start with http:// or https://')
+    .optional(),
   /** Namirial VerifID: API token + the enrollment Profile Namirial set up for us; base URL defaults to the documented one. */
   NAMIRIAL_BASE_URL: httpUrl.optional(),
   NAMIRIAL_API_TOKEN: z.string().min(8).optional(),
-  NAMIRIAL_PROFILE: z.string().regex(/^[^:\s]+::[^:\s]+::[^:\s]+$/, 'must look like Bit4Id::SPIDOnly::<Customer>').optional(),
+  NAMIRIAL_PROFILE: z
+    .string()
+    .regex(/^[^:\s]+::[^:\s]+::[^:\s]+$/, 'must look like Bit4Id::SPIDOnly::<Customer>')
+    .optional(),
   FOURTHLINE_BASE_URL: httpUrl.optional(),
   FOURTHLINE_CLIENT_ID: z.string().min(1).optional(),
   FOURTHLINE_CLIENT_SECRET: z.string().min(8).optional(),
   /** The token path is not public (vendor notes): configurable, the sandbox's by default. */
-  FOURTHLINE_TOKEN_PATH: z.string().regex(/^\/\S*$/, 'must start with /').default('/oauth2/token'),
+  FOURTHLINE_TOKEN_PATH: z
+    .string()
+    .regex(/^\/\S*$/, 'must start with /')
+    .default('/oauth2/token'),
   /** How Fourthline authenticates its webhooks to us: HTTP Basic, or OAuth client credentials against our token URL. */
   FOURTHLINE_WEBHOOK_AUTH: z.enum(['basic', 'oauth']).default('basic'),
   FOURTHLINE_WEBHOOK_USER: z.string().min(1).optional(),
@@ -202,8 +245,7 @@ export interface NamirialConfig extends VendorEndpoint {
 
 /** The credentials we give Fourthline for its webhooks to our receiver. */
 export type FourthlineWebhookAuth =
-  | { mode: 'basic'; username: string; password: string }
-  | { mode: 'oauth'; clientId: string; clientSecret: string };
+  { mode: 'basic'; username: string; password: string } | { mode: 'oauth'; clientId: string; clientSecret: string };
 
 export interface FourthlineConfig extends VendorEndpoint {
   /** The API key: client id + client secret, exchanged for a 1-hour access token. */
@@ -242,7 +284,13 @@ export interface AppConfig {
   telemetry: TelemetryConfig;
   temporal: ClientConnectConfig & { namespace: string; address: string };
   sandbox: { host: string; port: number; baseUrl: string; enabled: boolean };
-  vendors: { finwave: FinwaveConfig; authenteq: AuthenteqConfig; namirial: NamirialConfig; fourthline: FourthlineConfig; id360: Id360Config };
+  vendors: {
+    finwave: FinwaveConfig;
+    authenteq: AuthenteqConfig;
+    namirial: NamirialConfig;
+    fourthline: FourthlineConfig;
+    id360: Id360Config;
+  };
   /** Human-readable notes about defaults taken (printed by the launchers, never secrets). */
   notes: string[];
   /** Production only: vendors without settings, refused by the API. Empty in development (sandboxes). */
@@ -262,7 +310,10 @@ function firstIssue(error: z.ZodError): ConfigError {
   const issue = error.issues[0]!;
   const variable = String(issue.path[0] ?? 'environment');
   const problem = issue.code === 'invalid_type' && issue.input === undefined ? 'is required' : issue.message;
-  return new ConfigError(variable, problem.startsWith('must') || problem === 'is required' ? problem : `is invalid: ${problem}`);
+  return new ConfigError(
+    variable,
+    problem.startsWith('must') || problem === 'is required' ? problem : `is invalid: ${problem}`,
+  );
 }
 
 /** Both or neither: a vendor is either fully configured or served by the sandbox. */
@@ -281,7 +332,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const notes: string[] = [];
 
   if (!e.API_KEYS && prod) throw new ConfigError('API_KEYS', 'is required in production');
-  if (!e.WEBHOOK_SECRET && !e.WEBHOOK_KEYS && prod) throw new ConfigError('WEBHOOK_KEYS', '(or WEBHOOK_SECRET) is required in production');
+  if (!e.WEBHOOK_SECRET && !e.WEBHOOK_KEYS && prod)
+    throw new ConfigError('WEBHOOK_KEYS', '(or WEBHOOK_SECRET) is required in production');
   if (!e.PUBLIC_BASE_URL && prod) throw new ConfigError('PUBLIC_BASE_URL', 'is required in production');
   if (!e.API_KEYS) notes.push(`API_KEYS not set: the API accepts the development key "${DEV_API_KEY}"`);
 
@@ -289,11 +341,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const finwaveReal = pair(env, 'FINWAVE_BASE_URL', 'FINWAVE_CLIENT_TOKEN');
   if (!finwaveReal) notes.push(`Finwave: no vendor settings, using the local sandbox at ${sandboxBase}/finwave`);
   const authenteqReal = pair(env, 'AUTHENTEQ_CLIENT_ID', 'AUTHENTEQ_CLIENT_SECRET');
-  if (!authenteqReal && e.AUTHENTEQ_BASE_URL) throw new ConfigError('AUTHENTEQ_CLIENT_ID', 'is required when AUTHENTEQ_BASE_URL is set');
+  if (!authenteqReal && e.AUTHENTEQ_BASE_URL)
+    throw new ConfigError('AUTHENTEQ_CLIENT_ID', 'is required when AUTHENTEQ_BASE_URL is set');
   if (!authenteqReal) notes.push(`Authenteq: no vendor settings, using the local sandbox at ${sandboxBase}/authenteq`);
-  const authenteqRedirectUrl = e.AUTHENTEQ_REDIRECT_URL ?? `${e.PUBLIC_BASE_URL ?? `http://localhost:${e.API_PORT}`}/return/authenteq`;
+  const authenteqRedirectUrl =
+    e.AUTHENTEQ_REDIRECT_URL ?? `${e.PUBLIC_BASE_URL ?? `http://localhost:${e.API_PORT}`}/return/authenteq`;
   const namirialReal = pair(env, 'NAMIRIAL_API_TOKEN', 'NAMIRIAL_PROFILE');
-  if (!namirialReal && e.NAMIRIAL_BASE_URL) throw new ConfigError('NAMIRIAL_API_TOKEN', 'is required when NAMIRIAL_BASE_URL is set');
+  if (!namirialReal && e.NAMIRIAL_BASE_URL)
+    throw new ConfigError('NAMIRIAL_API_TOKEN', 'is required when NAMIRIAL_BASE_URL is set');
   if (!namirialReal) notes.push(`Namirial: no vendor settings, using the local sandbox at ${sandboxBase}/namirial`);
   const fourthline = fourthlineConfig(env, e, prod, sandboxBase, notes);
   const id360 = id360Config(env, e, prod, sandboxBase, notes);
@@ -313,16 +368,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     .map(([p]) => p as Provider);
   const disabledProviders = prod ? unconfigured : [];
   if (prod && disabledProviders.length === PROVIDERS.length) {
-    throw new ConfigError('FINWAVE_BASE_URL', '(or another vendor\'s settings) is required in production: no vendor is configured');
+    throw new ConfigError(
+      'FINWAVE_BASE_URL',
+      "(or another vendor's settings) is required in production: no vendor is configured",
+    );
   }
-  if (prod && e.MIN_POLL_INTERVAL_MS < 60_000) throw new ConfigError('MIN_POLL_INTERVAL_MS', 'must be at least 60000 in production');
+  if (prod && e.MIN_POLL_INTERVAL_MS < 60_000)
+    throw new ConfigError('MIN_POLL_INTERVAL_MS', 'must be at least 60000 in production');
   if (prod) {
     notes.splice(0, notes.length, ...notes.filter((n) => !n.includes('using the local sandbox')));
     for (const p of disabledProviders) notes.push(`${p}: no vendor settings, disabled in production`);
   }
 
   if (Boolean(e.WORKER_DEPLOYMENT_NAME) !== Boolean(e.WORKER_BUILD_ID)) {
-    throw new ConfigError(e.WORKER_DEPLOYMENT_NAME ? 'WORKER_BUILD_ID' : 'WORKER_DEPLOYMENT_NAME', 'must be set together with the other (Worker Deployment Versioning)');
+    throw new ConfigError(
+      e.WORKER_DEPLOYMENT_NAME ? 'WORKER_BUILD_ID' : 'WORKER_DEPLOYMENT_NAME',
+      'must be set together with the other (Worker Deployment Versioning)',
+    );
   }
   let temporal: ClientConnectConfig;
   try {
@@ -343,12 +405,27 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       rateLimits: { perKey: e.API_RATE_LIMIT_PER_KEY, perAddress: e.API_RATE_LIMIT_PER_ADDRESS },
     },
     publicBaseUrl: e.PUBLIC_BASE_URL ?? `http://localhost:${e.API_PORT}`,
-    webhookSecret: [...(e.WEBHOOK_KEYS ?? []), ...(e.WEBHOOK_SECRET || !e.WEBHOOK_KEYS ? [{ id: '', secret: e.WEBHOOK_SECRET ?? DEV_WEBHOOK_SECRET }] : [])],
+    webhookSecret: [
+      ...(e.WEBHOOK_KEYS ?? []),
+      ...(e.WEBHOOK_SECRET || !e.WEBHOOK_KEYS ? [{ id: '', secret: e.WEBHOOK_SECRET ?? DEV_WEBHOOK_SECRET }] : []),
+    ],
     evidenceDir: path.resolve(e.EVIDENCE_DIR),
-    personalData: personalDataConfig(e, prod, (e.API_KEYS ?? [{ id: 'local' }]).map((k) => k.id), (v, p) => new ConfigError(v, p), e.API_HOST),
+    personalData: personalDataConfig(
+      e,
+      prod,
+      (e.API_KEYS ?? [{ id: 'local' }]).map((k) => k.id),
+      (v, p) => new ConfigError(v, p),
+      e.API_HOST,
+    ),
     taskQueuePrefix: e.TASK_QUEUE_PREFIX,
-    workerDeployment: e.WORKER_DEPLOYMENT_NAME && e.WORKER_BUILD_ID ? { deploymentName: e.WORKER_DEPLOYMENT_NAME, buildId: e.WORKER_BUILD_ID } : null,
-    notifications: { maxConcurrentDeliveries: e.NOTIFICATIONS_MAX_CONCURRENT_DELIVERIES, maxInFlightPerEndpoint: e.NOTIFICATIONS_MAX_IN_FLIGHT_PER_ENDPOINT },
+    workerDeployment:
+      e.WORKER_DEPLOYMENT_NAME && e.WORKER_BUILD_ID
+        ? { deploymentName: e.WORKER_DEPLOYMENT_NAME, buildId: e.WORKER_BUILD_ID }
+        : null,
+    notifications: {
+      maxConcurrentDeliveries: e.NOTIFICATIONS_MAX_CONCURRENT_DELIVERIES,
+      maxInFlightPerEndpoint: e.NOTIFICATIONS_MAX_IN_FLIGHT_PER_ENDPOINT,
+    },
     worker: workerTuning(e),
     vendorWorkers: vendorWorkerLimits(e),
     legacyTaskQueues: e.WORKER_LEGACY_TASK_QUEUES,
@@ -359,18 +436,43 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       namespace: temporal.namespace ?? 'default',
       address,
     },
-    sandbox: { host: e.SANDBOX_HOST, port: e.SANDBOX_PORT, baseUrl: sandboxBase, enabled: !prod && unconfigured.length > 0 },
+    sandbox: {
+      host: e.SANDBOX_HOST,
+      port: e.SANDBOX_PORT,
+      baseUrl: sandboxBase,
+      enabled: !prod && unconfigured.length > 0,
+    },
     disabledProviders,
     minPollIntervalMs: e.MIN_POLL_INTERVAL_MS,
     vendors: {
       finwave: finwaveReal
         ? { baseUrl: e.FINWAVE_BASE_URL!, clientToken: e.FINWAVE_CLIENT_TOKEN!, sandbox: false }
-        : { baseUrl: `${sandboxBase}/finwave/management`, clientToken: SANDBOX_CREDENTIALS.finwave.clientToken, sandbox: true },
+        : {
+            baseUrl: `${sandboxBase}/finwave/management`,
+            clientToken: SANDBOX_CREDENTIALS.finwave.clientToken,
+            sandbox: true,
+          },
       authenteq: authenteqReal
-        ? { baseUrl: e.AUTHENTEQ_BASE_URL ?? 'https://api.app.authenteq.com', clientId: e.AUTHENTEQ_CLIENT_ID!, clientSecret: e.AUTHENTEQ_CLIENT_SECRET!, redirectUrl: authenteqRedirectUrl, sandbox: false }
-        : { baseUrl: `${sandboxBase}/authenteq`, ...SANDBOX_CREDENTIALS.authenteq, redirectUrl: authenteqRedirectUrl, sandbox: true },
+        ? {
+            baseUrl: e.AUTHENTEQ_BASE_URL ?? 'https://api.app.authenteq.com',
+            clientId: e.AUTHENTEQ_CLIENT_ID!,
+            clientSecret: e.AUTHENTEQ_CLIENT_SECRET!,
+            redirectUrl: authenteqRedirectUrl,
+            sandbox: false,
+          }
+        : {
+            baseUrl: `${sandboxBase}/authenteq`,
+            ...SANDBOX_CREDENTIALS.authenteq,
+            redirectUrl: authenteqRedirectUrl,
+            sandbox: true,
+          },
       namirial: namirialReal
-        ? { baseUrl: e.NAMIRIAL_BASE_URL ?? 'https://verifid.ecertia.com', apiToken: e.NAMIRIAL_API_TOKEN!, profile: e.NAMIRIAL_PROFILE!, sandbox: false }
+        ? {
+            baseUrl: e.NAMIRIAL_BASE_URL ?? 'https://verifid.ecertia.com',
+            apiToken: e.NAMIRIAL_API_TOKEN!,
+            profile: e.NAMIRIAL_PROFILE!,
+            sandbox: false,
+          }
         : { baseUrl: `${sandboxBase}/namirial`, ...SANDBOX_CREDENTIALS.namirial, sandbox: true },
       fourthline,
       id360,
@@ -388,17 +490,24 @@ function fourthlineConfig(
   notes: string[],
 ): FourthlineConfig {
   const real = pair(env, 'FOURTHLINE_BASE_URL', 'FOURTHLINE_CLIENT_ID');
-  if (real && !e.FOURTHLINE_CLIENT_SECRET) throw new ConfigError('FOURTHLINE_CLIENT_SECRET', 'is required when FOURTHLINE_CLIENT_ID is set');
+  if (real && !e.FOURTHLINE_CLIENT_SECRET)
+    throw new ConfigError('FOURTHLINE_CLIENT_SECRET', 'is required when FOURTHLINE_CLIENT_ID is set');
   if (!real) notes.push(`Fourthline: no vendor settings, using the local sandbox at ${sandboxBase}/fourthline`);
   const dev = SANDBOX_CREDENTIALS.fourthline;
   let webhookAuth: FourthlineWebhookAuth;
   if (e.FOURTHLINE_WEBHOOK_AUTH === 'basic') {
     pair(env, 'FOURTHLINE_WEBHOOK_USER', 'FOURTHLINE_WEBHOOK_PASSWORD');
-    if (!e.FOURTHLINE_WEBHOOK_USER && prod && real) throw new ConfigError('FOURTHLINE_WEBHOOK_USER', 'is required in production');
-    webhookAuth = { mode: 'basic', username: e.FOURTHLINE_WEBHOOK_USER ?? dev.webhookUser, password: e.FOURTHLINE_WEBHOOK_PASSWORD ?? dev.webhookPassword };
+    if (!e.FOURTHLINE_WEBHOOK_USER && prod && real)
+      throw new ConfigError('FOURTHLINE_WEBHOOK_USER', 'is required in production');
+    webhookAuth = {
+      mode: 'basic',
+      username: e.FOURTHLINE_WEBHOOK_USER ?? dev.webhookUser,
+      password: e.FOURTHLINE_WEBHOOK_PASSWORD ?? dev.webhookPassword,
+    };
   } else {
     pair(env, 'FOURTHLINE_WEBHOOK_CLIENT_ID', 'FOURTHLINE_WEBHOOK_CLIENT_SECRET');
-    if (!e.FOURTHLINE_WEBHOOK_CLIENT_ID && prod && real) throw new ConfigError('FOURTHLINE_WEBHOOK_CLIENT_ID', 'is required in production');
+    if (!e.FOURTHLINE_WEBHOOK_CLIENT_ID && prod && real)
+      throw new ConfigError('FOURTHLINE_WEBHOOK_CLIENT_ID', 'is required in production');
     webhookAuth = {
       mode: 'oauth',
       clientId: e.FOURTHLINE_WEBHOOK_CLIENT_ID ?? dev.webhookClientId,
@@ -406,18 +515,44 @@ function fourthlineConfig(
     };
   }
   return real
-    ? { baseUrl: e.FOURTHLINE_BASE_URL!, clientId: e.FOURTHLINE_CLIENT_ID!, clientSecret: e.FOURTHLINE_CLIENT_SECRET!, tokenPath: e.FOURTHLINE_TOKEN_PATH, webhookAuth, sandbox: false }
-    : { baseUrl: `${sandboxBase}/fourthline`, clientId: dev.clientId, clientSecret: dev.clientSecret, tokenPath: e.FOURTHLINE_TOKEN_PATH, webhookAuth, sandbox: true };
+    ? {
+        baseUrl: e.FOURTHLINE_BASE_URL!,
+        clientId: e.FOURTHLINE_CLIENT_ID!,
+        clientSecret: e.FOURTHLINE_CLIENT_SECRET!,
+        tokenPath: e.FOURTHLINE_TOKEN_PATH,
+        webhookAuth,
+        sandbox: false,
+      }
+    : {
+        baseUrl: `${sandboxBase}/fourthline`,
+        clientId: dev.clientId,
+        clientSecret: dev.clientSecret,
+        tokenPath: e.FOURTHLINE_TOKEN_PATH,
+        webhookAuth,
+        sandbox: true,
+      };
 }
 
 /** ID360: all four settings (host, login, password, process) or none, and none means the local sandbox. */
-function id360Config(env: Record<string, string | undefined>, e: z.infer<typeof envSchema>, prod: boolean, sandboxBase: string, notes: string[]): Id360Config {
+function id360Config(
+  env: Record<string, string | undefined>,
+  e: z.infer<typeof envSchema>,
+  prod: boolean,
+  sandboxBase: string,
+  notes: string[],
+): Id360Config {
   const real = pair(env, 'ID360_BASE_URL', 'ID360_USERNAME');
   pair(env, 'ID360_BASE_URL', 'ID360_PASSWORD');
   pair(env, 'ID360_BASE_URL', 'ID360_PROCESS_ID');
   if (!real) notes.push(`ID360: no vendor settings, using the local sandbox at ${sandboxBase}/id360`);
   return real
-    ? { baseUrl: e.ID360_BASE_URL!, username: e.ID360_USERNAME!, password: e.ID360_PASSWORD!, processId: e.ID360_PROCESS_ID!, sandbox: false }
+    ? {
+        baseUrl: e.ID360_BASE_URL!,
+        username: e.ID360_USERNAME!,
+        password: e.ID360_PASSWORD!,
+        processId: e.ID360_PROCESS_ID!,
+        sandbox: false,
+      }
     : { baseUrl: `${sandboxBase}/id360`, ...SANDBOX_CREDENTIALS.id360, sandbox: true };
 }
 

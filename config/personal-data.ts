@@ -15,12 +15,19 @@ const payloadKeys = z
   .min(1)
   .transform((raw, ctx) => {
     const keys: PayloadKey[] = [];
-    for (const part of raw.split(',').map((p) => p.trim()).filter(Boolean)) {
+    for (const part of raw
+      .split(',')
+      .map((p) => p.trim())
+      .filter(Boolean)) {
       const sep = part.indexOf(':');
       const id = part.slice(0, sep);
       const key = sep > 0 ? Buffer.from(part.slice(sep + 1), 'base64') : Buffer.alloc(0);
       if (!KEY_ID.test(id) || key.length !== 32 || keys.some((k) => k.id === id)) {
-        ctx.addIssue({ code: 'custom', message: 'must be a comma list of keyId:key with distinct ids and 32-byte base64 keys (openssl rand -base64 32)' });
+        ctx.addIssue({
+          code: 'custom',
+          message:
+            'must be a comma list of keyId:key with distinct ids and 32-byte base64 keys (openssl rand -base64 32)',
+        });
         return z.NEVER;
       }
       keys.push({ id, key });
@@ -31,11 +38,17 @@ const payloadKeys = z
 /** `kind:duration,...`; a kind may hold `*` wildcards (`*-selfie`, `id360-*`, `*`). Durations: 30d, 12h, 90m, 10s. */
 const retention = z.string().transform((raw, ctx) => {
   const rules: RetentionRule[] = [];
-  for (const part of raw.split(',').map((p) => p.trim()).filter(Boolean)) {
+  for (const part of raw
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const m = /^([A-Za-z0-9_*.-]{1,100}):(\d{1,6})(d|h|m|s)$/.exec(part);
     const unit = { d: 86_400_000, h: 3_600_000, m: 60_000, s: 1_000 }[m?.[3] as 'd' | 'h' | 'm' | 's'];
     if (!m || Number(m[2]) < 1) {
-      ctx.addIssue({ code: 'custom', message: 'must be a comma list of kind:duration, e.g. "*:1825d,*-selfie:90d" (units d, h, m, s)' });
+      ctx.addIssue({
+        code: 'custom',
+        message: 'must be a comma list of kind:duration, e.g. "*:1825d,*-selfie:90d" (units d, h, m, s)',
+      });
       return z.NEVER;
     }
     rules.push({ pattern: m[1]!, ms: Number(m[2]) * unit });
@@ -67,7 +80,10 @@ export const PERSONAL_DATA_ENV = {
    * Development only, API on loopback only: the codec decodes for browser requests from CODEC_UI_ORIGIN
    * without a token (the dev server's Web UI sends none to an http:// endpoint). Default: on exactly then.
    */
-  CODEC_UI_WITHOUT_TOKEN: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
+  CODEC_UI_WITHOUT_TOKEN: z
+    .enum(['true', 'false'])
+    .transform((v) => v === 'true')
+    .optional(),
   /** How long each kind of evidence is kept; `*` is the fallback (default 5 years). */
   EVIDENCE_RETENTION: retention.default([]),
   /** The append-only audit log of erasures (it outlives the workflows' histories). */
@@ -79,7 +95,10 @@ export const PERSONAL_DATA_ENV = {
   AUDIT_KEYS: payloadKeys.optional(),
   AUDIT_CURRENT_KEY: z.string().regex(KEY_ID, 'must be a key id from AUDIT_KEYS').optional(),
   /** A PostgreSQL URL: the audit log in one hash-chained table shared by every API replica (default: AUDIT_DIR). */
-  AUDIT_DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
+  AUDIT_DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+    .optional(),
 };
 
 export interface PayloadKey {
@@ -117,13 +136,19 @@ export const DEFAULT_RETENTION_MS = 1825 * 86_400_000;
 type Env = z.infer<z.ZodObject<typeof PERSONAL_DATA_ENV>>;
 
 /** `configError` is config/index.ts's ConfigError (passed in: this module is imported by it). */
-export function personalDataConfig(e: Env, prod: boolean, apiKeyIds: string[], configError: (variable: string, problem: string) => Error, apiHost = '127.0.0.1'): PersonalDataConfig {
-
+export function personalDataConfig(
+  e: Env,
+  prod: boolean,
+  apiKeyIds: string[],
+  configError: (variable: string, problem: string) => Error,
+  apiHost = '127.0.0.1',
+): PersonalDataConfig {
   let payloadKeys: PersonalDataConfig['payloadKeys'] = null;
   if (e.PAYLOAD_KEYS) {
     const current = e.PAYLOAD_CURRENT_KEY ?? (e.PAYLOAD_KEYS.length === 1 ? e.PAYLOAD_KEYS[0]!.id : undefined);
     if (!current) throw configError('PAYLOAD_CURRENT_KEY', 'is required when PAYLOAD_KEYS holds several keys');
-    if (!e.PAYLOAD_KEYS.some((k) => k.id === current)) throw configError('PAYLOAD_CURRENT_KEY', 'must be a key id from PAYLOAD_KEYS');
+    if (!e.PAYLOAD_KEYS.some((k) => k.id === current))
+      throw configError('PAYLOAD_CURRENT_KEY', 'must be a key id from PAYLOAD_KEYS');
     payloadKeys = { keys: e.PAYLOAD_KEYS, current };
   } else if (e.PAYLOAD_CURRENT_KEY) {
     throw configError('PAYLOAD_KEYS', 'is required when PAYLOAD_CURRENT_KEY is set');
@@ -134,31 +159,45 @@ export function personalDataConfig(e: Env, prod: boolean, apiKeyIds: string[], c
   if (e.AUDIT_KEYS) {
     const current = e.AUDIT_CURRENT_KEY ?? (e.AUDIT_KEYS.length === 1 ? e.AUDIT_KEYS[0]!.id : undefined);
     if (!current) throw configError('AUDIT_CURRENT_KEY', 'is required when AUDIT_KEYS holds several keys');
-    if (!e.AUDIT_KEYS.some((k) => k.id === current)) throw configError('AUDIT_CURRENT_KEY', 'must be a key id from AUDIT_KEYS');
+    if (!e.AUDIT_KEYS.some((k) => k.id === current))
+      throw configError('AUDIT_CURRENT_KEY', 'must be a key id from AUDIT_KEYS');
     auditKeys = { keys: e.AUDIT_KEYS, current };
   } else if (e.AUDIT_CURRENT_KEY) {
     throw configError('AUDIT_KEYS', 'is required when AUDIT_CURRENT_KEY is set');
   } else if (prod) {
-    throw configError('AUDIT_KEYS', 'is required in production (the audit log names end users; its key never rotates out with PAYLOAD_KEYS)');
+    throw configError(
+      'AUDIT_KEYS',
+      'is required in production (the audit log names end users; its key never rotates out with PAYLOAD_KEYS)',
+    );
   }
   if (Boolean(e.CODEC_TLS_CERT) !== Boolean(e.CODEC_TLS_KEY)) {
-    throw configError(e.CODEC_TLS_CERT ? 'CODEC_TLS_KEY' : 'CODEC_TLS_CERT', `is required when ${e.CODEC_TLS_CERT ? 'CODEC_TLS_CERT' : 'CODEC_TLS_KEY'} is set`);
+    throw configError(
+      e.CODEC_TLS_CERT ? 'CODEC_TLS_KEY' : 'CODEC_TLS_CERT',
+      `is required when ${e.CODEC_TLS_CERT ? 'CODEC_TLS_CERT' : 'CODEC_TLS_KEY'} is set`,
+    );
   }
   const unknownKey = e.CODEC_KEY_IDS?.find((id) => !apiKeyIds.includes(id));
   if (unknownKey !== undefined) throw configError('CODEC_KEY_IDS', 'must name key ids from API_KEYS');
   const loopback = ['127.0.0.1', 'localhost', '::1'].includes(apiHost);
   if (e.CODEC_UI_WITHOUT_TOKEN && (prod || !loopback)) {
-    throw configError('CODEC_UI_WITHOUT_TOKEN', 'is allowed only in development with the API on loopback (API_HOST=127.0.0.1)');
+    throw configError(
+      'CODEC_UI_WITHOUT_TOKEN',
+      'is allowed only in development with the API on loopback (API_HOST=127.0.0.1)',
+    );
   }
   return {
     payloadKeys,
     codec: {
       uiOrigin: e.CODEC_UI_ORIGIN,
       keyIds: e.CODEC_KEY_IDS ?? null,
-      tls: e.CODEC_TLS_CERT ? { certFile: path.resolve(e.CODEC_TLS_CERT), keyFile: path.resolve(e.CODEC_TLS_KEY!), port: e.CODEC_TLS_PORT } : null,
+      tls: e.CODEC_TLS_CERT
+        ? { certFile: path.resolve(e.CODEC_TLS_CERT), keyFile: path.resolve(e.CODEC_TLS_KEY!), port: e.CODEC_TLS_PORT }
+        : null,
       uiWithoutToken: e.CODEC_UI_WITHOUT_TOKEN ?? (!prod && loopback),
     },
-    retention: e.EVIDENCE_RETENTION.some((r) => r.pattern === '*') ? e.EVIDENCE_RETENTION : [...e.EVIDENCE_RETENTION, { pattern: '*', ms: DEFAULT_RETENTION_MS }],
+    retention: e.EVIDENCE_RETENTION.some((r) => r.pattern === '*')
+      ? e.EVIDENCE_RETENTION
+      : [...e.EVIDENCE_RETENTION, { pattern: '*', ms: DEFAULT_RETENTION_MS }],
     auditDir: path.resolve(e.AUDIT_DIR),
     auditKeys,
     auditDatabaseUrl: e.AUDIT_DATABASE_URL ?? null,
@@ -180,7 +219,12 @@ export function retentionFor(rules: RetentionRule[], kind: string): number {
 const literal = (pattern: string) => pattern.replace(/\*/g, '').length;
 
 function globMatch(pattern: string, s: string): boolean {
-  const re = new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\-]/g, '\\$&')).join('.*')}$`);
+  const re = new RegExp(
+    `^${pattern
+      .split('*')
+      .map((p) => p.replace(/[.+?^${}()|[\]\\-]/g, '\\$&'))
+      .join('.*')}$`,
+  );
   return re.test(s);
 }
 

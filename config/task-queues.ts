@@ -15,7 +15,8 @@
  */
 export const WORKFLOWS_QUEUE_SUFFIX = '-workflows';
 
-export type ActivityQueueKind = 'finwave' | 'fourthline' | 'authenteq' | 'namirial' | 'id360' | 'notifications' | 'housekeeping';
+export type ActivityQueueKind =
+  'finwave' | 'fourthline' | 'authenteq' | 'namirial' | 'id360' | 'notifications' | 'housekeeping';
 
 /** The one workflow task queue of a deployment. */
 export function workflowTaskQueueOf(taskQueuePrefix: string): string {
@@ -27,6 +28,7 @@ export function workflowTaskQueueOf(taskQueuePrefix: string): string {
  * the shared queue; undefined (its own queue) on any other.
  */
 export function activityTaskQueueOf(workflowQueue: string, kind: ActivityQueueKind): string | undefined {
-  if (!workflowQueue.endsWith(WORKFLOWS_QUEUE_SUFFIX) || workflowQueue.length === WORKFLOWS_QUEUE_SUFFIX.length) return undefined;
+  if (!workflowQueue.endsWith(WORKFLOWS_QUEUE_SUFFIX) || workflowQueue.length === WORKFLOWS_QUEUE_SUFFIX.length)
+    return undefined;
   return `${workflowQueue.slice(0, -WORKFLOWS_QUEUE_SUFFIX.length)}-${kind}`;
 }

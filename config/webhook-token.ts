@@ -52,13 +52,23 @@ export function webhookToken(secrets: WebhookSecrets, provider: string, workflow
   return withKid(key, tokenMac(key.secret, provider, workflowId));
 }
 
-export function verifyWebhookToken(secrets: WebhookSecrets, provider: string, workflowId: string, token: string): boolean {
+export function verifyWebhookToken(
+  secrets: WebhookSecrets,
+  provider: string,
+  workflowId: string,
+  token: string,
+): boolean {
   const m = /^(?:([A-Za-z0-9_-]{1,32})\.)?([A-Za-z0-9_-]{43})$/.exec(token);
   const key = m && keyById(secrets, m[1]);
   return Boolean(key && equal(tokenMac(key.secret, provider, workflowId), m![2]!));
 }
 
-export function webhookUrl(publicBaseUrl: string, secret: WebhookSecrets, provider: string, workflowId: string): string {
+export function webhookUrl(
+  publicBaseUrl: string,
+  secret: WebhookSecrets,
+  provider: string,
+  workflowId: string,
+): string {
   const token = webhookToken(secret, provider, workflowId);
   return `${publicBaseUrl}/webhooks/${provider}/${encodeURIComponent(workflowId)}/${token}`;
 }
@@ -100,7 +110,11 @@ export interface ReturnState {
 }
 
 export function encodeReturnState(secret: WebhookSecrets, provider: string, s: ReturnState): string {
-  return signState(secret, provider, JSON.stringify(s.returnTo ? [s.workflowId, s.session, s.returnTo] : [s.workflowId, s.session]));
+  return signState(
+    secret,
+    provider,
+    JSON.stringify(s.returnTo ? [s.workflowId, s.session, s.returnTo] : [s.workflowId, s.session]),
+  );
 }
 
 export function decodeReturnState(secret: WebhookSecrets, provider: string, token: string): ReturnState | null {

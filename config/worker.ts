@@ -32,8 +32,14 @@ const RATE_FORMAT = `must be a comma list of vendor:rate (vendor one of ${VENDOR
 
 /** `finwave:5,id360:2,*:20`: activities per second per vendor task queue; `off` = no limit; `*` for the others. */
 export function parseVendorRateLimits(raw: string): Record<Vendor, number | null> | string {
-  const out = Object.fromEntries(VENDORS.map((v) => [v, DEFAULT_VENDOR_ACTIVITIES_PER_SECOND])) as Record<Vendor, number | null>;
-  const entries = raw.split(',').map((p) => p.trim()).filter(Boolean);
+  const out = Object.fromEntries(VENDORS.map((v) => [v, DEFAULT_VENDOR_ACTIVITIES_PER_SECOND])) as Record<
+    Vendor,
+    number | null
+  >;
+  const entries = raw
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean);
   if (entries.length === 0) return RATE_FORMAT;
   const seen = new Set<string>();
   const parsed: [string, number | null][] = [];
@@ -101,10 +107,18 @@ export interface VendorWorkerLimits {
   maxConcurrentWorkflowTaskExecutions?: number;
 }
 
-export function workerTuning(e: { WORKER_MAX_CACHED_WORKFLOWS?: number; WORKER_STICKY_QUEUE_TIMEOUT?: string }): WorkerTuning {
+export function workerTuning(e: {
+  WORKER_MAX_CACHED_WORKFLOWS?: number;
+  WORKER_STICKY_QUEUE_TIMEOUT?: string;
+}): WorkerTuning {
   return {
     maxCachedWorkflows: e.WORKER_MAX_CACHED_WORKFLOWS ?? DEFAULT_MAX_CACHED_WORKFLOWS,
-    ...(e.WORKER_STICKY_QUEUE_TIMEOUT ? { stickyQueueScheduleToStartTimeout: e.WORKER_STICKY_QUEUE_TIMEOUT as WorkerTuning['stickyQueueScheduleToStartTimeout'] } : {}),
+    ...(e.WORKER_STICKY_QUEUE_TIMEOUT
+      ? {
+          stickyQueueScheduleToStartTimeout:
+            e.WORKER_STICKY_QUEUE_TIMEOUT as WorkerTuning['stickyQueueScheduleToStartTimeout'],
+        }
+      : {}),
   };
 }
 
@@ -114,9 +128,15 @@ export function vendorWorkerLimits(e: {
   WORKER_MAX_CONCURRENT_WORKFLOW_TASKS?: number;
 }): VendorWorkerLimits {
   return {
-    activitiesPerSecond: e.VENDOR_RATE_LIMITS ?? (parseVendorRateLimits('*:' + DEFAULT_VENDOR_ACTIVITIES_PER_SECOND) as Record<Vendor, number | null>),
-    ...(e.WORKER_MAX_CONCURRENT_ACTIVITIES !== undefined ? { maxConcurrentActivityTaskExecutions: e.WORKER_MAX_CONCURRENT_ACTIVITIES } : {}),
-    ...(e.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS !== undefined ? { maxConcurrentWorkflowTaskExecutions: e.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS } : {}),
+    activitiesPerSecond:
+      e.VENDOR_RATE_LIMITS ??
+      (parseVendorRateLimits('*:' + DEFAULT_VENDOR_ACTIVITIES_PER_SECOND) as Record<Vendor, number | null>),
+    ...(e.WORKER_MAX_CONCURRENT_ACTIVITIES !== undefined
+      ? { maxConcurrentActivityTaskExecutions: e.WORKER_MAX_CONCURRENT_ACTIVITIES }
+      : {}),
+    ...(e.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS !== undefined
+      ? { maxConcurrentWorkflowTaskExecutions: e.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS }
+      : {}),
   };
 }
 
@@ -135,12 +155,21 @@ export const TELEMETRY_ENV = {
     .url()
     .refine((u) => /^https?:\/\//.test(u), 'must start with http:// or https://')
     .optional(),
-  OTEL_SERVICE_NAME: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/, 'must be letters, digits, dots, dashes and underscores').optional(),
+  OTEL_SERVICE_NAME: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,100}$/, 'must be letters, digits, dots, dashes and underscores')
+    .optional(),
 };
 
-export function telemetryConfig(e: { WORKER_METRICS_PORT?: number; WORKER_METRICS_HOST: string; OTEL_EXPORTER_OTLP_ENDPOINT?: string; OTEL_SERVICE_NAME?: string }): TelemetryConfig {
+export function telemetryConfig(e: {
+  WORKER_METRICS_PORT?: number;
+  WORKER_METRICS_HOST: string;
+  OTEL_EXPORTER_OTLP_ENDPOINT?: string;
+  OTEL_SERVICE_NAME?: string;
+}): TelemetryConfig {
   return {
-    workerMetricsAddress: e.WORKER_METRICS_PORT !== undefined ? `${e.WORKER_METRICS_HOST}:${e.WORKER_METRICS_PORT}` : null,
+    workerMetricsAddress:
+      e.WORKER_METRICS_PORT !== undefined ? `${e.WORKER_METRICS_HOST}:${e.WORKER_METRICS_PORT}` : null,
     otlpEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT ?? null,
     serviceName: e.OTEL_SERVICE_NAME ?? null,
   };

@@ -12,7 +12,13 @@ import * as otel from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { Resource } from '@opentelemetry/resources';
-import { BasicTracerProvider, BatchSpanProcessor, type ReadableSpan, type Span, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import {
+  BasicTracerProvider,
+  BatchSpanProcessor,
+  type ReadableSpan,
+  type Span,
+  type SpanProcessor,
+} from '@opentelemetry/sdk-trace-base';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry/lib/client';
 import {
@@ -41,10 +47,17 @@ export function currentTracing(): Tracing | null {
  * Installs tracing for this process when `otlpEndpoint` (OTEL_EXPORTER_OTLP_ENDPOINT) or a test's
  * `spanProcessor` is given; otherwise does nothing and answers null.
  */
-export function installTracing(opts: { serviceName: string; otlpEndpoint?: string | null; spanProcessor?: SpanProcessor }): Tracing | null {
+export function installTracing(opts: {
+  serviceName: string;
+  otlpEndpoint?: string | null;
+  spanProcessor?: SpanProcessor;
+}): Tracing | null {
   if (installed) return installed;
   let spanProcessor: SpanProcessor | null =
-    opts.spanProcessor ?? (opts.otlpEndpoint ? new BatchSpanProcessor(new OTLPTraceExporter({ url: `${opts.otlpEndpoint.replace(/\/+$/, '')}/v1/traces` })) : null);
+    opts.spanProcessor ??
+    (opts.otlpEndpoint
+      ? new BatchSpanProcessor(new OTLPTraceExporter({ url: `${opts.otlpEndpoint.replace(/\/+$/, '')}/v1/traces` }))
+      : null);
   if (!spanProcessor) return null;
   const resource = new Resource({ 'service.name': opts.serviceName });
   spanProcessor = new AllowedAttributesProcessor(spanProcessor);
@@ -74,11 +87,21 @@ export function installTracing(opts: { serviceName: string; otlpEndpoint?: strin
  * included: none of that may leave the process in clear.
  */
 const ALLOWED_ATTRIBUTES = new Set([
-  'temporalWorkflowId', 'workflowId', 'run_id', 'runId', 'workflowType', 'taskQueue', 'namespace', 'attempt',
-  'temporalActivityId', 'temporalUpdateId', 'temporalNexusOperationId',
+  'temporalWorkflowId',
+  'workflowId',
+  'run_id',
+  'runId',
+  'workflowType',
+  'taskQueue',
+  'namespace',
+  'attempt',
+  'temporalActivityId',
+  'temporalUpdateId',
+  'temporalNexusOperationId',
 ]);
 const ALLOWED_PREFIXES = ['http.', 'vendor.', 'otel.', 'exception.type'];
-export const allowedAttribute = (key: string) => ALLOWED_ATTRIBUTES.has(key) || ALLOWED_PREFIXES.some((p) => key.startsWith(p));
+export const allowedAttribute = (key: string) =>
+  ALLOWED_ATTRIBUTES.has(key) || ALLOWED_PREFIXES.some((p) => key.startsWith(p));
 
 class AllowedAttributesProcessor implements SpanProcessor {
   constructor(private readonly inner: SpanProcessor) {}
@@ -89,7 +112,10 @@ class AllowedAttributesProcessor implements SpanProcessor {
     const attributes = Object.fromEntries(Object.entries(span.attributes).filter(([k]) => allowedAttribute(k)));
     // Exception events keep their type only (messages are ours and carry no personal data, but stacks and
     // vendor texts need not travel).
-    const events = span.events.map((e) => ({ ...e, attributes: Object.fromEntries(Object.entries(e.attributes ?? {}).filter(([k]) => k === 'exception.type')) }));
+    const events = span.events.map((e) => ({
+      ...e,
+      attributes: Object.fromEntries(Object.entries(e.attributes ?? {}).filter(([k]) => k === 'exception.type')),
+    }));
     this.inner.onEnd(Object.assign(Object.create(span) as ReadableSpan, { attributes, events }));
   }
   forceFlush(): Promise<void> {
@@ -112,13 +138,21 @@ export function tracingClientInterceptors(): ClientInterceptors | undefined {
 export function tracingWorkerOptions(): Pick<WorkerOptions, 'interceptors' | 'sinks'> {
   if (!installed) return {};
   return {
-    interceptors: { activity: [(ctx) => ({ inbound: new OpenTelemetryActivityInboundInterceptor(ctx), outbound: new OpenTelemetryActivityOutboundInterceptor(ctx) })] },
+    interceptors: {
+      activity: [
+        (ctx) => ({
+          inbound: new OpenTelemetryActivityInboundInterceptor(ctx),
+          outbound: new OpenTelemetryActivityOutboundInterceptor(ctx),
+        }),
+      ],
+    },
     sinks: { exporter: makeWorkflowExporter(installed.spanProcessor, installed.resource) } as InjectedSinks<never>,
   };
 }
 
 /** The workflow-side interceptors module, for `bundleWorkflowCode`'s `workflowInterceptorModules`. */
-export const WORKFLOW_TRACING_INTERCEPTORS = require.resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors');
+export const WORKFLOW_TRACING_INTERCEPTORS =
+  require.resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors');
 
 const tracer = () => otel.trace.getTracer('idv-orchestrator');
 
@@ -134,7 +168,14 @@ export async function withVendorSpan<T>(
   if (!installed) return fn({});
   return tracer().startActiveSpan(
     `${attrs.vendor} ${attrs.operation}`,
-    { kind: otel.SpanKind.CLIENT, attributes: { 'vendor.name': attrs.vendor, 'vendor.operation': attrs.operation, 'http.request.method': attrs.method } },
+    {
+      kind: otel.SpanKind.CLIENT,
+      attributes: {
+        'vendor.name': attrs.vendor,
+        'vendor.operation': attrs.operation,
+        'http.request.method': attrs.method,
+      },
+    },
     async (span) => {
       const headers: Record<string, string> = {};
       otel.propagation.inject(otel.context.active(), headers);

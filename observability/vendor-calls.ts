@@ -17,7 +17,8 @@ export const VENDOR_CALL_HISTOGRAM = 'vendor_call_duration_seconds';
 export const VENDOR_CALL_BUCKETS = [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 
 /** Outcomes, one per failure kind of activities/http.ts (plus `ok` and `cancelled`). */
-export type VendorCallOutcome = 'ok' | 'rejected' | 'rate_limited' | 'unavailable' | 'invalid_response' | 'cancelled' | 'error';
+export type VendorCallOutcome =
+  'ok' | 'rejected' | 'rate_limited' | 'unavailable' | 'invalid_response' | 'cancelled' | 'error';
 
 const OUTCOME_BY_TYPE: Record<string, VendorCallOutcome> = {
   VendorRequestRejected: 'rejected',
@@ -36,7 +37,12 @@ const histograms = new WeakMap<MetricMeter, MetricHistogram>();
 function histogramOf(meter: MetricMeter): MetricHistogram {
   let h = histograms.get(meter);
   if (!h) {
-    h = meter.createHistogram(VENDOR_CALL_HISTOGRAM, 'float', 's', 'Vendor HTTP call latency by vendor, operation and outcome');
+    h = meter.createHistogram(
+      VENDOR_CALL_HISTOGRAM,
+      'float',
+      's',
+      'Vendor HTTP call latency by vendor, operation and outcome',
+    );
     histograms.set(meter, h);
   }
   return h;

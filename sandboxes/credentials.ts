@@ -4,7 +4,11 @@
  */
 export const SANDBOX_CREDENTIALS = {
   finwave: { clientToken: 'sandbox-finwave-client-token' },
-  id360: { username: 'sandbox-id360-application', password: 'sandbox-id360-password', processId: '5f0c9d3e-2b7a-4c1e-9a58-1d6e0f3b7c42' },
+  id360: {
+    username: 'sandbox-id360-application',
+    password: 'sandbox-id360-password',
+    processId: '5f0c9d3e-2b7a-4c1e-9a58-1d6e0f3b7c42',
+  },
   authenteq: { clientId: 'sandbox-authenteq-client-id', clientSecret: 'sandbox-authenteq-client-secret' },
   namirial: { apiToken: 'sandbox-namirial-api-token', profile: 'Bit4Id::SPIDOnly::Sandbox' },
   fourthline: {

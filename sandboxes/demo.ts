@@ -23,7 +23,9 @@ async function main(): Promise<number> {
     const ready = await fetch(`${target.api}/readyz`);
     if (!ready.ok) throw new Error(`readyz answered ${ready.status}`);
   } catch (err) {
-    console.error(`demo: the API at ${target.api} is not ready (${(err as Error).message}): run \`npm start\` in another terminal first (or set IDV_API)`);
+    console.error(
+      `demo: the API at ${target.api} is not ready (${(err as Error).message}): run \`npm start\` in another terminal first (or set IDV_API)`,
+    );
     return 1;
   }
   const run = `${new Date().toISOString().slice(11, 19).replace(/:/g, '')}${crypto.randomBytes(2).toString('hex')}`;
@@ -56,7 +58,9 @@ async function main(): Promise<number> {
   console.log(`\nAll of them in one list (query): ${q}`);
   console.log(`  ${ui}/namespaces/${namespace}/workflows?query=${encodeURIComponent(q)}`);
   const failed = results.filter((r) => !r.ok);
-  console.log(failed.length ? `\n${failed.length} flow(s) did not end as expected.` : `\nEvery flow ended as expected.`);
+  console.log(
+    failed.length ? `\n${failed.length} flow(s) did not end as expected.` : `\nEvery flow ended as expected.`,
+  );
   return failed.length ? 1 : 0;
 }
 

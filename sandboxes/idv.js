@@ -47,7 +47,9 @@ async function main() {
     const key = process.env.IDV_API_KEY || 'dev-api-key';
     const deadline = Date.now() + Number(seconds) * 1000;
     for (;;) {
-      const res = await fetch(`${api}/v1/verifications/${encodeURIComponent(id)}`, { headers: { authorization: `Bearer ${key}` } });
+      const res = await fetch(`${api}/v1/verifications/${encodeURIComponent(id)}`, {
+        headers: { authorization: `Bearer ${key}` },
+      });
       const body = await res.json();
       if (res.status !== 200) fail(`GET ${id} answered ${res.status}: ${JSON.stringify(body)}`);
       const ended = ['completed', 'failed', 'expired', 'cancelled'].includes(body.status);
@@ -58,14 +60,19 @@ async function main() {
       }
       if (command === 'next' && ended) fail(`${id} has ended: ${body.status}/${body.outcome}: ${body.reason}`);
       if (ended) {
-        process.stdout.write(`${JSON.stringify({ id: body.id, status: body.status, outcome: body.outcome, reason: body.reason, nextAction: body.nextAction })}\n`);
+        process.stdout.write(
+          `${JSON.stringify({ id: body.id, status: body.status, outcome: body.outcome, reason: body.reason, nextAction: body.nextAction })}\n`,
+        );
         return;
       }
-      if (Date.now() > deadline) fail(`${id} has not ended after ${seconds} s: ${body.status}, next ${JSON.stringify(body.nextAction)}`);
+      if (Date.now() > deadline)
+        fail(`${id} has not ended after ${seconds} s: ${body.status}, next ${JSON.stringify(body.nextAction)}`);
       await new Promise((r) => setTimeout(r, 300));
     }
   }
-  fail('usage: … | node sandboxes/idv.js get <field>   or   node sandboxes/idv.js wait|next <api base URL> <verification id> [seconds]');
+  fail(
+    'usage: … | node sandboxes/idv.js get <field>   or   node sandboxes/idv.js wait|next <api base URL> <verification id> [seconds]',
+  );
 }
 
 main().catch((err) => fail(err.message));

@@ -14,7 +14,10 @@ async function main() {
     // Fourthline's account settings: our webhook URLs and the credentials we gave it (Basic or OAuth).
     fourthline: fourthlineWebhookSettings(config.publicBaseUrl, config.vendors.fourthline.webhookAuth),
   });
-  const persisted = persistSandboxes(server, path.resolve(process.env.SANDBOX_STATE_FILE ?? 'data/sandboxes/state.json'));
+  const persisted = persistSandboxes(
+    server,
+    path.resolve(process.env.SANDBOX_STATE_FILE ?? 'data/sandboxes/state.json'),
+  );
   await server.app.listen({ host: config.sandbox.host, port: config.sandbox.port });
   console.log(`Vendor sandboxes: ${config.sandbox.baseUrl} (Finwave at ${config.sandbox.baseUrl}/finwave/management)`);
   const stop = async () => {

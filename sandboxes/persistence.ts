@@ -21,7 +21,12 @@ function replacer(this: unknown, _key: string, value: unknown): unknown {
     if (value instanceof Set) return { $set: [...value.values()] };
   }
   // Buffer's toJSON has already run: { type: 'Buffer', data: [...] }
-  if (value && typeof value === 'object' && (value as { type?: unknown }).type === 'Buffer' && Array.isArray((value as { data?: unknown }).data)) {
+  if (
+    value &&
+    typeof value === 'object' &&
+    (value as { type?: unknown }).type === 'Buffer' &&
+    Array.isArray((value as { data?: unknown }).data)
+  ) {
     return { $buffer: Buffer.from((value as { data: number[] }).data).toString('base64') };
   }
   return value;
@@ -49,7 +54,10 @@ export function snapshotSandboxes(server: SandboxServer): string {
 }
 
 export function restoreSandboxes(server: SandboxServer, json: string): number {
-  const parsed = JSON.parse(json, reviver) as { version: number; state: Record<string, Record<string, Map<unknown, unknown>>> };
+  const parsed = JSON.parse(json, reviver) as {
+    version: number;
+    state: Record<string, Record<string, Map<unknown, unknown>>>;
+  };
   if (parsed.version !== 1) return 0;
   let restored = 0;
   for (const vendor of VENDORS) {
@@ -58,7 +66,8 @@ export function restoreSandboxes(server: SandboxServer, json: string): number {
       const live = sandbox[field];
       if (!(live instanceof Map) || !(saved instanceof Map)) continue;
       for (const [k, v] of saved) {
-        if (v && typeof v === 'object' && 'timers' in v && !Array.isArray((v as { timers: unknown }).timers)) (v as { timers: unknown[] }).timers = [];
+        if (v && typeof v === 'object' && 'timers' in v && !Array.isArray((v as { timers: unknown }).timers))
+          (v as { timers: unknown[] }).timers = [];
         live.set(k, v);
         restored++;
       }
@@ -68,12 +77,19 @@ export function restoreSandboxes(server: SandboxServer, json: string): number {
 }
 
 /** Restores from `file` if present, then saves every `intervalMs` and on `stop()`. */
-export function persistSandboxes(server: SandboxServer, file: string, intervalMs = 5000): { restored: number; save(): void; stop(): void } {
+export function persistSandboxes(
+  server: SandboxServer,
+  file: string,
+  intervalMs = 5000,
+): { restored: number; save(): void; stop(): void } {
   let restored = 0;
   try {
     restored = restoreSandboxes(server, fs.readFileSync(file, 'utf8'));
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') process.stderr.write(`${JSON.stringify({ level: 'warn', msg: 'sandbox state not restored', reason: (err as Error).message })}\n`);
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
+      process.stderr.write(
+        `${JSON.stringify({ level: 'warn', msg: 'sandbox state not restored', reason: (err as Error).message })}\n`,
+      );
   }
   const save = () => {
     fs.mkdirSync(path.dirname(file), { recursive: true });

@@ -26,7 +26,10 @@ export interface PlayTarget {
 }
 
 export type Provider = 'finwave' | 'fourthline' | 'id360' | 'authenteq' | 'namirial';
-export type Ending = { status: 'completed' | 'failed' | 'expired' | 'cancelled'; outcome: 'approved' | 'rejected' | 'abandoned' | 'expired' | 'error' | null };
+export type Ending = {
+  status: 'completed' | 'failed' | 'expired' | 'cancelled';
+  outcome: 'approved' | 'rejected' | 'abandoned' | 'expired' | 'error' | null;
+};
 
 export interface Scenario {
   provider: Provider;
@@ -55,13 +58,22 @@ const TERMINAL = ['completed', 'failed', 'expired', 'cancelled'];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A real 1x1 PNG: what the ID360 sandbox sniffs as an image (its uploads must be jpg / png / pdf / heic). */
-export const TINY_PNG_BASE64 = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==';
+export const TINY_PNG_BASE64 =
+  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==';
 const TINY_PDF_BASE64 = Buffer.from('%PDF-1.4\n% demo contract\n%%EOF\n').toString('base64');
 
-async function call(t: PlayTarget, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
+async function call(
+  t: PlayTarget,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; body: any }> {
   const res = await (t.fetch ?? fetch)(`${t.api}${path}`, {
     method,
-    headers: { authorization: `Bearer ${t.key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    headers: {
+      authorization: `Bearer ${t.key}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await res.text();
@@ -69,7 +81,11 @@ async function call(t: PlayTarget, method: string, path: string, body?: unknown)
 }
 
 async function control(t: PlayTarget, path: string, body: unknown = {}): Promise<any> {
-  const res = await (t.fetch ?? fetch)(`${t.sandbox}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await (t.fetch ?? fetch)(`${t.sandbox}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   const text = await res.text();
   if (res.status >= 300) throw new Error(`sandbox ${path} answered ${res.status}: ${text}`);
   return text ? JSON.parse(text) : undefined;
@@ -80,9 +96,14 @@ async function browserTo(t: PlayTarget, url: string): Promise<number> {
   return (await (t.fetch ?? fetch)(url, { redirect: 'manual' })).status;
 }
 
-async function create(t: PlayTarget, body: Record<string, unknown>, step: (line: string) => void): Promise<VerificationView> {
+async function create(
+  t: PlayTarget,
+  body: Record<string, unknown>,
+  step: (line: string) => void,
+): Promise<VerificationView> {
   const res = await call(t, 'POST', '/v1/verifications', body);
-  if (res.status !== 201 && res.status !== 200) throw new Error(`create answered ${res.status}: ${JSON.stringify(res.body)}`);
+  if (res.status !== 201 && res.status !== 200)
+    throw new Error(`create answered ${res.status}: ${JSON.stringify(res.body)}`);
   let v = res.body as VerificationView;
   // No vendor session yet (nextAction wait: no worker took the flow in time, or the vendor is slow): ask again.
   const deadline = Date.now() + (t.stepTimeoutMs ?? 30_000);
@@ -124,7 +145,15 @@ export async function waitForEnd(t: PlayTarget, id: string, timeoutMs = 60_000):
  * dropped connection the caller retried) the action may have been applied: a 409 while the flow already
  * asks for a later action, or has ended, means it was.
  */
-async function act(t: PlayTarget, id: string, action: string, body: unknown, step: (line: string) => void, later: string[] = [], timeoutMs = t.stepTimeoutMs ?? 30_000): Promise<VerificationView> {
+async function act(
+  t: PlayTarget,
+  id: string,
+  action: string,
+  body: unknown,
+  step: (line: string) => void,
+  later: string[] = [],
+  timeoutMs = t.stepTimeoutMs ?? 30_000,
+): Promise<VerificationView> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const res = await call(t, 'POST', `/v1/verifications/${encodeURIComponent(id)}/actions/${action}`, body);
@@ -146,23 +175,41 @@ async function act(t: PlayTarget, id: string, action: string, body: unknown, ste
       step(`${action}: done; now ${v.status}, next ${describeNext(v)}`);
       return v;
     }
-    if (res.status !== 409 || Date.now() > deadline) throw new Error(`${action} answered ${res.status}: ${JSON.stringify(res.body)}`);
+    if (res.status !== 409 || Date.now() > deadline)
+      throw new Error(`${action} answered ${res.status}: ${JSON.stringify(res.body)}`);
     await sleep(300);
   }
 }
 
-const finwave = (name: string, expected: Ending, user: 'finish' | 'abandon' | 'timeout', extra: Partial<Scenario> = {}): Scenario => ({
+const finwave = (
+  name: string,
+  expected: Ending,
+  user: 'finish' | 'abandon' | 'timeout',
+  extra: Partial<Scenario> = {},
+): Scenario => ({
   provider: 'finwave',
   name,
   expected,
   ...extra,
   async play(t, reference, step) {
-    const v = await create(t, { provider: 'finwave', reference, options: { acceptations: [{ mandatory: true, text: 'I accept the terms' }] } }, step);
+    const v = await create(
+      t,
+      { provider: 'finwave', reference, options: { acceptations: [{ mandatory: true, text: 'I accept the terms' }] } },
+      step,
+    );
     const onboardingId = new URL(v.nextAction.url!).pathname.split('/').pop()!;
     await control(t, `/finwave/_sandbox/onboardings/${onboardingId}/start`);
     step('the user starts the onboarding');
-    await control(t, `/finwave/_sandbox/onboardings/${onboardingId}/${user}`, user === 'finish' ? { scenario: name } : {});
-    step(user === 'finish' ? `the user finishes: Finwave scenario ${name}` : `the user ${user === 'abandon' ? 'leaves' : 'runs out of time'}`);
+    await control(
+      t,
+      `/finwave/_sandbox/onboardings/${onboardingId}/${user}`,
+      user === 'finish' ? { scenario: name } : {},
+    );
+    step(
+      user === 'finish'
+        ? `the user finishes: Finwave scenario ${name}`
+        : `the user ${user === 'abandon' ? 'leaves' : 'runs out of time'}`,
+    );
     return v.id;
   },
 });
@@ -175,7 +222,9 @@ const authenteq = (name: string, expected: Ending, user: 'pass' | 'fail', extra:
   async play(t, reference, step) {
     const v = await create(t, { provider: 'authenteq', reference }, step);
     const token = new URL(v.nextAction.url!).searchParams.get('token')!;
-    const { redirectTo } = (await control(t, `/authenteq/_sandbox/sessions/${token}/${user}`)) as { redirectTo: string };
+    const { redirectTo } = (await control(t, `/authenteq/_sandbox/sessions/${token}/${user}`)) as {
+      redirectTo: string;
+    };
     step(`the user ${user === 'pass' ? 'passes' : 'fails'} at Authenteq; the browser comes back`);
     step(`return receiver: ${await browserTo(t, redirectTo)}`);
     return v.id;
@@ -188,17 +237,28 @@ const namirial = (name: string, expected: Ending, result: string, extra: Partial
   expected,
   ...extra,
   async play(t, reference, step) {
-    const v = await create(t, { provider: 'namirial', reference, applicant: { firstName: 'Giulia', lastName: 'Rossi', email: 'g@example.it' } }, step);
+    const v = await create(
+      t,
+      { provider: 'namirial', reference, applicant: { firstName: 'Giulia', lastName: 'Rossi', email: 'g@example.it' } },
+      step,
+    );
     await control(t, `/namirial/_sandbox/enrollments/${v.providerReference}/start`);
     step('the user opens the enrollment page');
-    const { returnTo } = (await control(t, `/namirial/_sandbox/enrollments/${v.providerReference}/finish`, { result })) as { returnTo: string };
+    const { returnTo } = (await control(t, `/namirial/_sandbox/enrollments/${v.providerReference}/finish`, {
+      result,
+    })) as { returnTo: string };
     step(`the enrollment ends at Namirial: ${result}; the browser comes back`);
     step(`return receiver: ${await browserTo(t, returnTo)}`);
     return v.id;
   },
 });
 
-const id360 = (name: string, expected: Ending, how: { verdict?: 'OK' | 'KO' | 'FAILED'; user?: 'cancel' | 'expire' }, extra: Partial<Scenario> = {}): Scenario => ({
+const id360 = (
+  name: string,
+  expected: Ending,
+  how: { verdict?: 'OK' | 'KO' | 'FAILED'; user?: 'cancel' | 'expire' },
+  extra: Partial<Scenario> = {},
+): Scenario => ({
   provider: 'id360',
   name,
   expected,
@@ -214,8 +274,19 @@ const id360 = (name: string, expected: Ending, how: { verdict?: 'OK' | 'KO' | 'F
       await control(t, `/id360/_sandbox/enrollments/${v.providerReference}/scenario`, { status: how.verdict });
       step(`sandbox: the verdict at finalize will be ${how.verdict}`);
     }
-    await act(t, v.id, 'consent', { acceptedCgu: true, acceptedBiometry: true }, step, ['upload-document-page', 'upload-selfie', 'finalize']);
-    await act(t, v.id, 'upload-document-page', { page: 0, totalPages: 1, contentType: 'image/png', data: TINY_PNG_BASE64 }, step, ['upload-selfie', 'finalize']);
+    await act(t, v.id, 'consent', { acceptedCgu: true, acceptedBiometry: true }, step, [
+      'upload-document-page',
+      'upload-selfie',
+      'finalize',
+    ]);
+    await act(
+      t,
+      v.id,
+      'upload-document-page',
+      { page: 0, totalPages: 1, contentType: 'image/png', data: TINY_PNG_BASE64 },
+      step,
+      ['upload-selfie', 'finalize'],
+    );
     await act(t, v.id, 'upload-selfie', { contentType: 'image/png', data: TINY_PNG_BASE64 }, step, ['finalize']);
     await act(t, v.id, 'finalize', {}, step);
     return v.id;
@@ -232,19 +303,44 @@ const fourthline = (name: string, expected: Ending, scenario: string, extra: Par
   ...extra,
   async play(t, reference, step) {
     const v = await create(t, { provider: 'fourthline', reference }, step);
-    await act(t, v.id, 'identity', {
-      person: { firstName: 'Marie', lastName: 'Dupont', birthDate: '1990-04-01' },
-      address: { street: '1 rue de la Paix', postalCode: '75002', city: 'Paris', countryCode: 'FRA' },
-      emailAndPhone: { email: `marie+${scenario}@example.com` },
-      files: [{ type: 'id_document_front', contentType: 'image/png', contentBase64: TINY_PNG_BASE64 }],
-    }, step, FOURTHLINE_STEPS.slice(1));
+    await act(
+      t,
+      v.id,
+      'identity',
+      {
+        person: { firstName: 'Marie', lastName: 'Dupont', birthDate: '1990-04-01' },
+        address: { street: '1 rue de la Paix', postalCode: '75002', city: 'Paris', countryCode: 'FRA' },
+        emailAndPhone: { email: `marie+${scenario}@example.com` },
+        files: [{ type: 'id_document_front', contentType: 'image/png', contentBase64: TINY_PNG_BASE64 }],
+      },
+      step,
+      FOURTHLINE_STEPS.slice(1),
+    );
     if (scenario !== 'completed') return v.id;
-    await act(t, v.id, 'documents', { documents: [{ name: 'contract.pdf', contentBase64: TINY_PDF_BASE64 }] }, step, FOURTHLINE_STEPS.slice(2));
-    await act(t, v.id, 'mobile-number', { mobileNumber: `+336${crypto.randomInt(10_000_000, 99_999_999)}` }, step, FOURTHLINE_STEPS.slice(3));
+    await act(
+      t,
+      v.id,
+      'documents',
+      { documents: [{ name: 'contract.pdf', contentBase64: TINY_PDF_BASE64 }] },
+      step,
+      FOURTHLINE_STEPS.slice(2),
+    );
+    await act(
+      t,
+      v.id,
+      'mobile-number',
+      { mobileNumber: `+336${crypto.randomInt(10_000_000, 99_999_999)}` },
+      step,
+      FOURTHLINE_STEPS.slice(3),
+    );
     await act(t, v.id, 'signature-details', undefined, step, FOURTHLINE_STEPS.slice(4));
     await act(t, v.id, 'approve', {}, step, FOURTHLINE_STEPS.slice(5));
-    const sig = (await call(t, 'GET', `/v1/verifications/${v.id}/signature`)).body as { current: { signatureId: string } };
-    const sms = (await (await (t.fetch ?? fetch)(`${t.sandbox}/fourthline/_sandbox/signatures/${sig.current.signatureId}/sms`)).json()) as { passcode: string };
+    const sig = (await call(t, 'GET', `/v1/verifications/${v.id}/signature`)).body as {
+      current: { signatureId: string };
+    };
+    const sms = (await (
+      await (t.fetch ?? fetch)(`${t.sandbox}/fourthline/_sandbox/signatures/${sig.current.signatureId}/sms`)
+    ).json()) as { passcode: string };
     step('the user reads the passcode from the SMS');
     await act(t, v.id, 'confirm', { passcode: sms.passcode }, step);
     return v.id;

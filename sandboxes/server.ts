@@ -62,7 +62,11 @@ export function createSandboxServer(options: SandboxServerOptions): SandboxServe
     ...options.authenteq,
   });
   void app.register(async (scope) => registerAuthenteqSandbox(scope, authenteq), { prefix: '/authenteq' });
-  const namirial = new NamirialSandbox({ apiToken: SANDBOX_CREDENTIALS.namirial.apiToken, publicUrl: options.publicUrl, ...options.namirial });
+  const namirial = new NamirialSandbox({
+    apiToken: SANDBOX_CREDENTIALS.namirial.apiToken,
+    publicUrl: options.publicUrl,
+    ...options.namirial,
+  });
   void app.register(async (scope) => registerNamirialSandbox(scope, namirial), { prefix: '/namirial' });
   const id360 = new Id360Sandbox({ ...SANDBOX_CREDENTIALS.id360, publicUrl: options.publicUrl, ...options.id360 });
   void app.register(async (scope) => registerId360Sandbox(scope, id360), { prefix: '/id360' });
@@ -70,16 +74,18 @@ export function createSandboxServer(options: SandboxServerOptions): SandboxServe
   void app.register(async (scope) => registerNotificationReceiver(scope, receiver), { prefix: '/receiver' });
 
   app.get('/', async (_req, reply) =>
-    reply.type('text/html').send(
-      `<!doctype html><meta charset="utf-8"><title>Vendor sandboxes</title><h1>Vendor sandboxes</h1><ul>` +
-        `<li>Finwave: API base <code>${options.publicUrl}/finwave/management</code>, token <code>${SANDBOX_CREDENTIALS.finwave.clientToken}</code></li>` +
-        `<li>Fourthline: API base <code>${options.publicUrl}/fourthline</code>, client <code>${fourthlineCreds.clientId}</code> / <code>${fourthlineCreds.clientSecret}</code></li>` +
-        `<li>Authenteq: API base <code>${options.publicUrl}/authenteq</code>, Basic <code>${SANDBOX_CREDENTIALS.authenteq.clientId}</code> / <code>${SANDBOX_CREDENTIALS.authenteq.clientSecret}</code></li>` +
-        `<li>Namirial VerifID: API base <code>${options.publicUrl}/namirial/api/v1</code>, X-VerifiD-ApiToken <code>${SANDBOX_CREDENTIALS.namirial.apiToken}</code></li>` +
-        `<li>ID360: host root <code>${options.publicUrl}/id360</code> (API under <code>/api/1.0.0</code>), login <code>${SANDBOX_CREDENTIALS.id360.username}</code> / <code>${SANDBOX_CREDENTIALS.id360.password}</code>, process <code>${SANDBOX_CREDENTIALS.id360.processId}</code></li>` +
-        `<li>Notification receiver (plays your backend): <code>${options.publicUrl}/receiver/&lt;name&gt;</code></li>` +
-        `</ul><p>Controls: see sandboxes/README.md.</p>`,
-    ),
+    reply
+      .type('text/html')
+      .send(
+        `<!doctype html><meta charset="utf-8"><title>Vendor sandboxes</title><h1>Vendor sandboxes</h1><ul>` +
+          `<li>Finwave: API base <code>${options.publicUrl}/finwave/management</code>, token <code>${SANDBOX_CREDENTIALS.finwave.clientToken}</code></li>` +
+          `<li>Fourthline: API base <code>${options.publicUrl}/fourthline</code>, client <code>${fourthlineCreds.clientId}</code> / <code>${fourthlineCreds.clientSecret}</code></li>` +
+          `<li>Authenteq: API base <code>${options.publicUrl}/authenteq</code>, Basic <code>${SANDBOX_CREDENTIALS.authenteq.clientId}</code> / <code>${SANDBOX_CREDENTIALS.authenteq.clientSecret}</code></li>` +
+          `<li>Namirial VerifID: API base <code>${options.publicUrl}/namirial/api/v1</code>, X-VerifiD-ApiToken <code>${SANDBOX_CREDENTIALS.namirial.apiToken}</code></li>` +
+          `<li>ID360: host root <code>${options.publicUrl}/id360</code> (API under <code>/api/1.0.0</code>), login <code>${SANDBOX_CREDENTIALS.id360.username}</code> / <code>${SANDBOX_CREDENTIALS.id360.password}</code>, process <code>${SANDBOX_CREDENTIALS.id360.processId}</code></li>` +
+          `<li>Notification receiver (plays your backend): <code>${options.publicUrl}/receiver/&lt;name&gt;</code></li>` +
+          `</ul><p>Controls: see sandboxes/README.md.</p>`,
+      ),
   );
 
   return {

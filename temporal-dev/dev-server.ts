@@ -153,7 +153,7 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServerH
   // Refuse early if something already listens there: otherwise we would "connect" to the other server.
   if (await tcpOpen(host, opts.port, 500)) {
     throw new Error(
-      `Cannot start the Temporal dev server: ${address} is already in use (another Temporal server running?).`
+      `Cannot start the Temporal dev server: ${address} is already in use (another Temporal server running?).`,
     );
   }
 
@@ -231,14 +231,14 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServerH
       }
       if (exitCode !== undefined) {
         throw new Error(
-          `The Temporal dev server exited with code ${exitCode} before answering on ${address}.${lastLines()}`
+          `The Temporal dev server exited with code ${exitCode} before answering on ${address}.${lastLines()}`,
         );
       }
       if ((await tcpOpen(host, opts.port)) && (await serverAnswers(address, namespace))) break;
       if (Date.now() > deadline) {
         throw new Error(
           `The Temporal dev server did not answer on ${address} within ${Math.round(timeoutMs / 1000)}s ` +
-            `(command: ${opts.cliPath} ${args.join(' ')}).${lastLines()}`
+            `(command: ${opts.cliPath} ${args.join(' ')}).${lastLines()}`,
         );
       }
       await sleep(100);

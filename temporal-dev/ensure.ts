@@ -35,7 +35,8 @@ function runPathScript(script: string, env: NodeJS.ProcessEnv = process.env): Pr
     child.once('close', (code, signal) => {
       const result = out.trim().split('\n').pop()?.trim() ?? '';
       if (code === 0 && result) resolve(result);
-      else reject(new Error(`${path.basename(script)} failed (${signal ?? `exit code ${code}`}); see its stderr above`));
+      else
+        reject(new Error(`${path.basename(script)} failed (${signal ?? `exit code ${code}`}); see its stderr above`));
     });
   });
 }

@@ -50,11 +50,30 @@ export async function startPostgres({ dataDir, port, user = 'app', log }: Postgr
   }
   const ids = as ? { uid: as.uid, gid: as.gid } : {};
   if (!fs.existsSync(path.join(dataDir, 'PG_VERSION'))) {
-    execFileSync(path.join(bin, 'initdb'), ['-D', dataDir, '-A', 'trust', '-U', user, '-E', 'UTF8', '--no-instructions'], { stdio: ['ignore', 'ignore', 'pipe'], cwd: dataDir, ...ids });
+    execFileSync(
+      path.join(bin, 'initdb'),
+      ['-D', dataDir, '-A', 'trust', '-U', user, '-E', 'UTF8', '--no-instructions'],
+      { stdio: ['ignore', 'ignore', 'pipe'], cwd: dataDir, ...ids },
+    );
   }
   const child: ChildProcess = spawn(
     path.join(bin, 'postgres'),
-    ['-D', dataDir, '-p', String(port), '-h', '127.0.0.1', '-k', dataDir, '-c', 'fsync=off', '-c', 'max_connections=200', '-c', 'shared_buffers=32MB'],
+    [
+      '-D',
+      dataDir,
+      '-p',
+      String(port),
+      '-h',
+      '127.0.0.1',
+      '-k',
+      dataDir,
+      '-c',
+      'fsync=off',
+      '-c',
+      'max_connections=200',
+      '-c',
+      'shared_buffers=32MB',
+    ],
     { stdio: ['ignore', 'pipe', 'pipe'], cwd: dataDir, ...ids },
   );
   let tail = '';
@@ -77,7 +96,11 @@ export async function startPostgres({ dataDir, port, user = 'app', log }: Postgr
   // Accepting TCP is not yet accepting sessions ("the database system is starting up"): wait for pg_isready.
   for (;;) {
     try {
-      execFileSync(path.join(bin, 'pg_isready'), ['-h', '127.0.0.1', '-p', String(port), '-U', user, '-d', 'postgres'], { stdio: 'ignore' });
+      execFileSync(
+        path.join(bin, 'pg_isready'),
+        ['-h', '127.0.0.1', '-p', String(port), '-U', user, '-d', 'postgres'],
+        { stdio: 'ignore' },
+      );
       break;
     } catch {
       if (Date.now() > deadline) throw new Error(`postgres on ${port} is not ready: ${tail}`);

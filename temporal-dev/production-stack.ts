@@ -30,7 +30,13 @@ import { temporal } from '@temporalio/proto';
 import { msToTs } from '@temporalio/common/lib/time';
 import { PROVIDERS } from '../config';
 import { workflowTaskQueueOf } from '../config/task-queues';
-import { ensureS3TestServer, ensureTemporalCli, ensureTemporalServer, ensureTemporalUiServer, projectRoot } from './ensure';
+import {
+  ensureS3TestServer,
+  ensureTemporalCli,
+  ensureTemporalServer,
+  ensureTemporalUiServer,
+  projectRoot,
+} from './ensure';
 import { startPostgres, type PostgresHandle } from './postgres';
 import { SEARCH_ATTRIBUTES } from './search-attributes';
 
@@ -39,7 +45,8 @@ const run = promisify(execFile);
 const grpcStatus = { NOT_FOUND: 5, ALREADY_EXISTS: 6 } as const;
 const taskQueuePrefix = process.env.TASK_QUEUE_PREFIX ?? 'idv';
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
-const log = (msg: string, extra: Record<string, unknown> = {}) => process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), component: 'stack', msg, ...extra })}\n`);
+const log = (msg: string, extra: Record<string, unknown> = {}) =>
+  process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), component: 'stack', msg, ...extra })}\n`);
 
 interface Proc {
   name: string;
@@ -55,11 +62,19 @@ const lastOutput = (p: Proc) => (p.tail.length ? p.tail.slice(-5).join(' | ') : 
  * Polls `check` until it holds, or fails: when the start's deadline has passed (naming the part and the last
  * error `check` threw), or at once when one of the `watch`ed processes has exited (with its last output).
  */
-async function waitFor(what: string, deadline: number, check: () => Promise<boolean>, watch: Proc[] = []): Promise<void> {
+async function waitFor(
+  what: string,
+  deadline: number,
+  check: () => Promise<boolean>,
+  watch: Proc[] = [],
+): Promise<void> {
   let lastError = '';
   for (;;) {
     const dead = watch.find(exited);
-    if (dead) throw new Error(`${what}: process ${dead.name} exited (${dead.child.exitCode ?? dead.child.signalCode}) before it was ready; its last output: ${lastOutput(dead)}`);
+    if (dead)
+      throw new Error(
+        `${what}: process ${dead.name} exited (${dead.child.exitCode ?? dead.child.signalCode}) before it was ready; its last output: ${lastOutput(dead)}`,
+      );
     try {
       if (await check()) return;
     } catch (err) {
@@ -67,7 +82,9 @@ async function waitFor(what: string, deadline: number, check: () => Promise<bool
     }
     if (Date.now() > deadline) {
       const outputs = watch.map((p) => `${p.name}: ${lastOutput(p)}`).join('; ');
-      throw new Error(`${what} not ready by the start deadline (STACK_START_TIMEOUT_S)${lastError ? `; last error: ${lastError}` : ''}${outputs ? `; last output of ${outputs}` : ''}`);
+      throw new Error(
+        `${what} not ready by the start deadline (STACK_START_TIMEOUT_S)${lastError ? `; last error: ${lastError}` : ''}${outputs ? `; last output of ${outputs}` : ''}`,
+      );
     }
     await new Promise((r) => setTimeout(r, 500));
   }
@@ -191,14 +208,29 @@ codec:
  * Each worker process (by the SDK's default identity `pid@host`) polls the workflow queue for workflow
  * tasks and every vendor task queue for activity tasks (config/task-queues.ts).
  */
-async function workersPolling(connection: Connection, workflowQueue: string, activityQueues: string[], pids: number[]): Promise<boolean> {
+async function workersPolling(
+  connection: Connection,
+  workflowQueue: string,
+  activityQueues: string[],
+  pids: number[],
+): Promise<boolean> {
   const { TASK_QUEUE_TYPE_WORKFLOW, TASK_QUEUE_TYPE_ACTIVITY } = temporal.api.enums.v1.TaskQueueType;
-  const checks = [[workflowQueue, TASK_QUEUE_TYPE_WORKFLOW] as const, ...activityQueues.map((q) => [q, TASK_QUEUE_TYPE_ACTIVITY] as const)];
+  const checks = [
+    [workflowQueue, TASK_QUEUE_TYPE_WORKFLOW] as const,
+    ...activityQueues.map((q) => [q, TASK_QUEUE_TYPE_ACTIVITY] as const),
+  ];
   for (const [queue, taskQueueType] of checks) {
-    const res = await connection.workflowService.describeTaskQueue({ namespace: 'default', taskQueue: { name: queue }, taskQueueType });
+    const res = await connection.workflowService.describeTaskQueue({
+      namespace: 'default',
+      taskQueue: { name: queue },
+      taskQueueType,
+    });
     const ids = (res.pollers ?? []).map((p) => p.identity ?? '');
     const missing = pids.filter((pid) => !ids.some((id) => id.startsWith(`${pid}@`)));
-    if (missing.length) throw new Error(`no poller of process ${missing.join(', ')} on ${queue} (${taskQueueType === TASK_QUEUE_TYPE_WORKFLOW ? 'workflow' : 'activity'} tasks) yet`);
+    if (missing.length)
+      throw new Error(
+        `no poller of process ${missing.join(', ')} on ${queue} (${taskQueueType === TASK_QUEUE_TYPE_WORKFLOW ? 'workflow' : 'activity'} tasks) yet`,
+      );
   }
   return true;
 }
@@ -215,7 +247,9 @@ async function main(): Promise<void> {
   // The server keeps its membership ports (base+4..base+7) in cluster_membership.rpc_port, a PostgreSQL
   // smallint: a port above 32767 is fatal at start ("unable to initialize membership heartbeats").
   if (base + 9 > 32767) {
-    log('start failed', { error: `STACK_TEMPORAL_PORT ${base}: the Temporal server uses it and the next 9 ports, and stores its membership ports in a PostgreSQL smallint; choose one at most 32758` });
+    log('start failed', {
+      error: `STACK_TEMPORAL_PORT ${base}: the Temporal server uses it and the next 9 ports, and stores its membership ports in a PostgreSQL smallint; choose one at most 32758`,
+    });
     process.exit(1);
   }
   const procs: Proc[] = [];
@@ -255,7 +289,11 @@ async function main(): Promise<void> {
       for (const line of c.toString().split('\n')) {
         if (!line.trim()) continue;
         proc.tail = [...proc.tail.slice(-19), line.slice(0, 300)];
-        process.stdout.write(line.startsWith('{') ? `${line.replace(/^\{/, `{"process":"${name}",`)}\n` : `${JSON.stringify({ process: name, msg: line })}\n`);
+        process.stdout.write(
+          line.startsWith('{')
+            ? `${line.replace(/^\{/, `{"process":"${name}",`)}\n`
+            : `${JSON.stringify({ process: name, msg: line })}\n`,
+        );
       }
     };
     child.stdout!.on('data', prefix);
@@ -270,7 +308,12 @@ async function main(): Promise<void> {
 
   try {
     // The binaries first (built once; a cold Go build of the server takes minutes): not part of the start time.
-    const [binDir, uiDir, cli, moto] = await Promise.all([ensureTemporalServer(), ensureTemporalUiServer(), ensureTemporalCli(), ensureS3TestServer()]);
+    const [binDir, uiDir, cli, moto] = await Promise.all([
+      ensureTemporalServer(),
+      ensureTemporalUiServer(),
+      ensureTemporalCli(),
+      ensureS3TestServer(),
+    ]);
     t0 = Date.now();
     const deadline = t0 + env('STACK_START_TIMEOUT_S', 600) * 1000;
     const stages: Record<string, number> = {};
@@ -301,20 +344,33 @@ async function main(): Promise<void> {
     };
     // S3 and the sandboxes need neither PostgreSQL nor Temporal: they come up while Temporal does.
     const s3 = spawnProc('s3', moto, ['-H', '127.0.0.1', '-p', String(s3Port)]);
-    const sandboxes = spawnProc('sandboxes', process.execPath, [path.join(dist, 'sandboxes', 'main.js')], { ...common, SANDBOX_STATE_FILE: path.join(dir, 'sandboxes.json') });
+    const sandboxes = spawnProc('sandboxes', process.execPath, [path.join(dist, 'sandboxes', 'main.js')], {
+      ...common,
+      SANDBOX_STATE_FILE: path.join(dir, 'sandboxes.json'),
+    });
     const sideParts = (async () => {
       await waitFor('S3 server', deadline, () => listening(s3Port), [s3]);
-      await waitFor('S3 bucket', deadline, async () => {
-        const res = await fetch(`http://127.0.0.1:${s3Port}/evidence`, { method: 'PUT' }); // CreateBucket (moto: no auth)
-        return res.ok || res.status === 409;
-      }, [s3]);
+      await waitFor(
+        'S3 bucket',
+        deadline,
+        async () => {
+          const res = await fetch(`http://127.0.0.1:${s3Port}/evidence`, { method: 'PUT' }); // CreateBucket (moto: no auth)
+          return res.ok || res.status === 409;
+        },
+        [s3],
+      );
       stage('s3', { port: s3Port });
       await waitFor('sandboxes', deadline, () => listening(sandboxPort), [sandboxes]);
       stage('sandboxes', { port: sandboxPort });
     })();
     sideParts.catch(() => undefined); // awaited below; no unhandled rejection meanwhile
 
-    await run('bash', [path.join(root, 'temporal-dev', 'setup-temporal-schema.sh'), '127.0.0.1', String(pgPort), 'temporal']);
+    await run('bash', [
+      path.join(root, 'temporal-dev', 'setup-temporal-schema.sh'),
+      '127.0.0.1',
+      String(pgPort),
+      'temporal',
+    ]);
     const admin = new PgClient({ connectionString: pg.url('postgres') });
     await admin.connect();
     await admin.query('CREATE DATABASE audit').catch(() => undefined); // exists already
@@ -324,66 +380,134 @@ async function main(): Promise<void> {
     fs.mkdirSync(path.join(dir, 'config'), { recursive: true });
     fs.writeFileSync(path.join(dir, 'config', 'development.yaml'), serverConfig(pgPort, 'temporal', base));
     fs.writeFileSync(path.join(dir, 'config', 'dynamicconfig.yaml'), DYNAMIC_CONFIG);
-    const server = spawnProc('temporal', path.join(binDir, 'server'), ['--root', dir, '--config', 'config', '--env', 'development', 'start'], {}, dir);
+    const server = spawnProc(
+      'temporal',
+      path.join(binDir, 'server'),
+      ['--root', dir, '--config', 'config', '--env', 'development', 'start'],
+      {},
+      dir,
+    );
     await waitFor('Temporal frontend (gRPC port)', deadline, () => listening(base), [server]);
     connection = await Connection.connect({ address, connectTimeout: '30s' });
     const svc = connection.workflowService;
     // The frontend listens before the cluster's membership has settled (ringpop join, shard ownership); on a
     // loaded machine that takes a while. Until then describe/register answer Unavailable.
-    await waitFor('Temporal namespace default', deadline, async () => {
-      try {
-        await svc.describeNamespace({ namespace: 'default' });
-        return true;
-      } catch (err) {
-        if ((err as { code?: number }).code !== grpcStatus.NOT_FOUND) throw err;
-        await svc.registerNamespace({ namespace: 'default', workflowExecutionRetentionPeriod: msToTs('30 days') }).catch((e: { code?: number }) => {
-          if (e.code !== grpcStatus.ALREADY_EXISTS) throw e;
-        });
-        return false;
-      }
-    }, [server]);
+    await waitFor(
+      'Temporal namespace default',
+      deadline,
+      async () => {
+        try {
+          await svc.describeNamespace({ namespace: 'default' });
+          return true;
+        } catch (err) {
+          if ((err as { code?: number }).code !== grpcStatus.NOT_FOUND) throw err;
+          await svc
+            .registerNamespace({ namespace: 'default', workflowExecutionRetentionPeriod: msToTs('30 days') })
+            .catch((e: { code?: number }) => {
+              if (e.code !== grpcStatus.ALREADY_EXISTS) throw e;
+            });
+          return false;
+        }
+      },
+      [server],
+    );
     stage('temporal namespace', { address });
     // A list query with them is refused for a few seconds after they are added (and adding them right after the
     // namespace was created may fail): add them until such a query is accepted.
     let lastAdd = 0;
     const query = SEARCH_ATTRIBUTES.map((sa) => `${sa.name} IS NULL`).join(' AND ');
-    await waitFor('Temporal search attributes', deadline, async () => {
-      try {
-        await svc.listWorkflowExecutions({ namespace: 'default', pageSize: 1, query });
-        return true;
-      } catch (err) {
-        if (Date.now() - lastAdd > 5000) {
-          lastAdd = Date.now();
-          await run(cli, ['operator', 'search-attribute', 'create', '--namespace', 'default', '--address', address, ...SEARCH_ATTRIBUTES.flatMap((sa) => ['--name', sa.name, '--type', sa.type])]).catch(() => undefined);
+    await waitFor(
+      'Temporal search attributes',
+      deadline,
+      async () => {
+        try {
+          await svc.listWorkflowExecutions({ namespace: 'default', pageSize: 1, query });
+          return true;
+        } catch (err) {
+          if (Date.now() - lastAdd > 5000) {
+            lastAdd = Date.now();
+            await run(cli, [
+              'operator',
+              'search-attribute',
+              'create',
+              '--namespace',
+              'default',
+              '--address',
+              address,
+              ...SEARCH_ATTRIBUTES.flatMap((sa) => ['--name', sa.name, '--type', sa.type]),
+            ]).catch(() => undefined);
+          }
+          throw err;
         }
-        throw err;
-      }
-    }, [server]);
+      },
+      [server],
+    );
     stage('temporal server', { address });
     await sideParts;
 
-    const workers = [1, 2].map((n) => spawnProc(`worker-${n}`, process.execPath, [path.join(dist, 'workers', 'main.js')], common));
-    const apis = [1, 2].map((n) => spawnProc(`api-${n}`, process.execPath, [path.join(dist, 'client', 'main.js')], { ...common, API_PORT: String(apiPort + n - 1) }));
+    const workers = [1, 2].map((n) =>
+      spawnProc(`worker-${n}`, process.execPath, [path.join(dist, 'workers', 'main.js')], common),
+    );
+    const apis = [1, 2].map((n) =>
+      spawnProc(`api-${n}`, process.execPath, [path.join(dist, 'client', 'main.js')], {
+        ...common,
+        API_PORT: String(apiPort + n - 1),
+      }),
+    );
     fs.mkdirSync(path.join(dir, 'ui', 'config'), { recursive: true });
     fs.writeFileSync(path.join(dir, 'ui', 'config', 'base.yaml'), uiConfig(address, uiPort, codecEndpoint));
     fs.writeFileSync(path.join(dir, 'ui', 'config', 'production.yaml'), '# everything is in base.yaml\n');
-    const ui = spawnProc('ui', path.join(uiDir, 'server'), ['--root', path.join(dir, 'ui'), '--config', 'config', '--env', 'production', 'start']);
+    const ui = spawnProc('ui', path.join(uiDir, 'server'), [
+      '--root',
+      path.join(dir, 'ui'),
+      '--config',
+      'config',
+      '--env',
+      'production',
+      'start',
+    ]);
 
     await Promise.all([
-      waitFor('Temporal Web UI (/healthz)', deadline, () => answers200(`http://127.0.0.1:${uiPort}/healthz`), [ui]).then(() => stage('ui', { url: uiOrigin })),
+      waitFor('Temporal Web UI (/healthz)', deadline, () => answers200(`http://127.0.0.1:${uiPort}/healthz`), [
+        ui,
+      ]).then(() => stage('ui', { url: uiOrigin })),
       // Each API is ready when it listens and reaches Temporal.
-      waitFor('APIs (/readyz)', deadline, async () => (await Promise.all(apis.map((_, i) => answers200(`http://127.0.0.1:${apiPort + i}/readyz`)))).every(Boolean), apis).then(() =>
-        stage('apis', { ports: [apiPort, apiPort + 1] }),
-      ),
+      waitFor(
+        'APIs (/readyz)',
+        deadline,
+        async () =>
+          (await Promise.all(apis.map((_, i) => answers200(`http://127.0.0.1:${apiPort + i}/readyz`)))).every(Boolean),
+        apis,
+      ).then(() => stage('apis', { ports: [apiPort, apiPort + 1] })),
       // Each worker bundles the workflow code (webpack: the slowest part on a loaded machine), then polls.
-      waitFor('workers (polling the workflow queue and every vendor task queue)', deadline, () => workersPolling(connection!, workflowTaskQueueOf(taskQueuePrefix), PROVIDERS.map((p) => `${taskQueuePrefix}-${p}`), workers.map((w) => w.child.pid!)), workers).then(() =>
-        stage('workers'),
-      ),
+      waitFor(
+        'workers (polling the workflow queue and every vendor task queue)',
+        deadline,
+        () =>
+          workersPolling(
+            connection!,
+            workflowTaskQueueOf(taskQueuePrefix),
+            PROVIDERS.map((p) => `${taskQueuePrefix}-${p}`),
+            workers.map((w) => w.child.pid!),
+          ),
+        workers,
+      ).then(() => stage('workers')),
     ]);
     await new Promise((r) => setTimeout(r, 2000)); // let the first polls settle before measuring
     const rss = Object.fromEntries([...procs.map((p) => [p.name, rssKb(p.child.pid!)]), ['postgresql', rssKb(pg.pid)]]);
     const pids = Object.fromEntries(procs.map((p) => [p.name, p.child.pid]));
-    log('ready', { startMs: Date.now() - t0, stagesMs: stages, rssKb: rss, pids, apis: [apiPort, apiPort + 1], temporal: address, sandboxes: sandboxPort, s3: s3Port, ui: uiOrigin, codec: codecEndpoint });
+    log('ready', {
+      startMs: Date.now() - t0,
+      stagesMs: stages,
+      rssKb: rss,
+      pids,
+      apis: [apiPort, apiPort + 1],
+      temporal: address,
+      sandboxes: sandboxPort,
+      s3: s3Port,
+      ui: uiOrigin,
+      codec: codecEndpoint,
+    });
   } catch (err) {
     log('start failed', { error: (err as Error).message, ms: Date.now() - t0 });
     await stopAll(1);

@@ -61,7 +61,7 @@ export async function runLocalTemporal(opts: LocalTemporalOptions = {}): Promise
   const shownHost = ip === '127.0.0.1' || ip === '0.0.0.0' ? 'localhost' : ip;
   console.log(
     `Temporal dev server: gRPC ${shownHost}:${port}, Web UI http://${shownHost}:${uiPort}` +
-      (dbFile ? ` (data: ${path.relative(process.cwd(), dbFile) || dbFile})` : ' (in-memory)')
+      (dbFile ? ` (data: ${path.relative(process.cwd(), dbFile) || dbFile})` : ' (in-memory)'),
   );
   return server;
 }
@@ -79,7 +79,7 @@ async function main(): Promise<void> {
       (err) => {
         console.error(err);
         process.exit(1);
-      }
+      },
     );
   };
   process.on('SIGINT', shutdown);

@@ -45,7 +45,8 @@ async function main(): Promise<void> {
       console.error(JSON.stringify({ level: 'error', msg: 'stop deadline passed: killing what is left' }));
       process.exit(code || 1);
     }, STOP_DEADLINE_MS).unref();
-    for (const stop of stops.reverse()) await stop().catch((err) => console.error(`while stopping: ${(err as Error).message}`));
+    for (const stop of stops.reverse())
+      await stop().catch((err) => console.error(`while stopping: ${(err as Error).message}`));
     process.exit(code);
   };
   process.on('SIGINT', () => void stopAll(0));
@@ -54,15 +55,31 @@ async function main(): Promise<void> {
   try {
     // WORKER_METRICS_PORT and OTEL_EXPORTER_OTLP_ENDPOINT as for `npm run worker` / `npm run api` (README
     // "Metrics and traces"): one process here, so one Prometheus endpoint and one traced service.
-    installJsonRuntime(config.logLevel === 'debug' ? 'DEBUG' : config.logLevel === 'warn' ? 'WARN' : config.logLevel === 'error' ? 'ERROR' : 'INFO', undefined, config.telemetry.workerMetricsAddress);
-    const tracing = installTracing({ serviceName: config.telemetry.serviceName ?? 'idv-service', otlpEndpoint: config.telemetry.otlpEndpoint });
+    installJsonRuntime(
+      config.logLevel === 'debug'
+        ? 'DEBUG'
+        : config.logLevel === 'warn'
+          ? 'WARN'
+          : config.logLevel === 'error'
+            ? 'ERROR'
+            : 'INFO',
+      undefined,
+      config.telemetry.workerMetricsAddress,
+    );
+    const tracing = installTracing({
+      serviceName: config.telemetry.serviceName ?? 'idv-service',
+      otlpEndpoint: config.telemetry.otlpEndpoint,
+    });
     if (tracing) stops.push(() => tracing.shutdown()); // stopped last: flushes the last spans
     const keys = resolvePayloadKeyring(config);
     console.log(describeKeyring(keys));
     const tls = config.personalData.codec.tls;
     // The Web UI calls the codec from the browser; it passes a token only to an https:// endpoint.
     const codecEndpoint = tls ? `https://localhost:${tls.port}/codec` : `http://localhost:${config.api.port}/codec`;
-    const useLocal = LOCAL.test(config.temporal.address) && !config.temporal.connectionOptions.apiKey && process.env.LOCAL_TEMPORAL !== 'off';
+    const useLocal =
+      LOCAL.test(config.temporal.address) &&
+      !config.temporal.connectionOptions.apiKey &&
+      process.env.LOCAL_TEMPORAL !== 'off';
     if (useLocal) {
       const server = await runLocalTemporal({
         detached: true,
@@ -83,28 +100,46 @@ async function main(): Promise<void> {
         fourthline: fourthlineWebhookSettings(config.publicBaseUrl, config.vendors.fourthline.webhookAuth),
       });
       // Temporal's history outlives a restart: so do the vendor cases it waits for.
-      const persisted = persistSandboxes(sandbox, path.resolve(process.env.SANDBOX_STATE_FILE ?? 'data/sandboxes/state.json'));
+      const persisted = persistSandboxes(
+        sandbox,
+        path.resolve(process.env.SANDBOX_STATE_FILE ?? 'data/sandboxes/state.json'),
+      );
       await sandbox.app.listen({ host: config.sandbox.host, port: config.sandbox.port });
       stops.push(async () => {
         await sandbox.close();
         persisted.stop();
       });
-      console.log(`Vendor sandboxes: ${config.sandbox.baseUrl} (controls: sandboxes/README.md; ${persisted.restored} record(s) restored)`);
+      console.log(
+        `Vendor sandboxes: ${config.sandbox.baseUrl} (controls: sandboxes/README.md; ${persisted.restored} record(s) restored)`,
+      );
     }
 
     const store = new FolderEvidenceStore(config.evidenceDir);
     const workerConnection = await NativeConnection.connect(config.temporal.connectionOptions);
-    const workers = await createWorkers({ connection: workerConnection, config, store, workflowBundle: await bundleWorkflows(), keyring: keys.keyring });
+    const workers = await createWorkers({
+      connection: workerConnection,
+      config,
+      store,
+      workflowBundle: await bundleWorkflows(),
+      keyring: keys.keyring,
+    });
     const running = Promise.all(workers.map((w) => w.run()));
     stops.push(async () => {
       for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
       await running;
       await workerConnection.close();
     });
-    console.log(`Worker: workflows on ${workflowTaskQueue(config)}, activities on ${activityTaskQueues(config).join(', ')}`);
+    console.log(
+      `Worker: workflows on ${workflowTaskQueue(config)}, activities on ${activityTaskQueues(config).join(', ')}`,
+    );
 
     const connection = await Connection.connect(config.temporal.connectionOptions);
-    const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter: dataConverter(keys.keyring), interceptors: tracingClientInterceptors() });
+    const client = new Client({
+      connection,
+      namespace: config.temporal.namespace,
+      dataConverter: dataConverter(keys.keyring),
+      interceptors: tracingClientInterceptors(),
+    });
     const app = await buildApi({ config, client, store, logger: true, keyring: keys.keyring });
     await app.listen({ host: config.api.host, port: config.api.port });
     await listenCodecTls(app, config);
@@ -114,10 +149,17 @@ async function main(): Promise<void> {
     });
     console.log(`API: http://${config.api.host}:${config.api.port} (OpenAPI docs at /docs)`);
     const codec = config.personalData.codec;
-    const who = codec.uiWithoutToken ? 'decodes for the Web UI without a token: development, API on loopback' : 'token required';
-    console.log(`Codec endpoint: ${codecEndpoint} (Web UI origin ${codec.uiOrigin}, ${who}; README "Personal data and evidence")`);
+    const who = codec.uiWithoutToken
+      ? 'decodes for the Web UI without a token: development, API on loopback'
+      : 'token required';
+    console.log(
+      `Codec endpoint: ${codecEndpoint} (Web UI origin ${codec.uiOrigin}, ${who}; README "Personal data and evidence")`,
+    );
     console.log(`Evidence retention: schedule ${await ensureRetentionSchedule(client, config)}, daily`);
-    if (config.telemetry.workerMetricsAddress) console.log(`Worker metrics (Prometheus): http://${config.telemetry.workerMetricsAddress}/metrics; API metrics: http://${config.api.host}:${config.api.port}/metrics`);
+    if (config.telemetry.workerMetricsAddress)
+      console.log(
+        `Worker metrics (Prometheus): http://${config.telemetry.workerMetricsAddress}/metrics; API metrics: http://${config.api.host}:${config.api.port}/metrics`,
+      );
     if (tracing) console.log(`Traces: OTLP to ${config.telemetry.otlpEndpoint}`);
     for (const note of config.notes) console.log(`  note: ${note}`);
     console.log('Ready. Ctrl-C stops everything.');

@@ -38,9 +38,15 @@ test('an unconfigured provider answers 422 provider_not_configured and starts no
   const res = await fetch(`http://127.0.0.1:${port}/v1/verifications`, {
     method: 'POST',
     headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ provider: 'namirial', reference: 'prod-1', applicant: { firstName: 'A', lastName: 'B', email: 'a@example.com' } }),
+    body: JSON.stringify({
+      provider: 'namirial',
+      reference: 'prod-1',
+      applicant: { firstName: 'A', lastName: 'B', email: 'a@example.com' },
+    }),
   });
   expect(res.status).toBe(422);
-  expect(await res.json()).toEqual({ error: { code: 'provider_not_configured', message: 'namirial is not configured on this service' } });
+  expect(await res.json()).toEqual({
+    error: { code: 'provider_not_configured', message: 'namirial is not configured on this service' },
+  });
   await expect(temporal.client.workflow.getHandle('namirial:prod-1').describe()).rejects.toThrow();
 });

@@ -62,7 +62,10 @@ function pgLog(url: string, legacy?: typeof oldPayload): PostgresAuditLog {
   return log;
 }
 
-const backends: { name: string; create(legacy?: typeof oldPayload): Promise<(legacy?: typeof oldPayload) => AuditLog> }[] = [
+const backends: {
+  name: string;
+  create(legacy?: typeof oldPayload): Promise<(legacy?: typeof oldPayload) => AuditLog>;
+}[] = [
   {
     name: 'folder',
     async create() {
@@ -87,7 +90,11 @@ describe.each(backends)('$name audit log', (backend) => {
     await log.append('finwave:b', entry('other'));
     await log.append('finwave:a', entry('personal data erased'));
     expect((await log.read('finwave:a')).map((e) => e.event)).toEqual(['created', 'personal data erased']);
-    expect((await log.read('finwave:a'))[0]!.actor).toEqual({ keyId: 'backend', endUserIp: '203.0.113.7', endUserAgent: 'Mozilla/5.0' });
+    expect((await log.read('finwave:a'))[0]!.actor).toEqual({
+      keyId: 'backend',
+      endUserIp: '203.0.113.7',
+      endUserAgent: 'Mozilla/5.0',
+    });
     expect(await log.read('finwave:none')).toEqual([]);
   });
 
@@ -105,28 +112,51 @@ test('folder: a line written with a payload key (before AUDIT_KEYS) reads while 
   const at = '2026-01-02T03:04:05.000Z';
   // What the previous release wrote: the payload keyring as the audit keyring.
   await new FolderAuditLog(dir, oldPayload).append('namirial:legacy', entry('personal data erased', at));
-  expect((await new FolderAuditLog(dir, auditKeys, oldPayload).read('namirial:legacy')).map((e) => e.event)).toEqual(['personal data erased']);
+  expect((await new FolderAuditLog(dir, auditKeys, oldPayload).read('namirial:legacy')).map((e) => e.event)).toEqual([
+    'personal data erased',
+  ]);
   const [gone] = await new FolderAuditLog(dir, auditKeys, newPayloadOnly).read('namirial:legacy');
   expect(gone).toMatchObject({ event: UNREADABLE_AUDIT_EVENT, actor: null, detail: { keyId: 'p-old' } });
   expect(JSON.stringify(gone)).not.toContain('203.0.113.7');
 });
 
-test('GET …/audit answers 200 (not 500) when an audit line\'s key is no longer configured', async () => {
+test("GET …/audit answers 200 (not 500) when an audit line's key is no longer configured", async () => {
   const temporal: TestTemporal = await connectToTestTemporal();
   const dir = fs.mkdtempSync(path.join(tmp, 'api-'));
   const auditDir = path.join(dir, 'audit');
   const id = `finwave:audit-${crypto.randomBytes(4).toString('hex')}`; // no workflow: the log alone answers
   await new FolderAuditLog(auditDir, oldPayload).append(id, entry('personal data erased', '2026-01-02T03:04:05.000Z'));
-  const config = loadConfig({ TEMPORAL_ADDRESS: temporal.address, API_KEYS: 'backend:backend-key-0123456789', EVIDENCE_DIR: dir, AUDIT_DIR: auditDir });
-  const app = await buildApi({ config, client: temporal.client, store: new FolderEvidenceStore(dir), logger: false, keyring: newPayloadOnly, auditKeyring: auditKeys });
+  const config = loadConfig({
+    TEMPORAL_ADDRESS: temporal.address,
+    API_KEYS: 'backend:backend-key-0123456789',
+    EVIDENCE_DIR: dir,
+    AUDIT_DIR: auditDir,
+  });
+  const app = await buildApi({
+    config,
+    client: temporal.client,
+    store: new FolderEvidenceStore(dir),
+    logger: false,
+    keyring: newPayloadOnly,
+    auditKeyring: auditKeys,
+  });
   try {
     await app.listen({ host: '127.0.0.1', port: 0 });
-    const res = await fetch(`http://127.0.0.1:${(app.server.address() as AddressInfo).port}/v1/verifications/${id}/audit`, {
-      headers: { authorization: 'Bearer backend-key-0123456789' },
-    });
+    const res = await fetch(
+      `http://127.0.0.1:${(app.server.address() as AddressInfo).port}/v1/verifications/${id}/audit`,
+      {
+        headers: { authorization: 'Bearer backend-key-0123456789' },
+      },
+    );
     expect(res.status).toBe(200);
     const body = (await res.json()) as { entries: { event: string; at: string }[] };
-    expect(body.entries).toEqual([expect.objectContaining({ event: UNREADABLE_AUDIT_EVENT, at: '2026-01-02T03:04:05.000Z', recordedIn: 'audit-log' })]);
+    expect(body.entries).toEqual([
+      expect.objectContaining({
+        event: UNREADABLE_AUDIT_EVENT,
+        at: '2026-01-02T03:04:05.000Z',
+        recordedIn: 'audit-log',
+      }),
+    ]);
   } finally {
     await app.close();
     await temporal.close();
@@ -141,7 +171,9 @@ describe('postgres audit log: one chain for every replica', () => {
       Array.from({ length: 40 }, (_, i) => (i % 2 ? a : b).append(`fourthline:${i % 5}`, entry(`step ${i}`))),
     );
     expect(await a.verify()).toMatchObject({ ok: true, rows: 40, firstBadSeq: null });
-    expect((await b.read('fourthline:3')).map((e) => e.event).sort()).toEqual(['step 13', 'step 18', 'step 23', 'step 28', 'step 3', 'step 33', 'step 38', 'step 8'].sort());
+    expect((await b.read('fourthline:3')).map((e) => e.event).sort()).toEqual(
+      ['step 13', 'step 18', 'step 23', 'step 28', 'step 3', 'step 33', 'step 38', 'step 8'].sort(),
+    );
   });
 
   test('updates and deletes are refused; tampering with the trigger disabled is detected', async () => {
@@ -149,7 +181,9 @@ describe('postgres audit log: one chain for every replica', () => {
     const log = pgLog(url);
     for (const i of [1, 2, 3, 4]) await log.append('authenteq:t', entry(`step ${i}`));
     expect(await log.verify()).toMatchObject({ ok: true, rows: 4 });
-    await expect(log.pool.query(`UPDATE audit_log SET at = '2020-01-01T00:00:00.000Z' WHERE seq = 2`)).rejects.toThrow('append-only');
+    await expect(log.pool.query(`UPDATE audit_log SET at = '2020-01-01T00:00:00.000Z' WHERE seq = 2`)).rejects.toThrow(
+      'append-only',
+    );
     await expect(log.pool.query('DELETE FROM audit_log WHERE seq = 2')).rejects.toThrow('append-only');
     await expect(log.pool.query('TRUNCATE audit_log')).rejects.toThrow('append-only');
 

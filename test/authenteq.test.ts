@@ -45,7 +45,11 @@ function tokenOf(v: VerificationState): string {
 }
 
 /** The end user, on Authenteq's page: pass, fail or leave. Answers where Authenteq sends the browser. */
-async function user(v: VerificationState, action: 'pass' | 'fail' | 'leave', body: Record<string, unknown> = {}): Promise<string> {
+async function user(
+  v: VerificationState,
+  action: 'pass' | 'fail' | 'leave',
+  body: Record<string, unknown> = {},
+): Promise<string> {
   const res = await control(stack, `/authenteq/_sandbox/sessions/${tokenOf(v)}/${action}`, body);
   expect(res.status).toBe(200);
   return res.body.redirectTo;
@@ -63,7 +67,11 @@ async function history(id: string): Promise<string> {
 
 async function searchAttributes(id: string) {
   const d = await temporal.client.workflow.getHandle(id).describe();
-  return { status: d.typedSearchAttributes.get(SEARCH_ATTRIBUTES.status), outcome: d.typedSearchAttributes.get(SEARCH_ATTRIBUTES.outcome), attention: d.typedSearchAttributes.get(SEARCH_ATTRIBUTES.attention) };
+  return {
+    status: d.typedSearchAttributes.get(SEARCH_ATTRIBUTES.status),
+    outcome: d.typedSearchAttributes.get(SEARCH_ATTRIBUTES.outcome),
+    attention: d.typedSearchAttributes.get(SEARCH_ATTRIBUTES.attention),
+  };
 }
 
 const events = (s: VerificationState) => s.timeline.map((t) => t.event);
@@ -71,7 +79,12 @@ const events = (s: VerificationState) => s.timeline.map((t) => t.event);
 test('pass: the browser brings a code back, the worker exchanges it once, approved; images only in the evidence store', async () => {
   const reference = ref('pass');
   const v = await create(reference);
-  expect(v).toMatchObject({ id: `authenteq:${reference}`, provider: 'authenteq', status: 'awaiting_user', outcome: null });
+  expect(v).toMatchObject({
+    id: `authenteq:${reference}`,
+    provider: 'authenteq',
+    status: 'awaiting_user',
+    outcome: null,
+  });
   const url = (v.nextAction as { url: string }).url;
   expect(url).toMatch(new RegExp(`^${stack.sandboxUrl}/authenteq/verify\\?token=`));
   expect(url).not.toContain(SECRET);
@@ -89,9 +102,21 @@ test('pass: the browser brings a code back, the worker exchanges it once, approv
   const done = await stack.waitFor(v.id, (s) => s.status === 'completed');
   const session = stack.sandbox.authenteq.sessions.get(tokenOf(v))!;
   const result = session.result as any;
-  expect(done).toMatchObject({ outcome: 'approved', providerStatus: 'PASSED', providerReference: result.id, nextAction: { type: 'none' } });
+  expect(done).toMatchObject({
+    outcome: 'approved',
+    providerStatus: 'PASSED',
+    providerReference: result.id,
+    nextAction: { type: 'none' },
+  });
   expect(done.reason).toBe('Authenteq verification PASSED (NID/ESP)');
-  expect(done.facts).toMatchObject({ nfcVerified: false, documents: 1, 'document1.type': 'NID', 'document1.country': 'ESP', exchangeAttempts: 1, session: 1 });
+  expect(done.facts).toMatchObject({
+    nfcVerified: false,
+    documents: 1,
+    'document1.type': 'NID',
+    'document1.country': 'ESP',
+    exchangeAttempts: 1,
+    session: 1,
+  });
   expect(events(done)).toEqual([
     'created',
     'verification URL issued',
@@ -119,7 +144,9 @@ test('pass: the browser brings a code back, the worker exchanges it once, approv
   expect(crypto.createHash('sha256').update(faceBytes).digest('hex')).toBe(face.sha256);
   const proof = done.evidence.find((e) => e.kind === 'authenteq-address-proof')!;
   expect(proof.contentType).toBe('application/pdf');
-  const raw = JSON.parse((await stack.store.get(done.evidence.find((e) => e.kind === 'authenteq-result-json')!.sha256))!.toString());
+  const raw = JSON.parse(
+    (await stack.store.get(done.evidence.find((e) => e.kind === 'authenteq-result-json')!.sha256))!.toString(),
+  );
   expect(raw.documentData.documentNumber).toBe(result.documentData.documentNumber);
 
   // None of the personal data, images or secrets is in history, the API state or the search attributes.
@@ -138,14 +165,20 @@ test('pass: the browser brings a code back, the worker exchanges it once, approv
   }
   expect(await searchAttributes(done.id)).toEqual({ status: 'completed', outcome: 'approved' });
   // Exactly one exchange reached Authenteq.
-  expect(stack.sandbox.authenteq.exchanges.filter((e) => e.token === session.token).map((e) => e.status)).toEqual([200]);
+  expect(stack.sandbox.authenteq.exchanges.filter((e) => e.token === session.token).map((e) => e.status)).toEqual([
+    200,
+  ]);
 });
 
 test('fail: FAILED is a rejection', async () => {
   const v = await create(ref('fail'));
   await browserTo(await user(v, 'fail'));
   const done = await stack.waitFor(v.id, (s) => s.status === 'completed');
-  expect(done).toMatchObject({ outcome: 'rejected', providerStatus: 'FAILED', reason: 'Authenteq verification FAILED (NID/ESP)' });
+  expect(done).toMatchObject({
+    outcome: 'rejected',
+    providerStatus: 'FAILED',
+    reason: 'Authenteq verification FAILED (NID/ESP)',
+  });
   expect(done.nextAction.type).toBe('restart');
   expect(await searchAttributes(done.id)).toEqual({ status: 'completed', outcome: 'rejected' });
 });
@@ -162,7 +195,12 @@ test('back without a code: a new session is opened (restart), the old link is th
   const restarted = await stack.waitFor(v.id, (s) => s.facts.session === 2 && s.nextAction.type === 'redirect');
   expect(restarted.status).toBe('awaiting_user');
   expect((restarted.nextAction as { url: string }).url).not.toBe(firstUrl);
-  expect(events(restarted)).toEqual(['created', 'verification URL issued', 'returned without a code', 'verification restarted']);
+  expect(events(restarted)).toEqual([
+    'created',
+    'verification URL issued',
+    'returned without a code',
+    'verification restarted',
+  ]);
 
   // The browser replays the first session's return: the receiver answers the same page, and nothing
   // reaches the workflow (returns are deduplicated before history; the workflow would ignore it anyway).
@@ -181,12 +219,20 @@ test('coming back without a code more than maxRestarts times ends as abandoned',
   v = await stack.waitFor(v.id, (s) => s.facts.session === 2 && s.nextAction.type === 'redirect');
   await browserTo(await user(v, 'leave'));
   const done = await stack.waitFor(v.id, (s) => s.status === 'failed');
-  expect(done).toMatchObject({ outcome: 'abandoned', reason: 'the user came back from Authenteq without finishing 2 times' });
+  expect(done).toMatchObject({
+    outcome: 'abandoned',
+    reason: 'the user came back from Authenteq without finishing 2 times',
+  });
   expect(done.nextAction.type).toBe('restart');
 });
 
 test('a replayed return changes nothing: the code is exchanged once, and Authenteq refuses it a second time', async () => {
-  await control(stack, '/authenteq/_sandbox/faults', { mode: 'slow', delayMs: 1500, times: 1, path: '/web-idv/verification-result' });
+  await control(stack, '/authenteq/_sandbox/faults', {
+    mode: 'slow',
+    delayMs: 1500,
+    times: 1,
+    path: '/web-idv/verification-result',
+  });
   const v = await create(ref('replay'));
   const redirectTo = await user(v, 'pass');
   await browserTo(redirectTo);
@@ -212,12 +258,19 @@ test('a replayed return changes nothing: the code is exchanged once, and Authent
   u.searchParams.set('code', new URL(redirectTo).searchParams.get('code')!);
   const again = await fetch(u, { headers: { authorization: basic() } });
   expect(again.status).toBe(400);
-  expect(await again.json()).toEqual({ errorCode: 'INVALID_REQUEST_PARAMETER', errorMessage: "Parameter 'code' is invalid or expired" });
+  expect(await again.json()).toEqual({
+    errorCode: 'INVALID_REQUEST_PARAMETER',
+    errorMessage: "Parameter 'code' is invalid or expired",
+  });
 });
 
 test('the answer to a successful exchange is lost: the retry finds the code spent, and the operator sees "result lost"', async () => {
   // Authenteq hands out the result (spending the code), then the connection drops before the answer.
-  await control(stack, '/authenteq/_sandbox/faults', { mode: 'dropAfterHandling', times: 1, path: '/web-idv/verification-result' });
+  await control(stack, '/authenteq/_sandbox/faults', {
+    mode: 'dropAfterHandling',
+    times: 1,
+    path: '/web-idv/verification-result',
+  });
   const v = await create(ref('lost'));
   await browserTo(await user(v, 'pass'));
   const done = await stack.waitFor(v.id, (s) => s.status === 'failed', 30_000);
@@ -239,9 +292,15 @@ test('the answer to a successful exchange is lost: the retry finds the code spen
   expect(done.facts.attention).toBe('result-lost-after-exchange');
   const sa = (await stack.client.workflow.getHandle(v.id).describe()).typedSearchAttributes;
   expect(sa.get(SEARCH_ATTRIBUTES.attention)).toBe('result-lost-after-exchange');
-  expect(await searchAttributes(done.id)).toEqual({ status: 'failed', outcome: 'error', attention: 'result-lost-after-exchange' });
+  expect(await searchAttributes(done.id)).toEqual({
+    status: 'failed',
+    outcome: 'error',
+    attention: 'result-lost-after-exchange',
+  });
   // What Authenteq saw: a successful exchange (whose answer was lost), then the refused retry.
-  expect(stack.sandbox.authenteq.exchanges.filter((e) => e.token === tokenOf(v)).map((e) => e.status)).toEqual([200, 400]);
+  expect(stack.sandbox.authenteq.exchanges.filter((e) => e.token === tokenOf(v)).map((e) => e.status)).toEqual([
+    200, 400,
+  ]);
 });
 
 test('an exchange that got a 503 (code not spent) is retried and succeeds', async () => {
@@ -251,7 +310,9 @@ test('an exchange that got a 503 (code not spent) is retried and succeeds', asyn
   const done = await stack.waitFor(v.id, (s) => s.status === 'completed', 30_000);
   expect(done.outcome).toBe('approved');
   expect(done.facts.exchangeAttempts).toBe(2);
-  expect(done.timeline.filter((t) => t.event === 'code exchange unanswered').map((t) => t.detail)).toEqual(['attempt 1: answered 503']);
+  expect(done.timeline.filter((t) => t.event === 'code exchange unanswered').map((t) => t.detail)).toEqual([
+    'attempt 1: answered 503',
+  ]);
 });
 
 test('a code Authenteq refuses at the first attempt does not end the flow: flagged, it waits for a good return until its deadline', async () => {
@@ -274,13 +335,21 @@ test('a code Authenteq refuses at the first attempt does not end the flow: flagg
 describe('documented errors of the verification URL call end the verification clearly, without retries', () => {
   const account = (body: Record<string, unknown>) => control(stack, '/authenteq/_sandbox/account', body);
   afterEach(async () => {
-    await account({ redirectUrls: [stack.config.vendors.authenteq.redirectUrl], deactivated: false, clientSecret: SECRET });
+    await account({
+      redirectUrls: [stack.config.vendors.authenteq.redirectUrl],
+      deactivated: false,
+      clientSecret: SECRET,
+    });
     await fetch(`${stack.sandboxUrl}/authenteq/_sandbox/faults`, { method: 'DELETE' });
   });
 
   test.each([
     ['NO_REDIRECT_URLS', { redirectUrls: [] }, 'answered 400 (NO_REDIRECT_URLS)'],
-    ['INVALID_REQUEST_PARAMETER', { redirectUrls: ['https://elsewhere.example/return'] }, 'answered 400 (INVALID_REQUEST_PARAMETER:redirectUrl)'],
+    [
+      'INVALID_REQUEST_PARAMETER',
+      { redirectUrls: ['https://elsewhere.example/return'] },
+      'answered 400 (INVALID_REQUEST_PARAMETER:redirectUrl)',
+    ],
     ['BAD_API_KEYS', { clientSecret: 'rotated-in-the-dashboard' }, 'answered 401 (BAD_API_KEYS)'],
     ['ACCOUNT_DEACTIVATED', { deactivated: true }, 'answered 403 (ACCOUNT_DEACTIVATED)'],
   ])('%s (from the account settings)', async (_code, settings, expected) => {
@@ -301,7 +370,13 @@ describe('documented errors of the verification URL call end the verification cl
     [401, 'API_KEYS_MISSING'],
     [401, 'API_KEYS_INVALID'],
   ])('%i %s (requests we never send, injected)', async (status, code) => {
-    await control(stack, '/authenteq/_sandbox/faults', { mode: '4xx', status, code, times: 1, path: '/web-idv/verification-url' });
+    await control(stack, '/authenteq/_sandbox/faults', {
+      mode: '4xx',
+      status,
+      code,
+      times: 1,
+      path: '/web-idv/verification-url',
+    });
     const res = await stack.api('POST', '/v1/verifications', { provider: 'authenteq', reference: ref('inj') });
     const done = await stack.waitFor(res.body.id, (s) => s.status === 'failed');
     expect(done.reason).toBe(`Authenteq getVerificationUrl answered ${status} (${code})`);
@@ -323,18 +398,39 @@ test('the sandbox answers every documented status with its documented body', asy
   };
   const err = (errorCode: string) => expect.objectContaining({ errorCode, errorMessage: expect.any(String) });
 
-  expect(await get('/verification-url', { redirectUrl })).toEqual({ status: 401, body: { errorCode: 'API_KEYS_MISSING', errorMessage: 'No API Keys in the Authorization header' } });
-  expect(await get('/verification-url', { redirectUrl }, 'Bearer abc')).toEqual({ status: 401, body: err('API_KEYS_INVALID') });
-  expect(await get('/verification-url', { redirectUrl }, basic('x', 'y'))).toEqual({ status: 401, body: { errorCode: 'BAD_API_KEYS', errorMessage: 'Bad API Keys' } });
-  expect(await get('/verification-url', {}, basic())).toEqual({ status: 400, body: { errorCode: 'MISSING_REQUEST_PARAMETER', errorMessage: "Required 'redirectUrl' parameter is missing" } });
+  expect(await get('/verification-url', { redirectUrl })).toEqual({
+    status: 401,
+    body: { errorCode: 'API_KEYS_MISSING', errorMessage: 'No API Keys in the Authorization header' },
+  });
+  expect(await get('/verification-url', { redirectUrl }, 'Bearer abc')).toEqual({
+    status: 401,
+    body: err('API_KEYS_INVALID'),
+  });
+  expect(await get('/verification-url', { redirectUrl }, basic('x', 'y'))).toEqual({
+    status: 401,
+    body: { errorCode: 'BAD_API_KEYS', errorMessage: 'Bad API Keys' },
+  });
+  expect(await get('/verification-url', {}, basic())).toEqual({
+    status: 400,
+    body: { errorCode: 'MISSING_REQUEST_PARAMETER', errorMessage: "Required 'redirectUrl' parameter is missing" },
+  });
   expect(await get('/verification-url', { redirectUrl: 'https://not.registered/x' }, basic())).toEqual({
     status: 400,
-    body: { errorCode: 'INVALID_REQUEST_PARAMETER', errorMessage: "Parameter 'redirectUrl' does not match any registered one" },
+    body: {
+      errorCode: 'INVALID_REQUEST_PARAMETER',
+      errorMessage: "Parameter 'redirectUrl' does not match any registered one",
+    },
   });
   await control(stack, '/authenteq/_sandbox/account', { redirectUrls: [] });
-  expect(await get('/verification-url', { redirectUrl }, basic())).toEqual({ status: 400, body: err('NO_REDIRECT_URLS') });
+  expect(await get('/verification-url', { redirectUrl }, basic())).toEqual({
+    status: 400,
+    body: err('NO_REDIRECT_URLS'),
+  });
   await control(stack, '/authenteq/_sandbox/account', { redirectUrls: [redirectUrl], deactivated: true });
-  expect(await get('/verification-url', { redirectUrl }, basic())).toEqual({ status: 403, body: err('ACCOUNT_DEACTIVATED') });
+  expect(await get('/verification-url', { redirectUrl }, basic())).toEqual({
+    status: 403,
+    body: err('ACCOUNT_DEACTIVATED'),
+  });
   await control(stack, '/authenteq/_sandbox/account', { deactivated: false });
 
   // A session with a query string in the (registered) redirect URL, played to the end.
@@ -346,17 +442,37 @@ test('the sandbox answers every documented status with its documented body', asy
   const code = new URL(body.redirectTo).searchParams.get('code')!;
   expect(new URL(body.redirectTo).searchParams.get('state')).toBe('abc');
 
-  expect(await get('/verification-result', { redirectUrl: withState, code })).toEqual({ status: 401, body: err('API_KEYS_MISSING') });
-  expect(await get('/verification-result', { redirectUrl: withState, code }, basic('x', 'y'))).toEqual({ status: 401, body: { errorCode: 'API_KEYS_BAD', errorMessage: 'Bad API Keys' } });
-  expect(await get('/verification-result', { redirectUrl: withState }, basic())).toEqual({ status: 400, body: { errorCode: 'MISSING_REQUEST_PARAMETER', errorMessage: "Required 'code' parameter is missing" } });
-  expect(await get('/verification-result', { code }, basic())).toEqual({ status: 400, body: { errorCode: 'MISSING_REQUEST_PARAMETER', errorMessage: "Required 'redirectUrl' parameter is missing" } });
+  expect(await get('/verification-result', { redirectUrl: withState, code })).toEqual({
+    status: 401,
+    body: err('API_KEYS_MISSING'),
+  });
+  expect(await get('/verification-result', { redirectUrl: withState, code }, basic('x', 'y'))).toEqual({
+    status: 401,
+    body: { errorCode: 'API_KEYS_BAD', errorMessage: 'Bad API Keys' },
+  });
+  expect(await get('/verification-result', { redirectUrl: withState }, basic())).toEqual({
+    status: 400,
+    body: { errorCode: 'MISSING_REQUEST_PARAMETER', errorMessage: "Required 'code' parameter is missing" },
+  });
+  expect(await get('/verification-result', { code }, basic())).toEqual({
+    status: 400,
+    body: { errorCode: 'MISSING_REQUEST_PARAMETER', errorMessage: "Required 'redirectUrl' parameter is missing" },
+  });
   expect(await get('/verification-result', { redirectUrl, code }, basic())).toEqual({
     status: 400,
-    body: { errorCode: 'INVALID_REQUEST_PARAMETER', errorMessage: "Parameter 'redirectUrl' does not match the given authorization code" },
+    body: {
+      errorCode: 'INVALID_REQUEST_PARAMETER',
+      errorMessage: "Parameter 'redirectUrl' does not match the given authorization code",
+    },
   });
   const ok = await get('/verification-result', { redirectUrl: withState, code }, basic());
   expect(ok.status).toBe(200);
-  expect(ok.body).toMatchObject({ status: 'PASSED', platform: 'WEB', nfcVerified: false, documentData: { documentType: 'NID', issuingCountry: 'ESP' } });
+  expect(ok.body).toMatchObject({
+    status: 'PASSED',
+    platform: 'WEB',
+    nfcVerified: false,
+    documentData: { documentType: 'NID', issuingCountry: 'ESP' },
+  });
   expect(ok.body.livenessFaceImage).toEqual({ contentType: 'image/jpeg', content: expect.any(String) });
   expect(await get('/verification-result', { redirectUrl: withState, code }, basic())).toEqual({
     status: 400,
@@ -382,7 +498,14 @@ test('multi-document flow with a flow slug: documentData2 and documentData3 beco
     'document3.country': 'DEU',
   });
   const kinds = done.evidence.map((e) => e.kind);
-  expect(kinds).toEqual(expect.arrayContaining(['authenteq-document2-front', 'authenteq-document2-back', 'authenteq-document3-front', 'authenteq-document3-face']));
+  expect(kinds).toEqual(
+    expect.arrayContaining([
+      'authenteq-document2-front',
+      'authenteq-document2-back',
+      'authenteq-document3-front',
+      'authenteq-document3-face',
+    ]),
+  );
   expect(kinds).not.toContain('authenteq-document3-back'); // a passport has no back image
   const h = await history(done.id);
   expect(h).not.toContain((session.result as any).documentData2.documentNumber);
@@ -459,9 +582,18 @@ describe('default durations (time-skipping server)', () => {
     await env?.teardown();
   });
 
-  async function run(activities: Record<string, (...args: any[]) => Promise<unknown>>, body: (id: string) => Promise<void>) {
+  async function run(
+    activities: Record<string, (...args: any[]) => Promise<unknown>>,
+    body: (id: string) => Promise<void>,
+  ) {
     const taskQueue = `aq-ts-${crypto.randomBytes(4).toString('hex')}`;
-    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities, dataConverter: testDataConverter() });
+    const worker = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue,
+      workflowBundle: await workflowBundle(),
+      activities,
+      dataConverter: testDataConverter(),
+    });
     const id = `authenteq:${ref('ts')}`;
     await worker.runUntil(async () => {
       await env.client.workflow.start('authenteqVerification', {
@@ -475,18 +607,31 @@ describe('default durations (time-skipping server)', () => {
 
   test('the API defaults are the documented ones', () => {
     const input = authenteqInput('authenteq:x', 'x', authenteqOptions.parse({}));
-    expect(input.options).toEqual({ multiDocument: false, flowSlug: null, returnTo: null, deadline: '24 hours', maxRestarts: 3, exchangeAttempts: 5 });
+    expect(input.options).toEqual({
+      multiDocument: false,
+      flowSlug: null,
+      returnTo: null,
+      deadline: '24 hours',
+      maxRestarts: 3,
+      exchangeAttempts: 5,
+    });
     expect(AUTHENTEQ_DEFAULTS).toEqual({ deadline: '24 hours', maxRestarts: 3, exchangeAttempts: 5 });
   });
 
   test('the user has 24 hours to come back', async () => {
-    const activities = { authenteqGetVerificationUrl: async () => ({ verificationUrl: 'https://web-idv.example/verify?token=t' }) };
+    const activities = {
+      authenteqGetVerificationUrl: async () => ({ verificationUrl: 'https://web-idv.example/verify?token=t' }),
+    };
     await run(activities, async (id) => {
       const handle = env.client.workflow.getHandle(id);
       await env.sleep('23 hours');
       expect((await handle.query(stateQuery)).status).toBe('awaiting_user');
       const done = (await handle.result()) as VerificationState;
-      expect(done).toMatchObject({ status: 'expired', outcome: 'expired', reason: 'the user did not come back from Authenteq within 24 hours' });
+      expect(done).toMatchObject({
+        status: 'expired',
+        outcome: 'expired',
+        reason: 'the user did not come back from Authenteq within 24 hours',
+      });
       const ms = Date.parse(done.updatedAt) - Date.parse(done.createdAt);
       expect(ms).toBeGreaterThanOrEqual(24 * 3_600_000);
       expect(ms).toBeLessThan(24 * 3_600_000 + 60_000);
@@ -499,17 +644,24 @@ describe('default durations (time-skipping server)', () => {
       authenteqGetVerificationUrl: async () => ({ verificationUrl: 'https://web-idv.example/verify?token=t' }),
       authenteqExchangeCode: async () => {
         seen.push(Date.now());
-        throw ApplicationFailure.retryable('Authenteq getResult: no response (ETIMEDOUT)', 'VendorUnavailable', { networkError: 'ETIMEDOUT' });
+        throw ApplicationFailure.retryable('Authenteq getResult: no response (ETIMEDOUT)', 'VendorUnavailable', {
+          networkError: 'ETIMEDOUT',
+        });
       },
     };
     await run(activities, async (id) => {
       const handle = env.client.workflow.getHandle(id);
       // The browser can only come back once the user was sent away: a return for a session that is
       // not open yet is ignored as stale, so wait for it.
-      for (let i = 0; i < 100 && (await handle.query(stateQuery)).status !== 'awaiting_user'; i++) await new Promise((r) => setTimeout(r, 50));
+      for (let i = 0; i < 100 && (await handle.query(stateQuery)).status !== 'awaiting_user'; i++)
+        await new Promise((r) => setTimeout(r, 50));
       await handle.signal('authenteqReturn', { session: 1, code: 'the-code' });
       const done = (await handle.result()) as VerificationState;
-      expect(done).toMatchObject({ status: 'failed', outcome: 'error', reason: 'Authenteq did not answer the code exchange in 5 attempts' });
+      expect(done).toMatchObject({
+        status: 'failed',
+        outcome: 'error',
+        reason: 'Authenteq did not answer the code exchange in 5 attempts',
+      });
       expect(done.facts).toMatchObject({ exchange: 'unanswered', exchangeAttempts: 5 });
       expect(done.timeline.filter((t) => t.event === 'code exchange unanswered').map((t) => t.detail)).toEqual(
         [1, 2, 3, 4, 5].map((n) => `attempt ${n}: no answer (ETIMEDOUT)`),

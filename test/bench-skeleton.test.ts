@@ -28,7 +28,10 @@ test('a shape with signals, updates, timers and children is replayed as that sha
   const worker = await Worker.create({
     connection: temporal.connection,
     taskQueue,
-    workflowBundle: await bundleWorkflowCode({ workflowsPath: require.resolve('../bench/skeleton/workflows'), logger: { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} } }),
+    workflowBundle: await bundleWorkflowCode({
+      workflowsPath: require.resolve('../bench/skeleton/workflows'),
+      logger: { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} },
+    }),
     activities: skeletonActivities,
   });
   const shape: Shape = { activities: 9, signals: 5, updates: 3, timers: 12, children: 2 };
@@ -38,7 +41,10 @@ test('a shape with signals, updates, timers and children is replayed as that sha
     await handle.executeUpdate(skeletonUpdate, { args: [{ n: 0 }] });
     for (let i = 0; i < shape.signals; i++) await handle.signal(skeletonSignal, { n: 1 });
     for (let i = 1; i < shape.updates; i++) await handle.executeUpdate(skeletonUpdate, { args: [{ n: 1 }] });
-    expect(await handle.result()).toEqual({ events: shape.signals + shape.updates, activities: shape.activities - shape.children });
+    expect(await handle.result()).toEqual({
+      events: shape.signals + shape.updates,
+      activities: shape.activities - shape.children,
+    });
   });
   const replayed = await shapeOf(client, id);
   expect(replayed).toMatchObject({ activities: 9, signals: 5, updates: 3, children: 2 });

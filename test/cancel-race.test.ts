@@ -27,7 +27,13 @@ const ref = (name: string) => `race-${name}-${crypto.randomBytes(4).toString('he
 
 /** Makes the vendor's next matching GET answer after `delayMs`: the final read is then slow. */
 async function slowNextRead(vendor: string, path: string, delayMs = 4000): Promise<void> {
-  const res = await control(stack, `/${vendor}/_sandbox/faults`, { mode: 'slow', times: 1, method: 'GET', path, delayMs });
+  const res = await control(stack, `/${vendor}/_sandbox/faults`, {
+    mode: 'slow',
+    times: 1,
+    method: 'GET',
+    path,
+    delayMs,
+  });
   expect(res.status).toBe(201);
 }
 
@@ -60,12 +66,19 @@ async function cancelWins(id: string, vendor: string): Promise<VerificationState
 async function cancelTooLate(id: string): Promise<void> {
   const cancel = await stack.api('POST', `/v1/verifications/${id}/cancel`, { reason: 'too late' });
   expect(cancel.status).toBe(409);
-  expect(cancel.body.error).toEqual({ code: 'conflict', message: 'the verification has already ended as completed/approved' });
-  expect((await stack.api('GET', `/v1/verifications/${id}`)).body).toMatchObject({ status: 'completed', outcome: 'approved' });
+  expect(cancel.body.error).toEqual({
+    code: 'conflict',
+    message: 'the verification has already ended as completed/approved',
+  });
+  expect((await stack.api('GET', `/v1/verifications/${id}`)).body).toMatchObject({
+    status: 'completed',
+    outcome: 'approved',
+  });
 }
 
 describe('ID360', () => {
-  const action = (id: string, name: string, body: unknown = {}) => stack.api('POST', `/v1/verifications/${encodeURIComponent(id)}/actions/${name}`, body);
+  const action = (id: string, name: string, body: unknown = {}) =>
+    stack.api('POST', `/v1/verifications/${encodeURIComponent(id)}/actions/${name}`, body);
   const jpeg = () => Buffer.concat([Buffer.from('ffd8ffe0', 'hex'), crypto.randomBytes(300)]).toString('base64');
 
   async function toFinalize(reference: string): Promise<VerificationState> {
@@ -73,7 +86,10 @@ describe('ID360', () => {
     expect(res.status).toBe(201);
     const id = res.body.id as string;
     expect((await action(id, 'consent', { acceptedCgu: true, acceptedBiometry: false })).status).toBe(200);
-    expect((await action(id, 'upload-document-page', { page: 0, totalPages: 1, contentType: 'image/jpeg', data: jpeg() })).status).toBe(200);
+    expect(
+      (await action(id, 'upload-document-page', { page: 0, totalPages: 1, contentType: 'image/jpeg', data: jpeg() }))
+        .status,
+    ).toBe(200);
     expect((await action(id, 'finalize')).status).toBe(200);
     return res.body;
   }

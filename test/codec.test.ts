@@ -18,7 +18,14 @@ import type { FastifyInstance } from 'fastify';
 import { loadConfig } from '../config';
 import { buildApi } from '../client/app';
 import { FolderEvidenceStore } from '../activities/evidence-store';
-import { AesGcmPayloadCodec, dataConverter, ENCRYPTED_ENCODING, KEY_ID_METADATA, PayloadKeyUnknownError, type PayloadKeyring } from '../codec';
+import {
+  AesGcmPayloadCodec,
+  dataConverter,
+  ENCRYPTED_ENCODING,
+  KEY_ID_METADATA,
+  PayloadKeyUnknownError,
+  type PayloadKeyring,
+} from '../codec';
 import { finwaveInput, finwaveOptions } from '../client/providers/finwave';
 import { finwaveWebhookSignal, type finwaveOnboarding } from '../workflows/finwave';
 import { ensureTemporalCli } from '../temporal-dev/ensure';
@@ -57,9 +64,14 @@ describe('the codec', () => {
     const rotated = new AesGcmPayloadCodec(afterRotation());
     const [fresh] = await rotated.encode([json('written after')]);
     expect(text(fresh!.metadata![KEY_ID_METADATA])).toBe(NEW_KEY.id);
-    expect((await rotated.decode([old!, fresh!])).map((p) => defaultPayloadConverter.fromPayload(p))).toEqual(['written before rotation', 'written after']);
+    expect((await rotated.decode([old!, fresh!])).map((p) => defaultPayloadConverter.fromPayload(p))).toEqual([
+      'written before rotation',
+      'written after',
+    ]);
     await expect(new AesGcmPayloadCodec(newKeyOnly()).decode([old!])).rejects.toThrow(PayloadKeyUnknownError);
-    await expect(new AesGcmPayloadCodec(newKeyOnly()).decode([old!])).rejects.toThrow(`payload encrypted with key "${OLD_KEY.id}"`);
+    await expect(new AesGcmPayloadCodec(newKeyOnly()).decode([old!])).rejects.toThrow(
+      `payload encrypted with key "${OLD_KEY.id}"`,
+    );
   });
 
   test('a tampered payload or a swapped key id fails authentication', async () => {
@@ -83,8 +95,21 @@ describe('the codec endpoint', () => {
   beforeAll(async () => {
     temporal = await connectToTestTemporal();
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'idv-codec-'));
-    const config = loadConfig({ TEMPORAL_ADDRESS: temporal.address, API_KEYS: `ops:${key},backend:backend-key-0123456789`, CODEC_KEY_IDS: 'ops', EVIDENCE_DIR: dir, AUDIT_DIR: path.join(dir, 'audit'), CODEC_UI_WITHOUT_TOKEN: 'false' });
-    app = await buildApi({ config, client: temporal.client, store: new FolderEvidenceStore(dir), logger: false, keyring: beforeRotation() });
+    const config = loadConfig({
+      TEMPORAL_ADDRESS: temporal.address,
+      API_KEYS: `ops:${key},backend:backend-key-0123456789`,
+      CODEC_KEY_IDS: 'ops',
+      EVIDENCE_DIR: dir,
+      AUDIT_DIR: path.join(dir, 'audit'),
+      CODEC_UI_WITHOUT_TOKEN: 'false',
+    });
+    app = await buildApi({
+      config,
+      client: temporal.client,
+      store: new FolderEvidenceStore(dir),
+      logger: false,
+      keyring: beforeRotation(),
+    });
     await app.listen({ host: '127.0.0.1', port: 0 });
     url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}/codec`;
   });
@@ -94,16 +119,26 @@ describe('the codec endpoint', () => {
   });
 
   const asJson = (p: Payload) => ({
-    metadata: Object.fromEntries(Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v).toString('base64')])),
+    metadata: Object.fromEntries(
+      Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v).toString('base64')]),
+    ),
     data: Buffer.from(p.data!).toString('base64'),
   });
   const post = (pathname: string, body: unknown, headers: Record<string, string> = {}) =>
-    fetch(`${url}/${pathname}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+    fetch(`${url}/${pathname}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify(body),
+    });
 
   test('decodes what the Web UI sends, with a codec key; 401 without one, or with a key not allowed to decode', async () => {
     const [enc] = await new AesGcmPayloadCodec(beforeRotation()).encode([json({ firstName: 'Giulia' })]);
     const body = { payloads: [asJson(enc!)] };
-    const ok = await post('decode', body, { authorization: `Bearer ${key}`, 'x-namespace': 'default', origin: uiOrigin });
+    const ok = await post('decode', body, {
+      authorization: `Bearer ${key}`,
+      'x-namespace': 'default',
+      origin: uiOrigin,
+    });
     expect(ok.status).toBe(200);
     const decoded = (await ok.json()) as { payloads: { metadata: Record<string, string>; data: string }[] };
     expect(Buffer.from(decoded.payloads[0]!.data, 'base64').toString()).toBe('{"firstName":"Giulia"}');
@@ -113,25 +148,38 @@ describe('the codec endpoint', () => {
     const none = await post('decode', body, { origin: uiOrigin });
     expect(none.status).toBe(401);
     expect(none.headers.get('access-control-allow-origin')).toBe(uiOrigin); // the UI can read the refusal
-    expect(await none.json()).toEqual({ error: { code: 'unauthorized', message: 'the codec needs Authorization: Bearer <API key>' } });
+    expect(await none.json()).toEqual({
+      error: { code: 'unauthorized', message: 'the codec needs Authorization: Bearer <API key>' },
+    });
     expect((await post('decode', body, { authorization: 'Bearer backend-key-0123456789' })).status).toBe(401); // not in CODEC_KEY_IDS
   });
 
   test('encode then decode round-trips; an empty Payloads `{}` and a payload of an unknown key are answered as they are', async () => {
     const auth = { authorization: `Bearer ${key}` };
-    const encoded = (await (await post('encode', { payloads: [asJson(json('hello'))] }, auth)).json()) as { payloads: { metadata: Record<string, string>; data: string }[] };
+    const encoded = (await (await post('encode', { payloads: [asJson(json('hello'))] }, auth)).json()) as {
+      payloads: { metadata: Record<string, string>; data: string }[];
+    };
     expect(Buffer.from(encoded.payloads[0]!.metadata[KEY_ID_METADATA]!, 'base64').toString()).toBe(OLD_KEY.id);
     const back = (await (await post('decode', encoded, auth)).json()) as { payloads: { data: string }[] };
     expect(Buffer.from(back.payloads[0]!.data, 'base64').toString()).toBe('"hello"');
     expect(await (await post('decode', {}, auth)).json()).toEqual({ payloads: [] });
     const [foreign] = await new AesGcmPayloadCodec(newKeyOnly()).encode([json('x')]);
-    const kept = (await (await post('decode', { payloads: [asJson(foreign!)] }, auth)).json()) as { payloads: unknown[] };
+    const kept = (await (await post('decode', { payloads: [asJson(foreign!)] }, auth)).json()) as {
+      payloads: unknown[];
+    };
     expect(kept.payloads[0]).toEqual(asJson(foreign!));
   });
 
   test('CORS: a preflight from the Web UI origin is allowed, any other origin is not', async () => {
     const preflight = (origin: string) =>
-      fetch(`${url}/decode`, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type,x-namespace' } });
+      fetch(`${url}/decode`, {
+        method: 'OPTIONS',
+        headers: {
+          origin,
+          'access-control-request-method': 'POST',
+          'access-control-request-headers': 'authorization,content-type,x-namespace',
+        },
+      });
     const ui = await preflight(uiOrigin);
     expect(ui.status).toBe(204);
     expect(ui.headers.get('access-control-allow-origin')).toBe(uiOrigin);
@@ -140,7 +188,11 @@ describe('the codec endpoint', () => {
     const evil = await preflight('https://evil.example');
     expect(evil.status).toBe(403);
     expect(evil.headers.get('access-control-allow-origin')).toBeNull();
-    const direct = await post('decode', { payloads: [] }, { authorization: `Bearer ${key}`, origin: 'https://evil.example' });
+    const direct = await post(
+      'decode',
+      { payloads: [] },
+      { authorization: `Bearer ${key}`, origin: 'https://evil.example' },
+    );
     expect(direct.headers.get('access-control-allow-origin')).toBeNull(); // the browser hides the answer
   });
 });
@@ -157,7 +209,13 @@ describe('the codec endpoint in development (API on loopback): the Web UI decode
     temporal = await connectToTestTemporal();
     const config = loadConfig({ TEMPORAL_ADDRESS: temporal.address, ...base }); // the defaults of `npm start`
     expect(config.personalData.codec.uiWithoutToken).toBe(true);
-    app = await buildApi({ config, client: temporal.client, store: new FolderEvidenceStore(dir), logger: false, keyring: beforeRotation() });
+    app = await buildApi({
+      config,
+      client: temporal.client,
+      store: new FolderEvidenceStore(dir),
+      logger: false,
+      keyring: beforeRotation(),
+    });
     await app.listen({ host: '127.0.0.1', port: 0 });
     url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}/codec`;
   });
@@ -168,8 +226,18 @@ describe('the codec endpoint in development (API on loopback): the Web UI decode
 
   test('decodes for the UI origin with no Authorization; 401 from any other origin, without an origin, or with a wrong token', async () => {
     const [enc] = await new AesGcmPayloadCodec(beforeRotation()).encode([json({ firstName: 'Giulia' })]);
-    const body = JSON.stringify({ payloads: [{ metadata: Object.fromEntries(Object.entries(enc!.metadata!).map(([k, v]) => [k, Buffer.from(v).toString('base64')])), data: Buffer.from(enc!.data!).toString('base64') }] });
-    const post = (headers: Record<string, string>) => fetch(`${url}/decode`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+    const body = JSON.stringify({
+      payloads: [
+        {
+          metadata: Object.fromEntries(
+            Object.entries(enc!.metadata!).map(([k, v]) => [k, Buffer.from(v).toString('base64')]),
+          ),
+          data: Buffer.from(enc!.data!).toString('base64'),
+        },
+      ],
+    });
+    const post = (headers: Record<string, string>) =>
+      fetch(`${url}/decode`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
     const ui = await post({ origin: uiOrigin, 'x-namespace': 'default' });
     expect(ui.status).toBe(200);
     expect(ui.headers.get('access-control-allow-origin')).toBe(uiOrigin);
@@ -183,7 +251,9 @@ describe('the codec endpoint in development (API on loopback): the Web UI decode
   test('never in production, never with the API on a non-loopback address', () => {
     expect(loadConfig({ ...base, API_HOST: '0.0.0.0' }).personalData.codec.uiWithoutToken).toBe(false);
     expect(loadConfig({ ...base, CODEC_UI_WITHOUT_TOKEN: 'false' }).personalData.codec.uiWithoutToken).toBe(false);
-    expect(() => loadConfig({ ...base, API_HOST: '0.0.0.0', CODEC_UI_WITHOUT_TOKEN: 'true' })).toThrow('CODEC_UI_WITHOUT_TOKEN');
+    expect(() => loadConfig({ ...base, API_HOST: '0.0.0.0', CODEC_UI_WITHOUT_TOKEN: 'true' })).toThrow(
+      'CODEC_UI_WITHOUT_TOKEN',
+    );
     const production = {
       ...base,
       APP_ENV: 'production',
@@ -211,9 +281,17 @@ describe('key rotation', () => {
 
   const dir = path.join(__dirname, 'histories', 'encrypted');
   const recorded = fs.readdirSync(dir).filter((f) => f.endsWith('.json'));
-  const clientWith = (keyring: PayloadKeyring) => new Client({ connection: temporal.connection, namespace: 'default', dataConverter: dataConverter(keyring) });
+  const clientWith = (keyring: PayloadKeyring) =>
+    new Client({ connection: temporal.connection, namespace: 'default', dataConverter: dataConverter(keyring) });
   const workerWith = async (keyring: PayloadKeyring, taskQueue: string) =>
-    Worker.create({ connection: temporal.connection, taskQueue, workflowBundle: await workflowBundle(), activities: fakeFinwave(), dataConverter: dataConverter(keyring), stickyQueueScheduleToStartTimeout: '1s' });
+    Worker.create({
+      connection: temporal.connection,
+      taskQueue,
+      workflowBundle: await workflowBundle(),
+      activities: fakeFinwave(),
+      dataConverter: dataConverter(keyring),
+      stickyQueueScheduleToStartTimeout: '1s',
+    });
 
   test('a history recorded under the old key is committed', () => {
     expect(recorded.length).toBeGreaterThanOrEqual(1);
@@ -224,13 +302,28 @@ describe('key rotation', () => {
 
   test.each(recorded)('%s replays with the rotated keys, and its input reads with them', async (file) => {
     const history = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8'));
-    await Worker.runReplayHistory({ workflowBundle: await workflowBundle(), dataConverter: dataConverter(afterRotation()) }, history, file);
+    await Worker.runReplayHistory(
+      { workflowBundle: await workflowBundle(), dataConverter: dataConverter(afterRotation()) },
+      history,
+      file,
+    );
     const input = history.events[0].workflowExecutionStartedEventAttributes.input.payloads[0];
-    const payload = { metadata: Object.fromEntries(Object.entries(input.metadata as Record<string, string>).map(([k, v]) => [k, Buffer.from(v, 'base64')])), data: Buffer.from(input.data, 'base64') };
+    const payload = {
+      metadata: Object.fromEntries(
+        Object.entries(input.metadata as Record<string, string>).map(([k, v]) => [k, Buffer.from(v, 'base64')]),
+      ),
+      data: Buffer.from(input.data, 'base64'),
+    };
     const [plain] = await new AesGcmPayloadCodec(afterRotation()).decode([payload]);
     expect(defaultPayloadConverter.fromPayload(plain!)).toMatchObject({ applicant: { phone: '600000009' } });
     // Without the old key it cannot: the rotation must keep old keys until those histories are gone.
-    await expect(Worker.runReplayHistory({ workflowBundle: await workflowBundle(), dataConverter: dataConverter(newKeyOnly()) }, history, file)).rejects.toThrow();
+    await expect(
+      Worker.runReplayHistory(
+        { workflowBundle: await workflowBundle(), dataConverter: dataConverter(newKeyOnly()) },
+        history,
+        file,
+      ),
+    ).rejects.toThrow();
   });
 
   test('a workflow started under the old key is carried on by a worker with the rotated keys', async () => {
@@ -239,15 +332,22 @@ describe('key rotation', () => {
     const before = clientWith(beforeRotation());
     const workerA = await workerWith(beforeRotation(), taskQueue);
     const handle = await workerA.runUntil(async () => {
-      const h = await before.workflow.start<typeof finwaveOnboarding>('finwaveOnboarding', { workflowId: id, taskQueue, args: [rotationInput(id)] });
-      for (let i = 0; i < 100 && (await h.query(stateQuery)).status !== 'awaiting_user'; i++) await new Promise((r) => setTimeout(r, 100));
+      const h = await before.workflow.start<typeof finwaveOnboarding>('finwaveOnboarding', {
+        workflowId: id,
+        taskQueue,
+        args: [rotationInput(id)],
+      });
+      for (let i = 0; i < 100 && (await h.query(stateQuery)).status !== 'awaiting_user'; i++)
+        await new Promise((r) => setTimeout(r, 100));
       return h;
     });
     // The keys rotate: a new worker and a new client, the old key kept for decryption only.
     const after = clientWith(afterRotation());
     const workerB = await workerWith(afterRotation(), taskQueue);
     const done: VerificationState = await workerB.runUntil(async () => {
-      await after.workflow.getHandle(handle.workflowId).signal(finwaveWebhookSignal, { onboardingId: 'onb-rotation', result: 'FINISHED' });
+      await after.workflow
+        .getHandle(handle.workflowId)
+        .signal(finwaveWebhookSignal, { onboardingId: 'onb-rotation', result: 'FINISHED' });
       return after.workflow.getHandle<typeof finwaveOnboarding>(handle.workflowId).result();
     });
     expect(done).toMatchObject({ status: 'completed', outcome: 'approved' });
@@ -266,8 +366,13 @@ describe('key rotation', () => {
     const client = clientWith(beforeRotation());
     const worker = await workerWith(beforeRotation(), taskQueue);
     await worker.runUntil(async () => {
-      const h = await client.workflow.start<typeof finwaveOnboarding>('finwaveOnboarding', { workflowId: id, taskQueue, args: [rotationInput(id)] });
-      for (let i = 0; i < 100 && (await h.query(stateQuery)).status !== 'awaiting_user'; i++) await new Promise((r) => setTimeout(r, 100));
+      const h = await client.workflow.start<typeof finwaveOnboarding>('finwaveOnboarding', {
+        workflowId: id,
+        taskQueue,
+        args: [rotationInput(id)],
+      });
+      for (let i = 0; i < 100 && (await h.query(stateQuery)).status !== 'awaiting_user'; i++)
+        await new Promise((r) => setTimeout(r, 100));
       await h.signal(finwaveWebhookSignal, { onboardingId: 'onb-rotation', result: 'FINISHED' });
       await h.result();
     });
@@ -276,20 +381,50 @@ describe('key rotation', () => {
 
   async function record(id: string, name = 'latest.json'): Promise<void> {
     const cli = await ensureTemporalCli();
-    const { stdout } = await promisify(execFile)(cli, ['workflow', 'show', '--workflow-id', id, '--output', 'json', '--address', temporal.address, '--namespace', 'default'], { maxBuffer: 16 * 1024 * 1024 });
+    const { stdout } = await promisify(execFile)(
+      cli,
+      [
+        'workflow',
+        'show',
+        '--workflow-id',
+        id,
+        '--output',
+        'json',
+        '--address',
+        temporal.address,
+        '--namespace',
+        'default',
+      ],
+      { maxBuffer: 16 * 1024 * 1024 },
+    );
     fs.writeFileSync(path.join(dir, name), stdout);
   }
 });
 
 function rotationInput(id: string) {
-  return finwaveInput(id, id.split(':')[1]!, { phoneCountryCode: '+34', phone: '600000009' }, finwaveOptions.parse({ pollInterval: '1 hour' }));
+  return finwaveInput(
+    id,
+    id.split(':')[1]!,
+    { phoneCountryCode: '+34', phone: '600000009' },
+    finwaveOptions.parse({ pollInterval: '1 hour' }),
+  );
 }
 
 /** Finwave's activities, answering without a vendor: created, then FINISHED with a good score. */
 function fakeFinwave() {
-  const ref = (kind: string) => ({ kind, ref: `sha256:${'ab'.repeat(32)}`, sha256: 'ab'.repeat(32), size: 3, contentType: 'application/octet-stream' });
+  const ref = (kind: string) => ({
+    kind,
+    ref: `sha256:${'ab'.repeat(32)}`,
+    sha256: 'ab'.repeat(32),
+    size: 3,
+    contentType: 'application/octet-stream',
+  });
   return {
-    finwaveCreateIntegration: async () => ({ onboardingId: 'onb-rotation', url: 'https://finwave.example/onboarding/onb-rotation', status: 'CREATED' as const }),
+    finwaveCreateIntegration: async () => ({
+      onboardingId: 'onb-rotation',
+      url: 'https://finwave.example/onboarding/onb-rotation',
+      status: 'CREATED' as const,
+    }),
     finwaveGetResult: async () => ({
       onboardingId: 'onb-rotation',
       status: 'FINISHED' as const,

@@ -26,7 +26,12 @@ afterAll(async () => {
 const ref = (name: string) => `${name}-${crypto.randomBytes(4).toString('hex')}`;
 
 async function raw(method: string, path: string, init: { headers?: Record<string, string>; body?: string } = {}) {
-  const res = await fetch(`${stack.apiUrl}${path}`, { method, headers: init.headers, body: init.body, redirect: 'manual' });
+  const res = await fetch(`${stack.apiUrl}${path}`, {
+    method,
+    headers: init.headers,
+    body: init.body,
+    redirect: 'manual',
+  });
   const text = await res.text();
   let json: any;
   try {
@@ -61,7 +66,8 @@ describe('every route of the OpenAPI', () => {
           if (Number(status) < 400) continue;
           const schema = response.content?.['application/json']?.schema;
           const error = schema?.properties?.error;
-          if (!error?.properties?.code || !error?.properties?.message) wrong.push(`${method.toUpperCase()} ${path} ${status}`);
+          if (!error?.properties?.code || !error?.properties?.message)
+            wrong.push(`${method.toUpperCase()} ${path} ${status}`);
         }
       }
     }
@@ -87,7 +93,11 @@ describe('every route of the OpenAPI', () => {
         variants.push({ url: fill('%E0%A4%A'), headers: { ...auth } });
         variants.push({ url: fill(long), headers: { ...auth, ...json }, body: '[]' });
         variants.push({ url: `${fill('x')}?state=${'s'.repeat(3001)}&code=%ZZ`, headers: { ...auth } });
-        variants.push({ url: fill('authenteq:x'), headers: { authorization: 'Basic JTpa' /* "%:Z" */, ...json }, body: 'null' });
+        variants.push({
+          url: fill('authenteq:x'),
+          headers: { authorization: 'Basic JTpa' /* "%:Z" */, ...json },
+          body: 'null',
+        });
         for (const v of variants) {
           if (method === 'get' && v.body !== undefined) delete v.body;
           const r = await raw(method.toUpperCase(), v.url, { headers: v.headers, body: v.body });
@@ -113,16 +123,27 @@ describe('error messages and framework refusals', () => {
   test('a 400 names the field in plain words', async () => {
     const noProvider = await stack.api('POST', '/v1/verifications', { reference: 'a' });
     expect(noProvider.status).toBe(400);
-    expect(noProvider.body.error.message).toBe('body.provider: must be one of "fourthline", "finwave", "authenteq", "namirial", "id360"');
+    expect(noProvider.body.error.message).toBe(
+      'body.provider: must be one of "fourthline", "finwave", "authenteq", "namirial", "id360"',
+    );
     const missing = await stack.api('POST', '/v1/verifications', { provider: 'finwave' });
     expect(missing.body.error.message).toBe('body.reference: is required');
-    const wrongType = await stack.api('POST', '/v1/verifications', { provider: 'authenteq', reference: 'a', options: { multiDocument: 3 } });
+    const wrongType = await stack.api('POST', '/v1/verifications', {
+      provider: 'authenteq',
+      reference: 'a',
+      options: { multiDocument: 3 },
+    });
     expect(wrongType.body.error.message).toBe('body.options.multiDocument: must be a boolean');
-    const unknown = await stack.api('POST', '/v1/verifications', { provider: 'finwave', reference: 'a', colour: 'red' });
+    const unknown = await stack.api('POST', '/v1/verifications', {
+      provider: 'finwave',
+      reference: 'a',
+      colour: 'red',
+    });
     expect(unknown.body.error.message).toBe('body: has unknown field "colour"');
     const notObject = await stack.api('POST', '/v1/verifications', undefined, { raw: '"text"' });
     expect(notObject.body.error.message).toBe('body: must be a JSON object');
-    for (const r of [noProvider, missing, wrongType, unknown, notObject]) expect(r.body.error.code).toBe('invalid_request');
+    for (const r of [noProvider, missing, wrongType, unknown, notObject])
+      expect(r.body.error.code).toBe('invalid_request');
   });
 
   test('a 3,001-character return state answers 414 in our error shape; a malformed URL 400', async () => {
@@ -154,25 +175,43 @@ describe('error messages and framework refusals', () => {
     const cases = [
       { headers: {} as Record<string, string>, body: undefined as string | undefined, code: 'invalid_request' },
       { headers: { 'content-type': 'text/plain' }, body: 'grant_type=client_credentials', code: 'invalid_request' },
-      { headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'client_id=x', code: 'invalid_request' },
-      { headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=password', code: 'unsupported_grant_type' },
+      {
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'client_id=x',
+        code: 'invalid_request',
+      },
+      {
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'grant_type=password',
+        code: 'unsupported_grant_type',
+      },
       { headers: { 'content-type': 'application/json' }, body: '', code: 'invalid_request' },
     ];
     for (const c of cases) {
       const r = await raw('POST', '/webhooks/fourthline/oauth/token', { headers: c.headers, body: c.body });
       expect({ status: r.status, code: r.json?.error?.code }).toEqual({ status: 400, code: c.code });
     }
-    const { clientId, clientSecret } = stack.config.vendors.fourthline.webhookAuth as { clientId: string; clientSecret: string };
+    const { clientId, clientSecret } = stack.config.vendors.fourthline.webhookAuth as {
+      clientId: string;
+      clientSecret: string;
+    };
     const ok = await raw('POST', '/webhooks/fourthline/oauth/token', {
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ grant_type: 'client_credentials', client_id: clientId, client_secret: clientSecret }).toString(),
+      body: new URLSearchParams({
+        grant_type: 'client_credentials',
+        client_id: clientId,
+        client_secret: clientSecret,
+      }).toString(),
     });
     expect(ok.status).toBe(200);
     expect(ok.json.token_type).toBe('Bearer');
   });
 
   test('the Finwave webhook authenticates before it validates the body', async () => {
-    const r = await raw('POST', '/webhooks/finwave/finwave:x/not-a-token', { headers: { 'content-type': 'application/json' }, body: '{"nonsense":true}' });
+    const r = await raw('POST', '/webhooks/finwave/finwave:x/not-a-token', {
+      headers: { 'content-type': 'application/json' },
+      body: '{"nonsense":true}',
+    });
     expect(r.status).toBe(401);
     expect(r.json.error.code).toBe('unauthorized');
   });
@@ -185,7 +224,11 @@ describe('verifications', () => {
     const first = await stack.api('POST', '/v1/verifications', body);
     expect(first.status).toBe(201);
     // Same request, keys in another order and a default spelled out: the same.
-    const again = await stack.api('POST', '/v1/verifications', { options: { phoneStep: false, minScore: 50 }, reference, provider: 'finwave' });
+    const again = await stack.api('POST', '/v1/verifications', {
+      options: { phoneStep: false, minScore: 50 },
+      reference,
+      provider: 'finwave',
+    });
     expect(again.status).toBe(200);
     expect(again.body.id).toBe(first.body.id);
     const other = await stack.api('POST', '/v1/verifications', { ...body, options: { minScore: 60 } });
@@ -196,7 +239,9 @@ describe('verifications', () => {
   test('cancel without a body, as the README writes it (no content-type), and with an empty JSON body', async () => {
     for (const headers of [{}, { 'content-type': 'application/json' }] as Record<string, string>[]) {
       const created = await stack.api('POST', '/v1/verifications', { provider: 'finwave', reference: ref('cancel') });
-      const r = await raw('POST', `/v1/verifications/${created.body.id}/cancel`, { headers: { authorization: `Bearer ${API_KEY}`, ...headers } });
+      const r = await raw('POST', `/v1/verifications/${created.body.id}/cancel`, {
+        headers: { authorization: `Bearer ${API_KEY}`, ...headers },
+      });
       expect({ status: r.status, body: r.json.status ?? r.json.error }).toEqual({ status: 200, body: 'cancelled' });
     }
   });
@@ -205,18 +250,31 @@ describe('verifications', () => {
     const before = (await stack.store.claims()).length;
     const data = Buffer.from('not stored').toString('base64');
     // Unknown verification.
-    const unknown = await stack.api('POST', `/v1/verifications/id360:${ref('none')}/actions/upload-selfie`, { contentType: 'image/jpeg', data });
+    const unknown = await stack.api('POST', `/v1/verifications/id360:${ref('none')}/actions/upload-selfie`, {
+      contentType: 'image/jpeg',
+      data,
+    });
     expect(unknown.status).toBe(404);
     // A known one before its consent.
     const created = await stack.api('POST', '/v1/verifications', { provider: 'id360', reference: ref('upload') });
     expect(created.status).toBe(201);
-    const early = await stack.api('POST', `/v1/verifications/${created.body.id}/actions/upload-document-page`, { page: 0, totalPages: 1, contentType: 'image/jpeg', data });
+    const early = await stack.api('POST', `/v1/verifications/${created.body.id}/actions/upload-document-page`, {
+      page: 0,
+      totalPages: 1,
+      contentType: 'image/jpeg',
+      data,
+    });
     expect(early.status).toBe(409);
     // Fourthline: documents before any signature attempt.
     const f = await stack.api('POST', '/v1/verifications', { provider: 'fourthline', reference: ref('upload') });
-    const docs = await stack.api('POST', `/v1/verifications/${f.body.id}/actions/documents`, { documents: [{ name: 'c.pdf', contentBase64: 'JVBERi0xLjQK' }] });
+    const docs = await stack.api('POST', `/v1/verifications/${f.body.id}/actions/documents`, {
+      documents: [{ name: 'c.pdf', contentBase64: 'JVBERi0xLjQK' }],
+    });
     expect(docs.status).toBe(409);
-    const selfie = await stack.api('POST', `/v1/verifications/fourthline:${ref('none')}/actions/selfie`, { contentType: 'image/jpeg', contentBase64: data });
+    const selfie = await stack.api('POST', `/v1/verifications/fourthline:${ref('none')}/actions/selfie`, {
+      contentType: 'image/jpeg',
+      contentBase64: data,
+    });
     expect(selfie.status).toBe(404);
     expect((await stack.store.claims()).length).toBe(before);
   });

@@ -52,7 +52,12 @@ const backends: Backend[] = [
     },
     work: () => folderCounts.readFile + folderCounts.readdir,
     detail: () => ({ ...folderCounts }),
-    seed: (store, claims) => eachBounded(claims, 16, async (c) => void (await store.put(c.kind, 'application/octet-stream', c.bytes, c.owner))),
+    seed: (store, claims) =>
+      eachBounded(
+        claims,
+        16,
+        async (c) => void (await store.put(c.kind, 'application/octet-stream', c.bytes, c.owner)),
+      ),
   },
   {
     name: 's3',
@@ -83,11 +88,22 @@ const backends: Backend[] = [
       const storedAt = new Date().toISOString();
       await eachBounded(claims, 32, async (c) => {
         const sha256 = sha(c.bytes);
-        const body = JSON.stringify({ sha256, kind: c.kind, owner: c.owner, storedAt, size: c.bytes.length, contentType: 'application/octet-stream' });
+        const body = JSON.stringify({
+          sha256,
+          kind: c.kind,
+          owner: c.owner,
+          storedAt,
+          size: c.bytes.length,
+          contentType: 'application/octet-stream',
+        });
         const k = claimKey(c.kind, c.owner);
         const o = ownerKey(c.owner);
-        await client.send(new PutObjectCommand({ Bucket: bucket, Key: `evidence/claims/${sha256}/${o}.${k}.json`, Body: body }));
-        await client.send(new PutObjectCommand({ Bucket: bucket, Key: `evidence/owners/${o}/${sha256}.${k}.json`, Body: body }));
+        await client.send(
+          new PutObjectCommand({ Bucket: bucket, Key: `evidence/claims/${sha256}/${o}.${k}.json`, Body: body }),
+        );
+        await client.send(
+          new PutObjectCommand({ Bucket: bucket, Key: `evidence/owners/${o}/${sha256}.${k}.json`, Body: body }),
+        );
       });
     },
   },
@@ -122,7 +138,13 @@ describe.each(backends)('$name evidence store', (backend) => {
     const store = await backend.create();
     const a = bytes('a');
     const ref = await store.put('finwave-evidence-zip', 'application/zip', a, 'finwave:1');
-    expect(ref).toEqual({ kind: 'finwave-evidence-zip', ref: `sha256:${sha(a)}`, sha256: sha(a), size: a.length, contentType: 'application/zip' });
+    expect(ref).toEqual({
+      kind: 'finwave-evidence-zip',
+      ref: `sha256:${sha(a)}`,
+      sha256: sha(a),
+      size: a.length,
+      contentType: 'application/zip',
+    });
     expect(await store.get(sha(a))).toEqual(a);
     expect(await store.has(sha(a))).toBe(true);
     expect(await store.has(sha(bytes('missing')))).toBe(false);
@@ -135,7 +157,9 @@ describe.each(backends)('$name evidence store', (backend) => {
     await store.put('fourthline-contract', 'application/pdf', a, 'fourthline:2');
     expect(await store.claims({ owner: 'finwave:1' })).toEqual([first]);
     expect((await store.claims({ sha256: sha(a) })).map((c) => c.owner).sort()).toEqual(['finwave:1', 'fourthline:2']);
-    expect((await store.claims({ sha256: sha(a), owner: 'fourthline:2' })).map((c) => c.kind)).toEqual(['fourthline-contract']);
+    expect((await store.claims({ sha256: sha(a), owner: 'fourthline:2' })).map((c) => c.kind)).toEqual([
+      'fourthline-contract',
+    ]);
     expect(await store.claims({ sha256: 'not-a-hash' })).toEqual([]);
     expect(await store.claims({ owner: 'nobody' })).toEqual([]);
   });
@@ -150,13 +174,19 @@ describe.each(backends)('$name evidence store', (backend) => {
     await store.put('orphan', 'application/octet-stream', bytes('orphan'), null);
     expect(await store.claims()).toHaveLength(4);
 
-    expect(await store.release({ sha256: sha(shared), kind: 'id360-selfie', owner: 'id360:c' })).toEqual({ bytesDeleted: false });
+    expect(await store.release({ sha256: sha(shared), kind: 'id360-selfie', owner: 'id360:c' })).toEqual({
+      bytesDeleted: false,
+    });
     expect(await store.get(sha(shared))).toEqual(shared);
     expect((await store.claims({ owner: 'id360:c' })).map((c) => c.kind)).toEqual(['id360-report']);
-    expect(await store.release({ sha256: sha(own), kind: 'id360-report', owner: 'id360:c' })).toEqual({ bytesDeleted: true });
+    expect(await store.release({ sha256: sha(own), kind: 'id360-report', owner: 'id360:c' })).toEqual({
+      bytesDeleted: true,
+    });
     expect(await store.has(sha(own))).toBe(false);
     expect(await store.claims({ owner: 'id360:c' })).toEqual([]);
-    expect(await store.release({ sha256: sha(shared), kind: 'id360-document-page-0', owner: 'id360:d' })).toEqual({ bytesDeleted: true });
+    expect(await store.release({ sha256: sha(shared), kind: 'id360-document-page-0', owner: 'id360:d' })).toEqual({
+      bytesDeleted: true,
+    });
     expect(await store.has(sha(shared))).toBe(false);
     expect((await store.claims()).map((c) => c.kind)).toEqual(['orphan']);
   });
@@ -196,12 +226,19 @@ describe.each(backends)('$name evidence store', (backend) => {
     // 10,000 claims of 2,500 other verifications.
     await backend.seed(
       store,
-      Array.from({ length: 10_000 }, (_, i) => ({ kind: `kind-${i % 4}`, owner: `finwave:other-${Math.floor(i / 4)}`, bytes: Buffer.from(`other-${i}`) })),
+      Array.from({ length: 10_000 }, (_, i) => ({
+        kind: `kind-${i % 4}`,
+        owner: `finwave:other-${Math.floor(i / 4)}`,
+        bytes: Buffer.from(`other-${i}`),
+      })),
     );
     expect(await store.claims({ owner: 'finwave:other-42' })).toHaveLength(4);
 
     const withOthers = await exercise('finwave:second');
-    expect({ withOthers, detail: backend.detail(store) }).toEqual({ withOthers: inEmptyStore, detail: expect.anything() });
+    expect({ withOthers, detail: backend.detail(store) }).toEqual({
+      withOthers: inEmptyStore,
+      detail: expect.anything(),
+    });
     expect(inEmptyStore).toBeLessThan(40); // a scan would be >= 10,000
   }, 600_000);
 });

@@ -63,7 +63,11 @@ test('happy path: redirect, user finishes, approved, evidence stored by referenc
   // The user opens the link and finishes.
   const page = await fetch(created.body.nextAction.url);
   expect(page.status).toBe(200);
-  expect(await control(stack, `/finwave/_sandbox/onboardings/${onboardingOf(created.body)}/finish`, { scenario: 'approved' })).toMatchObject({ status: 200 });
+  expect(
+    await control(stack, `/finwave/_sandbox/onboardings/${onboardingOf(created.body)}/finish`, {
+      scenario: 'approved',
+    }),
+  ).toMatchObject({ status: 200 });
 
   const done = await stack.waitFor(created.body.id, (s) => s.status === 'completed');
   expect(done.outcome).toBe('approved');
@@ -80,7 +84,9 @@ test('happy path: redirect, user finishes, approved, evidence stored by referenc
   expect(crypto.createHash('sha256').update(zipBytes).digest('hex')).toBe(zipRef.sha256);
   expect(zipBytes.length).toBe(zipRef.size);
   const names = zipEntryNames(zipBytes);
-  expect(names).toEqual(expect.arrayContaining([expect.stringMatching(/-FRONT\.jpg$/), expect.stringMatching(/-SELFIE\.jpg$/)]));
+  expect(names).toEqual(
+    expect.arrayContaining([expect.stringMatching(/-FRONT\.jpg$/), expect.stringMatching(/-SELFIE\.jpg$/)]),
+  );
   const rawResult = JSON.parse((await stack.store.get(resultRef.sha256))!.toString());
   expect(rawResult.ocr.fields[0].value).toBe('008390126ZX2');
 
@@ -103,12 +109,18 @@ test('happy path: redirect, user finishes, approved, evidence stored by referenc
   // The shared workflow queue; every vendor call on Finwave's own activity queue (config/task-queues.ts).
   expect(desc.taskQueue).toBe(workflowTaskQueue(stack.config));
   const { events: historyEvents } = await temporal.client.workflow.getHandle(done.id).fetchHistory();
-  const activityQueues = (historyEvents ?? []).flatMap((e) => (e.activityTaskScheduledEventAttributes ? [e.activityTaskScheduledEventAttributes.taskQueue?.name] : []));
+  const activityQueues = (historyEvents ?? []).flatMap((e) =>
+    e.activityTaskScheduledEventAttributes ? [e.activityTaskScheduledEventAttributes.taskQueue?.name] : [],
+  );
   expect(activityQueues.length).toBeGreaterThan(2);
   expect(new Set(activityQueues)).toEqual(new Set([taskQueueFor(stack.config, 'finwave')]));
   // A replay (another queue's name, so the activities' queues it computes differ from the recorded ones)
   // is still deterministic: the layout may change under running flows (README "Changing workflow code").
-  await Worker.runReplayHistory({ workflowBundle: await workflowBundle(), dataConverter: testDataConverter() }, { events: historyEvents ?? [] }, done.id);
+  await Worker.runReplayHistory(
+    { workflowBundle: await workflowBundle(), dataConverter: testDataConverter() },
+    { events: historyEvents ?? [] },
+    done.id,
+  );
 });
 
 test('search attributes follow the phases: list Finwave verifications awaiting the user', async () => {
@@ -212,17 +224,26 @@ test('a webhook without our token is refused with 401 and never reaches the work
   // (The read it prompts notes nothing: the timeline moves on change only, and CREATED is no change.)
   const before = await stack.waitFor(v.id, (s) => s.timeline.some((t) => t.event === 'webhook received'));
   const body = { onboardingId: v.providerReference, customId: v.reference, result: 'FINISHED' };
-  const wrong = await stack.api('POST', `/webhooks/finwave/${encodeURIComponent(v.id)}/not-the-token`, body, { auth: null });
+  const wrong = await stack.api('POST', `/webhooks/finwave/${encodeURIComponent(v.id)}/not-the-token`, body, {
+    auth: null,
+  });
   expect(wrong.status).toBe(401);
   expect(wrong.body).toEqual({ error: { code: 'unauthorized', message: 'unknown webhook token' } });
   // A token made for another verification does not work either.
   const other = await create(ref('unauth-other'));
   const { webhookToken } = await import('../config/webhook-token');
   const stolen = webhookToken(stack.config.webhookSecret, 'finwave', other.id);
-  expect((await stack.api('POST', `/webhooks/finwave/${encodeURIComponent(v.id)}/${stolen}`, body, { auth: null })).status).toBe(401);
+  expect(
+    (await stack.api('POST', `/webhooks/finwave/${encodeURIComponent(v.id)}/${stolen}`, body, { auth: null })).status,
+  ).toBe(401);
   // With the right token but a malformed body: 400, no signal.
   const token = webhookToken(stack.config.webhookSecret, 'finwave', v.id);
-  const bad = await stack.api('POST', `/webhooks/finwave/${encodeURIComponent(v.id)}/${token}`, { result: 'DONE' }, { auth: null });
+  const bad = await stack.api(
+    'POST',
+    `/webhooks/finwave/${encodeURIComponent(v.id)}/${token}`,
+    { result: 'DONE' },
+    { auth: null },
+  );
   expect(bad.status).toBe(400);
   await new Promise((r) => setTimeout(r, 500));
   const after = (await stack.api('GET', `/v1/verifications/${v.id}`)).body;
@@ -230,8 +251,19 @@ test('a webhook without our token is refused with 401 and never reaches the work
 });
 
 test('vendor 5xx and 429 are retried by Temporal, then the create succeeds', async () => {
-  await control(stack, '/finwave/_sandbox/faults', { mode: '5xx', times: 2, method: 'POST', path: '/management/integrations' });
-  await control(stack, '/finwave/_sandbox/faults', { mode: '429', times: 1, method: 'POST', path: '/management/integrations', retryAfterSeconds: 1 });
+  await control(stack, '/finwave/_sandbox/faults', {
+    mode: '5xx',
+    times: 2,
+    method: 'POST',
+    path: '/management/integrations',
+  });
+  await control(stack, '/finwave/_sandbox/faults', {
+    mode: '429',
+    times: 1,
+    method: 'POST',
+    path: '/management/integrations',
+    retryAfterSeconds: 1,
+  });
   const started = Date.now();
   const res = await stack.api('POST', '/v1/verifications', { provider: 'finwave', reference: ref('retry') });
   expect(res.status).toBe(201);
@@ -249,7 +281,9 @@ test('a dropped connection and a slow answer are survived', async () => {
   await control(stack, `/finwave/_sandbox/onboardings/${onboardingOf(v)}/finish`, { scenario: 'approved' });
   const done = await stack.waitFor(v.id, (s) => s.status === 'completed');
   expect(done.outcome).toBe('approved');
-  const faults = (await (await fetch(`${stack.sandboxUrl}/finwave/_sandbox/faults`)).json()) as { injected: { mode: string }[] };
+  const faults = (await (await fetch(`${stack.sandboxUrl}/finwave/_sandbox/faults`)).json()) as {
+    injected: { mode: string }[];
+  };
   expect(faults.injected.map((f) => f.mode)).toEqual(expect.arrayContaining(['drop', 'slow']));
 });
 
@@ -271,7 +305,13 @@ test('a process the user already started answers url null: the flow waits and st
 });
 
 test('vendor 4xx is a clear, non-retried failure', async () => {
-  await control(stack, '/finwave/_sandbox/faults', { mode: '4xx', times: 1, method: 'POST', path: '/management/integrations', code: 'INVALID_CUSTOM_ID' });
+  await control(stack, '/finwave/_sandbox/faults', {
+    mode: '4xx',
+    times: 1,
+    method: 'POST',
+    path: '/management/integrations',
+    code: 'INVALID_CUSTOM_ID',
+  });
   const res = await stack.api('POST', '/v1/verifications', { provider: 'finwave', reference: ref('reject') });
   expect(res.status).toBe(201);
   const done = await stack.waitFor(res.body.id, (s) => s.status === 'failed');
@@ -357,7 +397,9 @@ describe('API input', () => {
     expect((await stack.api('GET', '/readyz', undefined, { auth: null })).body).toEqual({ ready: true });
     const doc = await stack.api('GET', '/openapi.json', undefined, { auth: null });
     expect(doc.status).toBe(200);
-    expect(Object.keys(doc.body.paths)).toEqual(expect.arrayContaining(['/v1/verifications', '/v1/verifications/{id}', '/v1/verifications/{id}/cancel']));
+    expect(Object.keys(doc.body.paths)).toEqual(
+      expect.arrayContaining(['/v1/verifications', '/v1/verifications/{id}', '/v1/verifications/{id}/cancel']),
+    );
     const page = await fetch(`${stack.apiUrl}/docs`, { redirect: 'follow' });
     expect(page.status).toBe(200);
   });
@@ -367,7 +409,13 @@ describe('cancel has one meaning: a cancel accepted before the final decision wi
   test('a cancel that lands while the final result is being read ends the verification cancelled, not approved', async () => {
     const v = await create(ref('cancel-race'));
     // The evidence download (the last step before the decision) answers slowly.
-    await control(stack, '/finwave/_sandbox/faults', { mode: 'slow', times: 1, method: 'GET', path: '/evidences', delayMs: 3000 });
+    await control(stack, '/finwave/_sandbox/faults', {
+      mode: 'slow',
+      times: 1,
+      method: 'GET',
+      path: '/evidences',
+      delayMs: 3000,
+    });
     await control(stack, `/finwave/_sandbox/onboardings/${onboardingOf(v)}/finish`, { scenario: 'approved' });
     await stack.waitFor(v.id, (s) => s.status === 'processing', 20_000);
     const cancel = await stack.api('POST', `/v1/verifications/${v.id}/cancel`, { reason: 'customer withdrew' });
@@ -384,6 +432,9 @@ describe('cancel has one meaning: a cancel accepted before the final decision wi
     await stack.waitFor(v.id, (s) => s.status === 'completed', 20_000);
     const cancel = await stack.api('POST', `/v1/verifications/${v.id}/cancel`, {});
     expect(cancel.status).toBe(409);
-    expect(cancel.body.error).toEqual({ code: 'conflict', message: 'the verification has already ended as completed/approved' });
+    expect(cancel.body.error).toEqual({
+      code: 'conflict',
+      message: 'the verification has already ended as completed/approved',
+    });
   });
 });

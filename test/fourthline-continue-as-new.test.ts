@@ -35,8 +35,15 @@ test('a case pending for 80 days: continues as new, then signs; the API shows on
   stack.sandbox.fourthline.processingMs = 365 * 24 * 3_600_000; // the vendor holds the case until told
   const reference = ref('long');
   const id = `fourthline:${reference}`;
-  const input = { ...fourthlineInput(id, reference, fourthlineOptions.parse({ caseDeadline: '90 days', pollInterval: '6 hours' })), pollsPerRun: 40 };
-  await env.client.workflow.start(fourthlineCase, { workflowId: id, taskQueue: workflowTaskQueue(stack.config), args: [input] });
+  const input = {
+    ...fourthlineInput(id, reference, fourthlineOptions.parse({ caseDeadline: '90 days', pollInterval: '6 hours' })),
+    pollsPerRun: 40,
+  };
+  await env.client.workflow.start(fourthlineCase, {
+    workflowId: id,
+    taskQueue: workflowTaskQueue(stack.config),
+    args: [input],
+  });
   const f = fourthlineFlow(stack);
   await stack.waitFor(id, (s) => s.status === 'awaiting_user');
   expect((await f.identity(id, 'completed')).status).toBe(200);
@@ -63,10 +70,20 @@ test('a case pending for 80 days: continues as new, then signs; the API shows on
   // that saw the case still pending add no entry: the timeline moves on change only.)
   const events = done.timeline.map((t) => t.event);
   expect(events[0]).toBe('created');
-  expect(events).toEqual(expect.arrayContaining(['case created', 'identity uploaded', 'case webhook received', 'signature attempt started', 'completed: approved']));
+  expect(events).toEqual(
+    expect.arrayContaining([
+      'case created',
+      'identity uploaded',
+      'case webhook received',
+      'signature attempt started',
+      'completed: approved',
+    ]),
+  );
   // The read that saw the case completed: after the webhook, or by the poll the test server fired as the
   // sleep ended (both happen; the webhook across continue-as-new has the test below).
-  const read = events.findIndex((e, i) => i > events.indexOf('identity uploaded') && /^case read (after webhook|by polling)$/.test(e));
+  const read = events.findIndex(
+    (e, i) => i > events.indexOf('identity uploaded') && /^case read (after webhook|by polling)$/.test(e),
+  );
   expect(read).toBeGreaterThan(-1);
   expect(read).toBeLessThan(events.indexOf('signature attempt started'));
   expect(events.indexOf('identity uploaded')).toBeLessThan(events.indexOf('signature attempt started'));
@@ -83,8 +100,15 @@ test('a case webhook that comes as the run continues as new wakes the next run (
   const reference = ref('nudge-can');
   const id = `fourthline:${reference}`;
   // One poll per run: the run continues as new right after its first read of the case.
-  const input = { ...fourthlineInput(id, reference, fourthlineOptions.parse({ pollInterval: '6 hours' })), pollsPerRun: 1 };
-  const first = await env.client.workflow.start(fourthlineCase, { workflowId: id, taskQueue: workflowTaskQueue(stack.config), args: [input] });
+  const input = {
+    ...fourthlineInput(id, reference, fourthlineOptions.parse({ pollInterval: '6 hours' })),
+    pollsPerRun: 1,
+  };
+  const first = await env.client.workflow.start(fourthlineCase, {
+    workflowId: id,
+    taskQueue: workflowTaskQueue(stack.config),
+    args: [input],
+  });
   const f = fourthlineFlow(stack);
   await stack.waitFor(id, (s) => s.status === 'awaiting_user');
   expect((await f.identity(id, 'completed')).status).toBe(200);
@@ -92,7 +116,15 @@ test('a case webhook that comes as the run continues as new wakes the next run (
   const providerReference = (await stack.api('GET', `/v1/verifications/${id}`)).body.providerReference as string;
   // The poll's read answers "pending", late: the case completes (and its webhook comes) in between.
   const faults = stack.sandbox.fourthline.faults;
-  faults.add({ mode: 'answerLate', delayMs: 5_000, times: 1, method: 'GET', path: `/v1/verifications/${providerReference}`, retryAfterSeconds: 1, code: 'x' });
+  faults.add({
+    mode: 'answerLate',
+    delayMs: 5_000,
+    times: 1,
+    method: 'GET',
+    path: `/v1/verifications/${providerReference}`,
+    retryAfterSeconds: 1,
+    code: 'x',
+  });
   const injected = faults.injected.length;
   await env.sleep('6 hours');
   const until = Date.now() + 20_000;
@@ -105,8 +137,12 @@ test('a case webhook that comes as the run continues as new wakes the next run (
   expect(attempt.attempt).toBe(1);
   const now = await env.client.workflow.getHandle(id).describe();
   expect(now.runId).not.toBe(first.firstExecutionRunId);
-  const timeline = (await stack.api('GET', `/v1/verifications/${id}`)).body.timeline.map((t: { event: string }) => t.event);
-  expect(timeline).toEqual(expect.arrayContaining(['case webhook received', 'case read after webhook', 'signature attempt started']));
+  const timeline = (await stack.api('GET', `/v1/verifications/${id}`)).body.timeline.map(
+    (t: { event: string }) => t.event,
+  );
+  expect(timeline).toEqual(
+    expect.arrayContaining(['case webhook received', 'case read after webhook', 'signature attempt started']),
+  );
   await noActivityRunning(stack.client, attempt.workflowId);
   await env.client.workflow.getHandle(id).cancel();
   await stack.waitFor(id, (s) => s.status === 'cancelled');

@@ -53,7 +53,12 @@ test('a client who never sends the identity: the 7-day identity window ends the 
   const started = await env.currentTimeMs();
   await env.sleep('7 days');
   const done = await stack.waitFor(v.id, (s) => s.status === 'expired');
-  expect(done).toMatchObject({ status: 'expired', outcome: 'expired', reason: 'no identity data and files within 7 days', nextAction: { type: 'restart' } });
+  expect(done).toMatchObject({
+    status: 'expired',
+    outcome: 'expired',
+    reason: 'no identity data and files within 7 days',
+    nextAction: { type: 'restart' },
+  });
   expect(Date.parse(done.updatedAt) - started).toBeLessThan(7 * 24 * 3_600_000 + 60_000);
   const d = await env.client.workflow.getHandle(v.id).describe();
   expect(d.searchAttributes.VerificationStatus).toEqual(['expired']);
@@ -91,17 +96,36 @@ describe('history stays bounded whatever the caller asks', () => {
     ['finwave', {}],
     ['id360', {}],
     ['namirial', { applicant: { firstName: 'Giulia', lastName: 'Rossi', email: 'giulia@example.it' } }],
-  ])('%s: a poll interval under 1 minute answers 400 naming the field; 1 minute is accepted', async (provider, extra) => {
-    const res = await stack.api('POST', '/v1/verifications', { provider, reference: ref(`poll-${provider}`), ...extra, options: { pollInterval: '59s' } });
-    expect(res.status).toBe(400);
-    expect(res.body.error.code).toBe('invalid_request');
-    expect(res.body.error.message).toContain('body.options.pollInterval: the poll interval must be at least 1 minute');
-    const ok = await stack.api('POST', '/v1/verifications', { provider, reference: ref(`poll-${provider}`), ...extra, options: { pollInterval: '1 minute' } });
-    expect([200, 201]).toContain(ok.status);
-  });
+  ])(
+    '%s: a poll interval under 1 minute answers 400 naming the field; 1 minute is accepted',
+    async (provider, extra) => {
+      const res = await stack.api('POST', '/v1/verifications', {
+        provider,
+        reference: ref(`poll-${provider}`),
+        ...extra,
+        options: { pollInterval: '59s' },
+      });
+      expect(res.status).toBe(400);
+      expect(res.body.error.code).toBe('invalid_request');
+      expect(res.body.error.message).toContain(
+        'body.options.pollInterval: the poll interval must be at least 1 minute',
+      );
+      const ok = await stack.api('POST', '/v1/verifications', {
+        provider,
+        reference: ref(`poll-${provider}`),
+        ...extra,
+        options: { pollInterval: '1 minute' },
+      });
+      expect([200, 201]).toContain(ok.status);
+    },
+  );
 
   test('a Fourthline case deadline beyond 90 days answers 400 naming the field', async () => {
-    const res = await stack.api('POST', '/v1/verifications', { provider: 'fourthline', reference: ref('deadline'), options: { caseDeadline: '91 days' } });
+    const res = await stack.api('POST', '/v1/verifications', {
+      provider: 'fourthline',
+      reference: ref('deadline'),
+      options: { caseDeadline: '91 days' },
+    });
     expect(res.status).toBe(400);
     expect(res.body.error.message).toContain('body.options.caseDeadline');
   });

@@ -40,16 +40,32 @@ test('documents step out of attempts after Fourthline took them; the integrator 
   // Attempt 1: Fourthline takes the documents, the answer is lost. Attempts 2-4 (the first retry comes
   // 500 ms later): their reads of the signature answer 503, so the activity runs out of attempts and the
   // step fails. The 503s are armed once the drop happened, so that attempt 1's own read (if any) passes.
-  expect((await fault({ mode: 'dropAfterHandling', path: `/v1/signatures/${signatureId}/documents`, method: 'POST', times: 1 })).status).toBe(201);
+  expect(
+    (
+      await fault({
+        mode: 'dropAfterHandling',
+        path: `/v1/signatures/${signatureId}/documents`,
+        method: 'POST',
+        times: 1,
+      })
+    ).status,
+  ).toBe(201);
   const documents = { documents: [{ name: 'contract.pdf', contentBase64: f.documentBase64 }] };
   const firstCall = f.action(v.id, 'documents', documents);
-  const dropped = () => stack.sandbox.fourthline.faults.injected.some((i) => i.mode === 'dropAfterHandling' && i.path.includes(signatureId));
-  for (const until = Date.now() + 20_000; !dropped() && Date.now() < until; ) await new Promise((r) => setTimeout(r, 5));
+  const dropped = () =>
+    stack.sandbox.fourthline.faults.injected.some(
+      (i) => i.mode === 'dropAfterHandling' && i.path.includes(signatureId),
+    );
+  for (const until = Date.now() + 20_000; !dropped() && Date.now() < until;) await new Promise((r) => setTimeout(r, 5));
   expect(dropped()).toBe(true);
-  expect((await fault({ mode: '5xx', status: 503, path: `/v1/signatures/${signatureId}`, method: 'GET', times: 3 })).status).toBe(201);
+  expect(
+    (await fault({ mode: '5xx', status: 503, path: `/v1/signatures/${signatureId}`, method: 'GET', times: 3 })).status,
+  ).toBe(201);
   const first = await firstCall;
   expect(first.status).toBe(502); // vendor_unavailable: the step did not learn what happened
-  expect(stack.sandbox.fourthline.faults.injected.filter((i) => i.path.includes(signatureId)).map((i) => i.mode)).toEqual(['dropAfterHandling', '5xx', '5xx', '5xx']);
+  expect(
+    stack.sandbox.fourthline.faults.injected.filter((i) => i.path.includes(signatureId)).map((i) => i.mode),
+  ).toEqual(['dropAfterHandling', '5xx', '5xx', '5xx']);
   expect(ledger().count('documents-uploaded', { subject: signatureId })).toBe(1);
   expect((await f.current(v.id)).phase).toBe('awaiting_documents');
 
@@ -59,7 +75,11 @@ test('documents step out of attempts after Fourthline took them; the integrator 
   expect(again.status).toBe(200);
   expect(again.body.attempt).toMatchObject({ phase: 'awaiting_mobile' });
   expect(ledger().count('documents-uploaded', { subject: signatureId })).toBe(1);
-  expect(ledger().duplicates().filter((d) => d.key === signatureId)).toEqual([]);
+  expect(
+    ledger()
+      .duplicates()
+      .filter((d) => d.key === signatureId),
+  ).toEqual([]);
 
   // The signature goes on as usual.
   expect((await f.action(v.id, 'mobile-number', { mobileNumber: f.mobile })).status).toBe(200);
@@ -75,11 +95,19 @@ test('a new signature attempt uploads the carried documents itself: the integrat
   expect((await f.action(v.id, 'approve', {})).body.attempt.phase).toBe('vendor_error');
   // Attempt 2 (a new signature) carries the documents forward; its upload is slow at Fourthline, so
   // the attempt shows `awaiting_documents` meanwhile and the integrator, seeing that, uploads too.
-  expect((await fault({ mode: 'slow', delayMs: 4_000, path: '/documents', method: 'POST', times: 1 })).status).toBe(201);
+  expect((await fault({ mode: 'slow', delayMs: 4_000, path: '/documents', method: 'POST', times: 1 })).status).toBe(
+    201,
+  );
   const c = await f.waitPhase(v.id, 'awaiting_documents', 2, 30_000);
-  const own = await f.action(v.id, 'documents', { documents: [{ name: 'contract.pdf', contentBase64: f.documentBase64 }] });
+  const own = await f.action(v.id, 'documents', {
+    documents: [{ name: 'contract.pdf', contentBase64: f.documentBase64 }],
+  });
   await f.waitPhase(v.id, 'awaiting_approval', 2, 30_000);
   expect(ledger().count('documents-uploaded', { subject: c.signatureId })).toBe(1);
-  expect(ledger().duplicates().filter((d) => d.key === c.signatureId)).toEqual([]);
+  expect(
+    ledger()
+      .duplicates()
+      .filter((d) => d.key === c.signatureId),
+  ).toEqual([]);
   expect(own.status).toBe(409); // the attempt is uploading the carried documents itself
 });

@@ -26,7 +26,8 @@ afterAll(async () => {
 });
 
 const ref = (name: string) => `fl-idem-${name}-${crypto.randomBytes(4).toString('hex')}`;
-const dropNext = (path: string) => control(stack, '/fourthline/_sandbox/faults', { mode: 'dropAfterHandling', path, method: 'POST', times: 1 });
+const dropNext = (path: string) =>
+  control(stack, '/fourthline/_sandbox/faults', { mode: 'dropAfterHandling', path, method: 'POST', times: 1 });
 const ledger = () => stack.sandbox.fourthline.ledger;
 
 async function upToApproval(name: string) {
@@ -44,10 +45,17 @@ test('approve answered lost: the retry reads the state, approves once, the step 
   expect((await dropNext('/approval')).status).toBe(201);
   const approved = await f.action(v.id, 'approve', {});
   expect(approved.status).toBe(200); // not "Fourthline refused (INVALID_STATUS)"
-  expect(approved.body.attempt).toMatchObject({ phase: 'awaiting_confirmation', providerStatus: 'confirmation_required' });
+  expect(approved.body.attempt).toMatchObject({
+    phase: 'awaiting_confirmation',
+    providerStatus: 'confirmation_required',
+  });
   expect(ledger().count('approval', { subject: signatureId })).toBe(1);
   expect(ledger().count('sms-sent', { subject: signatureId })).toBe(1);
-  expect(stack.sandbox.fourthline.faults.injected.some((i) => i.mode === 'dropAfterHandling' && i.path.includes(signatureId))).toBe(true);
+  expect(
+    stack.sandbox.fourthline.faults.injected.some(
+      (i) => i.mode === 'dropAfterHandling' && i.path.includes(signatureId),
+    ),
+  ).toBe(true);
   expect((await f.action(v.id, 'confirm', { passcode: await f.passcode(v.id) })).status).toBe(200);
   expect((await stack.waitFor(v.id, (s) => s.status === 'completed', 20_000)).outcome).toBe('approved');
 });
@@ -64,7 +72,9 @@ test('confirm answered lost: the passcode is kept for the retry, which sees the 
   expect(done).toMatchObject({ outcome: 'approved', providerStatus: 'signed' });
   // Once the step is decided, the passcode is gone from the store.
   expect((await stack.store.claims({ owner: v.id })).filter((c) => c.kind === 'fourthline-passcode')).toEqual([]);
-  const files = (fs.readdirSync(stack.store.dir, { recursive: true }) as string[]).map((n) => path.join(stack.store.dir, n)).filter((n) => fs.statSync(n).isFile());
+  const files = (fs.readdirSync(stack.store.dir, { recursive: true }) as string[])
+    .map((n) => path.join(stack.store.dir, n))
+    .filter((n) => fs.statSync(n).isFile());
   expect(files.some((n) => fs.readFileSync(n, 'utf8').includes(`"passcode":"${passcode}"`))).toBe(false);
 });
 
@@ -77,10 +87,15 @@ test('resend answered lost: one SMS, one resend spent, the step succeeds', async
   expect(resent.status).toBe(200);
   expect(resent.body.attempt.passcodeResends).toBe(1);
   expect(ledger().count('sms-sent', { subject: signatureId })).toBe(2); // the first SMS + one resend, not two
-  const sig = (await (await fetch(`${stack.sandboxUrl}/fourthline/_sandbox/signatures/${signatureId}`)).json()) as { resends: number };
+  const sig = (await (await fetch(`${stack.sandboxUrl}/fourthline/_sandbox/signatures/${signatureId}`)).json()) as {
+    resends: number;
+  };
   expect(sig.resends).toBe(1);
   // The same ledger over HTTP, for tools outside the test process (the chaos suite).
-  const http = (await (await fetch(`${stack.sandboxUrl}/fourthline/_sandbox/ledger`)).json()) as { entries: { kind: string; subject: string }[]; duplicates: unknown[] };
+  const http = (await (await fetch(`${stack.sandboxUrl}/fourthline/_sandbox/ledger`)).json()) as {
+    entries: { kind: string; subject: string }[];
+    duplicates: unknown[];
+  };
   expect(http.entries.filter((e) => e.kind === 'sms-sent' && e.subject === signatureId)).toHaveLength(2);
   expect(http.duplicates).toEqual([]);
   expect((await f.action(v.id, 'confirm', { passcode: await f.passcode(v.id) })).status).toBe(200);
@@ -94,15 +109,22 @@ test('documents upload answered lost: the retry sees the documents at Fourthline
   await f.waitPhase(v.id, 'awaiting_documents');
   const { signatureId } = await f.current(v.id);
   expect((await dropNext('/documents')).status).toBe(201);
-  const docs = await f.action(v.id, 'documents', { documents: [{ name: 'contract.pdf', contentBase64: f.documentBase64 }] });
+  const docs = await f.action(v.id, 'documents', {
+    documents: [{ name: 'contract.pdf', contentBase64: f.documentBase64 }],
+  });
   expect(docs.status).toBe(200);
   expect(ledger().count('documents-uploaded', { subject: signatureId })).toBe(1);
-  expect(ledger().duplicates().filter((d) => d.key === signatureId)).toEqual([]);
+  expect(
+    ledger()
+      .duplicates()
+      .filter((d) => d.key === signatureId),
+  ).toEqual([]);
   expect((await f.action(v.id, 'mobile-number', { mobileNumber: f.mobile })).status).toBe(200);
   await f.waitPhase(v.id, 'awaiting_approval');
 });
 
-const dropNextAny = (path: string, method: 'POST' | 'PUT') => control(stack, '/fourthline/_sandbox/faults', { mode: 'dropAfterHandling', path, method, times: 1 });
+const dropNextAny = (path: string, method: 'POST' | 'PUT') =>
+  control(stack, '/fourthline/_sandbox/faults', { mode: 'dropAfterHandling', path, method, times: 1 });
 
 test('mobile number answered lost: the retry sees the signature moved on, uploads once, the step succeeds', async () => {
   const f = fourthlineFlow(stack);
@@ -110,11 +132,18 @@ test('mobile number answered lost: the retry sees the signature moved on, upload
   await f.identity(v.id);
   await f.waitPhase(v.id, 'awaiting_documents');
   const { signatureId } = await f.current(v.id);
-  expect((await f.action(v.id, 'documents', { documents: [{ name: 'contract.pdf', contentBase64: f.documentBase64 }] })).status).toBe(200);
+  expect(
+    (await f.action(v.id, 'documents', { documents: [{ name: 'contract.pdf', contentBase64: f.documentBase64 }] }))
+      .status,
+  ).toBe(200);
   expect((await dropNextAny('/mobile-number', 'PUT')).status).toBe(201);
   const m = await f.action(v.id, 'mobile-number', { mobileNumber: f.mobile });
   expect(m.status).toBe(200); // not "Fourthline refused (INVALID_STATUS)"
-  expect(stack.sandbox.fourthline.faults.injected.some((i) => i.mode === 'dropAfterHandling' && i.path.includes(`${signatureId}/mobile-number`))).toBe(true);
+  expect(
+    stack.sandbox.fourthline.faults.injected.some(
+      (i) => i.mode === 'dropAfterHandling' && i.path.includes(`${signatureId}/mobile-number`),
+    ),
+  ).toBe(true);
   expect(ledger().count('mobile-number', { subject: signatureId })).toBe(1);
   await f.waitPhase(v.id, 'awaiting_approval');
   expect((await f.approveAndConfirm(v.id)).status).toBe(200);
@@ -128,9 +157,16 @@ test('selfie answered lost: the retry sees the signature moved on, uploads once,
   await f.signUpToApproval(v.id, 'awaiting_selfie');
   const { signatureId } = await f.current(v.id);
   expect((await dropNextAny('/selfie', 'POST')).status).toBe(201);
-  const s = await f.action(v.id, 'selfie', { contentType: 'image/jpeg', contentBase64: Buffer.from('ffd8ffe000104a46494600010100000100010000ffd9', 'hex').toString('base64') });
+  const s = await f.action(v.id, 'selfie', {
+    contentType: 'image/jpeg',
+    contentBase64: Buffer.from('ffd8ffe000104a46494600010100000100010000ffd9', 'hex').toString('base64'),
+  });
   expect(s.status).toBe(200); // not "Fourthline refused (INVALID_STATUS)"
-  expect(stack.sandbox.fourthline.faults.injected.some((i) => i.mode === 'dropAfterHandling' && i.path.includes(`${signatureId}/selfie`))).toBe(true);
+  expect(
+    stack.sandbox.fourthline.faults.injected.some(
+      (i) => i.mode === 'dropAfterHandling' && i.path.includes(`${signatureId}/selfie`),
+    ),
+  ).toBe(true);
   expect(ledger().count('selfie', { subject: signatureId })).toBe(1);
   await f.waitPhase(v.id, 'awaiting_approval');
   expect((await f.approveAndConfirm(v.id)).status).toBe(200);

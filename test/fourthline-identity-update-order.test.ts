@@ -61,7 +61,9 @@ async function startWorker(role: 'workflows' | 'activities'): Promise<{ worker: 
     // The shared workflow queue, or Fourthline's activity queue (config/task-queues.ts).
     taskQueue: role === 'workflows' ? workflowTaskQueue(stack.config) : taskQueueFor(stack.config, 'fourthline'),
     dataConverter: dataConverter(resolvePayloadKeyring(stack.config).keyring),
-    ...(role === 'workflows' ? { workflowBundle: await workflowBundle() } : { activities: createActivities({ config: stack.config, store: stack.store }) }),
+    ...(role === 'workflows'
+      ? { workflowBundle: await workflowBundle() }
+      : { activities: createActivities({ config: stack.config, store: stack.store }) }),
   });
   const r = { worker, done: worker.run() };
   running.push(r);
@@ -92,16 +94,54 @@ test('a retried identity Update meeting the first one’s failure in one workflo
   const case_ = v.providerReference!;
 
   // A: its upload's first read answers after 8 s, then Fourthline refuses the identity data (422).
-  expect((await fault({ mode: 'slow', delayMs: 8_000, path: `/v1/verifications/${case_}`, method: 'GET', times: 1 })).status).toBe(201);
-  expect((await fault({ mode: '4xx', status: 422, code: 'INVALID_IDENTITY', path: `/v1/verifications/${case_}/identity-data`, method: 'PUT', times: 1 })).status).toBe(201);
+  expect(
+    (await fault({ mode: 'slow', delayMs: 8_000, path: `/v1/verifications/${case_}`, method: 'GET', times: 1 })).status,
+  ).toBe(201);
+  expect(
+    (
+      await fault({
+        mode: '4xx',
+        status: 422,
+        code: 'INVALID_IDENTITY',
+        path: `/v1/verifications/${case_}/identity-data`,
+        method: 'PUT',
+        times: 1,
+      })
+    ).status,
+  ).toBe(201);
   // (Updates sent with the client, not the API: the API's audit signal would schedule a workflow task of its own.)
   const identity = async () => ({
-    identityRef: await stack.store.put('fourthline-identity-data', 'application/json', Buffer.from(JSON.stringify({ person: { firstName: 'Marie', lastName: 'Dupont' }, address: { city: 'Paris', countryCode: 'FRA' }, emailAndPhone: { email: 'm@example.com' }, nonce: crypto.randomUUID() })), v.id),
-    files: [await stack.store.put('fourthline-identity-id_document_front', 'image/jpeg', Buffer.from('ffd8ffe000104a46494600010100000100010000ffd9', 'hex'), v.id)],
+    identityRef: await stack.store.put(
+      'fourthline-identity-data',
+      'application/json',
+      Buffer.from(
+        JSON.stringify({
+          person: { firstName: 'Marie', lastName: 'Dupont' },
+          address: { city: 'Paris', countryCode: 'FRA' },
+          emailAndPhone: { email: 'm@example.com' },
+          nonce: crypto.randomUUID(),
+        }),
+      ),
+      v.id,
+    ),
+    files: [
+      await stack.store.put(
+        'fourthline-identity-id_document_front',
+        'image/jpeg',
+        Buffer.from('ffd8ffe000104a46494600010100000100010000ffd9', 'hex'),
+        v.id,
+      ),
+    ],
   });
   const first = handle.executeUpdate(identityUpdate, { args: [await identity()] }).catch((err: unknown) => err);
-  const updatesAccepted = async () => (await events()).filter((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED && e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name === identityUpdate.name).length;
-  for (const until = Date.now() + 30_000; (await updatesAccepted()) < 1 && Date.now() < until; ) await new Promise((r) => setTimeout(r, 50));
+  const updatesAccepted = async () =>
+    (await events()).filter(
+      (e) =>
+        e.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED &&
+        e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name === identityUpdate.name,
+    ).length;
+  for (const until = Date.now() + 30_000; (await updatesAccepted()) < 1 && Date.now() < until;)
+    await new Promise((r) => setTimeout(r, 50));
   expect(await updatesAccepted()).toBe(1);
 
   // The worker dies in A's upload (its first read held 8 s), once it has taken the workflow tasks that follow
@@ -123,12 +163,21 @@ test('a retried identity Update meeting the first one’s failure in one workflo
   await new Promise((r) => setTimeout(r, 1_000));
   const failedAt = (await events()).find((e) => e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED)!.eventId!;
   for (const until = Date.now() + 15_000; Date.now() < until; await new Promise((r) => setTimeout(r, 200))) {
-    if ((await events()).some((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT && e.eventId! > failedAt)) break;
+    if (
+      (await events()).some(
+        (e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT && e.eventId! > failedAt,
+      )
+    )
+      break;
   }
   await startWorker('workflows');
   const bOutcome = await b;
   expect(await first).toBeInstanceOf(WorkflowUpdateFailedError); // A: Fourthline refused the identity data
-  const completed = (await events()).filter((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED && e.workflowExecutionUpdateCompletedEventAttributes?.outcome?.failure);
+  const completed = (await events()).filter(
+    (e) =>
+      e.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED &&
+      e.workflowExecutionUpdateCompletedEventAttributes?.outcome?.failure,
+  );
   expect(completed).toHaveLength(1); // A: failed (the refused identity data)
 
   // B was refused in the task that held both, and nothing of B is in history. Which refusal depends on the
@@ -137,13 +186,22 @@ test('a retried identity Update meeting the first one’s failure in one workflo
   expect(bOutcome).toBeInstanceOf(WorkflowUpdateFailedError);
   const cause = (bOutcome as WorkflowUpdateFailedError).cause;
   expect(cause instanceof ApplicationFailure && `${cause.type}: ${cause.message}`).toMatch(
-    new RegExp(`^(${FOURTHLINE_REFUSALS.wrongState}: an identity upload is already in progress|${FOURTHLINE_REFUSALS.tryAgain}: the previous identity upload has just ended: send the identity again)$`),
+    new RegExp(
+      `^(${FOURTHLINE_REFUSALS.wrongState}: an identity upload is already in progress|${FOURTHLINE_REFUSALS.tryAgain}: the previous identity upload has just ended: send the identity again)$`,
+    ),
   );
   expect(await updatesAccepted()).toBe(1);
 
   // The history replays on a worker that never saw it (before the fix: DeterminismViolationError).
   const history = await handle.fetchHistory();
-  await Worker.runReplayHistory({ workflowBundle: await workflowBundle(), dataConverter: dataConverter(resolvePayloadKeyring(stack.config).keyring) }, history, v.id);
+  await Worker.runReplayHistory(
+    {
+      workflowBundle: await workflowBundle(),
+      dataConverter: dataConverter(resolvePayloadKeyring(stack.config).keyring),
+    },
+    history,
+    v.id,
+  );
 
   // The integrator sends the identity again: uploaded, and the verification shows the case processing.
   const again = await f.identity(v.id);

@@ -18,7 +18,11 @@ beforeAll(async () => {
   temporal = await connectToTestTemporal();
   stack = await startStack({
     ...temporal,
-    env: { FOURTHLINE_WEBHOOK_AUTH: 'oauth', FOURTHLINE_WEBHOOK_CLIENT_ID: CLIENT_ID, FOURTHLINE_WEBHOOK_CLIENT_SECRET: CLIENT_SECRET },
+    env: {
+      FOURTHLINE_WEBHOOK_AUTH: 'oauth',
+      FOURTHLINE_WEBHOOK_CLIENT_ID: CLIENT_ID,
+      FOURTHLINE_WEBHOOK_CLIENT_SECRET: CLIENT_SECRET,
+    },
   });
 });
 
@@ -68,7 +72,10 @@ test('a webhook with a bad bearer (or Basic credentials) is refused with 401 and
   const f = fourthlineFlow(stack);
   const v = await f.create(ref('oauth-bad'));
   await stack.sandbox.fourthline.drain();
-  const count = async () => ((await stack.api('GET', `/v1/verifications/${v.id}`)).body.timeline as { event: string }[]).filter((t) => t.event === 'case webhook received').length;
+  const count = async () =>
+    ((await stack.api('GET', `/v1/verifications/${v.id}`)).body.timeline as { event: string }[]).filter(
+      (t) => t.event === 'case webhook received',
+    ).length;
   const before = await count();
   const send = (authorization: string) =>
     fetch(`${stack.apiUrl}/webhooks/fourthline/cases/${v.providerReference}`, {
@@ -76,9 +83,16 @@ test('a webhook with a bad bearer (or Basic credentials) is refused with 401 and
       headers: { 'content-type': 'application/json', authorization },
       body: JSON.stringify({ verificationId: v.providerReference, status: 'completed' }),
     });
-  expect((await send('Bearer 9999999999.AAAAAAAAAAAAAAAA.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA')).status).toBe(401);
-  expect((await send(`Basic ${Buffer.from('fourthline-webhooks:sandbox-fourthline-webhook-password').toString('base64')}`)).status).toBe(401);
-  const good = await token('grant_type=client_credentials', { authorization: `Basic ${Buffer.from(`${CLIENT_ID}:${CLIENT_SECRET}`).toString('base64')}` });
+  expect((await send('Bearer 9999999999.AAAAAAAAAAAAAAAA.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA')).status).toBe(
+    401,
+  );
+  expect(
+    (await send(`Basic ${Buffer.from('fourthline-webhooks:sandbox-fourthline-webhook-password').toString('base64')}`))
+      .status,
+  ).toBe(401);
+  const good = await token('grant_type=client_credentials', {
+    authorization: `Basic ${Buffer.from(`${CLIENT_ID}:${CLIENT_SECRET}`).toString('base64')}`,
+  });
   expect((await send(`Bearer ${good.body.access_token}`)).status).toBe(200);
   await new Promise((r) => setTimeout(r, 300));
   expect(await count()).toBe(before + 1);

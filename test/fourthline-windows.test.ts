@@ -21,7 +21,9 @@ useTimeSkippingStack((e, s) => {
 
 const ref = (name: string) => `flw-${name}-${crypto.randomBytes(4).toString('hex')}`;
 
-async function vendorSignature(signatureId: string): Promise<{ approvals: number; confirmations: number; calls: { op: string }[] }> {
+async function vendorSignature(
+  signatureId: string,
+): Promise<{ approvals: number; confirmations: number; calls: { op: string }[] }> {
   return (await (await fetch(`${stack.sandboxUrl}/fourthline/_sandbox/signatures/${signatureId}`)).json()) as never;
 }
 
@@ -49,9 +51,14 @@ describe('approval window (2 h after user_consent_required)', () => {
     // Encrypted by our payload codec like every payload (the Web UI decodes it through the codec server).
     const summaries: string[] = [];
     for (const e of events ?? []) {
-      if (e.timerStartedEventAttributes && e.userMetadata?.summary) summaries.push(await decodeFromPayloadsAtIndex(env.client.options.loadedDataConverter, 0, [e.userMetadata.summary]));
+      if (e.timerStartedEventAttributes && e.userMetadata?.summary)
+        summaries.push(
+          await decodeFromPayloadsAtIndex(env.client.options.loadedDataConverter, 0, [e.userMetadata.summary]),
+        );
     }
-    expect(summaries.at(-1)).toMatch(/^Fourthline signature · waiting for the client's approval · window closes \d{4}-\d\d-\d\d \d\d:\d\d UTC · wakes /);
+    expect(summaries.at(-1)).toMatch(
+      /^Fourthline signature · waiting for the client's approval · window closes \d{4}-\d\d-\d\d \d\d:\d\d UTC · wakes /,
+    );
   });
 
   test('approve at 2h01 is refused by the workflow, Fourthline never called; the verification expires', async () => {

@@ -38,7 +38,11 @@ test('completed-verification flow: identity, processing, documents, mobile, deta
   expect(identity.status).toBe(200);
   expect(identity.body.caseStatus).toBe('pending');
 
-  await stack.waitFor(v.id, (s) => s.nextAction.type === 'action' && (s.nextAction as { action: string }).action === 'documents', 20_000);
+  await stack.waitFor(
+    v.id,
+    (s) => s.nextAction.type === 'action' && (s.nextAction as { action: string }).action === 'documents',
+    20_000,
+  );
   const after = (await stack.api('GET', `/v1/verifications/${v.id}`)).body;
   expect(after.facts).toMatchObject({ caseStatus: 'completed', riskScore: 200 });
   expect(after.evidence.map((e: { kind: string }) => e.kind)).toContain('fourthline-cdd-report');
@@ -54,7 +58,10 @@ test('completed-verification flow: identity, processing, documents, mobile, deta
 
   const approved = await f.action(v.id, 'approve', {});
   expect(approved.status).toBe(200);
-  expect(approved.body.attempt).toMatchObject({ phase: 'awaiting_confirmation', providerStatus: 'confirmation_required' });
+  expect(approved.body.attempt).toMatchObject({
+    phase: 'awaiting_confirmation',
+    providerStatus: 'confirmation_required',
+  });
   expect(approved.body.attempt.windows.confirmBy).toBeTruthy();
 
   const confirmed = await f.action(v.id, 'confirm', { passcode: await f.passcode(v.id) });
@@ -63,7 +70,14 @@ test('completed-verification flow: identity, processing, documents, mobile, deta
   const done = await stack.waitFor(v.id, (s) => s.status === 'completed', 20_000);
   expect(done).toMatchObject({ outcome: 'approved', providerStatus: 'signed', nextAction: { type: 'none' } });
   const kinds = done.evidence.map((e) => e.kind);
-  expect(kinds).toEqual(expect.arrayContaining(['fourthline-cdd-report', 'fourthline-signed-document', 'fourthline-document-to-sign', 'fourthline-identity-data']));
+  expect(kinds).toEqual(
+    expect.arrayContaining([
+      'fourthline-cdd-report',
+      'fourthline-signed-document',
+      'fourthline-document-to-sign',
+      'fourthline-identity-data',
+    ]),
+  );
   expect(kinds).not.toContain('fourthline-infocert-contract'); // 204: the flow went to Namirial
 
   // The signed PDF and the CDD ZIP are in the store, and match their hashes.
@@ -79,7 +93,13 @@ test('completed-verification flow: identity, processing, documents, mobile, deta
   expect(consent.status).toBe(200);
   const [shown, accepted] = consent.body.records;
   expect(shown).toMatchObject({ event: 'shown', attempt: 1, clientId: consent.body.clientId, language: 'fr' });
-  expect(accepted).toMatchObject({ event: 'accepted', attempt: 1, clientId: consent.body.clientId, legalConditions: shown.legalConditions, documents: shown.documents });
+  expect(accepted).toMatchObject({
+    event: 'accepted',
+    attempt: 1,
+    clientId: consent.body.clientId,
+    legalConditions: shown.legalConditions,
+    documents: shown.documents,
+  });
   expect(accepted.approvalAttemptId).toBeTruthy();
   expect(Date.parse(accepted.at)).toBeGreaterThanOrEqual(Date.parse(shown.at));
 
@@ -130,7 +150,9 @@ describe('pending-verification flow (signature before the case completes)', () =
     const done = await stack.waitFor(v.id, (s) => s.status === 'completed', 20_000);
     expect(done).toMatchObject({ outcome: 'approved', providerStatus: 'signed' });
     expect(done.timeline.some((t) => t.providerStatus === 'pending_verification')).toBe(true);
-    expect(done.evidence.map((e) => e.kind)).toEqual(expect.arrayContaining(['fourthline-cdd-report', 'fourthline-signed-document']));
+    expect(done.evidence.map((e) => e.kind)).toEqual(
+      expect.arrayContaining(['fourthline-cdd-report', 'fourthline-signed-document']),
+    );
   });
 
   test("details don't match: invalid_signature, then a new signature-only attempt by itself -> signed", async () => {
@@ -149,7 +171,12 @@ describe('pending-verification flow (signature before the case completes)', () =
     expect(done.outcome).toBe('approved');
     expect(done.facts.signatureAttempt).toBe(2);
     const consent = (await stack.api('GET', `/v1/verifications/${v.id}/consent`)).body.records;
-    expect(consent.map((r: { attempt: number; event: string }) => `${r.attempt}:${r.event}`)).toEqual(['1:shown', '1:accepted', '2:shown', '2:accepted']);
+    expect(consent.map((r: { attempt: number; event: string }) => `${r.attempt}:${r.event}`)).toEqual([
+      '1:shown',
+      '1:accepted',
+      '2:shown',
+      '2:accepted',
+    ]);
   });
 });
 
@@ -159,9 +186,15 @@ test('selfie_required: upload a selfie, then the normal signature', async () => 
   await f.identity(v.id, 'selfie-required');
   const waiting = await f.signUpToApproval(v.id, 'awaiting_selfie');
   expect(waiting.windows.selfieBy).toBeTruthy();
-  const s = await stack.waitFor(v.id, (x) => x.nextAction.type === 'action' && (x.nextAction as { action: string }).action === 'selfie');
+  const s = await stack.waitFor(
+    v.id,
+    (x) => x.nextAction.type === 'action' && (x.nextAction as { action: string }).action === 'selfie',
+  );
   expect((s.nextAction as { deadline?: string }).deadline).toBe(waiting.windows.selfieBy);
-  const up = await f.action(v.id, 'selfie', { contentType: 'image/jpeg', contentBase64: Buffer.from('ffd8ffe0ffd9', 'hex').toString('base64') });
+  const up = await f.action(v.id, 'selfie', {
+    contentType: 'image/jpeg',
+    contentBase64: Buffer.from('ffd8ffe0ffd9', 'hex').toString('base64'),
+  });
   expect(up.status).toBe(200);
   expect(up.body.attempt.phase).toBe('awaiting_approval');
   await f.approveAndConfirm(v.id);
@@ -222,18 +255,25 @@ test('wrong passcode: 422 from Fourthline, the attempt goes on; resend at most 4
   const right = await f.passcode(v.id);
   const wrong = await f.action(v.id, 'confirm', { passcode: right === '000000' ? '111111' : '000000' });
   expect(wrong.status).toBe(422);
-  expect(wrong.body.error).toEqual({ code: 'vendor_rejected', message: 'Fourthline refused the request (INVALID_PASSCODE)' });
+  expect(wrong.body.error).toEqual({
+    code: 'vendor_rejected',
+    message: 'Fourthline refused the request (INVALID_PASSCODE)',
+  });
   for (let i = 1; i <= 4; i++) {
     const r = await f.action(v.id, 'resend-passcode');
     expect(r.status).toBe(200);
     expect(r.body.attempt.passcodeResends).toBe(i);
   }
   const c = await f.current(v.id);
-  const callsBefore = (await (await fetch(`${stack.sandboxUrl}/fourthline/_sandbox/signatures/${c.signatureId}`)).json()) as { calls: unknown[]; resends: number };
+  const callsBefore = (await (
+    await fetch(`${stack.sandboxUrl}/fourthline/_sandbox/signatures/${c.signatureId}`)
+  ).json()) as { calls: unknown[]; resends: number };
   const fifth = await f.action(v.id, 'resend-passcode');
   expect(fifth.status).toBe(422);
   expect(fifth.body.error.code).toBe('window_closed');
-  const callsAfter = (await (await fetch(`${stack.sandboxUrl}/fourthline/_sandbox/signatures/${c.signatureId}`)).json()) as { calls: unknown[]; resends: number };
+  const callsAfter = (await (
+    await fetch(`${stack.sandboxUrl}/fourthline/_sandbox/signatures/${c.signatureId}`)
+  ).json()) as { calls: unknown[]; resends: number };
   expect(callsAfter.calls.length).toBe(callsBefore.calls.length); // refused before any vendor call
   expect(callsAfter.resends).toBe(4);
   // The old passcode no longer works; the latest one does.
@@ -258,7 +298,9 @@ test('wrong state: 409 before any vendor call; approve before the details is ref
   expect(noDetails.status).toBe(409);
   expect(noDetails.body.error.message).toContain('signature details');
   const c = await f.current(v.id);
-  const sb = (await (await fetch(`${stack.sandboxUrl}/fourthline/_sandbox/signatures/${c.signatureId}`)).json()) as { approvals: number };
+  const sb = (await (await fetch(`${stack.sandboxUrl}/fourthline/_sandbox/signatures/${c.signatureId}`)).json()) as {
+    approvals: number;
+  };
   expect(sb.approvals).toBe(0);
   // A version that was not shown cannot be accepted.
   await f.action(v.id, 'signature-details');
@@ -283,16 +325,25 @@ test("vendor-side window: Fourthline's own clock past 2 h answers 422; the attem
   await f.signUpToApproval(v.id);
   await f.action(v.id, 'signature-details');
   const c = await f.current(v.id);
-  const res = await fetch(`${stack.sandboxUrl}/fourthline/_sandbox/clock`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ advanceMs: 2 * 3_600_000 + 60_000 }) });
+  const res = await fetch(`${stack.sandboxUrl}/fourthline/_sandbox/clock`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ advanceMs: 2 * 3_600_000 + 60_000 }),
+  });
   expect(res.status).toBe(200);
   try {
     const late = await f.action(v.id, 'approve', {});
     expect(late.status).toBe(422);
-    expect(late.body.error).toEqual({ code: 'vendor_rejected', message: 'Fourthline refused the request (APPROVAL_EXPIRED)' });
+    expect(late.body.error).toEqual({
+      code: 'vendor_rejected',
+      message: 'Fourthline refused the request (APPROVAL_EXPIRED)',
+    });
     const done = await stack.waitFor(v.id, (x) => x.status === 'expired', 20_000);
     expect(done.reason).toContain('APPROVAL_EXPIRED');
     expect(done.nextAction.type).toBe('restart');
-    expect((await stack.api('GET', `/v1/verifications/${v.id}/signature`)).body.attempts[0].signatureId).toBe(c.signatureId);
+    expect((await stack.api('GET', `/v1/verifications/${v.id}/signature`)).body.attempts[0].signatureId).toBe(
+      c.signatureId,
+    );
   } finally {
     stack.sandbox.fourthline.offsetMs = 0;
   }
@@ -329,16 +380,26 @@ describe('webhooks', () => {
     const url = `/webhooks/fourthline/cases/${v.providerReference}`;
     const body = { verificationId: v.providerReference, status: 'completed' };
     const post = (authorization?: string) =>
-      fetch(`${stack.apiUrl}${url}`, { method: 'POST', headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) }, body: JSON.stringify(body) });
+      fetch(`${stack.apiUrl}${url}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) },
+        body: JSON.stringify(body),
+      });
     expect((await post()).status).toBe(401);
-    expect((await post(`Basic ${Buffer.from('fourthline-webhooks:wrong-password-000').toString('base64')}`)).status).toBe(401);
+    expect(
+      (await post(`Basic ${Buffer.from('fourthline-webhooks:wrong-password-000').toString('base64')}`)).status,
+    ).toBe(401);
     expect((await post('Bearer something')).status).toBe(401);
-    const ok = await post(`Basic ${Buffer.from(`${stack.config.vendors.fourthline.webhookAuth.mode === 'basic' ? `${stack.config.vendors.fourthline.webhookAuth.username}:${stack.config.vendors.fourthline.webhookAuth.password}` : ''}`).toString('base64')}`);
+    const ok = await post(
+      `Basic ${Buffer.from(`${stack.config.vendors.fourthline.webhookAuth.mode === 'basic' ? `${stack.config.vendors.fourthline.webhookAuth.username}:${stack.config.vendors.fourthline.webhookAuth.password}` : ''}`).toString('base64')}`,
+    );
     expect(ok.status).toBe(200);
     await new Promise((r) => setTimeout(r, 300));
     const after = (await stack.api('GET', `/v1/verifications/${v.id}`)).body.timeline;
     // Only the authenticated one was noted (and the workflow then read the case: still new).
-    expect(after.filter((t: { event: string }) => t.event === 'case webhook received').length).toBe(before.filter((t: { event: string }) => t.event === 'case webhook received').length + 1);
+    expect(after.filter((t: { event: string }) => t.event === 'case webhook received').length).toBe(
+      before.filter((t: { event: string }) => t.event === 'case webhook received').length + 1,
+    );
   });
 
   test('a case webhook finds its case by the VerificationProviderReference search attribute; no alias workflow', async () => {
@@ -347,7 +408,9 @@ describe('webhooks', () => {
     const sa = (await stack.client.workflow.getHandle(v.id).describe()).typedSearchAttributes;
     expect(sa.get(SEARCH_ATTRIBUTES.providerReference)).toBe(v.providerReference);
     // The operator's list holds the verification only: no closed `fourthline-instance:` row.
-    await expect(stack.client.workflow.getHandle(instanceRouteId(v.providerReference!)).describe()).rejects.toThrow(WorkflowNotFoundError);
+    await expect(stack.client.workflow.getHandle(instanceRouteId(v.providerReference!)).describe()).rejects.toThrow(
+      WorkflowNotFoundError,
+    );
     const auth = stack.config.vendors.fourthline.webhookAuth;
     const basic = `Basic ${Buffer.from(auth.mode === 'basic' ? `${auth.username}:${auth.password}` : '').toString('base64')}`;
     const post = (fourthlineId: string) =>
@@ -371,7 +434,11 @@ describe('webhooks', () => {
     await f.identity(v.id);
     await f.signUpToApproval(v.id);
     const c = await f.current(v.id);
-    await fetch(`${stack.sandboxUrl}/fourthline/_sandbox/signatures/${c.signatureId}/webhook`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ status: 'signed', times: 3 }) });
+    await fetch(`${stack.sandboxUrl}/fourthline/_sandbox/signatures/${c.signatureId}/webhook`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ status: 'signed', times: 3 }),
+    });
     await stack.sandbox.fourthline.drain();
     await new Promise((r) => setTimeout(r, 500));
     expect((await f.current(v.id)).phase).toBe('awaiting_approval');
@@ -380,7 +447,7 @@ describe('webhooks', () => {
   });
 });
 
-test('defaults are the vendor\'s real windows', async () => {
+test("defaults are the vendor's real windows", async () => {
   const { FOURTHLINE_DEFAULTS } = await import('../workflows/fourthline');
   expect(FOURTHLINE_DEFAULTS).toMatchObject({
     approvalWindow: '2 hours',
@@ -390,5 +457,11 @@ test('defaults are the vendor\'s real windows', async () => {
     errorAfter: '24 hours',
   });
   const { FOURTHLINE_CLOCKS } = await import('../sandboxes/fourthline');
-  expect(FOURTHLINE_CLOCKS).toMatchObject({ tokenTtlMs: 3_600_000, approvalWindowMs: 7_200_000, confirmationWindowMs: 3_600_000, errorAfterMs: 86_400_000, maxResends: 4 });
+  expect(FOURTHLINE_CLOCKS).toMatchObject({
+    tokenTtlMs: 3_600_000,
+    approvalWindowMs: 7_200_000,
+    confirmationWindowMs: 3_600_000,
+    errorAfterMs: 86_400_000,
+    maxResends: 4,
+  });
 });

@@ -68,7 +68,12 @@ async function installBrowserTools(): Promise<void> {
 }
 
 export default async function globalSetup(): Promise<void> {
-  const results = await Promise.allSettled([startSharedDevServer(), installTimeSkippingServer(), installBrowserTools(), bundleOnce()]);
+  const results = await Promise.allSettled([
+    startSharedDevServer(),
+    installTimeSkippingServer(),
+    installBrowserTools(),
+    bundleOnce(),
+  ]);
   const failures = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failures.length) {
     await globalThis.__TEMPORAL_TEST_DEV_SERVER__?.stop();

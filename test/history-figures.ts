@@ -10,13 +10,28 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import type { RunSize } from './helpers/history-size';
 
-const FILES = ['test/history-sizes.test.ts', 'test/finwave-deadlines.test.ts', 'test/id360-deadlines.test.ts', 'test/fourthline-deadlines.test.ts'];
+const FILES = [
+  'test/history-sizes.test.ts',
+  'test/finwave-deadlines.test.ts',
+  'test/id360-deadlines.test.ts',
+  'test/fourthline-deadlines.test.ts',
+];
 
 const root = path.join(__dirname, '..');
-const res = spawnSync('npx', ['jest', ...FILES], { cwd: root, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, timeout: 15 * 60_000 });
+const res = spawnSync('npx', ['jest', ...FILES], {
+  cwd: root,
+  encoding: 'utf8',
+  maxBuffer: 64 * 1024 * 1024,
+  timeout: 15 * 60_000,
+});
 const out = `${res.stdout ?? ''}\n${res.stderr ?? ''}`;
 if (res.status !== 0) {
-  process.stderr.write(out.split('\n').filter((l) => /✕|●|Tests:/.test(l)).join('\n') + '\n');
+  process.stderr.write(
+    out
+      .split('\n')
+      .filter((l) => /✕|●|Tests:/.test(l))
+      .join('\n') + '\n',
+  );
   throw new Error(`the tests failed (exit ${res.status}): no figures`);
 }
 

@@ -26,14 +26,22 @@ afterAll(async () => {
 
 const starts = DIRECT_STARTS;
 
-test.each(Object.keys(starts))('%s: left alone until its default deadline, every run stays small', async (provider) => {
-  const reference = `sizes-${crypto.randomBytes(4).toString('hex')}`;
-  const id = `${provider}:${reference}`;
-  const { type, input } = starts[provider]!(id, reference);
-  const handle = await env.client.workflow.start(type, { workflowId: id, taskQueue: workflowTaskQueue(config), args: [input] });
-  const state = (await handle.result()) as VerificationState;
-  expect(state.status).toBe('expired');
-  const sizes = await runSizes(env.client, id);
-  console.log(`${provider} flow to its default deadline (${state.reason}), per run: ${JSON.stringify(sizes)}`);
-  for (const s of sizes) expect(s.events).toBeLessThan(5_000);
-}, 300_000);
+test.each(Object.keys(starts))(
+  '%s: left alone until its default deadline, every run stays small',
+  async (provider) => {
+    const reference = `sizes-${crypto.randomBytes(4).toString('hex')}`;
+    const id = `${provider}:${reference}`;
+    const { type, input } = starts[provider]!(id, reference);
+    const handle = await env.client.workflow.start(type, {
+      workflowId: id,
+      taskQueue: workflowTaskQueue(config),
+      args: [input],
+    });
+    const state = (await handle.result()) as VerificationState;
+    expect(state.status).toBe('expired');
+    const sizes = await runSizes(env.client, id);
+    console.log(`${provider} flow to its default deadline (${state.reason}), per run: ${JSON.stringify(sizes)}`);
+    for (const s of sizes) expect(s.events).toBeLessThan(5_000);
+  },
+  300_000,
+);

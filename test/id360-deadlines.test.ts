@@ -31,7 +31,11 @@ afterAll(async () => {
 function start(reference: string, options: Record<string, unknown>, extra: { pollsPerRun?: number } = {}) {
   const id = `id360:${reference}`;
   const input = { ...id360Input(id, reference, {}, {}, id360Options.parse(options)), ...extra }; // the API's defaults
-  return env.client.workflow.start(id360Enrollment, { workflowId: id, taskQueue: workflowTaskQueue(config), args: [input] });
+  return env.client.workflow.start(id360Enrollment, {
+    workflowId: id,
+    taskQueue: workflowTaskQueue(config),
+    args: [input],
+  });
 }
 
 const hoursOf = (s: VerificationState) => (Date.parse(s.updatedAt) - Date.parse(s.createdAt)) / 3_600_000;
@@ -42,9 +46,16 @@ test('the API defaults are the real durations', () => {
 });
 
 test('browser mode, a user who never comes: expired after exactly 25 hours, ID360 read every 15 minutes', async () => {
-  const handle = await start(`never-${crypto.randomBytes(3).toString('hex')}`, { mode: 'browser', returnUrl: 'https://integrator.example/back' });
+  const handle = await start(`never-${crypto.randomBytes(3).toString('hex')}`, {
+    mode: 'browser',
+    returnUrl: 'https://integrator.example/back',
+  });
   const state: VerificationState = await handle.result();
-  expect(state).toMatchObject({ status: 'expired', outcome: 'expired', reason: 'no final status from ID360 within 25 hours' });
+  expect(state).toMatchObject({
+    status: 'expired',
+    outcome: 'expired',
+    reason: 'no final status from ID360 within 25 hours',
+  });
   expect(hoursOf(state)).toBeGreaterThanOrEqual(25);
   expect(hoursOf(state)).toBeLessThan(25.01);
   // Seen from ID360's side: one read every 15 minutes; the last slot is the deadline itself.
@@ -73,7 +84,12 @@ test('API mode, a caller who never uploads: expired after 25 hours, and no polli
 
 test('the worst case the API allows (1-minute polls, 30-day deadline) continues as new: every run stays small, one verification', async () => {
   // The API's floor and ceiling: 43,200 polls in 30 days, past Temporal's 51,200 events in one run without continue-as-new.
-  const handle = await start(`worst-${crypto.randomBytes(3).toString('hex')}`, { mode: 'browser', returnUrl: 'https://integrator.example/back', pollInterval: '1 minute', deadline: '30 days' });
+  const handle = await start(`worst-${crypto.randomBytes(3).toString('hex')}`, {
+    mode: 'browser',
+    returnUrl: 'https://integrator.example/back',
+    pollInterval: '1 minute',
+    deadline: '30 days',
+  });
   // Long enough for one full run (ID360_POLLS_PER_RUN polls) and part of the next.
   await env.sleep(`${ID360_POLLS_PER_RUN + 60} minutes`);
   const running: VerificationState = await handle.query('state');
@@ -96,10 +112,18 @@ test('the worst case the API allows (1-minute polls, 30-day deadline) continues 
 }, 600_000);
 
 test('the absolute deadline is carried across runs that continued as new', async () => {
-  const handle = await start(`carried-${crypto.randomBytes(3).toString('hex')}`, { mode: 'browser', returnUrl: 'https://integrator.example/back', pollInterval: '1 minute', deadline: '3 hours' }, { pollsPerRun: 20 });
+  const handle = await start(
+    `carried-${crypto.randomBytes(3).toString('hex')}`,
+    { mode: 'browser', returnUrl: 'https://integrator.example/back', pollInterval: '1 minute', deadline: '3 hours' },
+    { pollsPerRun: 20 },
+  );
   const state: VerificationState = await handle.result();
   // The absolute deadline is carried: 3 hours from creation, not from the last run's start.
-  expect(state).toMatchObject({ status: 'expired', outcome: 'expired', reason: 'no final status from ID360 within 3 hours' });
+  expect(state).toMatchObject({
+    status: 'expired',
+    outcome: 'expired',
+    reason: 'no final status from ID360 within 3 hours',
+  });
   expect(hoursOf(state)).toBeGreaterThanOrEqual(3);
   expect(hoursOf(state)).toBeLessThan(3.01);
   expect((await runSizes(env.client, handle.workflowId)).length).toBeGreaterThanOrEqual(8);

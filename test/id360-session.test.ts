@@ -9,7 +9,12 @@
  */
 import crypto from 'node:crypto';
 import { callVendor } from '../activities/http';
-import { Id360Session, ID360_KEEP_ALIVE_MS, ID360_TOKEN_LIFETIME_MS, type SessionLogger } from '../activities/id360-session';
+import {
+  Id360Session,
+  ID360_KEEP_ALIVE_MS,
+  ID360_TOKEN_LIFETIME_MS,
+  type SessionLogger,
+} from '../activities/id360-session';
 import { createSandboxServer, type SandboxServer } from '../sandboxes/server';
 import { SANDBOX_CREDENTIALS } from '../sandboxes/credentials';
 import { freePort } from '../temporal-dev/dev-server';
@@ -41,9 +46,16 @@ describe('session against the sandbox, on a fake clock', () => {
   /** One authenticated vendor call through the session (reads the enrollment, like the polling fallback). */
   const read = (s: Id360Session) =>
     s.call((authorization) =>
-      callVendor({ vendor: 'ID360', operation: 'getEnrollment', method: 'GET', url: `${base}/api/1.0.0/enrollment/${enrollmentId}/`, headers: { authorization } }),
+      callVendor({
+        vendor: 'ID360',
+        operation: 'getEnrollment',
+        method: 'GET',
+        url: `${base}/api/1.0.0/enrollment/${enrollmentId}/`,
+        headers: { authorization },
+      }),
     );
-  const advance = (ms: number) => clock.advance(ms, () => Promise.all(sessions.map((s) => s.settled())).then(() => undefined));
+  const advance = (ms: number) =>
+    clock.advance(ms, () => Promise.all(sessions.map((s) => s.settled())).then(() => undefined));
 
   beforeEach(async () => {
     clock = new FakeClock();
@@ -54,7 +66,10 @@ describe('session against the sandbox, on a fake clock', () => {
     await server.app.listen({ host: '127.0.0.1', port });
     base = `http://127.0.0.1:${port}/id360`;
     enrollmentId = String(
-      server.id360.create(creds.processId, { browser_callback_url: 'https://example.test/', callback_endpoints: [{ url: 'https://example.test/cb', on: [], headers: [] }] }).id,
+      server.id360.create(creds.processId, {
+        browser_callback_url: 'https://example.test/',
+        callback_endpoints: [{ url: 'https://example.test/cb', on: [], headers: [] }],
+      }).id,
     );
   });
 
@@ -212,14 +227,20 @@ describe('the real service on the dev server', () => {
     expect(stack.sandbox.id360.stats.logins).toBe(0);
     const run = crypto.randomBytes(3).toString('hex');
     const res = await Promise.all(
-      Array.from({ length: 100 }, (_, i) => stack.api('POST', '/v1/verifications', { provider: 'id360', reference: `many-${run}-${i}` })),
+      Array.from({ length: 100 }, (_, i) =>
+        stack.api('POST', '/v1/verifications', { provider: 'id360', reference: `many-${run}-${i}` }),
+      ),
     );
     // 201, or on a loaded machine 202 (accepted; the worker had not taken the flow within the create's
     // wait, README "Time bounds"), and a create can answer before its enrollment exists: wait for those,
     // so the assertion is about logins and enrollments, not about this machine's speed.
     for (const r of res) expect([201, 202]).toContain(r.status);
     const states = await Promise.all(
-      res.map((r) => (r.body.status === 'awaiting_user' ? r.body : stack.waitFor(r.body.id, (s) => s.status === 'awaiting_user', 60_000))),
+      res.map((r) =>
+        r.body.status === 'awaiting_user'
+          ? r.body
+          : stack.waitFor(r.body.id, (s) => s.status === 'awaiting_user', 60_000),
+      ),
     );
     expect(new Set(states.map((s) => s.providerReference)).size).toBe(100);
     expect(stack.sandbox.id360.stats.logins).toBe(1);

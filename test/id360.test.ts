@@ -39,7 +39,12 @@ function action(id: string, name: string, body: unknown = {}) {
   return stack.api('POST', `/v1/verifications/${encodeURIComponent(id)}/actions/${name}`, body);
 }
 
-const page = (n: number, total: number, bytes: Buffer, contentType = bytes[0] === 0x89 ? 'image/png' : 'image/jpeg') => ({
+const page = (
+  n: number,
+  total: number,
+  bytes: Buffer,
+  contentType = bytes[0] === 0x89 ? 'image/png' : 'image/jpeg',
+) => ({
   page: n,
   totalPages: total,
   contentType,
@@ -52,7 +57,10 @@ async function uploadEverything(id: string, opts: { selfie?: boolean } = {}) {
   expect((await action(id, 'consent', { acceptedCgu: true, acceptedBiometry: selfie })).status).toBe(200);
   expect((await action(id, 'upload-document-page', page(0, 2, png()))).status).toBe(200);
   expect((await action(id, 'upload-document-page', page(1, 2, jpeg()))).status).toBe(200);
-  if (selfie) expect((await action(id, 'upload-selfie', { contentType: 'image/jpeg', data: jpeg().toString('base64') })).status).toBe(200);
+  if (selfie)
+    expect(
+      (await action(id, 'upload-selfie', { contentType: 'image/jpeg', data: jpeg().toString('base64') })).status,
+    ).toBe(200);
   const fin = await action(id, 'finalize');
   expect(fin.status).toBe(200);
   expect(fin.body.status).toBe('processing');
@@ -74,7 +82,10 @@ test('API mode: a two-page ID plus a selfie, to OK, with the report and the PDF 
   expect(e).toBeDefined();
   // The workflow selected the only route and sent the expected values, locked.
   expect(e.selectedRoute).toBe(sandbox().routeId);
-  expect(e.comparisons).toEqual({ name: { value: 'DUPONT', locked: true }, birth_date: { value: '1990-01-01', locked: true } });
+  expect(e.comparisons).toEqual({
+    name: { value: 'DUPONT', locked: true },
+    birth_date: { value: '1990-01-01', locked: true },
+  });
   expect(e.clientReference).toBe(reference);
   expect(e.callbackEndpoints).toHaveLength(1);
   expect(e.callbackEndpoints[0]!.url).toBe(`${stack.config.publicBaseUrl}/webhooks/id360/${encodeURIComponent(v.id)}`);
@@ -87,7 +98,10 @@ test('API mode: a two-page ID plus a selfie, to OK, with the report and the PDF 
   const selfie = jpeg();
   const p0 = await action(v.id, 'upload-document-page', page(0, 2, front));
   expect(p0.status).toBe(200);
-  expect(p0.body.nextAction).toMatchObject({ action: 'upload-document-page', reason: 'upload page 2 of 2 of the identity document' });
+  expect(p0.body.nextAction).toMatchObject({
+    action: 'upload-document-page',
+    reason: 'upload page 2 of 2 of the identity document',
+  });
   const p1 = await action(v.id, 'upload-document-page', page(1, 2, back));
   expect(p1.body.nextAction).toMatchObject({ action: 'upload-selfie' });
   const s = await action(v.id, 'upload-selfie', { contentType: 'image/jpeg', data: selfie.toString('base64') });
@@ -100,7 +114,12 @@ test('API mode: a two-page ID plus a selfie, to OK, with the report and the PDF 
   expect(fin.body).toMatchObject({ status: 'processing', nextAction: { type: 'wait' } });
 
   const done = await stack.waitFor(v.id, (x) => x.status === 'completed');
-  expect(done).toMatchObject({ outcome: 'approved', providerStatus: 'OK', reason: 'ID360 verdict OK', nextAction: { type: 'none' } });
+  expect(done).toMatchObject({
+    outcome: 'approved',
+    providerStatus: 'OK',
+    reason: 'ID360 verdict OK',
+    nextAction: { type: 'none' },
+  });
   expect(done.facts).toMatchObject({
     'check.document_authenticity': 'OK',
     'check.face_match': 'OK',
@@ -111,12 +130,20 @@ test('API mode: a two-page ID plus a selfie, to OK, with the report and the PDF 
 
   // Evidence: the pages and the selfie our API stored, the report JSON and the PDF, all by reference.
   const kinds = done.evidence.map((x) => x.kind).sort();
-  expect(kinds).toEqual(['id360-document-page-0', 'id360-document-page-1', 'id360-report-json', 'id360-report-pdf', 'id360-selfie']);
+  expect(kinds).toEqual([
+    'id360-document-page-0',
+    'id360-document-page-1',
+    'id360-report-json',
+    'id360-report-pdf',
+    'id360-selfie',
+  ]);
   for (const ev of done.evidence) {
     const bytes = (await stack.store.get(ev.sha256))!;
     expect(crypto.createHash('sha256').update(bytes).digest('hex')).toBe(ev.sha256);
   }
-  const report = JSON.parse((await stack.store.get(done.evidence.find((x) => x.kind === 'id360-report-json')!.sha256))!.toString());
+  const report = JSON.parse(
+    (await stack.store.get(done.evidence.find((x) => x.kind === 'id360-report-json')!.sha256))!.toString(),
+  );
   expect(report.extracted_data.identity[0].document_number).toBe('X4RTBPFW4');
   const pdf = (await stack.store.get(done.evidence.find((x) => x.kind === 'id360-report-pdf')!.sha256))!;
   expect(pdf.subarray(0, 5).toString()).toBe('%PDF-');
@@ -137,17 +164,34 @@ test('API mode: a two-page ID plus a selfie, to OK, with the report and the PDF 
 
   const events = done.timeline.map((t) => t.event);
   expect(events).toEqual(
-    expect.arrayContaining(['enrollment created', 'data comparison sent', 'route selected', 'consent recorded', 'document page uploaded', 'selfie uploaded', 'enrollment finalized', 'verdict OK received by callback', 'report stored']),
+    expect.arrayContaining([
+      'enrollment created',
+      'data comparison sent',
+      'route selected',
+      'consent recorded',
+      'document page uploaded',
+      'selfie uploaded',
+      'enrollment finalized',
+      'verdict OK received by callback',
+      'report stored',
+    ]),
   );
   expect(events[events.length - 1]).toBe('completed: approved');
 });
 
 test('KO: the verdict and its reason, with the report still collected', async () => {
   const v = await create(ref('ko'));
-  await control(stack, `/id360/_sandbox/enrollments/${v.providerReference}/scenario`, { status: 'KO', reason: 'MDL_CHALLENGE_NOT_MET' });
+  await control(stack, `/id360/_sandbox/enrollments/${v.providerReference}/scenario`, {
+    status: 'KO',
+    reason: 'MDL_CHALLENGE_NOT_MET',
+  });
   await uploadEverything(v.id);
   const done = await stack.waitFor(v.id, (x) => x.status === 'completed');
-  expect(done).toMatchObject({ outcome: 'rejected', providerStatus: 'KO', reason: 'ID360 verdict KO (MDL_CHALLENGE_NOT_MET)' });
+  expect(done).toMatchObject({
+    outcome: 'rejected',
+    providerStatus: 'KO',
+    reason: 'ID360 verdict KO (MDL_CHALLENGE_NOT_MET)',
+  });
   expect(done.facts).toMatchObject({ reason: 'MDL_CHALLENGE_NOT_MET', 'check.face_match': 'KO' });
   expect(done.evidence.map((x) => x.kind)).toEqual(expect.arrayContaining(['id360-report-json', 'id360-report-pdf']));
 });
@@ -166,7 +210,11 @@ test('FAILED: ID360 could not complete the enrollment; no report', async () => {
   await control(stack, `/id360/_sandbox/enrollments/${v.providerReference}/scenario`, { status: 'FAILED' });
   await uploadEverything(v.id);
   const done = await stack.waitFor(v.id, (x) => x.status === 'failed');
-  expect(done).toMatchObject({ outcome: 'error', providerStatus: 'FAILED', reason: 'ID360 could not complete the enrollment (SEC_DATA_INJECTION)' });
+  expect(done).toMatchObject({
+    outcome: 'error',
+    providerStatus: 'FAILED',
+    reason: 'ID360 could not complete the enrollment (SEC_DATA_INJECTION)',
+  });
   expect(done.nextAction.type).toBe('restart');
   expect(done.evidence.filter((x) => x.kind.startsWith('id360-report'))).toEqual([]);
 });
@@ -176,14 +224,24 @@ test('CANCELED: the enrollment is canceled before it is finalized', async () => 
   await action(v.id, 'consent', { acceptedCgu: true, acceptedBiometry: false });
   expect((await control(stack, `/id360/_sandbox/enrollments/${v.providerReference}/cancel`)).status).toBe(200);
   const done = await stack.waitFor(v.id, (x) => x.status !== 'awaiting_user');
-  expect(done).toMatchObject({ status: 'failed', outcome: 'abandoned', providerStatus: 'CANCELED', reason: 'the enrollment was canceled' });
+  expect(done).toMatchObject({
+    status: 'failed',
+    outcome: 'abandoned',
+    providerStatus: 'CANCELED',
+    reason: 'the enrollment was canceled',
+  });
   // Later actions are refused: the verification has ended.
   const late = await action(v.id, 'upload-document-page', page(0, 1, png()));
   expect(late.status).toBe(409);
 });
 
 test('ID360 ends the enrollment while we still set it up: its status is the outcome, not our refused step', async () => {
-  await control(stack, '/id360/_sandbox/faults', { mode: 'slow', times: 1, path: '/enrollment/flow/enrollment_info', delayMs: 1500 });
+  await control(stack, '/id360/_sandbox/faults', {
+    mode: 'slow',
+    times: 1,
+    path: '/enrollment/flow/enrollment_info',
+    delayMs: 1500,
+  });
   const reference = ref('early-end');
   const creating = stack.api('POST', '/v1/verifications', { provider: 'id360', reference });
   let e: Enrollment | undefined;
@@ -194,7 +252,11 @@ test('ID360 ends the enrollment while we still set it up: its status is the outc
   expect((await control(stack, `/id360/_sandbox/enrollments/${e!.id}/cancel`)).status).toBe(200);
   const res = await creating;
   const done = await stack.waitFor(res.body.id, (x) => x.status === 'failed');
-  expect(done).toMatchObject({ outcome: 'abandoned', providerStatus: 'CANCELED', reason: 'the enrollment was canceled' });
+  expect(done).toMatchObject({
+    outcome: 'abandoned',
+    providerStatus: 'CANCELED',
+    reason: 'the enrollment was canceled',
+  });
 });
 
 test("ERL_TIMEOUT: ID360's own clock runs out on an unfinished enrollment", async () => {
@@ -212,13 +274,19 @@ test("ERL_TIMEOUT: ID360's own clock runs out on an unfinished enrollment", asyn
 test('our own deadline: no final status in time, the verification expires', async () => {
   const v = await create(ref('deadline'), { options: { deadline: '3s' } });
   const done = await stack.waitFor(v.id, (x) => x.status === 'expired', 15_000);
-  expect(done).toMatchObject({ outcome: 'expired', reason: 'no final status from ID360 within 3s', nextAction: { type: 'restart' } });
+  expect(done).toMatchObject({
+    outcome: 'expired',
+    reason: 'no final status from ID360 within 3s',
+    nextAction: { type: 'restart' },
+  });
   const late = await action(v.id, 'consent', { acceptedCgu: true, acceptedBiometry: false });
   expect(late.status).toBe(409);
 });
 
 test('browser mode: nextAction is our link, which sends the user to ID360 with the api_key kept out of history', async () => {
-  const v = await create(ref('browser'), { options: { mode: 'browser', returnUrl: 'https://integrator.example/id-done' } });
+  const v = await create(ref('browser'), {
+    options: { mode: 'browser', returnUrl: 'https://integrator.example/id-done' },
+  });
   expect(v.status).toBe('awaiting_user');
   expect(v.nextAction.type).toBe('redirect');
   const e = sandbox().find(v.providerReference)!;
@@ -229,7 +297,9 @@ test('browser mode: nextAction is our link, which sends the user to ID360 with t
   const link = v.nextAction.url.replace(stack.config.publicBaseUrl, stack.apiUrl);
   const res = await fetch(link, { redirect: 'manual' });
   expect(res.status).toBe(302);
-  expect(res.headers.get('location')).toBe(`${stack.sandboxUrl}/id360/static/process_ui/index.html#/enrollment/${e.apiKey}`);
+  expect(res.headers.get('location')).toBe(
+    `${stack.sandboxUrl}/id360/static/process_ui/index.html#/enrollment/${e.apiKey}`,
+  );
   expect((await fetch(res.headers.get('location')!)).status).toBe(200);
   // A tampered link does not open; actions are refused in browser mode.
   expect((await fetch(`${link.slice(0, -4)}AAAA`, { redirect: 'manual' })).status).toBe(401);
@@ -272,7 +342,11 @@ test('a verdict seen by polling before the report is ready: the report download 
       (e: any) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'id360FetchReport',
     );
     const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
-    const started = h.events.find((e: any) => e.activityTaskStartedEventAttributes && same(e.activityTaskStartedEventAttributes.scheduledEventId, reportTask.eventId));
+    const started = h.events.find(
+      (e: any) =>
+        e.activityTaskStartedEventAttributes &&
+        same(e.activityTaskStartedEventAttributes.scheduledEventId, reportTask.eventId),
+    );
     expect(started.activityTaskStartedEventAttributes.attempt).toBeGreaterThan(1);
   } finally {
     await control(stack, '/id360/_sandbox/settings', { callbacks: 'on', reportDelayMs: 0 });
@@ -287,7 +361,9 @@ test('out-of-order and duplicated callbacks: a late STARTED never undoes OK', as
   const done = await stack.waitFor(v.id, (x) => x.status === 'completed');
   await sandbox().webhooks.drain();
   // The retried STARTED did land after the OK...
-  const events = sandbox().webhooks.log.filter((d) => d.tag === String(eid) && d.status === 200).map((d) => d.event);
+  const events = sandbox()
+    .webhooks.log.filter((d) => d.tag === String(eid) && d.status === 200)
+    .map((d) => d.event);
   expect(events.lastIndexOf('STARTED')).toBeGreaterThan(events.indexOf('OK'));
   // ...and more duplicates now: OK three times, STARTED twice, a stale NEW.
   await control(stack, `/id360/_sandbox/enrollments/${eid}/callbacks`, { status: 'OK', times: 3 });
@@ -325,12 +401,18 @@ test('a callback without our header is refused with 401 and never reaches the wo
   // A header made for another verification does not work either.
   const other = await create(ref('unauth-other'));
   const post = (headers: Record<string, string>, payload: unknown) =>
-    fetch(`${stack.apiUrl}${url}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(payload) });
+    fetch(`${stack.apiUrl}${url}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify(payload),
+    });
   const stolen = webhookToken(stack.config.webhookSecret, 'id360', other.id);
   expect((await post({ [ID360_CALLBACK_HEADER]: stolen }, body)).status).toBe(401);
   // With the right header but a malformed body: 400, no signal.
   const token = webhookToken(stack.config.webhookSecret, 'id360', v.id);
-  expect((await post({ [ID360_CALLBACK_HEADER]: token }, { id: v.providerReference, status: 'DONE' })).status).toBe(400);
+  expect((await post({ [ID360_CALLBACK_HEADER]: token }, { id: v.providerReference, status: 'DONE' })).status).toBe(
+    400,
+  );
   await new Promise((r) => setTimeout(r, 500));
   const after = (await stack.api('GET', `/v1/verifications/${v.id}`)).body;
   expect(after.timeline).toEqual(before.timeline);
@@ -344,7 +426,10 @@ test('uploads ID360 rejects come back as a clear 4xx, and the page can be sent a
   const gif = Buffer.concat([Buffer.from('GIF89a'), crypto.randomBytes(100)]);
   const wrong = await action(v.id, 'upload-document-page', page(0, 1, gif, 'image/png'));
   expect(wrong.status).toBe(422);
-  expect(wrong.body.error).toEqual({ code: 'vendor_rejected', message: 'ID360 refused the step: ID360 uploadDocumentPage answered 400 (UNSUPPORTED_FORMAT)' });
+  expect(wrong.body.error).toEqual({
+    code: 'vendor_rejected',
+    message: 'ID360 refused the step: ID360 uploadDocumentPage answered 400 (UNSUPPORTED_FORMAT)',
+  });
   // Over 9.5 MB (our API lets it through; ID360 has the last word on its limit).
   const big = Buffer.concat([Buffer.from('ffd8ffe0', 'hex'), Buffer.alloc(Math.ceil(9.6 * 1024 * 1024))]);
   const tooBig = await action(v.id, 'upload-document-page', page(0, 1, big, 'image/jpeg'));
@@ -370,7 +455,11 @@ test('actions out of order are refused (409) before anything reaches ID360', asy
   await expect409('upload-document-page', page(0, 2, png()), 'record the consent first');
   await expect409('finalize', {}, 'record the consent first');
   await action(v.id, 'consent', { acceptedCgu: true, acceptedBiometry: false });
-  await expect409('upload-selfie', { contentType: 'image/jpeg', data: jpeg().toString('base64') }, 'a selfie needs the biometry consent (acceptedBiometry: true)');
+  await expect409(
+    'upload-selfie',
+    { contentType: 'image/jpeg', data: jpeg().toString('base64') },
+    'a selfie needs the biometry consent (acceptedBiometry: true)',
+  );
   await expect409('consent', { acceptedCgu: true, acceptedBiometry: true }, 'the consent has already been recorded');
   await expect409('finalize', {}, 'upload every page of the identity document first');
   await action(v.id, 'upload-document-page', page(0, 2, png()));
@@ -410,7 +499,11 @@ describe('action input', () => {
   });
 
   test('browser mode needs the returnUrl', async () => {
-    const res = await stack.api('POST', '/v1/verifications', { provider: 'id360', reference: ref('noreturn'), options: { mode: 'browser' } });
+    const res = await stack.api('POST', '/v1/verifications', {
+      provider: 'id360',
+      reference: ref('noreturn'),
+      options: { mode: 'browser' },
+    });
     expect(res.status).toBe(400);
     expect(res.body.error.message).toContain('options.returnUrl');
   });
@@ -433,7 +526,11 @@ test('an expired login token: exactly one new login for all the calls that met t
   await create(ref('warm')); // make sure the session has a token
   const before = { ...sandbox().stats };
   expect((await control(stack, '/id360/_sandbox/tokens/expire')).body.expired).toBeGreaterThan(0);
-  const many = await Promise.all(Array.from({ length: 10 }, (_, i) => stack.api('POST', '/v1/verifications', { provider: 'id360', reference: ref(`relogin-${i}`) })));
+  const many = await Promise.all(
+    Array.from({ length: 10 }, (_, i) =>
+      stack.api('POST', '/v1/verifications', { provider: 'id360', reference: ref(`relogin-${i}`) }),
+    ),
+  );
   expect(many.map((r) => r.status)).toEqual(many.map(() => 201));
   expect(many.every((r) => r.body.status === 'awaiting_user')).toBe(true);
   const after = sandbox().stats;
@@ -445,7 +542,12 @@ test('vendor 5xx is retried by Temporal; a 4xx on create ends the verification w
   await control(stack, '/id360/_sandbox/faults', { mode: '5xx', times: 2, path: '/enrollment/flow/enrollment_info' });
   const ok = await create(ref('retry'));
   expect(ok.nextAction).toMatchObject({ action: 'consent' });
-  await control(stack, '/id360/_sandbox/faults', { mode: '4xx', times: 1, path: `/process/`, code: 'PROCESS_DISABLED' });
+  await control(stack, '/id360/_sandbox/faults', {
+    mode: '4xx',
+    times: 1,
+    path: `/process/`,
+    code: 'PROCESS_DISABLED',
+  });
   const res = await stack.api('POST', '/v1/verifications', { provider: 'id360', reference: ref('reject') });
   expect(res.status).toBe(201);
   const done = await stack.waitFor(res.body.id, (x) => x.status === 'failed');

@@ -16,7 +16,12 @@ const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'idv-metrics-'));
 
 beforeAll(async () => {
   temporal = await connectToTestTemporal();
-  const config = loadConfig({ TEMPORAL_ADDRESS: temporal.address, API_KEYS: 'backend:backend-key-0123456789', EVIDENCE_DIR: dir, AUDIT_DIR: path.join(dir, 'audit') });
+  const config = loadConfig({
+    TEMPORAL_ADDRESS: temporal.address,
+    API_KEYS: 'backend:backend-key-0123456789',
+    EVIDENCE_DIR: dir,
+    AUDIT_DIR: path.join(dir, 'audit'),
+  });
   app = await buildApi({ config, client: temporal.client, store: new FolderEvidenceStore(dir), logger: false });
   await app.listen({ host: '127.0.0.1', port: 0 });
   base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
@@ -30,7 +35,10 @@ afterAll(async () => {
 
 test('requests are counted per route template and status, with latency; probes and ids are not in it', async () => {
   const auth = { authorization: 'Bearer backend-key-0123456789' };
-  for (let i = 0; i < 2; i++) expect((await fetch(`${base}/v1/verifications/finwave:metrics-secret-ref-${i}`, { headers: auth })).status).toBe(404);
+  for (let i = 0; i < 2; i++)
+    expect((await fetch(`${base}/v1/verifications/finwave:metrics-secret-ref-${i}`, { headers: auth })).status).toBe(
+      404,
+    );
   expect((await fetch(`${base}/v1/verifications/finwave:x`)).status).toBe(401);
   await fetch(`${base}/readyz`);
   const res = await fetch(`${base}/metrics`);
@@ -39,7 +47,9 @@ test('requests are counted per route template and status, with latency; probes a
   const text = await res.text();
   expect(text).toContain('http_requests_total{method="GET",route="/v1/verifications/:id",status="404"} 2');
   expect(text).toContain('http_requests_total{method="GET",route="/v1/verifications/:id",status="401"} 1');
-  expect(text).toMatch(/http_request_duration_seconds_count\{method="GET",route="\/v1\/verifications\/:id",status="404"\} 2/);
+  expect(text).toMatch(
+    /http_request_duration_seconds_count\{method="GET",route="\/v1\/verifications\/:id",status="404"\} 2/,
+  );
   expect(text).toContain('process_resident_memory_bytes');
   expect(text).not.toContain('readyz');
   expect(text).not.toContain('metrics-secret-ref');

@@ -25,25 +25,37 @@ afterAll(async () => {
 
 const starts = DIRECT_STARTS;
 
-test.each(Object.keys(starts))('%s: a native cancel ends the flow cancelled, search attributes included', async (provider) => {
-  const reference = `native-${crypto.randomBytes(4).toString('hex')}`;
-  const id = `${provider}:${reference}`;
-  const { type, input } = starts[provider]!(id, reference);
-  const handle = await env.client.workflow.start(type, { workflowId: id, taskQueue: workflowTaskQueue(config), args: [input] });
-  // Wait until the flow waits for the user (the vendor session is open).
-  for (let i = 0; i < 100; i++) {
-    const s = (await handle.query('state')) as VerificationState;
-    if (s.status === 'awaiting_user') break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  await env.sleep('1 hour');
-  // Namirial's 5-minute polls fall on the sleep's end: see the helpers' test-server notes.
-  await clearOfDueTimers(env, env.client, id);
-  await noActivityRunning(env.client, id);
-  await handle.cancel();
-  const state = (await handle.result()) as VerificationState;
-  expect(state).toMatchObject({ status: 'cancelled', outcome: null, reason: 'cancelled from Temporal (Web UI or CLI)' });
-  const d = await handle.describe();
-  expect(d.status.name).toBe('COMPLETED');
-  expect(d.searchAttributes.VerificationStatus).toEqual(['cancelled']);
-}, 120_000);
+test.each(Object.keys(starts))(
+  '%s: a native cancel ends the flow cancelled, search attributes included',
+  async (provider) => {
+    const reference = `native-${crypto.randomBytes(4).toString('hex')}`;
+    const id = `${provider}:${reference}`;
+    const { type, input } = starts[provider]!(id, reference);
+    const handle = await env.client.workflow.start(type, {
+      workflowId: id,
+      taskQueue: workflowTaskQueue(config),
+      args: [input],
+    });
+    // Wait until the flow waits for the user (the vendor session is open).
+    for (let i = 0; i < 100; i++) {
+      const s = (await handle.query('state')) as VerificationState;
+      if (s.status === 'awaiting_user') break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await env.sleep('1 hour');
+    // Namirial's 5-minute polls fall on the sleep's end: see the helpers' test-server notes.
+    await clearOfDueTimers(env, env.client, id);
+    await noActivityRunning(env.client, id);
+    await handle.cancel();
+    const state = (await handle.result()) as VerificationState;
+    expect(state).toMatchObject({
+      status: 'cancelled',
+      outcome: null,
+      reason: 'cancelled from Temporal (Web UI or CLI)',
+    });
+    const d = await handle.describe();
+    expect(d.status.name).toBe('COMPLETED');
+    expect(d.searchAttributes.VerificationStatus).toEqual(['cancelled']);
+  },
+  120_000,
+);

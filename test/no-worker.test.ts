@@ -53,7 +53,12 @@ async function call(method: string, p: string, body?: unknown) {
     headers: { authorization: `Bearer ${KEY}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
     body: body !== undefined ? JSON.stringify(body) : undefined,
   });
-  return { status: res.status, body: (await res.json()) as any, retryAfter: res.headers.get('retry-after'), ms: Date.now() - started };
+  return {
+    status: res.status,
+    body: (await res.json()) as any,
+    retryAfter: res.headers.get('retry-after'),
+    ms: Date.now() - started,
+  };
 }
 
 test('create answers 202 with nextAction wait after the 3 s no-worker wait; a repeat too; the flow is recorded', async () => {
@@ -114,7 +119,8 @@ describe('rate limits and security headers (an API with small limits)', () => {
     await small?.close();
   });
 
-  const get = (p: string, key?: string) => fetch(`${smallUrl}${p}`, { headers: key ? { authorization: `Bearer ${key}` } : {} });
+  const get = (p: string, key?: string) =>
+    fetch(`${smallUrl}${p}`, { headers: key ? { authorization: `Bearer ${key}` } : {} });
 
   test('per API key on /v1: the 6th request in a minute answers 429 with Retry-After, in our shape; another key is not limited', async () => {
     const statuses: number[] = [];

@@ -32,7 +32,10 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await temporal?.client.workflow.getHandle(endpointRegistryWorkflowId(TENANT)).terminate('test over').catch(() => undefined);
+  await temporal?.client.workflow
+    .getHandle(endpointRegistryWorkflowId(TENANT))
+    .terminate('test over')
+    .catch(() => undefined);
   await stack?.stop();
   await temporal?.close();
 });
@@ -66,7 +69,8 @@ test.each(SCENARIOS.map((s) => [`${s.provider} ${s.name}`, s] as const))(
     const v = await waitForEnd(target, id, 60_000);
     expect({ id, status: v.status, outcome: v.outcome }).toEqual({ id, ...s.expected });
     // The list in the Web UI shows the same: VerificationStatus / VerificationOutcome.
-    const sa = (await temporal.client.workflow.getHandle(tenantWorkflowId(TENANT, id)).describe()).searchAttributes as Record<string, unknown[]>;
+    const sa = (await temporal.client.workflow.getHandle(tenantWorkflowId(TENANT, id)).describe())
+      .searchAttributes as Record<string, unknown[]>;
     expect(sa.VerificationStatus).toEqual([s.expected.status]);
     if (s.expected.outcome) expect(sa.VerificationOutcome).toEqual([s.expected.outcome]);
     // What the integrator does next: nothing after an approval, a new verification after the rest.
@@ -76,12 +80,16 @@ test.each(SCENARIOS.map((s) => [`${s.provider} ${s.name}`, s] as const))(
     // the receiver), each sequence number once, in order, from created to completed with this ending.
     const deadline = Date.now() + 30_000;
     const received = () => stack.sandbox.receiver.inbox(INBOX).received.filter((r) => r.verificationId === id);
-    while (!received().some((r) => r.type === 'verification.completed') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 150));
+    while (!received().some((r) => r.type === 'verification.completed') && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 150));
     const events = received();
     expect(events.every((e) => e.verified)).toBe(true);
     expect(events.map((e) => e.sequence)).toEqual(events.map((_e, i) => i + 1));
     expect(events[0]?.type).toBe('verification.created');
-    expect(events.at(-1)).toMatchObject({ type: 'verification.completed', body: { data: { verificationId: id, status: s.expected.status, outcome: s.expected.outcome } } });
+    expect(events.at(-1)).toMatchObject({
+      type: 'verification.completed',
+      body: { data: { verificationId: id, status: s.expected.status, outcome: s.expected.outcome } },
+    });
   },
   90_000,
 );

@@ -13,7 +13,12 @@ import { finwaveInput, finwaveOptions } from '../client/providers/finwave';
 import { finwaveOnboarding } from '../workflows/finwave';
 import { webhookEndpoints } from '../workflows/webhook-endpoints';
 import { NOTIFICATIONS_MEMO_KEY } from '../workflows/notifier';
-import { deliveryWorkflowId, endpointRegistryWorkflowId, endpointsQuery, type WebhookEndpoint } from '../workflows/notify-shared';
+import {
+  deliveryWorkflowId,
+  endpointRegistryWorkflowId,
+  endpointsQuery,
+  type WebhookEndpoint,
+} from '../workflows/notify-shared';
 
 let service: TimeSkippingService;
 let env: TestWorkflowEnvironment;
@@ -82,7 +87,16 @@ test('an endpoint failing for the whole schedule is disabled and flagged; the de
   const v = await startFinwave(tenant);
   const delivery = env.client.workflow.getHandle(deliveryWorkflowId(endpoint.id, { id: `${v.workflowId}:1` }));
   const startedAt = await env.currentTimeMs();
-  for (let i = 0; i < 100 && !(await delivery.describe().then(() => true, () => false)); i++) await new Promise((r) => setTimeout(r, 100)); // the outbox starts it
+  for (
+    let i = 0;
+    i < 100 &&
+    !(await delivery.describe().then(
+      () => true,
+      () => false,
+    ));
+    i++
+  )
+    await new Promise((r) => setTimeout(r, 100)); // the outbox starts it
   const record = await delivery.result();
   const hours = ((await env.currentTimeMs()) - startedAt) / 3_600_000;
   expect(record.status).toBe('failed');
@@ -91,7 +105,11 @@ test('an endpoint failing for the whole schedule is disabled and flagged; the de
   // The schedule's waits add up to about 27.5 hours (each ±20 % jitter).
   expect(hours).toBeGreaterThan(27.5 * 0.8);
   expect(hours).toBeLessThan(27.5 * 1.2 + 0.1);
-  expect(await registryEndpoint(tenant)).toMatchObject({ enabled: false, flagged: true, disabledReason: 'failing for the whole retry schedule' });
+  expect(await registryEndpoint(tenant)).toMatchObject({
+    enabled: false,
+    flagged: true,
+    disabledReason: 'failing for the whole retry schedule',
+  });
 }, 120_000);
 
 test('a receiver down for 6 hours gets every event after it recovers, in order per verification, each once by id', async () => {
@@ -116,13 +134,19 @@ test('a receiver down for 6 hours gets every event after it recovers, in order p
   const delivered = sandbox.receiver.inbox(name).received.filter((r) => r.answered === 200);
   for (const handle of [first, second]) {
     const got = delivered.filter((r) => r.verificationId === handle.workflowId);
-    expect(got.map((r) => r.type)).toEqual(['verification.created', 'verification.action_required', 'verification.completed']);
+    expect(got.map((r) => r.type)).toEqual([
+      'verification.created',
+      'verification.action_required',
+      'verification.completed',
+    ]);
     expect(got.map((r) => r.sequence)).toEqual([1, 2, 3]); // in order
     expect(new Set(got.map((r) => r.webhookId)).size).toBe(3); // each once by id
     expect(got.every((r) => r.verified)).toBe(true);
   }
   // The first event's delivery kept its id across attempts and logged each of them.
-  const record = await env.client.workflow.getHandle(deliveryWorkflowId(endpoint.id, { id: `${first.workflowId}:1` })).result();
+  const record = await env.client.workflow
+    .getHandle(deliveryWorkflowId(endpoint.id, { id: `${first.workflowId}:1` }))
+    .result();
   expect(record).toMatchObject({ status: 'delivered', eventId: `${first.workflowId}:1` });
   expect(record.attempts.length).toBeGreaterThanOrEqual(6); // 0, 5 s, 5 min, 30 min, 2 h, 5 h (the one after 6 h)
   expect(record.attempts.slice(0, -1).every((a: { statusCode: number }) => a.statusCode === 503)).toBe(true);

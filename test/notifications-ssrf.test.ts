@@ -76,12 +76,25 @@ test.each([
 });
 
 test('production refuses plain http', async () => {
-  expect(await register('http://example.com/hook')).toMatchObject({ status: 422, body: { error: { code: 'unsafe_endpoint', message: 'endpoints must be https outside development' } } });
+  expect(await register('http://example.com/hook')).toMatchObject({
+    status: 422,
+    body: { error: { code: 'unsafe_endpoint', message: 'endpoints must be https outside development' } },
+  });
 });
 
 test('public unicast addresses pass, special ranges do not', () => {
   for (const ip of ['8.8.8.8', '93.184.216.34', '2606:4700:4700::1111']) expect(isPublicAddress(ip)).toBe(true);
-  for (const ip of ['127.0.0.1', '10.0.0.1', '169.254.1.1', '::1', 'fc00::1', '::ffff:10.0.0.1', '224.0.0.1', 'not-an-ip']) expect(isPublicAddress(ip)).toBe(false);
+  for (const ip of [
+    '127.0.0.1',
+    '10.0.0.1',
+    '169.254.1.1',
+    '::1',
+    'fc00::1',
+    '::ffff:10.0.0.1',
+    '224.0.0.1',
+    'not-an-ip',
+  ])
+    expect(isPublicAddress(ip)).toBe(false);
 });
 
 test('at delivery time: an endpoint that resolves to a private address is not called', async () => {
@@ -90,17 +103,42 @@ test('at delivery time: an endpoint that resolves to a private address is not ca
   const at = new Date().toISOString();
   const secret = `whsec_${crypto.randomBytes(24).toString('base64')}`;
   const endpoints = ['https://127.0.0.1:9/hook', 'https://localhost:9/hook'].map((url, i) => ({
-    id: `ep_000000000000000${i}`, url, description: null, eventTypes: [], enabled: true, disabledReason: null, flagged: false,
-    secrets: [{ secret, createdAt: at, expiresAt: null }], createdAt: at, updatedAt: at,
+    id: `ep_000000000000000${i}`,
+    url,
+    description: null,
+    eventTypes: [],
+    enabled: true,
+    disabledReason: null,
+    flagged: false,
+    secrets: [{ secret, createdAt: at, expiresAt: null }],
+    createdAt: at,
+    updatedAt: at,
   }));
-  const worker = await Worker.create({ connection: temporal.connection, taskQueue, workflowBundle: await workflowBundle(), dataConverter: testDataConverter() });
+  const worker = await Worker.create({
+    connection: temporal.connection,
+    taskQueue,
+    workflowBundle: await workflowBundle(),
+    dataConverter: testDataConverter(),
+  });
   await worker.runUntil(async () => {
-    await temporal.client.workflow.start(webhookEndpoints, { workflowId: endpointRegistryWorkflowId(tenant), taskQueue, args: [{ tenant, endpoints }] });
+    await temporal.client.workflow.start(webhookEndpoints, {
+      workflowId: endpointRegistryWorkflowId(tenant),
+      taskQueue,
+      args: [{ tenant, endpoints }],
+    });
     const { postNotification } = createNotificationActivities({ production: true, maxInFlightPerEndpoint: 10 });
-    const event = { id: 'finwave:x:1', type: 'verification.created', timestamp: at, sequence: 1, data: {} } as unknown as NotificationEvent;
+    const event = {
+      id: 'finwave:x:1',
+      type: 'verification.created',
+      timestamp: at,
+      sequence: 1,
+      data: {},
+    } as unknown as NotificationEvent;
     const env = new MockActivityEnvironment(undefined, { client: temporal.client });
     for (const e of endpoints) {
-      const result = (await env.run(postNotification, { tenant, endpointId: e.id, event })) as Awaited<ReturnType<typeof postNotification>>;
+      const result = (await env.run(postNotification, { tenant, endpointId: e.id, event })) as Awaited<
+        ReturnType<typeof postNotification>
+      >;
       expect(result.outcome).toBe('retry');
       expect(result.attempt).toMatchObject({ statusCode: null });
       expect(result.attempt!.error).toMatch(/non-public address/);

@@ -55,7 +55,10 @@ const ref = (name: string) => `nt-${name}-${crypto.randomBytes(4).toString('hex'
 
 /** Registers an endpoint at the sandbox receiver `name` and gives the receiver its secret. */
 async function endpointAt(name: string, extra: Record<string, unknown> = {}): Promise<{ id: string; secret: string }> {
-  const res = await stack.api('POST', '/v1/webhook-endpoints', { url: `${stack.sandboxUrl}/receiver/${name}`, ...extra });
+  const res = await stack.api('POST', '/v1/webhook-endpoints', {
+    url: `${stack.sandboxUrl}/receiver/${name}`,
+    ...extra,
+  });
   expect(res.status).toBe(201);
   expect(res.body.secret).toMatch(/^whsec_/);
   stack.sandbox.receiver.inbox(name).secrets = [res.body.secret];
@@ -83,11 +86,19 @@ test('a full Finwave flow: every event arrives signed, verified by standardwebho
   const ep = await endpointAt(name);
   const reference = ref('fw');
   const phone = String(600_000_000 + crypto.randomInt(99_999_999));
-  const created = await stack.api('POST', '/v1/verifications', { provider: 'finwave', reference, applicant: { phoneCountryCode: '+34', phone } });
+  const created = await stack.api('POST', '/v1/verifications', {
+    provider: 'finwave',
+    reference,
+    applicant: { phoneCountryCode: '+34', phone },
+  });
   expect(created.status).toBe(201);
   const id = created.body.id as string;
   await fetch(created.body.nextAction.url);
-  expect(await control(stack, `/finwave/_sandbox/onboardings/${created.body.providerReference}/finish`, { scenario: 'approved' })).toMatchObject({ status: 200 });
+  expect(
+    await control(stack, `/finwave/_sandbox/onboardings/${created.body.providerReference}/finish`, {
+      scenario: 'approved',
+    }),
+  ).toMatchObject({ status: 200 });
   await stack.waitFor(id, (s) => s.status === 'completed');
 
   const got = await until('verification.completed', () => {
@@ -95,12 +106,30 @@ test('a full Finwave flow: every event arrives signed, verified by standardwebho
     return r.some((x) => x.type === 'verification.completed') && r;
   });
   expect(got.every((r) => r.verified)).toBe(true);
-  expect(got.map((r) => r.type)).toEqual(['verification.created', 'verification.action_required', 'verification.completed']);
+  expect(got.map((r) => r.type)).toEqual([
+    'verification.created',
+    'verification.action_required',
+    'verification.completed',
+  ]);
   expect(got.map((r) => r.sequence)).toEqual([1, 2, 3]);
   expect(got.map((r) => r.webhookId)).toEqual([`${id}:1`, `${id}:2`, `${id}:3`]);
   const completed = got[2]!.body as NotificationEvent;
-  expect(completed).toMatchObject({ id: `${id}:3`, type: 'verification.completed', sequence: 3, data: { verificationId: id, provider: 'finwave', reference, status: 'completed', outcome: 'approved', nextAction: { type: 'none' } } });
-  expect(completed.data.evidence.map((e) => e.kind)).toEqual(expect.arrayContaining(['finwave-evidence-zip', 'finwave-result-json']));
+  expect(completed).toMatchObject({
+    id: `${id}:3`,
+    type: 'verification.completed',
+    sequence: 3,
+    data: {
+      verificationId: id,
+      provider: 'finwave',
+      reference,
+      status: 'completed',
+      outcome: 'approved',
+      nextAction: { type: 'none' },
+    },
+  });
+  expect(completed.data.evidence.map((e) => e.kind)).toEqual(
+    expect.arrayContaining(['finwave-evidence-zip', 'finwave-result-json']),
+  );
   const action = got[1]!.body as NotificationEvent;
   expect(action.data.nextAction).toEqual(created.body.nextAction);
   // No personal data: the applicant's phone is nowhere in what was sent.
@@ -108,13 +137,22 @@ test('a full Finwave flow: every event arrives signed, verified by standardwebho
 
   // The same bytes verify with the library directly; a wrong secret does not.
   const raw = JSON.stringify(completed);
-  const headers = { 'webhook-id': completed.id, 'webhook-timestamp': String(Math.floor(Date.now() / 1000)), 'webhook-signature': new Webhook(ep.secret).sign(completed.id, new Date(), raw) };
+  const headers = {
+    'webhook-id': completed.id,
+    'webhook-timestamp': String(Math.floor(Date.now() / 1000)),
+    'webhook-signature': new Webhook(ep.secret).sign(completed.id, new Date(), raw),
+  };
   expect(() => new Webhook(ep.secret).verify(raw, headers)).not.toThrow();
-  expect(() => new Webhook(`whsec_${crypto.randomBytes(24).toString('base64')}`).verify(raw, headers)).toThrow(/signature/i);
+  expect(() => new Webhook(`whsec_${crypto.randomBytes(24).toString('base64')}`).verify(raw, headers)).toThrow(
+    /signature/i,
+  );
 
   // The delivery log shows each delivery, per endpoint and per verification. (The receiver can have an
   // event before its delivery workflow records it: under a full run's load that took over 10 s once.)
-  const log = await waitForApi(`/v1/webhook-deliveries?verificationId=${encodeURIComponent(id)}`, (b) => b.data?.length === 3 && b.data.every((d: { status: string }) => d.status !== 'pending'));
+  const log = await waitForApi(
+    `/v1/webhook-deliveries?verificationId=${encodeURIComponent(id)}`,
+    (b) => b.data?.length === 3 && b.data.every((d: { status: string }) => d.status !== 'pending'),
+  );
   for (const d of log.data) {
     expect(d).toMatchObject({ endpointId: ep.id, verificationId: id, status: 'delivered', nextAttemptAt: null });
     expect(d.deliveryId).toBe(`notify:${ep.id}:${d.eventId}`);
@@ -145,13 +183,19 @@ test('a second vendor (Namirial): created, action_required and completed arrive 
     options: { pollInterval: '1s' },
   });
   expect(created.status).toBe(201);
-  await control(stack, `/namirial/_sandbox/enrollments/${created.body.providerReference}/finish`, { result: 'success' });
+  await control(stack, `/namirial/_sandbox/enrollments/${created.body.providerReference}/finish`, {
+    result: 'success',
+  });
   const got = await until('verification.completed', () => {
     const r = forVerification(name, created.body.id);
     return r.some((x) => x.type === 'verification.completed') && r;
   });
   expect(got.every((r) => r.verified)).toBe(true);
-  expect(got.map((r) => r.type)).toEqual(['verification.created', 'verification.action_required', 'verification.completed']);
+  expect(got.map((r) => r.type)).toEqual([
+    'verification.created',
+    'verification.action_required',
+    'verification.completed',
+  ]);
   expect(got.map((r) => r.sequence)).toEqual([1, 2, 3]);
   expect(JSON.stringify(got)).not.toContain(tag);
 }, 60_000);
@@ -201,7 +245,10 @@ test('410 Gone disables and flags the endpoint: nothing more is sent to it', asy
   const disabled = await waitForApi(`/v1/webhook-endpoints/${ep.id}`, (b) => b.enabled === false);
   expect(disabled).toMatchObject({ enabled: false, flagged: true, disabledReason: 'the endpoint answered 410 Gone' });
   await stack.waitFor(created.body.id, (s) => s.nextAction.type === 'redirect');
-  const log = await waitForApi(`/v1/webhook-deliveries?endpointId=${ep.id}`, (b) => b.data.length >= 1 && b.data.every((d: { status: string }) => d.status !== 'pending'));
+  const log = await waitForApi(
+    `/v1/webhook-deliveries?endpointId=${ep.id}`,
+    (b) => b.data.length >= 1 && b.data.every((d: { status: string }) => d.status !== 'pending'),
+  );
   expect(log.data.map((d: { status: string }) => d.status)).toEqual(expect.arrayContaining(['endpoint_disabled']));
   // Exactly one request reached the receiver: the one answered 410; later events were not sent.
   expect(forVerification(name, created.body.id)).toHaveLength(1);
@@ -215,11 +262,16 @@ test('redelivery: one event again with the same webhook-id, and every failed one
   const created = await stack.api('POST', '/v1/verifications', { provider: 'finwave', reference: ref('fw') });
   const id = created.body.id as string;
   await until('two deliveries', () => forVerification(name, id).length >= 2);
-  await waitForApi(`/v1/webhook-deliveries?endpointId=${ep.id}&verificationId=${encodeURIComponent(id)}`, (b) => b.data.length === 2 && b.data.every((d: { status: string }) => d.status === 'delivered'));
+  await waitForApi(
+    `/v1/webhook-deliveries?endpointId=${ep.id}&verificationId=${encodeURIComponent(id)}`,
+    (b) => b.data.length === 2 && b.data.every((d: { status: string }) => d.status === 'delivered'),
+  );
 
   const one = await stack.api('POST', '/v1/webhook-deliveries/redeliver', { endpointId: ep.id, eventId: `${id}:1` });
   expect(one.status).toBe(202);
-  expect(one.body.redelivered).toEqual([expect.objectContaining({ deliveryId: `notify:${ep.id}:${id}:1`, eventId: `${id}:1` })]);
+  expect(one.body.redelivered).toEqual([
+    expect.objectContaining({ deliveryId: `notify:${ep.id}:${id}:1`, eventId: `${id}:1` }),
+  ]);
   const copies = await until('the redelivered copy', () => {
     const r = forVerification(name, id).filter((x) => x.webhookId === `${id}:1`);
     return r.length === 2 && r;
@@ -236,9 +288,16 @@ test('redelivery: one event again with the same webhook-id, and every failed one
   // Both events (created, action_required) recorded and refused before the endpoint comes back: one still
   // pending would simply be delivered after re-enabling, and not be redelivered.
   await stack.waitFor(lost.body.id, (s) => s.nextAction.type === 'redirect');
-  await waitForApi(`/v1/webhook-deliveries?endpointId=${ep.id}&verificationId=${encodeURIComponent(lost.body.id)}`, (b) => b.data.length >= 2 && b.data.every((d: { status: string }) => d.status !== 'pending'));
+  await waitForApi(
+    `/v1/webhook-deliveries?endpointId=${ep.id}&verificationId=${encodeURIComponent(lost.body.id)}`,
+    (b) => b.data.length >= 2 && b.data.every((d: { status: string }) => d.status !== 'pending'),
+  );
   stack.sandbox.receiver.inbox(name).answer = { status: 200, delayMs: 0 };
-  expect((await stack.api('PATCH', `/v1/webhook-endpoints/${ep.id}`, { enabled: true })).body).toMatchObject({ enabled: true, flagged: false, disabledReason: null });
+  expect((await stack.api('PATCH', `/v1/webhook-endpoints/${ep.id}`, { enabled: true })).body).toMatchObject({
+    enabled: true,
+    flagged: false,
+    disabledReason: null,
+  });
   const all = await stack.api('POST', '/v1/webhook-deliveries/redeliver', { endpointId: ep.id, since });
   expect(all.status).toBe(202);
   const again = all.body.redelivered.map((r: { eventId: string }) => r.eventId).sort();
@@ -252,8 +311,13 @@ test('redelivery: one event again with the same webhook-id, and every failed one
   expect(back.map((x) => x.webhookId).sort()).toEqual(again);
 
   // Bad requests answer in our error shape.
-  expect(await stack.api('POST', '/v1/webhook-deliveries/redeliver', { endpointId: ep.id })).toMatchObject({ status: 400, body: { error: { code: 'invalid_request' } } });
-  expect(await stack.api('POST', '/v1/webhook-deliveries/redeliver', { endpointId: 'ep_0000000000000000', eventId: 'x:1' })).toMatchObject({ status: 404, body: { error: { code: 'not_found' } } });
+  expect(await stack.api('POST', '/v1/webhook-deliveries/redeliver', { endpointId: ep.id })).toMatchObject({
+    status: 400,
+    body: { error: { code: 'invalid_request' } },
+  });
+  expect(
+    await stack.api('POST', '/v1/webhook-deliveries/redeliver', { endpointId: 'ep_0000000000000000', eventId: 'x:1' }),
+  ).toMatchObject({ status: 404, body: { error: { code: 'not_found' } } });
 }, 90_000);
 
 test("a slow endpoint of tenant A does not hold back tenant B's deliveries", async () => {
@@ -261,14 +325,26 @@ test("a slow endpoint of tenant A does not hold back tenant B's deliveries", asy
   await endpointAt(slow);
   stack.sandbox.receiver.inbox(slow).answer = { status: 200, delayMs: 8_000 };
   const fastName = ref('fast-b');
-  const res = await stack.api('POST', '/v1/webhook-endpoints', { url: `${stack.sandboxUrl}/receiver/${fastName}` }, { auth: TENANT_B_KEY });
+  const res = await stack.api(
+    'POST',
+    '/v1/webhook-endpoints',
+    { url: `${stack.sandboxUrl}/receiver/${fastName}` },
+    { auth: TENANT_B_KEY },
+  );
   expect(res.status).toBe(201);
   stack.sandbox.receiver.inbox(fastName).secrets = [res.body.secret];
 
   // Tenant A: four verifications at once, so four deliveries to its slow endpoint (as many as the worker's slots).
-  await Promise.all([1, 2, 3, 4].map(() => stack.api('POST', '/v1/verifications', { provider: 'finwave', reference: ref('a') })));
+  await Promise.all(
+    [1, 2, 3, 4].map(() => stack.api('POST', '/v1/verifications', { provider: 'finwave', reference: ref('a') })),
+  );
   await until('tenant A requests held', () => stack.sandbox.receiver.inbox(slow).waiting >= 2);
-  const b = await stack.api('POST', '/v1/verifications', { provider: 'finwave', reference: ref('b') }, { auth: TENANT_B_KEY });
+  const b = await stack.api(
+    'POST',
+    '/v1/verifications',
+    { provider: 'finwave', reference: ref('b') },
+    { auth: TENANT_B_KEY },
+  );
   expect(b.status).toBe(201);
   await until("tenant B's event", () => forVerification(fastName, b.body.id)[0]);
   // B's event arrived while A's endpoint was still holding requests: it did not wait behind them.
@@ -305,10 +381,17 @@ test('verification.attention (a forged Namirial return) and verification.persona
   const base = stack.sandbox.namirial.get(v.body.providerReference)!.ReturnUrl;
   await fetch(`${base}?verifidResult=success`, { redirect: 'manual' });
   await stack.waitFor(v.body.id, (s) => s.timeline.some((t) => t.event === 'return not confirmed yet'));
-  await control(stack, `/namirial/_sandbox/enrollments/${v.body.providerReference}/finish`, { result: 'NotSupportedDocument' });
-  const attention = await until('verification.attention', () => forVerification(name, v.body.id).find((r) => r.type === 'verification.attention'));
+  await control(stack, `/namirial/_sandbox/enrollments/${v.body.providerReference}/finish`, {
+    result: 'NotSupportedDocument',
+  });
+  const attention = await until('verification.attention', () =>
+    forVerification(name, v.body.id).find((r) => r.type === 'verification.attention'),
+  );
   expect(attention.verified).toBe(true);
-  expect((attention.body as NotificationEvent).data).toMatchObject({ attention: 'return-contradicted', verificationId: v.body.id });
+  expect((attention.body as NotificationEvent).data).toMatchObject({
+    attention: 'return-contradicted',
+    verificationId: v.body.id,
+  });
 
   // An erasure while the workflow runs.
   const open = await stack.api('POST', '/v1/verifications', { provider: 'finwave', reference: ref('fw') });
@@ -318,14 +401,22 @@ test('verification.attention (a forged Namirial return) and verification.persona
     const r = forVerification(name, open.body.id);
     return r.some((x) => x.type === 'verification.personal_data_erased') && r;
   });
-  expect(got.map((r) => r.type)).toEqual(['verification.created', 'verification.action_required', 'verification.personal_data_erased']);
+  expect(got.map((r) => r.type)).toEqual([
+    'verification.created',
+    'verification.action_required',
+    'verification.personal_data_erased',
+  ]);
   expect(got.map((r) => r.sequence)).toEqual([1, 2, 3]);
 
   // An erasure after the end, while the outbox still lingers: the API hands the event over itself.
   const ended = await stack.waitFor(v.body.id, (s) => s.status === 'completed');
   const before = forVerification(name, v.body.id).length;
-  expect((await stack.api('DELETE', `/v1/verifications/${encodeURIComponent(v.body.id)}/personal-data`)).status).toBe(200);
-  const late = await until('the erasure after the end', () => forVerification(name, v.body.id).find((r) => r.type === 'verification.personal_data_erased'));
+  expect((await stack.api('DELETE', `/v1/verifications/${encodeURIComponent(v.body.id)}/personal-data`)).status).toBe(
+    200,
+  );
+  const late = await until('the erasure after the end', () =>
+    forVerification(name, v.body.id).find((r) => r.type === 'verification.personal_data_erased'),
+  );
   expect(late).toMatchObject({ verified: true, sequence: before + 1, webhookId: `${v.body.id}:${before + 1}` });
   expect((late.body as NotificationEvent).data).toMatchObject({ status: ended.status, outcome: ended.outcome });
 
@@ -334,13 +425,17 @@ test('verification.attention (a forged Namirial return) and verification.persona
   await stack.api('POST', `/v1/verifications/${encodeURIComponent(fw.body.id)}/cancel`, {});
   await stack.waitFor(fw.body.id, (s) => s.status === 'cancelled');
   const outbox = temporal.client.workflow.getHandle(outboxWorkflowId(tenantWorkflowId(TENANT_A, fw.body.id)));
-  const seen = await until('the cancelled verification\'s events', () => {
+  const seen = await until("the cancelled verification's events", () => {
     const r = forVerification(name, fw.body.id);
     return r.some((x) => x.type === 'verification.completed') && r;
   });
   await outbox.terminate('the linger ended');
-  expect((await stack.api('DELETE', `/v1/verifications/${encodeURIComponent(fw.body.id)}/personal-data`)).status).toBe(200);
-  const erasedLate = await until('the erasure long after the end', () => forVerification(name, fw.body.id).find((r) => r.type === 'verification.personal_data_erased'));
+  expect((await stack.api('DELETE', `/v1/verifications/${encodeURIComponent(fw.body.id)}/personal-data`)).status).toBe(
+    200,
+  );
+  const erasedLate = await until('the erasure long after the end', () =>
+    forVerification(name, fw.body.id).find((r) => r.type === 'verification.personal_data_erased'),
+  );
   expect(erasedLate).toMatchObject({ verified: true, sequence: seen.length + 1 });
 }, 60_000);
 
@@ -350,7 +445,9 @@ test('a cancel from the Web UI or the CLI is told too: verification.completed (c
   const created = await stack.api('POST', '/v1/verifications', { provider: 'finwave', reference: ref('fw') });
   expect(created.status).toBe(201);
   const id = created.body.id as string;
-  await until('verification.action_required', () => forVerification(name, id).some((r) => r.type === 'verification.action_required'));
+  await until('verification.action_required', () =>
+    forVerification(name, id).some((r) => r.type === 'verification.action_required'),
+  );
   // Not our API's cancel: Temporal's own (what the Web UI's Cancel button and `temporal workflow cancel` send).
   await temporal.client.workflow.getHandle(tenantWorkflowId(TENANT_A, id)).cancel();
   await stack.waitFor(id, (s) => s.status === 'cancelled');
@@ -358,9 +455,17 @@ test('a cancel from the Web UI or the CLI is told too: verification.completed (c
     const r = forVerification(name, id);
     return r.some((x) => x.type === 'verification.completed') && r;
   });
-  expect(got.map((r) => r.type)).toEqual(['verification.created', 'verification.action_required', 'verification.completed']);
+  expect(got.map((r) => r.type)).toEqual([
+    'verification.created',
+    'verification.action_required',
+    'verification.completed',
+  ]);
   expect(got.every((r) => r.verified)).toBe(true);
-  expect((got[2]!.body as NotificationEvent).data).toMatchObject({ verificationId: id, status: 'cancelled', reason: 'cancelled from Temporal (Web UI or CLI)' });
+  expect((got[2]!.body as NotificationEvent).data).toMatchObject({
+    verificationId: id,
+    status: 'cancelled',
+    reason: 'cancelled from Temporal (Web UI or CLI)',
+  });
   // The outbox was not cancelled with its verification: it lingers, as after any ending.
   const outbox = await temporal.client.workflow.getHandle(outboxWorkflowId(tenantWorkflowId(TENANT_A, id))).describe();
   expect(outbox.status.name).toBe('RUNNING');

@@ -31,7 +31,12 @@ beforeAll(async () => {
   Runtime.install({ logger: new DefaultLogger('WARN'), telemetryOptions: prometheusTelemetry(`127.0.0.1:${port}`) });
   tracing = installTracing({ serviceName: 'idv-test', spanProcessor: new SimpleSpanProcessor(exporter) })!;
   temporal = await connectToTestTemporal();
-  const client = new Client({ connection: temporal.connection, namespace: 'default', dataConverter: testDataConverter(), interceptors: tracingClientInterceptors() });
+  const client = new Client({
+    connection: temporal.connection,
+    namespace: 'default',
+    dataConverter: testDataConverter(),
+    interceptors: tracingClientInterceptors(),
+  });
   stack = await startStack({ ...temporal, client });
 });
 
@@ -45,7 +50,8 @@ const byId = (spans: ReadableSpan[]) => new Map(spans.map((s) => [s.spanContext(
 /** The names from `span` up to its root. */
 function ancestry(span: ReadableSpan, index: Map<string, ReadableSpan>): string[] {
   const out: string[] = [];
-  for (let s: ReadableSpan | undefined = span; s; s = s.parentSpanId ? index.get(s.parentSpanId) : undefined) out.push(s.name);
+  for (let s: ReadableSpan | undefined = span; s; s = s.parentSpanId ? index.get(s.parentSpanId) : undefined)
+    out.push(s.name);
   return out.reverse();
 }
 
@@ -53,7 +59,13 @@ test('one Finwave flow: one trace from the API request to the vendor call, and t
   const reference = `obs-${crypto.randomBytes(4).toString('hex')}`;
   const created = await stack.api('POST', '/v1/verifications', { provider: 'finwave', reference });
   expect(created.status).toBe(201);
-  expect((await control(stack, `/finwave/_sandbox/onboardings/${created.body.providerReference}/finish`, { scenario: 'approved' })).status).toBe(200);
+  expect(
+    (
+      await control(stack, `/finwave/_sandbox/onboardings/${created.body.providerReference}/finish`, {
+        scenario: 'approved',
+      })
+    ).status,
+  ).toBe(200);
   await stack.waitFor(created.body.id, (s) => s.status === 'completed');
   await new Promise((r) => setTimeout(r, 500)); // the workflow's spans reach the sink with its last activation
 
@@ -62,22 +74,35 @@ test('one Finwave flow: one trace from the API request to the vendor call, and t
   const createRequest = spans.find((s) => s.name === 'POST /v1/verifications');
   expect(createRequest).toBeDefined();
   const trace = spans.filter((s) => s.spanContext().traceId === createRequest!.spanContext().traceId);
-  const vendorCall = trace.find((s) => s.name === 'Finwave createOnboarding' || (s.attributes['vendor.name'] === 'Finwave' && s.kind === 2));
+  const vendorCall = trace.find(
+    (s) => s.name === 'Finwave createOnboarding' || (s.attributes['vendor.name'] === 'Finwave' && s.kind === 2),
+  );
   expect(vendorCall).toBeDefined();
   const chain = ancestry(vendorCall!, index);
   expect(chain[0]).toBe('POST /v1/verifications');
   expect(chain[1]).toBe('StartWorkflow:finwaveOnboarding');
   expect(chain[2]).toBe('RunWorkflow:finwaveOnboarding');
-  expect(chain).toEqual(expect.arrayContaining([expect.stringMatching(/^StartActivity:/), expect.stringMatching(/^RunActivity:/)]));
+  expect(chain).toEqual(
+    expect.arrayContaining([expect.stringMatching(/^StartActivity:/), expect.stringMatching(/^RunActivity:/)]),
+  );
   expect(chain.indexOf(chain.find((n) => n.startsWith('RunActivity:'))!)).toBe(chain.length - 2);
   expect(vendorCall!.attributes['http.response.status_code']).toBe(201);
   // The webhook: its request span parents the signal, in a trace of its own.
   const webhook = spans.find((s) => /^POST \/webhooks\/finwave/.test(s.name));
   expect(webhook).toBeDefined();
-  expect(spans.some((s) => s.name.startsWith('SignalWorkflow:') && s.parentSpanId === webhook!.spanContext().spanId)).toBe(true);
+  expect(
+    spans.some((s) => s.name.startsWith('SignalWorkflow:') && s.parentSpanId === webhook!.spanContext().spanId),
+  ).toBe(true);
   // Spans keep ids and names only: no memo (our published state), search attributes, URLs or bodies.
   const exported = JSON.stringify(spans.map((s) => [s.name, s.attributes, s.events]));
-  for (const secret of [created.body.providerReference, created.body.nextAction.url, 'verificationState', 'searchAttributes', 'score']) expect(exported).not.toContain(secret);
+  for (const secret of [
+    created.body.providerReference,
+    created.body.nextAction.url,
+    'verificationState',
+    'searchAttributes',
+    'score',
+  ])
+    expect(exported).not.toContain(secret);
   // The reference appears only as part of the workflow id, as in the Web UI.
   expect(exported.replaceAll(`finwave:${reference}`, '')).not.toContain(reference);
 
@@ -90,15 +115,25 @@ test('one Finwave flow: one trace from the API request to the vendor call, and t
   expect(worker).not.toContain(reference);
 
   const api = await (await fetch(`${stack.apiUrl}/metrics`)).text();
-  expect(api).toMatch(/webhook_receive_to_signal_seconds_count\{route="\/webhooks\/finwave[^"]*",outcome="signalled"\} [1-9]/);
+  expect(api).toMatch(
+    /webhook_receive_to_signal_seconds_count\{route="\/webhooks\/finwave[^"]*",outcome="signalled"\} [1-9]/,
+  );
   expect(api).toMatch(/verifications\{status="completed"\} [1-9]/);
   expect(api).toMatch(/verifications_running\{provider="finwave"\} \d+/);
   expect(api).not.toContain(reference);
 
   // The Grafana dashboard reads only metrics these endpoints serve (failures appear with the first one).
-  const served = new Set(`${worker}\n${api}`.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.replace(/[{ ].*/, '')));
+  const served = new Set(
+    `${worker}\n${api}`
+      .split('\n')
+      .filter((l) => l && !l.startsWith('#'))
+      .map((l) => l.replace(/[{ ].*/, '')),
+  );
   const dashboard = fs.readFileSync(path.join(__dirname, '../observability/grafana-dashboard.json'), 'utf8');
-  const referenced = new Set(dashboard.match(/\b(?:temporal|vendor|http|webhook|verifications|process|nodejs)_[a-z0-9_]*|\bverifications\b/g));
+  const referenced = new Set(
+    dashboard.match(/\b(?:temporal|vendor|http|webhook|verifications|process|nodejs)_[a-z0-9_]*|\bverifications\b/g),
+  );
   expect(referenced.size).toBeGreaterThan(10);
-  for (const name of referenced) if (name !== 'temporal_workflow_failed_total') expect([name, served.has(name)]).toEqual([name, true]);
+  for (const name of referenced)
+    if (name !== 'temporal_workflow_failed_total') expect([name, served.has(name)]).toEqual([name, true]);
 }, 90_000);

@@ -79,7 +79,12 @@ function sentinels(): Sentinels {
 }
 
 /** Our API, as the integrator's backend calls it, passing on its end user's IP and user agent. */
-async function call(s: Sentinels, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
+async function call(
+  s: Sentinels,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; body: any }> {
   const res = await fetch(`${stack.apiUrl}${path}`, {
     method,
     headers: {
@@ -94,7 +99,13 @@ async function call(s: Sentinels, method: string, path: string, body?: unknown):
   return { status: res.status, body: text ? JSON.parse(text) : undefined };
 }
 
-const jpegWith = (text: string) => Buffer.concat([Buffer.from('ffd8ffe000104a464946', 'hex'), Buffer.from(` ${text} `), crypto.randomBytes(32), Buffer.from('ffd9', 'hex')]);
+const jpegWith = (text: string) =>
+  Buffer.concat([
+    Buffer.from('ffd8ffe000104a464946', 'hex'),
+    Buffer.from(` ${text} `),
+    crypto.randomBytes(32),
+    Buffer.from('ffd9', 'hex'),
+  ]);
 const ref = (name: string) => `pd-${name}-${crypto.randomBytes(4).toString('hex')}`;
 
 /**
@@ -103,13 +114,26 @@ const ref = (name: string) => `pd-${name}-${crypto.randomBytes(4).toString('hex'
  */
 async function exportHistory(workflowId: string, codec = false): Promise<string> {
   await temporal.client.workflow.getHandle(workflowId).result();
-  const args = ['workflow', 'show', '--workflow-id', workflowId, '--output', 'json', '--address', temporal.address, '--namespace', 'default'];
+  const args = [
+    'workflow',
+    'show',
+    '--workflow-id',
+    workflowId,
+    '--output',
+    'json',
+    '--address',
+    temporal.address,
+    '--namespace',
+    'default',
+  ];
   if (codec) args.push('--codec-endpoint', `${stack.apiUrl}/codec`, '--codec-auth', `Bearer ${API_KEY}`);
   try {
     return (await promisify(execFile)(cli, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 })).stdout;
   } catch (err) {
     // Say what the codec endpoint answered the CLI (statuses only).
-    const statuses = logs.filter((l) => l.includes('request completed')).map((l) => (JSON.parse(l) as { res: { statusCode: number } }).res.statusCode);
+    const statuses = logs
+      .filter((l) => l.includes('request completed'))
+      .map((l) => (JSON.parse(l) as { res: { statusCode: number } }).res.statusCode);
     throw new Error(`${(err as Error).message}\nAPI answers: ${statuses.slice(-20).join(' ')}`);
   }
 }
@@ -119,7 +143,8 @@ function readable(jsonText: string): string {
   const parts: string[] = [jsonText];
   const walk = (v: unknown): void => {
     if (typeof v === 'string') {
-      if (v.length >= 8 && v.length % 4 === 0 && /^[A-Za-z0-9+/]+={0,2}$/.test(v)) parts.push(Buffer.from(v, 'base64').toString('latin1'));
+      if (v.length >= 8 && v.length % 4 === 0 && /^[A-Za-z0-9+/]+={0,2}$/.test(v))
+        parts.push(Buffer.from(v, 'base64').toString('latin1'));
     } else if (Array.isArray(v)) v.forEach(walk);
     else if (v && typeof v === 'object') Object.values(v).forEach(walk);
   };
@@ -138,8 +163,13 @@ async function expectNoneInTheClear(workflowIds: string[], values: string[]): Pr
     expect({ id, history: leaks(readable(await exportHistory(id)), values) }).toEqual({ id, history: [] });
     const handle = temporal.client.workflow.getHandle(id);
     const d = await handle.describe();
-    const raw = await temporal.client.workflowService.describeWorkflowExecution({ namespace: 'default', execution: { workflowId: id } });
-    const visible = safeJson({ memo: d.memo, searchAttributes: d.searchAttributes, typed: d.typedSearchAttributes.getAll() }) + readable(safeJson(raw.workflowExecutionInfo));
+    const raw = await temporal.client.workflowService.describeWorkflowExecution({
+      namespace: 'default',
+      execution: { workflowId: id },
+    });
+    const visible =
+      safeJson({ memo: d.memo, searchAttributes: d.searchAttributes, typed: d.typedSearchAttributes.getAll() }) +
+      readable(safeJson(raw.workflowExecutionInfo));
     expect({ id, describe: leaks(visible, values) }).toEqual({ id, describe: [] });
   }
   expect(leaks(logs.join('\n'), values)).toEqual([]);
@@ -147,7 +177,9 @@ async function expectNoneInTheClear(workflowIds: string[], values: string[]): Pr
 
 /** The sentinel must have gone somewhere: else the search above proves nothing. */
 async function storedEvidenceText(state: VerificationState): Promise<string> {
-  const texts = await Promise.all(state.evidence.map(async (e) => (await stack.store.get(e.sha256))?.toString('latin1') ?? ''));
+  const texts = await Promise.all(
+    state.evidence.map(async (e) => (await stack.store.get(e.sha256))?.toString('latin1') ?? ''),
+  );
   return texts.join('\n');
 }
 
@@ -162,7 +194,14 @@ test('Finwave: phone, name and document number stay out of history, search attri
   });
   expect(created.status).toBe(201);
   const onboardingId = created.body.providerReference as string;
-  expect((await control(stack, `/finwave/_sandbox/onboardings/${onboardingId}/finish`, { scenario: 'approved', person: { name: s.name, documentNumber: s.documentNumber } })).status).toBe(200);
+  expect(
+    (
+      await control(stack, `/finwave/_sandbox/onboardings/${onboardingId}/finish`, {
+        scenario: 'approved',
+        person: { name: s.name, documentNumber: s.documentNumber },
+      })
+    ).status,
+  ).toBe(200);
   const done = await stack.waitFor(created.body.id, (x) => x.status === 'completed');
   expect(done.outcome).toBe('approved');
 
@@ -186,7 +225,13 @@ test('Fourthline: identity data, document image, mobile number and passcode stay
     person: { firstName: 'Marie', lastName: s.name, birthDate: '1990-04-01' },
     address: { street: '1 rue de la Paix', postalCode: '75002', city: 'Paris', countryCode: 'FRA' },
     emailAndPhone: { email: s.email, phone: f.mobile },
-    files: [{ type: 'id_document_front', contentType: 'image/jpeg', contentBase64: jpegWith(s.documentNumber).toString('base64') }],
+    files: [
+      {
+        type: 'id_document_front',
+        contentType: 'image/jpeg',
+        contentBase64: jpegWith(s.documentNumber).toString('base64'),
+      },
+    ],
   });
   expect(identity.status).toBe(200);
   await f.signUpToApproval(id);
@@ -213,9 +258,24 @@ test('ID360: applicant, compared values and document stay out of history; the au
   expect(created.status).toBe(201);
   const id = created.body.id as string;
   // What the user's document says, in the sandbox: the sentinel name and document number.
-  expect((await control(stack, `/id360/_sandbox/enrollments/${created.body.providerReference}/scenario`, { status: 'OK', document: { name: s.name, document_number: s.documentNumber } })).status).toBe(200);
-  expect((await call(s, 'POST', `/v1/verifications/${id}/actions/consent`, { acceptedCgu: true, acceptedBiometry: false })).status).toBe(200);
-  const page = { page: 0, totalPages: 1, contentType: 'image/jpeg', data: jpegWith(s.documentNumber).toString('base64') };
+  expect(
+    (
+      await control(stack, `/id360/_sandbox/enrollments/${created.body.providerReference}/scenario`, {
+        status: 'OK',
+        document: { name: s.name, document_number: s.documentNumber },
+      })
+    ).status,
+  ).toBe(200);
+  expect(
+    (await call(s, 'POST', `/v1/verifications/${id}/actions/consent`, { acceptedCgu: true, acceptedBiometry: false }))
+      .status,
+  ).toBe(200);
+  const page = {
+    page: 0,
+    totalPages: 1,
+    contentType: 'image/jpeg',
+    data: jpegWith(s.documentNumber).toString('base64'),
+  };
   expect((await call(s, 'POST', `/v1/verifications/${id}/actions/upload-document-page`, page)).status).toBe(200);
   expect((await call(s, 'POST', `/v1/verifications/${id}/actions/finalize`, {})).status).toBe(200);
   const done = await stack.waitFor(id, (x) => x.status === 'completed');
@@ -228,7 +288,11 @@ test('ID360: applicant, compared values and document stay out of history; the au
   expect(decoded).toContain(s.agent); // the audit trail, in the state and the audit signals
   // The audit trail names the end user for whoever may read it through the API.
   const audit = (await stack.api('GET', `/v1/verifications/${id}/audit`)).body;
-  expect(audit.entries.find((e: { event: string }) => e.event === 'action consent').actor).toEqual({ keyId: 'tests', endUserIp: s.ip, endUserAgent: s.agent });
+  expect(audit.entries.find((e: { event: string }) => e.event === 'action consent').actor).toEqual({
+    keyId: 'tests',
+    endUserIp: s.ip,
+    endUserAgent: s.agent,
+  });
   await expectNoneInTheClear([id], [s.name, s.documentNumber, s.email, s.agent, s.ip]);
 });
 
@@ -237,7 +301,9 @@ test('Authenteq: the result with the name and document number is evidence only',
   const created = await call(s, 'POST', '/v1/verifications', { provider: 'authenteq', reference: ref('authenteq') });
   expect(created.status).toBe(201);
   const token = new URL(created.body.nextAction.url).searchParams.get('token')!;
-  const passed = await control(stack, `/authenteq/_sandbox/sessions/${token}/pass`, { person: { surname: s.name, givenNames: 'Jane', documentNumber: s.documentNumber } });
+  const passed = await control(stack, `/authenteq/_sandbox/sessions/${token}/pass`, {
+    person: { surname: s.name, givenNames: 'Jane', documentNumber: s.documentNumber },
+  });
   expect(passed.status).toBe(200);
   expect((await fetch(passed.body.redirectTo, { redirect: 'manual' })).status).toBe(200);
   const done = await stack.waitFor(created.body.id, (x) => x.status === 'completed');
@@ -257,7 +323,10 @@ test('Namirial: the applicant in the input is ciphertext in history; the codec e
     applicant: { firstName: 'Giulia', lastName: s.name, email: s.email },
   });
   expect(created.status).toBe(201);
-  const finished = await control(stack, `/namirial/_sandbox/enrollments/${created.body.providerReference}/finish`, { result: 'success', documentNumber: s.documentNumber });
+  const finished = await control(stack, `/namirial/_sandbox/enrollments/${created.body.providerReference}/finish`, {
+    result: 'success',
+    documentNumber: s.documentNumber,
+  });
   expect(finished.status).toBe(200);
   await fetch(finished.body.returnTo, { redirect: 'manual' });
   const done = await stack.waitFor(created.body.id, (x) => x.status === 'completed');
@@ -275,7 +344,20 @@ test('Namirial: the applicant in the input is ciphertext in history; the codec e
 
 test('the checks can fail: an unencrypted payload or a log line with a sentinel is found', () => {
   const s = sentinels();
-  const plain = JSON.stringify({ events: [{ input: { payloads: [{ metadata: { encoding: 'anNvbi9wbGFpbg==' }, data: Buffer.from(JSON.stringify({ lastName: s.name })).toString('base64') }] } }] });
+  const plain = JSON.stringify({
+    events: [
+      {
+        input: {
+          payloads: [
+            {
+              metadata: { encoding: 'anNvbi9wbGFpbg==' },
+              data: Buffer.from(JSON.stringify({ lastName: s.name })).toString('base64'),
+            },
+          ],
+        },
+      },
+    ],
+  });
   expect(leaks(readable(plain), [s.name])).toEqual([s.name]);
 });
 

@@ -20,7 +20,13 @@ let ports: Record<string, number>;
 
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'idv-start-'));
-  ports = { temporal: await freePort(), ui: await freePort(), api: await freePort(), sandbox: await freePort(), metrics: await freePort() };
+  ports = {
+    temporal: await freePort(),
+    ui: await freePort(),
+    api: await freePort(),
+    sandbox: await freePort(),
+    metrics: await freePort(),
+  };
   env = {
     ...process.env,
     TEMPORAL_CLI: await ensureTemporalCli(),
@@ -101,7 +107,11 @@ async function stopWithin10s(s: Started, signal: NodeJS.Signals): Promise<number
     still = await up();
   }
   const elapsed = Date.now() - t0;
-  expect({ signal, npmExited: s.child.exitCode !== null || s.child.signalCode !== null, stillListening: still }).toEqual({ signal, npmExited: true, stillListening: [] });
+  expect({
+    signal,
+    npmExited: s.child.exitCode !== null || s.child.signalCode !== null,
+    stillListening: still,
+  }).toEqual({ signal, npmExited: true, stillListening: [] });
   expect(elapsed).toBeLessThan(10_000);
   await new Promise((r) => setTimeout(r, 500)); // the last log lines
   expect(s.out.filter((l) => l.includes('while stopping') || l.includes('stop deadline passed'))).toEqual([]);
@@ -111,19 +121,28 @@ async function stopWithin10s(s: Started, signal: NodeJS.Signals): Promise<number
 const finwave = (p: string, init?: RequestInit) =>
   fetch(`http://127.0.0.1:${ports.sandbox}/finwave${p}`, {
     ...init,
-    headers: { 'content-type': 'application/json', 'gestok-client-token': 'sandbox-finwave-client-token', ...(init?.headers ?? {}) },
+    headers: {
+      'content-type': 'application/json',
+      'gestok-client-token': 'sandbox-finwave-client-token',
+      ...(init?.headers ?? {}),
+    },
   });
 
 test('SIGTERM stops everything within 10 s; a restart keeps the sandbox cases; SIGINT too; quiet JSON logs', async () => {
   const first = await start();
-  for (const name of ['api', 'sandbox', 'temporal', 'ui', 'metrics']) expect({ name, up: await listening(ports[name]!) }).toEqual({ name, up: true });
+  for (const name of ['api', 'sandbox', 'temporal', 'ui', 'metrics'])
+    expect({ name, up: await listening(ports[name]!) }).toEqual({ name, up: true });
   const metrics = await (await fetch(`http://127.0.0.1:${ports.metrics}/metrics`)).text();
   expect(metrics).toContain('temporal_worker_task_slots_available');
 
   // An in-flight vendor case, as our worker would have opened it.
   const created = await finwave('/management/integrations', {
     method: 'POST',
-    body: JSON.stringify({ customId: 'hygiene-1', webhook: `http://127.0.0.1:${ports.api}/webhooks/finwave/x`, lang: 'ENG' }),
+    body: JSON.stringify({
+      customId: 'hygiene-1',
+      webhook: `http://127.0.0.1:${ports.api}/webhooks/finwave/x`,
+      lang: 'ENG',
+    }),
   });
   expect(created.status).toBe(201);
   const { onboardingId } = (await created.json()) as { onboardingId: string };
@@ -136,7 +155,11 @@ test('SIGTERM stops everything within 10 s; a restart keeps the sandbox cases; S
   expect(first.out.filter((l) => l.includes('readyz'))).toEqual([]);
   // The SDK's worker state changes: JSON lines, not multi-line objects.
   expect(first.out.filter((l) => /^\s+(state|taskQueue|sdkComponent|namespace):/.test(l))).toEqual([]);
-  expect(first.out.filter((l) => l.includes('Worker state changed')).every((l) => JSON.parse(l).msg === 'Worker state changed')).toBe(true);
+  expect(
+    first.out
+      .filter((l) => l.includes('Worker state changed'))
+      .every((l) => JSON.parse(l).msg === 'Worker state changed'),
+  ).toBe(true);
   expect(first.out.filter((l) => l.includes('"msg":"Worker state changed"')).length).toBeGreaterThan(0);
 
   const second = await start();

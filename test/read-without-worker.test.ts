@@ -38,14 +38,16 @@ test('a verification waiting on its timers is read from its current memo, the sa
   expect(created.status).toBe(201);
   const onboarding = created.body.providerReference as string;
   // What the state query answers, as the API would send it (JSON).
-  const queried = async () => JSON.parse(JSON.stringify(view(await stack.client.workflow.getHandle(id).query(stateQuery))));
+  const queried = async () =>
+    JSON.parse(JSON.stringify(view(await stack.client.workflow.getHandle(id).query(stateQuery))));
   // The read each time the flow has handled what came: the memo, equal to the query's answer.
   const settled = async (until: (body: any) => boolean) => {
     const deadline = Date.now() + 15_000;
     for (;;) {
       const r = await timedGet(`/v1/verifications/${id}`);
       if (r.source === 'memo' && until(r.body)) return r;
-      if (Date.now() > deadline) throw new Error(`no current memo read within 15 s; last: ${r.source} ${JSON.stringify(r.body).slice(0, 300)}`);
+      if (Date.now() > deadline)
+        throw new Error(`no current memo read within 15 s; last: ${r.source} ${JSON.stringify(r.body).slice(0, 300)}`);
       await new Promise((res) => setTimeout(res, 100));
     }
   };
@@ -64,10 +66,13 @@ test('a verification waiting on its timers is read from its current memo, the sa
   expect(noted.body).toEqual(await queried());
 
   // The same webhook once more: a repeat of the last entry notes nothing (the history has the signal).
-  const signals = async () => ((await stack.client.workflow.getHandle(id).fetchHistory()).events ?? []).filter((e) => e.workflowExecutionSignaledEventAttributes).length;
+  const signals = async () =>
+    ((await stack.client.workflow.getHandle(id).fetchHistory()).events ?? []).filter(
+      (e) => e.workflowExecutionSignaledEventAttributes,
+    ).length;
   const before = await signals();
   await control(stack, `/finwave/_sandbox/onboardings/${onboarding}/webhook`, { result: 'INPROCESS' });
-  for (const deadline = Date.now() + 10_000; (await signals()) === before; ) {
+  for (const deadline = Date.now() + 10_000; (await signals()) === before;) {
     if (Date.now() > deadline) throw new Error('the repeated webhook never reached the workflow');
     await new Promise((res) => setTimeout(res, 100));
   }
@@ -80,9 +85,13 @@ test('with every worker stopped, a closed verification answers 200 from its resu
   // A closed one: the sandbox plays the user, the flow ends approved.
   const closedRef = ref('closed');
   const closedId = `finwave:${closedRef}`;
-  expect((await stack.api('POST', '/v1/verifications', { provider: 'finwave', reference: closedRef })).status).toBe(201);
+  expect((await stack.api('POST', '/v1/verifications', { provider: 'finwave', reference: closedRef })).status).toBe(
+    201,
+  );
   const created = await stack.api('GET', `/v1/verifications/${closedId}`);
-  await control(stack, `/finwave/_sandbox/onboardings/${created.body.providerReference}/finish`, { scenario: 'approved' });
+  await control(stack, `/finwave/_sandbox/onboardings/${created.body.providerReference}/finish`, {
+    scenario: 'approved',
+  });
   const finished = await stack.waitFor(closedId, (s) => s.status === 'completed');
   expect(finished.outcome).toBe('approved');
 
@@ -93,7 +102,10 @@ test('with every worker stopped, a closed verification answers 200 from its resu
   expect(open.body).toMatchObject({ status: 'awaiting_user', nextAction: { type: 'redirect' } });
 
   // The open workflow published its state in the memo, encrypted: the raw memo payload is not JSON.
-  const raw = await temporal.connection.workflowService.describeWorkflowExecution({ namespace: 'default', execution: { workflowId: openId } });
+  const raw = await temporal.connection.workflowService.describeWorkflowExecution({
+    namespace: 'default',
+    execution: { workflowId: openId },
+  });
   const memoPayload = raw.workflowExecutionInfo?.memo?.fields?.[STATE_MEMO_KEY];
   expect(memoPayload).toBeTruthy();
   expect(Buffer.from(memoPayload!.data!).toString('utf8')).not.toContain(openRef);
@@ -110,8 +122,12 @@ test('with every worker stopped, a closed verification answers 200 from its resu
   const description = await temporal.client.workflow.getHandle(openId).describe();
   expect(await description.staticSummary()).toBe('Finwave onboarding · started through the API');
   expect(await description.staticDetails()).toContain('Started with API key id `tests`');
-  const metadata = await temporal.client.workflow.getHandle(openId).query<{ currentDetails?: string }>('__temporal_workflow_metadata');
-  expect(metadata.currentDetails).toBe("**Finwave onboarding** · awaiting user · vendor status `CREATED` · waiting for the user at the vendor's pages");
+  const metadata = await temporal.client.workflow
+    .getHandle(openId)
+    .query<{ currentDetails?: string }>('__temporal_workflow_metadata');
+  expect(metadata.currentDetails).toBe(
+    "**Finwave onboarding** · awaiting user · vendor status `CREATED` · waiting for the user at the vendor's pages",
+  );
 
   await stack.stopWorkers();
 
@@ -121,11 +137,20 @@ test('with every worker stopped, a closed verification answers 200 from its resu
 
   const stillOpen = await timedGet(`/v1/verifications/${openId}`);
   expect(stillOpen).toMatchObject({ status: 200, source: 'memo' });
-  expect(stillOpen.body).toMatchObject({ id: openId, status: 'awaiting_user', providerReference: open.body.providerReference, nextAction: open.body.nextAction });
+  expect(stillOpen.body).toMatchObject({
+    id: openId,
+    status: 'awaiting_user',
+    providerReference: open.body.providerReference,
+    nextAction: open.body.nextAction,
+  });
   expect(stillOpen.ms).toBeLessThan(2_000);
 
   const caseOpen = await timedGet(`/v1/verifications/${caseId}`);
-  expect(caseOpen).toMatchObject({ status: 200, source: 'memo', body: { status: 'awaiting_user', nextAction: { action: 'identity' } } });
+  expect(caseOpen).toMatchObject({
+    status: 200,
+    source: 'memo',
+    body: { status: 'awaiting_user', nextAction: { action: 'identity' } },
+  });
   const signature = await timedGet(`/v1/verifications/${caseId}/signature`);
   expect(signature.status).toBe(200);
   expect(signature.body).toEqual(signatureLive.body);
@@ -137,5 +162,7 @@ test('with every worker stopped, a closed verification answers 200 from its resu
   expect(evidence.status).toBe(200);
   expect(JSON.stringify(evidence.body)).toContain(finished.evidence[0]!.sha256);
   expect((await stack.api('GET', `/v1/verifications/finwave:${ref('unknown')}`)).status).toBe(404);
-  console.log(`GET without a worker: closed ${closed.ms.toFixed(0)} ms (result), open ${stillOpen.ms.toFixed(0)} ms (memo)`);
+  console.log(
+    `GET without a worker: closed ${closed.ms.toFixed(0)} ms (result), open ${stillOpen.ms.toFixed(0)} ms (memo)`,
+  );
 });

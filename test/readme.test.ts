@@ -47,7 +47,12 @@ export function readmeBashBlocks(markdown: string): { line: number; code: string
   return blocks;
 }
 
-function run(cmd: string, args: string[], env: Record<string, string>, timeoutMs: number): Promise<{ code: number | null; out: string }> {
+function run(
+  cmd: string,
+  args: string[],
+  env: Record<string, string>,
+  timeoutMs: number,
+): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve) => {
     const child = spawn(cmd, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
@@ -61,7 +66,12 @@ function run(cmd: string, args: string[], env: Record<string, string>, timeoutMs
   });
 }
 
-const stackEnv = () => ({ IDV_API: stack.apiUrl, IDV_SANDBOX: stack.sandboxUrl, IDV_API_KEY: DEV_KEY, TEMPORAL_ADDRESS: temporal.address });
+const stackEnv = () => ({
+  IDV_API: stack.apiUrl,
+  IDV_SANDBOX: stack.sandboxUrl,
+  IDV_API_KEY: DEV_KEY,
+  TEMPORAL_ADDRESS: temporal.address,
+});
 
 test('the README walk-throughs run as written against the stack', async () => {
   const blocks = readmeBashBlocks(fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8'));
@@ -78,8 +88,18 @@ test('the README walk-throughs run as written against the stack', async () => {
   expect(out).toContain('### README: all blocks ran');
   // Every walk-through that waits for its ending (Finwave, Fourthline, ID360 twice, Authenteq, Namirial) is approved.
   // (What `idv.js wait` prints: {"id","status","outcome","reason",…}; curl's answers have no final newline.)
-  const endings = [...out.matchAll(/\{"id":"(\w+):[^"]*","status":"(\w+)","outcome":"?(\w+)"?,"reason"/g)].map((m) => ({ provider: m[1], ending: `${m[2]}/${m[3]}` }));
-  expect(endings.map((e) => e.provider).sort()).toEqual(['authenteq', 'finwave', 'fourthline', 'id360', 'id360', 'namirial']);
+  const endings = [...out.matchAll(/\{"id":"(\w+):[^"]*","status":"(\w+)","outcome":"?(\w+)"?,"reason"/g)].map((m) => ({
+    provider: m[1],
+    ending: `${m[2]}/${m[3]}`,
+  }));
+  expect(endings.map((e) => e.provider).sort()).toEqual([
+    'authenteq',
+    'finwave',
+    'fourthline',
+    'id360',
+    'id360',
+    'namirial',
+  ]);
   expect(endings.every((e) => e.ending === 'completed/approved')).toBe(true);
   expect(out).toMatch(/"status":"cancelled"/);
   // The CLI blocks reached the server: the decoded history, the list by workflow id.
@@ -87,18 +107,30 @@ test('the README walk-throughs run as written against the stack', async () => {
 }, 300_000);
 
 test('npm run demo plays every vendor to its expected ending and prints the Web UI links', async () => {
-  const { code, out } = await run('node', ['-r', 'ts-node/register/transpile-only', 'sandboxes/demo.ts'], { ...stackEnv(), IDV_WEB_UI: 'http://ui.test' }, 240_000);
+  const { code, out } = await run(
+    'node',
+    ['-r', 'ts-node/register/transpile-only', 'sandboxes/demo.ts'],
+    { ...stackEnv(), IDV_WEB_UI: 'http://ui.test' },
+    240_000,
+  );
   fs.writeFileSync(path.join(os.tmpdir(), 'idv-demo-output.txt'), out); // to read what a user sees
   if (code !== 0) throw new Error(`npm run demo exited ${code}:\n${out.slice(-4000)}`);
   expect(out).toContain('Every flow ended as expected.');
   for (const p of ['finwave', 'fourthline', 'id360', 'authenteq', 'namirial']) {
-    expect(out).toMatch(new RegExp(`^  ok   ${p} .*completed/approved .*http://ui\\.test/namespaces/default/workflows/${p}%3Ademo-`, 'm'));
+    expect(out).toMatch(
+      new RegExp(`^  ok   ${p} .*completed/approved .*http://ui\\.test/namespaces/default/workflows/${p}%3Ademo-`, 'm'),
+    );
     expect(out).toMatch(new RegExp(`^  ok   ${p} .*completed/rejected `, 'm'));
   }
   expect(out).toMatch(/^  http:\/\/ui\.test\/namespaces\/default\/workflows\?query=/m);
   // The printed list query finds exactly the demo's workflows.
   const query = /^All of them in one list \(query\): (.+)$/m.exec(out)![1]!;
-  const listed = await run('bash', ['temporal-dev/cli.sh', 'workflow', 'list', '--query', query, '--output', 'json'], stackEnv(), 60_000);
+  const listed = await run(
+    'bash',
+    ['temporal-dev/cli.sh', 'workflow', 'list', '--query', query, '--output', 'json'],
+    stackEnv(),
+    60_000,
+  );
   expect(listed.code).toBe(0);
   expect((JSON.parse(listed.out) as unknown[]).length).toBe(10);
 }, 300_000);

@@ -43,7 +43,8 @@ const jpeg = () => Buffer.concat([Buffer.from('ffd8ffe0', 'hex'), crypto.randomB
 
 async function create(s: Stack, body: Record<string, unknown>): Promise<VerificationState> {
   const res = await s.api('POST', '/v1/verifications', body);
-  if (res.status !== 201) throw new Error(`create ${JSON.stringify(body)} answered ${res.status}: ${JSON.stringify(res.body)}`);
+  if (res.status !== 201)
+    throw new Error(`create ${JSON.stringify(body)} answered ${res.status}: ${JSON.stringify(res.body)}`);
   return res.body;
 }
 async function ok(p: Promise<{ status: number; body: any }>, what: string) {
@@ -51,14 +52,20 @@ async function ok(p: Promise<{ status: number; body: any }>, what: string) {
   if (res.status >= 300) throw new Error(`${what} answered ${res.status}: ${JSON.stringify(res.body)}`);
   return res.body;
 }
-const act = (s: Stack, id: string, name: string, body: unknown = {}) => ok(s.api('POST', `/v1/verifications/${id}/actions/${name}`, body), name);
-const cancel = (s: Stack, id: string) => ok(s.api('POST', `/v1/verifications/${id}/cancel`, { reason: 'recorded cancel' }), 'cancel');
+const act = (s: Stack, id: string, name: string, body: unknown = {}) =>
+  ok(s.api('POST', `/v1/verifications/${id}/actions/${name}`, body), name);
+const cancel = (s: Stack, id: string) =>
+  ok(s.api('POST', `/v1/verifications/${id}/cancel`, { reason: 'recorded cancel' }), 'cancel');
 /** Temporal's own cancel (the Web UI's Cancel button, `temporal workflow cancel`), not our API's. */
 const nativeCancel = (s: Stack, id: string) => s.client.workflow.getHandle(id).cancel();
 const browserTo = (url: string) => fetch(url, { redirect: 'manual' }).then((r) => r.text());
 const token = (v: VerificationState) => new URL((v.nextAction as { url: string }).url).searchParams.get('token')!;
 
-function finwave(name: string, ending: string | RegExp, step: (s: Stack, v: VerificationState) => Promise<unknown>): Scenario {
+function finwave(
+  name: string,
+  ending: string | RegExp,
+  step: (s: Stack, v: VerificationState) => Promise<unknown>,
+): Scenario {
   return {
     name,
     provider: 'finwave',
@@ -71,7 +78,12 @@ function finwave(name: string, ending: string | RegExp, step: (s: Stack, v: Veri
   };
 }
 /** A Fourthline case: created, the identity uploaded with the sandbox's `identity` scenario, then `after`. */
-function fourthline(name: string, ending: string | RegExp, identity: string, after?: (s: Stack, f: ReturnType<typeof fourthlineFlow>, id: string) => Promise<unknown>): Scenario {
+function fourthline(
+  name: string,
+  ending: string | RegExp,
+  identity: string,
+  after?: (s: Stack, f: ReturnType<typeof fourthlineFlow>, id: string) => Promise<unknown>,
+): Scenario {
   return {
     name,
     provider: 'fourthline',
@@ -97,7 +109,9 @@ async function id360Uploads(s: Stack, id: string) {
 
 export const SCENARIOS: Scenario[] = [
   finwave('approved', 'completed/approved', (s, v) => control(s, `${onboarding(v)}/finish`, { scenario: 'approved' })),
-  finwave('rejected', 'completed/rejected', (s, v) => control(s, `${onboarding(v)}/finish`, { scenario: 'biometry-failed' })),
+  finwave('rejected', 'completed/rejected', (s, v) =>
+    control(s, `${onboarding(v)}/finish`, { scenario: 'biometry-failed' }),
+  ),
   finwave('abandoned', /^(failed|completed)\/abandoned$/, (s, v) => control(s, `${onboarding(v)}/abandon`)),
   finwave('expired', 'expired/expired', (s, v) => control(s, `${onboarding(v)}/timeout`)),
   finwave('cancelled', 'cancelled/-', (s, v) => cancel(s, v.id)),
@@ -119,7 +133,10 @@ export const SCENARIOS: Scenario[] = [
     ending: 'completed/rejected',
     async run(s, reference) {
       const v = await create(s, { provider: 'id360', reference });
-      await control(s, `/id360/_sandbox/enrollments/${v.providerReference}/scenario`, { status: 'KO', reason: 'MDL_CHALLENGE_NOT_MET' });
+      await control(s, `/id360/_sandbox/enrollments/${v.providerReference}/scenario`, {
+        status: 'KO',
+        reason: 'MDL_CHALLENGE_NOT_MET',
+      });
       await id360Uploads(s, v.id);
       return v.id;
     },
@@ -142,10 +159,20 @@ export const SCENARIOS: Scenario[] = [
     provider: 'id360',
     ending: /^(failed|completed)\/abandoned$/,
     async run(s, reference) {
-      await control(s, '/id360/_sandbox/faults', { mode: 'dropAfterHandling', times: 1, path: '/enrollment', method: 'POST' });
+      await control(s, '/id360/_sandbox/faults', {
+        mode: 'dropAfterHandling',
+        times: 1,
+        path: '/enrollment',
+        method: 'POST',
+      });
       const { id } = await create(s, { provider: 'id360', reference });
-      const v = await s.waitFor(id, (x) => x.providerReference !== null && x.facts.vendorDuplicatesPossible !== undefined);
-      const orphan = s.sandbox.id360.ledger.entries.find((e) => e.kind === 'enrollment-created' && e.key === reference && e.subject !== v.providerReference)!;
+      const v = await s.waitFor(
+        id,
+        (x) => x.providerReference !== null && x.facts.vendorDuplicatesPossible !== undefined,
+      );
+      const orphan = s.sandbox.id360.ledger.entries.find(
+        (e) => e.kind === 'enrollment-created' && e.key === reference && e.subject !== v.providerReference,
+      )!;
       await control(s, `/id360/_sandbox/enrollments/${orphan.subject}/expire`);
       await s.waitFor(id, (x) => x.facts.vendorDuplicates !== undefined);
       await control(s, `/id360/_sandbox/enrollments/${v.providerReference}/cancel`);
@@ -163,7 +190,12 @@ export const SCENARIOS: Scenario[] = [
     provider: 'id360',
     ending: 'failed/error',
     async run(s, reference) {
-      await control(s, '/id360/_sandbox/faults', { mode: '4xx', times: 1, path: '/process/', code: 'PROCESS_DISABLED' });
+      await control(s, '/id360/_sandbox/faults', {
+        mode: '4xx',
+        times: 1,
+        path: '/process/',
+        code: 'PROCESS_DISABLED',
+      });
       return (await create(s, { provider: 'id360', reference })).id;
     },
   },
@@ -225,7 +257,8 @@ export const SCENARIOS: Scenario[] = [
     name: 'expired',
     provider: 'authenteq',
     ending: 'expired/expired',
-    run: async (s, reference) => (await create(s, { provider: 'authenteq', reference, options: { deadline: '2s' } })).id,
+    run: async (s, reference) =>
+      (await create(s, { provider: 'authenteq', reference, options: { deadline: '2s' } })).id,
   },
   {
     name: 'cancelled',
@@ -238,24 +271,32 @@ export const SCENARIOS: Scenario[] = [
     },
   },
 
-  ...(['success', 'RequestAlteredInfo'] as const).map(
-    (result): Scenario => ({
-      name: result === 'success' ? 'return-approved' : 'return-rejected',
-      provider: 'namirial',
-      ending: result === 'success' ? 'completed/approved' : 'completed/rejected',
-      async run(s, reference) {
-        const v = await create(s, { provider: 'namirial', reference, applicant: { firstName: 'Giulia', lastName: 'Rossi', email: 'giulia@example.it' } });
-        await browserTo((await control(s, `/namirial/_sandbox/enrollments/${v.providerReference}/finish`, { result })).body.returnTo);
-        return v.id;
-      },
-    }),
-  ),
+  ...(['success', 'RequestAlteredInfo'] as const).map((result): Scenario => ({
+    name: result === 'success' ? 'return-approved' : 'return-rejected',
+    provider: 'namirial',
+    ending: result === 'success' ? 'completed/approved' : 'completed/rejected',
+    async run(s, reference) {
+      const v = await create(s, {
+        provider: 'namirial',
+        reference,
+        applicant: { firstName: 'Giulia', lastName: 'Rossi', email: 'giulia@example.it' },
+      });
+      await browserTo(
+        (await control(s, `/namirial/_sandbox/enrollments/${v.providerReference}/finish`, { result })).body.returnTo,
+      );
+      return v.id;
+    },
+  })),
   {
     name: 'expired-then-return',
     provider: 'namirial',
     ending: 'expired/expired',
     async run(s, reference) {
-      const v = await create(s, { provider: 'namirial', reference, applicant: { firstName: 'Giulia', lastName: 'Rossi', email: 'giulia@example.it' } });
+      const v = await create(s, {
+        provider: 'namirial',
+        reference,
+        applicant: { firstName: 'Giulia', lastName: 'Rossi', email: 'giulia@example.it' },
+      });
       await control(s, `/namirial/_sandbox/enrollments/${v.providerReference}/expire`);
       // The browser comes back claiming success: the workflow reads Namirial, which says expired.
       await browserTo(`${s.sandbox.namirial.get(v.providerReference!)!.ReturnUrl}?verifidResult=success`);
@@ -267,7 +308,11 @@ export const SCENARIOS: Scenario[] = [
     provider: 'namirial',
     ending: 'cancelled/-',
     async run(s, reference) {
-      const v = await create(s, { provider: 'namirial', reference, applicant: { firstName: 'Giulia', lastName: 'Rossi', email: 'giulia@example.it' } });
+      const v = await create(s, {
+        provider: 'namirial',
+        reference,
+        applicant: { firstName: 'Giulia', lastName: 'Rossi', email: 'giulia@example.it' },
+      });
       await cancel(s, v.id);
       return v.id;
     },
@@ -304,15 +349,21 @@ async function record(stack: Stack, client: Client, sc: Scenario): Promise<Map<s
   if (!matches) throw new Error(`${file}: ended ${endingOf(final)} (${final.reason}), expected ${String(sc.ending)}`);
   const ids: [string, string][] = [[file, id]];
   if (sc.provider === 'fourthline') {
-    const view = (await client.workflow.getHandle(id).describe()).memo?.[FOURTHLINE_CASE_MEMO_KEY] as { attempts?: { attempt: number; workflowId: string }[] } | undefined;
+    const view = (await client.workflow.getHandle(id).describe()).memo?.[FOURTHLINE_CASE_MEMO_KEY] as
+      { attempts?: { attempt: number; workflowId: string }[] } | undefined;
     for (const a of view?.attempts ?? []) ids.push([`${file}.attempt-${a.attempt}`, a.workflowId]);
   }
   const out = new Map<string, string>();
   for (const [name, wid] of ids) {
-    await client.workflow.getHandle(wid).result().catch(() => undefined); // children close with their case
+    await client.workflow
+      .getHandle(wid)
+      .result()
+      .catch(() => undefined); // children close with their case
     out.set(`${name}.json`, historyToJSON(await client.workflow.getHandle(wid).fetchHistory()));
   }
-  console.log(`  ${file}: ${endingOf(final)}${ids.length > 1 ? ` (+${ids.length - 1} child)` : ''} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  console.log(
+    `  ${file}: ${endingOf(final)}${ids.length > 1 ? ` (+${ids.length - 1} child)` : ''} in ${((Date.now() - t0) / 1000).toFixed(1)} s`,
+  );
   return out;
 }
 
@@ -327,19 +378,29 @@ async function main() {
   }
   const connection = await NativeConnection.connect({ address });
   const client = new Client({ connection, namespace: 'default', dataConverter: dataConverter(corpusKeyring()) });
-  const stack = await startStack({ address, connection, client, env: { PAYLOAD_KEYS: `${CORPUS_KEY.id}:${CORPUS_KEY.key.toString('base64')}` } });
+  const stack = await startStack({
+    address,
+    connection,
+    client,
+    env: { PAYLOAD_KEYS: `${CORPUS_KEY.id}:${CORPUS_KEY.key.toString('base64')}` },
+  });
   try {
-    console.log(`Recording ${SCENARIOS.length} flows on ${address} (ready after ${Math.round((Date.now() - started) / 1000)} s)`);
+    console.log(
+      `Recording ${SCENARIOS.length} flows on ${address} (ready after ${Math.round((Date.now() - started) / 1000)} s)`,
+    );
     // One lane per vendor (a vendor's sandbox faults are global to it), the lanes side by side.
     const lanes = [...new Set(SCENARIOS.map((s) => s.provider))].map(async (provider) => {
       const files = new Map<string, string>();
-      for (const sc of SCENARIOS.filter((s) => s.provider === provider)) for (const [k, v] of await record(stack, client, sc)) files.set(k, v);
+      for (const sc of SCENARIOS.filter((s) => s.provider === provider))
+        for (const [k, v] of await record(stack, client, sc)) files.set(k, v);
       return files;
     });
     const files = new Map((await Promise.all(lanes)).flatMap((m) => [...m]));
     for (const f of fs.readdirSync(OUT)) if (f.endsWith('.json')) fs.rmSync(path.join(OUT, f));
     for (const [name, json] of [...files].sort()) fs.writeFileSync(path.join(OUT, name), `${json}\n`);
-    console.log(`Wrote ${files.size} histories to ${path.relative(process.cwd(), OUT)}/ in ${Math.round((Date.now() - started) / 1000)} s`);
+    console.log(
+      `Wrote ${files.size} histories to ${path.relative(process.cwd(), OUT)}/ in ${Math.round((Date.now() - started) / 1000)} s`,
+    );
   } finally {
     await stack.stop();
     await connection.close();

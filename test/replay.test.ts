@@ -19,9 +19,15 @@ import { installTestRuntime } from './helpers/temporal';
 installTestRuntime(); // worker logs at WARN
 
 const root = path.join(__dirname, 'histories');
-const list = (dir: string) => fs.readdirSync(path.join(root, dir)).filter((f) => f.endsWith('.json')).map((f) => path.join(dir, f));
+const list = (dir: string) =>
+  fs
+    .readdirSync(path.join(root, dir))
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => path.join(dir, f));
 const corpus = list('.');
-const prePatch = fs.existsSync(path.join(root, 'pre-patch')) ? fs.readdirSync(path.join(root, 'pre-patch')).flatMap((p) => list(path.join('pre-patch', p))) : [];
+const prePatch = fs.existsSync(path.join(root, 'pre-patch'))
+  ? fs.readdirSync(path.join(root, 'pre-patch')).flatMap((p) => list(path.join('pre-patch', p)))
+  : [];
 const files = [...corpus, ...prePatch];
 
 test('the corpus covers all five vendors, every normalized ending and the human steps', () => {
@@ -30,13 +36,25 @@ test('the corpus covers all five vendors, every normalized ending and the human 
     expect(names.filter((n) => n.startsWith(`${vendor}-`)).length).toBeGreaterThanOrEqual(4);
     expect(names).toContain(names.find((n) => n.startsWith(`${vendor}-cancelled`)));
   }
-  for (const ending of ['approved', 'rejected', 'abandoned', 'expired', 'error', 'cancelled']) expect(names.some((n) => n.includes(ending))).toBe(true);
+  for (const ending of ['approved', 'rejected', 'abandoned', 'expired', 'error', 'cancelled'])
+    expect(names.some((n) => n.includes(ending))).toBe(true);
   // The human steps: Fourthline's signature attempt (a child) and ID360's uploads, browser returns.
-  expect(names).toEqual(expect.arrayContaining(['fourthline-signed-with-resend.attempt-1', 'id360-uploads-approved', 'authenteq-return-approved', 'namirial-return-approved']));
+  expect(names).toEqual(
+    expect.arrayContaining([
+      'fourthline-signed-with-resend.attempt-1',
+      'id360-uploads-approved',
+      'authenteq-return-approved',
+      'namirial-return-approved',
+    ]),
+  );
 });
 
 test.each(files)('%s replays deterministically', async (file) => {
   // The worker converts the CLI's JSON form itself; the corpus key decrypts the payloads.
   const history: unknown = JSON.parse(fs.readFileSync(path.join(root, file), 'utf8'));
-  await Worker.runReplayHistory({ workflowBundle: await workflowBundle(), dataConverter: dataConverter(corpusKeyring()) }, history, file);
+  await Worker.runReplayHistory(
+    { workflowBundle: await workflowBundle(), dataConverter: dataConverter(corpusKeyring()) },
+    history,
+    file,
+  );
 });

@@ -23,7 +23,13 @@ import { API_KEY, control, startStack, workflowBundle, type Stack } from './help
 import { connectToTestTemporal, createTimeSkippingEnv, testDataConverter, type TestTemporal } from './helpers/temporal';
 
 const DAY = 86_400_000;
-const jpeg = (tag: string) => Buffer.concat([Buffer.from('ffd8ffe000104a464946', 'hex'), Buffer.from(tag), crypto.randomBytes(24), Buffer.from('ffd9', 'hex')]);
+const jpeg = (tag: string) =>
+  Buffer.concat([
+    Buffer.from('ffd8ffe000104a464946', 'hex'),
+    Buffer.from(tag),
+    crypto.randomBytes(24),
+    Buffer.from('ffd9', 'hex'),
+  ]);
 
 describe('retention (time-skipping server)', () => {
   let env: TestWorkflowEnvironment;
@@ -62,13 +68,24 @@ describe('retention (time-skipping server)', () => {
     await worker.runUntil(async () => {
       // A plain client: the environment's own would unlock time skipping while it waits for a result,
       // and the idle server would then jump to its next timer (years ahead). Here time moves only by env.sleep.
-      const client = new Client({ connection: env.connection, namespace: env.namespace ?? 'default', dataConverter: testDataConverter() });
-      const run = () => client.workflow.execute<typeof evidenceRetention>('evidenceRetention', { taskQueue, workflowId: `retention-${crypto.randomUUID()}` });
+      const client = new Client({
+        connection: env.connection,
+        namespace: env.namespace ?? 'default',
+        dataConverter: testDataConverter(),
+      });
+      const run = () =>
+        client.workflow.execute<typeof evidenceRetention>('evidenceRetention', {
+          taskQueue,
+          workflowId: `retention-${crypto.randomUUID()}`,
+        });
       const today = await run();
       expect(today).toMatchObject({ examined: 4, released: {}, bytesDeleted: 0 });
       await env.sleep('29 days');
       const soon = await run();
-      expect({ days: Math.round((Date.parse(soon.now) - Date.parse(today.now)) / DAY), released: soon.released }).toEqual({ days: 29, released: {} });
+      expect({
+        days: Math.round((Date.parse(soon.now) - Date.parse(today.now)) / DAY),
+        released: soon.released,
+      }).toEqual({ days: 29, released: {} });
       await env.sleep('2 days');
       const later = await run();
       expect(later.released).toEqual({ 'fourthline-selfie': 1, 'id360-selfie': 1 });
@@ -99,19 +116,44 @@ describe('on the dev server', () => {
   async function call(method: string, urlPath: string, body?: unknown) {
     const res = await fetch(`${stack.apiUrl}${urlPath}`, {
       method,
-      headers: { authorization: `Bearer ${API_KEY}`, ...endUser, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      headers: {
+        authorization: `Bearer ${API_KEY}`,
+        ...endUser,
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      },
       body: body !== undefined ? JSON.stringify(body) : undefined,
     });
     const text = await res.text();
-    return { status: res.status, headers: res.headers, body: text && res.headers.get('content-type')?.includes('json') ? JSON.parse(text) : undefined, text };
+    return {
+      status: res.status,
+      headers: res.headers,
+      body: text && res.headers.get('content-type')?.includes('json') ? JSON.parse(text) : undefined,
+      text,
+    };
   }
 
   /** An ID360 verification in API mode, up to the uploaded page (running, waiting for finalize). */
   async function id360WithPage(page: Buffer) {
     const v = await call('POST', '/v1/verifications', { provider: 'id360', reference: ref('id360') });
     expect(v.status).toBe(201);
-    expect((await call('POST', `/v1/verifications/${v.body.id}/actions/consent`, { acceptedCgu: true, acceptedBiometry: false })).status).toBe(200);
-    expect((await call('POST', `/v1/verifications/${v.body.id}/actions/upload-document-page`, { page: 0, totalPages: 1, contentType: 'image/jpeg', data: page.toString('base64') })).status).toBe(200);
+    expect(
+      (
+        await call('POST', `/v1/verifications/${v.body.id}/actions/consent`, {
+          acceptedCgu: true,
+          acceptedBiometry: false,
+        })
+      ).status,
+    ).toBe(200);
+    expect(
+      (
+        await call('POST', `/v1/verifications/${v.body.id}/actions/upload-document-page`, {
+          page: 0,
+          totalPages: 1,
+          contentType: 'image/jpeg',
+          data: page.toString('base64'),
+        })
+      ).status,
+    ).toBe(200);
     return v.body.id as string;
   }
 
@@ -122,10 +164,24 @@ describe('on the dev server', () => {
     const d = await handle.describe();
     expect(scheduleId).toBe(retentionScheduleId(stack.config));
     expect(d.spec.intervals).toMatchObject([{ every: 86_400_000 }]);
-    expect(d.action).toMatchObject({ type: 'startWorkflow', workflowType: 'evidenceRetention', taskQueue: workflowTaskQueue(stack.config) });
+    expect(d.action).toMatchObject({
+      type: 'startWorkflow',
+      workflowType: 'evidenceRetention',
+      taskQueue: workflowTaskQueue(stack.config),
+    });
 
-    const expiring = await stack.store.put('test-expiring', 'text/plain', Buffer.from(`expiring ${crypto.randomUUID()}`), 'finwave:expiring');
-    const kept = await stack.store.put('test-kept', 'text/plain', Buffer.from(`kept ${crypto.randomUUID()}`), 'finwave:kept');
+    const expiring = await stack.store.put(
+      'test-expiring',
+      'text/plain',
+      Buffer.from(`expiring ${crypto.randomUUID()}`),
+      'finwave:expiring',
+    );
+    const kept = await stack.store.put(
+      'test-kept',
+      'text/plain',
+      Buffer.from(`kept ${crypto.randomUUID()}`),
+      'finwave:kept',
+    );
     await new Promise((r) => setTimeout(r, 1_100));
     await handle.trigger();
     let runs: { workflowId: string }[] = [];
@@ -141,22 +197,34 @@ describe('on the dev server', () => {
   });
 
   test('evidence: listed with hashes, downloaded with a digest that matches; erasure removes it and is recorded', async () => {
-    const v = await call('POST', '/v1/verifications', { provider: 'finwave', reference: ref('finwave'), options: { acceptations: [{ mandatory: true, text: 'I accept the terms' }] } });
+    const v = await call('POST', '/v1/verifications', {
+      provider: 'finwave',
+      reference: ref('finwave'),
+      options: { acceptations: [{ mandatory: true, text: 'I accept the terms' }] },
+    });
     expect(v.status).toBe(201);
-    await control(stack, `/finwave/_sandbox/onboardings/${v.body.providerReference}/finish`, { scenario: 'approved', person: { name: 'Erasme Leblanc', documentNumber: 'ER0001' } });
+    await control(stack, `/finwave/_sandbox/onboardings/${v.body.providerReference}/finish`, {
+      scenario: 'approved',
+      person: { name: 'Erasme Leblanc', documentNumber: 'ER0001' },
+    });
     const done = await stack.waitFor(v.body.id, (s) => s.status === 'completed');
     await temporal.client.workflow.getHandle(done.id).result(); // closed
 
     const list = await call('GET', `/v1/verifications/${done.id}/evidence`);
     expect(list.status).toBe(200);
-    expect(list.body.artifacts.map((a: { kind: string }) => a.kind).sort()).toEqual(['finwave-evidence-zip', 'finwave-result-json']);
+    expect(list.body.artifacts.map((a: { kind: string }) => a.kind).sort()).toEqual([
+      'finwave-evidence-zip',
+      'finwave-result-json',
+    ]);
     for (const a of list.body.artifacts) {
       expect(a).toMatchObject({ available: true, storedAt: expect.any(String) });
       const res = await fetch(`${stack.apiUrl}${a.download}`, { headers: { authorization: `Bearer ${API_KEY}` } });
       const bytes = Buffer.from(await res.arrayBuffer());
       expect(res.headers.get('x-content-sha256')).toBe(a.sha256);
       expect(crypto.createHash('sha256').update(bytes).digest('hex')).toBe(a.sha256);
-      expect(res.headers.get('repr-digest')).toBe(`sha-256=:${crypto.createHash('sha256').update(bytes).digest('base64')}:`);
+      expect(res.headers.get('repr-digest')).toBe(
+        `sha-256=:${crypto.createHash('sha256').update(bytes).digest('base64')}:`,
+      );
     }
     // Only this verification's artifacts: another sha256 is not found through it.
     expect((await call('GET', `/v1/verifications/${done.id}/evidence/${'0'.repeat(64)}`)).status).toBe(404);
@@ -173,16 +241,35 @@ describe('on the dev server', () => {
 
     // The audit trail: who created it, what the applicant was shown and answered, who downloaded, who erased.
     const audit = await call('GET', `/v1/verifications/${done.id}/audit?export=true`);
-    expect(audit.headers.get('content-disposition')).toBe(`attachment; filename="audit-${done.id.replace(':', '_')}.json"`);
+    expect(audit.headers.get('content-disposition')).toBe(
+      `attachment; filename="audit-${done.id.replace(':', '_')}.json"`,
+    );
     const events = audit.body.entries.map((e: { event: string }) => e.event);
-    expect(events).toEqual(['created', 'consent shown', 'consent answered', 'evidence downloaded', 'evidence downloaded', 'personal data erased']);
+    expect(events).toEqual([
+      'created',
+      'consent shown',
+      'consent answered',
+      'evidence downloaded',
+      'evidence downloaded',
+      'personal data erased',
+    ]);
     const actor = { keyId: 'tests', endUserIp: '203.0.113.7', endUserAgent: 'Mozilla/5.0 (retention test)' };
     expect(audit.body.entries[0]).toMatchObject({ actor, recordedIn: 'workflow' });
-    expect(audit.body.entries[2]).toMatchObject({ actor: null, detail: { acceptations: [{ text: 'I accept the terms', accepted: true, mandatory: true }] } });
+    expect(audit.body.entries[2]).toMatchObject({
+      actor: null,
+      detail: { acceptations: [{ text: 'I accept the terms', accepted: true, mandatory: true }] },
+    });
     expect(audit.body.entries[3].actor).toEqual({ keyId: 'tests', endUserIp: null, endUserAgent: null }); // fetch above passed no end user
-    expect(audit.body.entries[5]).toMatchObject({ actor, recordedIn: 'audit-log', detail: { artifacts: 2, deleted: 2 } });
+    expect(audit.body.entries[5]).toMatchObject({
+      actor,
+      recordedIn: 'audit-log',
+      detail: { artifacts: 2, deleted: 2 },
+    });
     // A second erasure answers the same (nothing is held any more), and is recorded too.
-    expect((await call('DELETE', `/v1/verifications/${done.id}/personal-data`)).body).toMatchObject({ deleted: 2, keptForOthers: 0 });
+    expect((await call('DELETE', `/v1/verifications/${done.id}/personal-data`)).body).toMatchObject({
+      deleted: 2,
+      keptForOthers: 0,
+    });
     expect((await call('DELETE', '/v1/verifications/finwave:never-was/personal-data')).status).toBe(404);
   });
 
@@ -205,12 +292,26 @@ describe('on the dev server', () => {
     expect(await stack.store.has(sha)).toBe(false);
 
     // The ID360 consent and who drove each step, in order.
-    const audit = (await call('GET', `/v1/verifications/${first}/audit`)).body.entries as { event: string; actor: unknown; recordedIn: string }[];
+    const audit = (await call('GET', `/v1/verifications/${first}/audit`)).body.entries as {
+      event: string;
+      actor: unknown;
+      recordedIn: string;
+    }[];
     // Each step at the time it was asked; what the workflow recorded while answering follows it.
-    expect(audit.map((e) => e.event)).toEqual(['created', 'action consent', 'consent accepted', 'action upload-document-page', 'personal data erased']);
+    expect(audit.map((e) => e.event)).toEqual([
+      'created',
+      'action consent',
+      'consent accepted',
+      'action upload-document-page',
+      'personal data erased',
+    ]);
     expect(audit.filter((e) => e.event === 'personal data erased')).toHaveLength(1); // in both places, listed once
     for (const id of [first, second]) await call('POST', `/v1/verifications/${id}/cancel`, { reason: 'test over' });
     const cancelled = (await call('GET', `/v1/verifications/${first}/audit`)).body.entries.at(-1);
-    expect(cancelled).toMatchObject({ event: 'cancel requested', actor: { keyId: 'tests', endUserIp: '203.0.113.7' }, detail: { reason: 'test over' } });
+    expect(cancelled).toMatchObject({
+      event: 'cancel requested',
+      actor: { keyId: 'tests', endUserIp: '203.0.113.7' },
+      detail: { reason: 'test over' },
+    });
   });
 });

@@ -16,7 +16,12 @@ beforeAll(async () => {
 });
 afterAll(() => sandbox.close());
 
-async function call(method: string, path: string, body?: unknown, headers: Record<string, string> = { 'gestok-client-token': token }) {
+async function call(
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = { 'gestok-client-token': token },
+) {
   const res = await fetch(`${base}/finwave/management${path}`, {
     method,
     headers: { ...headers, ...(body ? { 'content-type': 'application/json' } : {}) },
@@ -28,11 +33,20 @@ async function call(method: string, path: string, body?: unknown, headers: Recor
   return { status: res.status, type, body: payload };
 }
 
-const integration = (customId: string) => ({ customId, webhook: 'http://127.0.0.1:1/hook', lang: 'ENG', phoneStep: false, acceptations: [] });
+const integration = (customId: string) => ({
+  customId,
+  webhook: 'http://127.0.0.1:1/hook',
+  lang: 'ENG',
+  phoneStep: false,
+  acceptations: [],
+});
 
 test('the client token is required', async () => {
   expect((await call('POST', '/integrations', integration('x'), {})).status).toBe(401);
-  expect((await call('POST', '/integrations', integration('x'), { 'gestok-client-token': 'wrong' })).body).toEqual({ code: 'UNAUTHORIZED', message: 'missing or invalid gestok-client-token' });
+  expect((await call('POST', '/integrations', integration('x'), { 'gestok-client-token': 'wrong' })).body).toEqual({
+    code: 'UNAUTHORIZED',
+    message: 'missing or invalid gestok-client-token',
+  });
 });
 
 test('lang only allows ENG; bad bodies are 400', async () => {
@@ -45,7 +59,11 @@ test('lang only allows ENG; bad bodies are 400', async () => {
 test('create answers 201 CREATED with a URL; again for a started process: url null and its status', async () => {
   const first = await call('POST', '/integrations', integration('repeat-1'));
   expect(first.status).toBe(201);
-  expect(first.body).toEqual({ onboardingId: expect.any(String), url: `${base}/finwave/onboarding/${first.body.onboardingId}`, status: 'CREATED' });
+  expect(first.body).toEqual({
+    onboardingId: expect.any(String),
+    url: `${base}/finwave/onboarding/${first.body.onboardingId}`,
+    status: 'CREATED',
+  });
   const again = await call('POST', '/integrations', integration('repeat-1'));
   expect(again.body).toEqual(first.body);
   await fetch(`${base}/finwave/_sandbox/onboardings/${first.body.onboardingId}/start`, { method: 'POST' });
@@ -57,13 +75,24 @@ test('result is partial before the end, complete after; evidences by GET or POST
   const { body } = await call('POST', '/integrations', integration('result-1'));
   const id = body.onboardingId;
   const partial = await call('GET', `/integrations/${id}/result`);
-  expect(partial.body).toMatchObject({ status: 'CREATED', onboardingId: id, customId: 'result-1', processStatus: { score: null, errorEvent: null } });
+  expect(partial.body).toMatchObject({
+    status: 'CREATED',
+    onboardingId: id,
+    customId: 'result-1',
+    processStatus: { score: null, errorEvent: null },
+  });
   expect((await call('GET', `/integrations/${id}/evidences`)).status).toBe(409);
-  await fetch(`${base}/finwave/_sandbox/onboardings/${id}/finish`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"scenario":"approved"}' });
+  await fetch(`${base}/finwave/_sandbox/onboardings/${id}/finish`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: '{"scenario":"approved"}',
+  });
   const full = await call('GET', `/integrations/${id}/result`);
   expect(full.body.status).toBe('FINISHED');
   expect(full.body.processStatus.steps).toEqual({ acceptation: true, ocr: true, biometry: true, sms: null });
-  expect(full.body.logs.map((l: { code: string }) => l.code)).toEqual(expect.arrayContaining(['USER_START_ONBOARDING_PROCESS', 'PROCESS_FINISHED_SUCCESSFULLY']));
+  expect(full.body.logs.map((l: { code: string }) => l.code)).toEqual(
+    expect.arrayContaining(['USER_START_ONBOARDING_PROCESS', 'PROCESS_FINISHED_SUCCESSFULLY']),
+  );
   for (const method of ['GET', 'POST']) {
     const zip = await call(method, `/integrations/${id}/evidences`);
     expect(zip.status).toBe(200);
@@ -75,7 +104,8 @@ test('result is partial before the end, complete after; evidences by GET or POST
 
 test('the user cannot finish twice or abandon after finishing', async () => {
   const { body } = await call('POST', '/integrations', integration('twice-1'));
-  const act = (a: string) => fetch(`${base}/finwave/_sandbox/onboardings/${body.onboardingId}/${a}`, { method: 'POST' }).then((r) => r.status);
+  const act = (a: string) =>
+    fetch(`${base}/finwave/_sandbox/onboardings/${body.onboardingId}/${a}`, { method: 'POST' }).then((r) => r.status);
   expect(await act('finish')).toBe(200);
   expect(await act('finish')).toBe(409);
   expect(await act('abandon')).toBe(409);

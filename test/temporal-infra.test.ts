@@ -6,7 +6,13 @@ import { randomUUID } from 'node:crypto';
 import type { WorkflowExecutionInfo } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { connectToTestTemporal, createTimeSkippingEnv, installTestRuntime, testDataConverter, type TestTemporal } from './helpers/temporal';
+import {
+  connectToTestTemporal,
+  createTimeSkippingEnv,
+  installTestRuntime,
+  testDataConverter,
+  type TestTemporal,
+} from './helpers/temporal';
 import {
   VerificationOutcome,
   VerificationProvider,
@@ -46,7 +52,12 @@ describe('dev server (shared, started by jest globalSetup)', () => {
   it('lists a workflow by its custom search attributes', async () => {
     const taskQueue = `infra-${randomUUID()}`;
     const status = `x-${randomUUID()}`;
-    const worker = await Worker.create({ connection: temporal.connection, taskQueue, workflowBundle, dataConverter: testDataConverter() });
+    const worker = await Worker.create({
+      connection: temporal.connection,
+      taskQueue,
+      workflowBundle,
+      dataConverter: testDataConverter(),
+    });
 
     await worker.runUntil(async () => {
       const handle = await temporal.client.workflow.start(searchAttributesProbe, {
@@ -91,12 +102,17 @@ describe('time-skipping test server (Java)', () => {
 
   it('skips a 2-hour workflow sleep', async () => {
     const taskQueue = `infra-${randomUUID()}`;
-    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle, dataConverter: testDataConverter() });
+    const worker = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue,
+      workflowBundle,
+      dataConverter: testDataConverter(),
+    });
     const serverTimeBefore = await env.currentTimeMs();
     const realStart = Date.now();
 
     const { before, after } = await worker.runUntil(
-      env.client.workflow.execute(sleepTwoHours, { taskQueue, workflowId: `sleep-${randomUUID()}` })
+      env.client.workflow.execute(sleepTwoHours, { taskQueue, workflowId: `sleep-${randomUUID()}` }),
     );
 
     expect(after - before).toBeGreaterThanOrEqual(2 * HOUR_MS);
@@ -107,7 +123,12 @@ describe('time-skipping test server (Java)', () => {
 
   it('env.sleep moves server time while a workflow is parked', async () => {
     const taskQueue = `infra-${randomUUID()}`;
-    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle, dataConverter: testDataConverter() });
+    const worker = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue,
+      workflowBundle,
+      dataConverter: testDataConverter(),
+    });
     await worker.runUntil(async () => {
       const handle = await env.client.workflow.start(sleepTwoHours, { taskQueue, workflowId: `sleep-${randomUUID()}` });
       const t0 = await env.currentTimeMs();
@@ -120,7 +141,12 @@ describe('time-skipping test server (Java)', () => {
 
   it('accepts the custom search attributes (at start and upserted by the workflow)', async () => {
     const taskQueue = `infra-${randomUUID()}`;
-    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle, dataConverter: testDataConverter() });
+    const worker = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue,
+      workflowBundle,
+      dataConverter: testDataConverter(),
+    });
     await worker.runUntil(async () => {
       const handle = await env.client.workflow.start(searchAttributesProbe, {
         taskQueue,

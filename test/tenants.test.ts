@@ -7,7 +7,13 @@
 import crypto from 'node:crypto';
 import { connectToTestTemporal, type TestTemporal } from './helpers/temporal';
 import { API_KEY, startStack, type Stack } from './helpers/stack';
-import { apiVerificationId, parseTenantWorkflowId, parseVerificationId, SEARCH_ATTRIBUTES, tenantWorkflowId } from '../workflows/shared';
+import {
+  apiVerificationId,
+  parseTenantWorkflowId,
+  parseVerificationId,
+  SEARCH_ATTRIBUTES,
+  tenantWorkflowId,
+} from '../workflows/shared';
 import { loadConfig, parseApiKeys } from '../config';
 
 const ACME = 'acme-token-0123456789abcdef';
@@ -21,7 +27,9 @@ beforeAll(async () => {
   temporal = await connectToTestTemporal();
   stack = await startStack({
     ...temporal,
-    env: { API_KEYS: `tests:${API_KEY},acme:${ACME}:acme:integrator,acme-ops:${ACME_OPS}:acme:operator-read,ui:${CODEC_ONLY}:default:codec` },
+    env: {
+      API_KEYS: `tests:${API_KEY},acme:${ACME}:acme:integrator,acme-ops:${ACME_OPS}:acme:operator-read,ui:${CODEC_ONLY}:default:codec`,
+    },
   });
 });
 
@@ -34,13 +42,21 @@ const ref = (name: string) => `${name}-${crypto.randomBytes(4).toString('hex')}`
 const AUTO_PLAY = { applicant: { phoneCountryCode: '+34', phone: '600000001' } };
 
 test('API_KEYS: keyId:token (as before), with a tenant, with scopes; one clear line on error', () => {
-  expect(parseApiKeys('a:0123456789abcdef0')).toEqual([{ id: 'a', token: '0123456789abcdef0', tenant: 'default', scopes: ['integrator', 'codec'] }]);
+  expect(parseApiKeys('a:0123456789abcdef0')).toEqual([
+    { id: 'a', token: '0123456789abcdef0', tenant: 'default', scopes: ['integrator', 'codec'] },
+  ]);
   expect(parseApiKeys('a:0123456789abcdef0:acme:operator-read+codec')).toEqual([
     { id: 'a', token: '0123456789abcdef0', tenant: 'acme', scopes: ['operator-read', 'codec'] },
   ]);
-  expect(() => loadConfig({ API_KEYS: 'a:0123456789abcdef0:acme:admin' })).toThrow('Configuration error: API_KEYS is invalid: has an unknown scope "admin" for key a');
-  expect(() => loadConfig({ API_KEYS: 'a:0123456789abcdef0:Acme Corp' })).toThrow(/^Configuration error: API_KEYS must be a comma list of keyId:token\[:tenant/);
-  expect(loadConfig({}).api.keys).toEqual([{ id: 'local', token: 'dev-api-key', tenant: 'default', scopes: ['integrator', 'codec'] }]);
+  expect(() => loadConfig({ API_KEYS: 'a:0123456789abcdef0:acme:admin' })).toThrow(
+    'Configuration error: API_KEYS is invalid: has an unknown scope "admin" for key a',
+  );
+  expect(() => loadConfig({ API_KEYS: 'a:0123456789abcdef0:Acme Corp' })).toThrow(
+    /^Configuration error: API_KEYS must be a comma list of keyId:token\[:tenant/,
+  );
+  expect(loadConfig({}).api.keys).toEqual([
+    { id: 'local', token: 'dev-api-key', tenant: 'default', scopes: ['integrator', 'codec'] },
+  ]);
 });
 
 test('workflow ids per tenant: one helper and its inverse', () => {
@@ -56,7 +72,12 @@ test('workflow ids per tenant: one helper and its inverse', () => {
 test('two tenants use the same reference without meeting; each flow completes through the webhook receiver', async () => {
   const reference = ref('shared');
   const mine = await stack.api('POST', '/v1/verifications', { provider: 'finwave', reference, ...AUTO_PLAY });
-  const theirs = await stack.api('POST', '/v1/verifications', { provider: 'finwave', reference, ...AUTO_PLAY }, { auth: ACME });
+  const theirs = await stack.api(
+    'POST',
+    '/v1/verifications',
+    { provider: 'finwave', reference, ...AUTO_PLAY },
+    { auth: ACME },
+  );
   expect([mine.status, theirs.status]).toEqual([201, 201]);
   expect(theirs.body.id).toBe(`finwave:${reference}`);
   expect(theirs.body.providerReference).not.toBe(mine.body.providerReference);
@@ -81,7 +102,8 @@ test('two tenants use the same reference without meeting; each flow completes th
 
 test("another tenant's id answers 404 on every route", async () => {
   const id360 = (await stack.api('POST', '/v1/verifications', { provider: 'id360', reference: ref('other') })).body;
-  const fourthline = (await stack.api('POST', '/v1/verifications', { provider: 'fourthline', reference: ref('other') })).body;
+  const fourthline = (await stack.api('POST', '/v1/verifications', { provider: 'fourthline', reference: ref('other') }))
+    .body;
   const sha = 'a'.repeat(64);
   const calls: [string, string, unknown?][] = [
     ['GET', `/v1/verifications/${id360.id}`],
@@ -111,12 +133,19 @@ test("another tenant's id answers 404 on every route", async () => {
 });
 
 test('an operator key reads its tenant but cannot act; a codec-only key reaches the codec only', async () => {
-  const v = (await stack.api('POST', '/v1/verifications', { provider: 'finwave', reference: ref('ops') }, { auth: ACME })).body;
+  const v = (
+    await stack.api('POST', '/v1/verifications', { provider: 'finwave', reference: ref('ops') }, { auth: ACME })
+  ).body;
   expect((await stack.api('GET', `/v1/verifications/${v.id}`, undefined, { auth: ACME_OPS })).status).toBe(200);
   expect((await stack.api('GET', `/v1/verifications/${v.id}/audit`, undefined, { auth: ACME_OPS })).status).toBe(200);
   const cancel = await stack.api('POST', `/v1/verifications/${v.id}/cancel`, {}, { auth: ACME_OPS });
   expect([cancel.status, cancel.body.error.code]).toEqual([403, 'forbidden']);
-  const create = await stack.api('POST', '/v1/verifications', { provider: 'finwave', reference: ref('ops') }, { auth: ACME_OPS });
+  const create = await stack.api(
+    'POST',
+    '/v1/verifications',
+    { provider: 'finwave', reference: ref('ops') },
+    { auth: ACME_OPS },
+  );
   expect(create.status).toBe(403);
   expect((await stack.api('GET', `/v1/verifications/${v.id}`, undefined, { auth: CODEC_ONLY })).status).toBe(403);
 

@@ -26,21 +26,29 @@ afterAll(async () => {
 });
 
 const ref = (name: string) => `idem-${name}-${crypto.randomBytes(4).toString('hex')}`;
-const fault = (vendor: string, body: Record<string, unknown>) => control(stack, `/${vendor}/_sandbox/faults`, { times: 1, ...body });
+const fault = (vendor: string, body: Record<string, unknown>) =>
+  control(stack, `/${vendor}/_sandbox/faults`, { times: 1, ...body });
 const createsWithKey = (vendor: 'fourthline' | 'id360' | 'namirial', kind: string, key: (k: string) => boolean) =>
   stack.sandbox[vendor].ledger.entries.filter((e) => e.kind === kind && e.key !== undefined && key(e.key));
 
 async function state(id: string) {
   const res = await stack.api('GET', `/v1/verifications/${encodeURIComponent(id)}`);
   expect(res.status).toBe(200);
-  return res.body as { status: string; outcome: string | null; providerReference: string | null; facts: Record<string, unknown> };
+  return res.body as {
+    status: string;
+    outcome: string | null;
+    providerReference: string | null;
+    facts: Record<string, unknown>;
+  };
 }
 
 test('Fourthline create answered after our timeout (answerLate): the second case is recorded and flagged; the flow goes on with the answered one', async () => {
   const f = fourthlineFlow(stack);
   const reference = ref('fl-late');
   // Applied at once, answered 35 s later: our call gives up after 30 s, Temporal retries the create.
-  expect((await fault('fourthline', { mode: 'answerLate', path: '/v1/workflows', method: 'POST', delayMs: 35_000 })).status).toBe(201);
+  expect(
+    (await fault('fourthline', { mode: 'answerLate', path: '/v1/workflows', method: 'POST', delayMs: 35_000 })).status,
+  ).toBe(201);
   const v = await f.create(reference);
   const s = await stack.waitFor(v.id, (x) => x.providerReference !== null && x.facts.attention !== undefined, 60_000);
   const cases = createsWithKey('fourthline', 'workflow-created', (k) => k === reference);
@@ -62,7 +70,9 @@ test('Fourthline signature-only create (attempt 2) answer lost: the second signa
   await f.identity(v.id, 'pending-mismatch');
   await f.signUpToApproval(v.id);
   // The next create is attempt 2's signature-only workflow, made by the workflow itself after invalid_signature.
-  expect((await fault('fourthline', { mode: 'dropAfterHandling', path: '/v1/workflows', method: 'POST' })).status).toBe(201);
+  expect((await fault('fourthline', { mode: 'dropAfterHandling', path: '/v1/workflows', method: 'POST' })).status).toBe(
+    201,
+  );
   await f.approveAndConfirm(v.id);
   const second = await f.waitPhase(v.id, 'awaiting_approval', 2, 40_000);
   const creates = createsWithKey('fourthline', 'workflow-created', (k) => k === reference);
@@ -78,7 +88,9 @@ test('Fourthline signature-only create (attempt 2) answer lost: the second signa
 test('Fourthline create with its webhook delivered before the answer (webhookFirst): one case, no flag, the flow goes on', async () => {
   const f = fourthlineFlow(stack);
   const reference = ref('fl-first');
-  expect((await fault('fourthline', { mode: 'webhookFirst', path: '/v1/workflows', method: 'POST', delayMs: 5_000 })).status).toBe(201);
+  expect(
+    (await fault('fourthline', { mode: 'webhookFirst', path: '/v1/workflows', method: 'POST', delayMs: 5_000 })).status,
+  ).toBe(201);
   const v = await f.create(reference);
   const s = await stack.waitFor(v.id, (x) => x.providerReference !== null, 30_000);
   const cases = createsWithKey('fourthline', 'workflow-created', (k) => k === reference);
@@ -111,8 +123,17 @@ test('ID360 create answer lost: flagged at once; the orphan is recorded when its
   expect(flagged.providerReference).toBe(s.providerReference);
   // The verification still ends by its own enrollment.
   expect((await control(stack, `/id360/_sandbox/enrollments/${s.providerReference}/cancel`)).status).toBe(200);
-  const end = await stack.waitFor(id, (x) => x.status === 'failed' || x.status === 'completed' || x.status === 'cancelled', 30_000);
-  expect(end).toMatchObject({ status: 'failed', outcome: 'abandoned', providerStatus: 'CANCELED', providerReference: s.providerReference });
+  const end = await stack.waitFor(
+    id,
+    (x) => x.status === 'failed' || x.status === 'completed' || x.status === 'cancelled',
+    30_000,
+  );
+  expect(end).toMatchObject({
+    status: 'failed',
+    outcome: 'abandoned',
+    providerStatus: 'CANCELED',
+    providerReference: s.providerReference,
+  });
   expect(end.facts).toMatchObject({ vendorDuplicates: orphan });
   // An erasure names what it cannot reach: the orphan holds the applicant's data at ID360 (no deletion call).
   const erased = await stack.api('DELETE', `/v1/verifications/${encodeURIComponent(id)}/personal-data`);
@@ -125,29 +146,49 @@ test('ID360 create answer lost: flagged at once; the orphan is recorded when its
 
 test('ID360 create with a callback before its answer (webhookFirst): one enrollment, no flag, the flow goes on', async () => {
   const reference = ref('id-first');
-  expect((await fault('id360', { mode: 'webhookFirst', path: '/enrollment', method: 'POST', delayMs: 5_000 })).status).toBe(201);
+  expect(
+    (await fault('id360', { mode: 'webhookFirst', path: '/enrollment', method: 'POST', delayMs: 5_000 })).status,
+  ).toBe(201);
   const res = await stack.api('POST', '/v1/verifications', { provider: 'id360', reference });
   expect(res.status).toBe(201);
   const id = res.body.id as string;
   const s = await stack.waitFor(id, (x) => x.providerReference !== null, 30_000);
-  expect(createsWithKey('id360', 'enrollment-created', (k) => k === reference).map((c) => c.subject)).toEqual([s.providerReference]);
+  expect(createsWithKey('id360', 'enrollment-created', (k) => k === reference).map((c) => c.subject)).toEqual([
+    s.providerReference,
+  ]);
   const delivered = stack.sandbox.id360.webhooks.log.filter((d) => d.tag === s.providerReference && d.event === 'NEW');
   expect(delivered.length).toBeGreaterThan(0);
   const st = await state(id);
   expect(st.facts.attention).toBeUndefined();
   expect(st.status).not.toBe('cancelled');
-  expect((await stack.api('POST', `/v1/verifications/${encodeURIComponent(id)}/actions/consent`, { acceptedCgu: true, acceptedBiometry: false })).status).toBe(200);
+  expect(
+    (
+      await stack.api('POST', `/v1/verifications/${encodeURIComponent(id)}/actions/consent`, {
+        acceptedCgu: true,
+        acceptedBiometry: false,
+      })
+    ).status,
+  ).toBe(200);
 }, 60_000);
 
 test('Namirial create answer lost: the possible orphan is recorded and flagged; the flow goes on with the answered enrollment', async () => {
   const reference = ref('nm-drop');
   const tag = crypto.randomBytes(3).toString('hex');
-  expect((await fault('namirial', { mode: 'dropAfterHandling', path: '/api/v1/Enrollments', method: 'PUT' })).status).toBe(201);
-  const res = await stack.api('POST', '/v1/verifications', { provider: 'namirial', reference, applicant: { firstName: `Giulia${tag}`, lastName: `Rossi${tag}`, email: `giulia.${tag}@example.it` }, options: {} });
+  expect(
+    (await fault('namirial', { mode: 'dropAfterHandling', path: '/api/v1/Enrollments', method: 'PUT' })).status,
+  ).toBe(201);
+  const res = await stack.api('POST', '/v1/verifications', {
+    provider: 'namirial',
+    reference,
+    applicant: { firstName: `Giulia${tag}`, lastName: `Rossi${tag}`, email: `giulia.${tag}@example.it` },
+    options: {},
+  });
   expect(res.status).toBe(201);
   const id = res.body.id as string;
   const s = await stack.waitFor(id, (x) => x.providerReference !== null && x.facts.attention !== undefined, 30_000);
-  const created = stack.sandbox.namirial.ledger.entries.filter((e) => e.kind === 'enrollment-created' && e.key?.includes('/return/namirial/'));
+  const created = stack.sandbox.namirial.ledger.entries.filter(
+    (e) => e.kind === 'enrollment-created' && e.key?.includes('/return/namirial/'),
+  );
   expect(created.map((c) => c.subject)).toContain(s.providerReference);
   expect(stack.sandbox.namirial.ledger.duplicates().some((d) => d.subjects.includes(s.providerReference!))).toBe(true);
   expect(s.facts).toMatchObject({ attention: 'vendor-duplicate-possible', vendorDuplicatesPossible: 1 });
@@ -157,8 +198,16 @@ test('Namirial create answer lost: the possible orphan is recorded and flagged; 
 test('Namirial create answered 503 twice, then created: nothing was applied before, so no flag', async () => {
   const reference = ref('nm-503');
   const tag = crypto.randomBytes(3).toString('hex');
-  expect((await fault('namirial', { mode: '5xx', status: 503, times: 2, path: '/api/v1/Enrollments', method: 'PUT' })).status).toBe(201);
-  const res = await stack.api('POST', '/v1/verifications', { provider: 'namirial', reference, applicant: { firstName: `Giulia${tag}`, lastName: `Rossi${tag}`, email: `giulia.${tag}@example.it` }, options: {} });
+  expect(
+    (await fault('namirial', { mode: '5xx', status: 503, times: 2, path: '/api/v1/Enrollments', method: 'PUT' }))
+      .status,
+  ).toBe(201);
+  const res = await stack.api('POST', '/v1/verifications', {
+    provider: 'namirial',
+    reference,
+    applicant: { firstName: `Giulia${tag}`, lastName: `Rossi${tag}`, email: `giulia.${tag}@example.it` },
+    options: {},
+  });
   expect(res.status).toBe(201);
   const s = await stack.waitFor(res.body.id, (x) => x.providerReference !== null, 30_000);
   expect(stack.sandbox.namirial.faults.injected.filter((i) => i.mode === '5xx')).toHaveLength(2);

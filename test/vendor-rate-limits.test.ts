@@ -37,9 +37,13 @@ function maxInWindow(times: number[], ms: number): number {
 test(`a burst of ${BURST} Finwave verifications reaches the vendor at most ~${RATE} activities per second`, async () => {
   const tag = crypto.randomBytes(4).toString('hex');
   const refs = Array.from({ length: BURST }, (_, i) => `burst-${tag}-${i}`);
-  const results = await Promise.all(refs.map((reference) => stack.api('POST', '/v1/verifications', { provider: 'finwave', reference })));
+  const results = await Promise.all(
+    refs.map((reference) => stack.api('POST', '/v1/verifications', { provider: 'finwave', reference })),
+  );
   for (const r of results) expect([200, 201]).toContain(r.status);
-  const created = stack.sandbox.finwave.ledger.entries.filter((e) => e.kind === 'onboarding-created' && e.key?.includes(tag));
+  const created = stack.sandbox.finwave.ledger.entries.filter(
+    (e) => e.kind === 'onboarding-created' && e.key?.includes(tag),
+  );
   expect(created).toHaveLength(BURST);
   const times = created.map((e) => Date.parse(e.at));
   const spreadMs = Math.max(...times) - Math.min(...times);
@@ -51,19 +55,40 @@ test(`a burst of ${BURST} Finwave verifications reaches the vendor at most ~${RA
 }, 90_000);
 
 test('VENDOR_RATE_LIMITS and the slot settings are read per vendor, defaults 20 per second', () => {
-  const config = loadConfig({ VENDOR_RATE_LIMITS: 'id360:0.5,*:7', WORKER_MAX_CONCURRENT_ACTIVITIES: '30', WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: '9' });
-  expect(config.vendorWorkers.activitiesPerSecond).toEqual({ finwave: 7, fourthline: 7, authenteq: 7, namirial: 7, id360: 0.5 });
+  const config = loadConfig({
+    VENDOR_RATE_LIMITS: 'id360:0.5,*:7',
+    WORKER_MAX_CONCURRENT_ACTIVITIES: '30',
+    WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: '9',
+  });
+  expect(config.vendorWorkers.activitiesPerSecond).toEqual({
+    finwave: 7,
+    fourthline: 7,
+    authenteq: 7,
+    namirial: 7,
+    id360: 0.5,
+  });
   expect(config.vendorWorkers.maxConcurrentActivityTaskExecutions).toBe(30);
   expect(config.vendorWorkers.maxConcurrentWorkflowTaskExecutions).toBe(9);
   expect(loadConfig({}).vendorWorkers.activitiesPerSecond.fourthline).toBe(20);
-  expect(loadConfig({ VENDOR_RATE_LIMITS: 'namirial:off' }).vendorWorkers.activitiesPerSecond).toMatchObject({ namirial: null, finwave: 20 });
+  expect(loadConfig({ VENDOR_RATE_LIMITS: 'namirial:off' }).vendorWorkers.activitiesPerSecond).toMatchObject({
+    namirial: null,
+    finwave: 20,
+  });
 });
 
-test.each([['finwave:0'], ['finwave:-1'], ['acme:5'], ['finwave:5,finwave:6'], ['finwave'], ['']])('VENDOR_RATE_LIMITS=%p is refused at start, naming the variable', (value) => {
-  expect(() => loadConfig({ VENDOR_RATE_LIMITS: value })).toThrow(ConfigError);
-  expect(() => loadConfig({ VENDOR_RATE_LIMITS: value })).toThrow(/VENDOR_RATE_LIMITS/);
-});
+test.each([['finwave:0'], ['finwave:-1'], ['acme:5'], ['finwave:5,finwave:6'], ['finwave'], ['']])(
+  'VENDOR_RATE_LIMITS=%p is refused at start, naming the variable',
+  (value) => {
+    expect(() => loadConfig({ VENDOR_RATE_LIMITS: value })).toThrow(ConfigError);
+    expect(() => loadConfig({ VENDOR_RATE_LIMITS: value })).toThrow(/VENDOR_RATE_LIMITS/);
+  },
+);
 
-test.each([['WORKER_MAX_CONCURRENT_ACTIVITIES', '0'], ['WORKER_MAX_CONCURRENT_WORKFLOW_TASKS', 'many'], ['WORKER_METRICS_PORT', '70000'], ['OTEL_EXPORTER_OTLP_ENDPOINT', 'collector:4318']])('%s=%p is refused at start', (name, value) => {
+test.each([
+  ['WORKER_MAX_CONCURRENT_ACTIVITIES', '0'],
+  ['WORKER_MAX_CONCURRENT_WORKFLOW_TASKS', 'many'],
+  ['WORKER_METRICS_PORT', '70000'],
+  ['OTEL_EXPORTER_OTLP_ENDPOINT', 'collector:4318'],
+])('%s=%p is refused at start', (name, value) => {
   expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(name));
 });

@@ -53,11 +53,42 @@ beforeAll(async () => {
   const missing = process.env[BROWSER_TOOLS_MISSING];
   if (missing) throw new Error(missing);
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'idv-webui-'));
-  const [port, uiPort, apiPort, tlsPort, devApiPort] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1',
-    '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem')], { stdio: 'ignore' });
+  const [port, uiPort, apiPort, tlsPort, devApiPort] = [
+    await freePort(),
+    await freePort(),
+    await freePort(),
+    await freePort(),
+    await freePort(),
+  ];
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '2',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+      '-keyout',
+      path.join(dir, 'key.pem'),
+      '-out',
+      path.join(dir, 'cert.pem'),
+    ],
+    { stdio: 'ignore' },
+  );
   // The dev server's UI points at the API's codec endpoint, as `npm start` does.
-  server = await startDevServer({ cliPath: await ensureTemporalCli(), port, uiPort, ip: '127.0.0.1', extraArgs: ['--ui-codec-endpoint', `http://127.0.0.1:${devApiPort}/codec`] });
+  server = await startDevServer({
+    cliPath: await ensureTemporalCli(),
+    port,
+    uiPort,
+    ip: '127.0.0.1',
+    extraArgs: ['--ui-codec-endpoint', `http://127.0.0.1:${devApiPort}/codec`],
+  });
   const config = loadConfig({
     TEMPORAL_ADDRESS: server.address,
     API_PORT: String(apiPort),
@@ -71,7 +102,13 @@ beforeAll(async () => {
     CODEC_UI_WITHOUT_TOKEN: 'false',
     LOG_LEVEL: 'info',
   });
-  const devConfig = loadConfig({ TEMPORAL_ADDRESS: server.address, API_PORT: String(devApiPort), EVIDENCE_DIR: dir, AUDIT_DIR: path.join(dir, 'audit'), CODEC_UI_ORIGIN: server.uiUrl! });
+  const devConfig = loadConfig({
+    TEMPORAL_ADDRESS: server.address,
+    API_PORT: String(devApiPort),
+    EVIDENCE_DIR: dir,
+    AUDIT_DIR: path.join(dir, 'audit'),
+    CODEC_UI_ORIGIN: server.uiUrl!,
+  });
   connection = await Connection.connect({ address: server.address });
   client = new Client({ connection, dataConverter: testDataConverter() });
   const logs = new Writable({
@@ -108,13 +145,22 @@ async function startWithMarker(): Promise<{ url: string; marker: string }> {
   const handle = await client.workflow.start('namirialEnrollment', {
     workflowId: id,
     taskQueue: `webui-no-worker-${crypto.randomBytes(3).toString('hex')}`,
-    args: [{ id, reference: id.split(':')[1], applicant: { firstName: 'Giulia', lastName: marker, email: 'g@example.it' } }],
+    args: [
+      { id, reference: id.split(':')[1], applicant: { firstName: 'Giulia', lastName: marker, email: 'g@example.it' } },
+    ],
   });
-  return { url: `${server.uiUrl}/namespaces/default/workflows/${encodeURIComponent(id)}/${handle.firstExecutionRunId}/history`, marker };
+  return {
+    url: `${server.uiUrl}/namespaces/default/workflows/${encodeURIComponent(id)}/${handle.firstExecutionRunId}/history`,
+    marker,
+  };
 }
 
 /** Polls the page's text until `until` holds, or answers the last text after `timeoutMs`. */
-async function pageText(page: { evaluate<T>(e: string): Promise<T> }, until: (text: string) => boolean, timeoutMs = 30_000): Promise<string> {
+async function pageText(
+  page: { evaluate<T>(e: string): Promise<T> },
+  until: (text: string) => boolean,
+  timeoutMs = 30_000,
+): Promise<string> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const text = await page.evaluate<string>('document.body ? document.body.innerText : ""').catch(() => '');
@@ -172,7 +218,11 @@ test('without the token, the UI gets 401 from the codec and shows none of the in
   })()`);
   await page.goto(url);
   // The page shows the workflow (and the encrypted payload's encoding), never the marker.
-  const text = await pageText(page, (t) => t.includes('namirialEnrollment') && codecRequests.filter((r) => r.status === 401).length > before, 30_000);
+  const text = await pageText(
+    page,
+    (t) => t.includes('namirialEnrollment') && codecRequests.filter((r) => r.status === 401).length > before,
+    30_000,
+  );
   expect(text).toContain('namirialEnrollment');
   expect(codecRequests.filter((r) => r.status === 401).length).toBeGreaterThan(before);
   await new Promise((r) => setTimeout(r, 1_000)); // give a wrongly decoding UI time to show it

@@ -10,7 +10,13 @@
 import crypto from 'node:crypto';
 import { connectToTestTemporal, type TestTemporal } from './helpers/temporal';
 import { control, startStack, type Stack } from './helpers/stack';
-import { decodeReturnState, encodeReturnState, verifyWebhookToken, webhookToken, type WebhookKey } from '../config/webhook-token';
+import {
+  decodeReturnState,
+  encodeReturnState,
+  verifyWebhookToken,
+  webhookToken,
+  type WebhookKey,
+} from '../config/webhook-token';
 import { issueWebhookToken, verifyWebhookBearer } from '../client/webhooks/fourthline';
 import { openApiKey, sealApiKey } from '../activities/id360-secrets';
 import { loadConfig } from '../config';
@@ -37,8 +43,13 @@ const ref = (name: string) => `${name}-${crypto.randomBytes(4).toString('hex')}`
 test('config: WEBHOOK_KEYS first key signs; WEBHOOK_SECRET alone, or alongside as a verify-only key', () => {
   expect(loadConfig({ WEBHOOK_KEYS: `k2:${K2.secret},k1:${K1.secret}` }).webhookSecret).toEqual([K2, K1]);
   expect(loadConfig({ WEBHOOK_SECRET: LEGACY }).webhookSecret).toEqual([{ id: '', secret: LEGACY }]);
-  expect(loadConfig({ WEBHOOK_KEYS: `k2:${K2.secret}`, WEBHOOK_SECRET: LEGACY }).webhookSecret).toEqual([K2, { id: '', secret: LEGACY }]);
-  expect(() => loadConfig({ WEBHOOK_KEYS: 'k1:short' })).toThrow(/^Configuration error: WEBHOOK_KEYS must be a comma list of keyId:secret/);
+  expect(loadConfig({ WEBHOOK_KEYS: `k2:${K2.secret}`, WEBHOOK_SECRET: LEGACY }).webhookSecret).toEqual([
+    K2,
+    { id: '', secret: LEGACY },
+  ]);
+  expect(() => loadConfig({ WEBHOOK_KEYS: 'k1:short' })).toThrow(
+    /^Configuration error: WEBHOOK_KEYS must be a comma list of keyId:secret/,
+  );
   expect(() => loadConfig({ WEBHOOK_KEYS: `k1:${K1.secret},k1:${K2.secret}` })).toThrow(/WEBHOOK_KEYS must be/);
 });
 
@@ -53,7 +64,9 @@ test('every token names its key; all listed keys verify; a retired key no longer
   expect(verifyWebhookToken(rotated, 'finwave', 'finwave:a', url)).toBe(true);
   expect(verifyWebhookToken(retired, 'finwave', 'finwave:a', url)).toBe(false);
   expect(webhookToken(rotated, 'finwave', 'finwave:a').startsWith('k2.')).toBe(true);
-  expect(verifyWebhookToken(legacyAlongside, 'finwave', 'finwave:a', webhookToken(LEGACY, 'finwave', 'finwave:a'))).toBe(true);
+  expect(
+    verifyWebhookToken(legacyAlongside, 'finwave', 'finwave:a', webhookToken(LEGACY, 'finwave', 'finwave:a')),
+  ).toBe(true);
 
   const bearer = issueWebhookToken(before);
   expect(verifyWebhookBearer(rotated, bearer)).toBe(true);
@@ -61,7 +74,12 @@ test('every token names its key; all listed keys verify; a retired key no longer
   expect(verifyWebhookBearer(legacyAlongside, issueWebhookToken(LEGACY))).toBe(true);
 
   const state = encodeReturnState(before, 'authenteq', { workflowId: 'authenteq:a', session: 1, returnTo: null });
-  expect(decodeReturnState(rotated, 'authenteq', state)).toEqual({ workflowId: 'authenteq:a', session: 1, returnTo: null, keyId: 'k1' });
+  expect(decodeReturnState(rotated, 'authenteq', state)).toEqual({
+    workflowId: 'authenteq:a',
+    session: 1,
+    returnTo: null,
+    keyId: 'k1',
+  });
   expect(decodeReturnState(retired, 'authenteq', state)).toBeNull();
 
   const sealed = sealApiKey(before, 'id360:a', 'the-api-key');
@@ -73,9 +91,14 @@ test('every token names its key; all listed keys verify; a retired key no longer
 test('rotated mid-flow, flows started under the old key complete', async () => {
   // Started under k1: Finwave's webhook URL, Authenteq's return state, ID360's sealed link are signed with it.
   const finwave = (await stack.api('POST', '/v1/verifications', { provider: 'finwave', reference: ref('rot') })).body;
-  const authenteq = (await stack.api('POST', '/v1/verifications', { provider: 'authenteq', reference: ref('rot') })).body;
+  const authenteq = (await stack.api('POST', '/v1/verifications', { provider: 'authenteq', reference: ref('rot') }))
+    .body;
   const id360 = (
-    await stack.api('POST', '/v1/verifications', { provider: 'id360', reference: ref('rot'), options: { mode: 'browser', returnUrl: 'https://integrator.example/done' } })
+    await stack.api('POST', '/v1/verifications', {
+      provider: 'id360',
+      reference: ref('rot'),
+      options: { mode: 'browser', returnUrl: 'https://integrator.example/done' },
+    })
   ).body;
   expect([finwave.status, authenteq.status, id360.status]).toEqual(['awaiting_user', 'awaiting_user', 'awaiting_user']);
   const authenteqToken = new URL(authenteq.nextAction.url).searchParams.get('token')!;
@@ -84,11 +107,20 @@ test('rotated mid-flow, flows started under the old key complete', async () => {
   const ring = stack.config.webhookSecret as WebhookKey[];
   ring.unshift(K2);
 
-  expect((await control(stack, `/finwave/_sandbox/onboardings/${finwave.providerReference}/finish`, { scenario: 'approved' })).status).toBe(200);
-  const redirectTo = (await control(stack, `/authenteq/_sandbox/sessions/${authenteqToken}/pass`, {})).body.redirectTo as string;
+  expect(
+    (
+      await control(stack, `/finwave/_sandbox/onboardings/${finwave.providerReference}/finish`, {
+        scenario: 'approved',
+      })
+    ).status,
+  ).toBe(200);
+  const redirectTo = (await control(stack, `/authenteq/_sandbox/sessions/${authenteqToken}/pass`, {})).body
+    .redirectTo as string;
   expect(new URL(redirectTo).searchParams.get('state')).toMatch(/\.k1\.[A-Za-z0-9_-]{43}$/);
   expect((await fetch(redirectTo, { redirect: 'manual' })).status).toBe(200);
-  const link = await fetch(id360.nextAction.url.replace(stack.config.publicBaseUrl, stack.apiUrl), { redirect: 'manual' });
+  const link = await fetch(id360.nextAction.url.replace(stack.config.publicBaseUrl, stack.apiUrl), {
+    redirect: 'manual',
+  });
   expect(link.status).toBe(302);
 
   const done = (s: { status: string }) => s.status === 'completed';
@@ -96,6 +128,12 @@ test('rotated mid-flow, flows started under the old key complete', async () => {
   expect((await stack.waitFor(authenteq.id, done, 60_000)).outcome).toBe('approved');
 
   // A flow started after the rotation signs with k2.
-  const after = (await stack.api('POST', '/v1/verifications', { provider: 'id360', reference: ref('rot'), options: { mode: 'browser', returnUrl: 'https://integrator.example/done' } })).body;
+  const after = (
+    await stack.api('POST', '/v1/verifications', {
+      provider: 'id360',
+      reference: ref('rot'),
+      options: { mode: 'browser', returnUrl: 'https://integrator.example/done' },
+    })
+  ).body;
   expect(after.nextAction.url).toMatch(/\/v2\.k2\.[A-Za-z0-9_-]+$/);
 });

@@ -44,25 +44,45 @@ function startWorkerChild(extraEnv: Record<string, string> = {}): Promise<ChildP
 test('kill -9 during a vendor call: a restarted worker retries it within ~30 s and the flow finishes', async () => {
   const first = await startWorkerChild();
   // The create call at Finwave answers 20 s late: the worker is killed while it waits.
-  expect((await control(stack, '/finwave/_sandbox/faults', { mode: 'slow', delayMs: 20_000, path: '/integrations', method: 'POST', times: 1 })).status).toBe(201);
+  expect(
+    (
+      await control(stack, '/finwave/_sandbox/faults', {
+        mode: 'slow',
+        delayMs: 20_000,
+        path: '/integrations',
+        method: 'POST',
+        times: 1,
+      })
+    ).status,
+  ).toBe(201);
   const reference = `kill-${crypto.randomBytes(4).toString('hex')}`;
   const id = `finwave:${reference}`;
   const created = stack.api('POST', '/v1/verifications', { provider: 'finwave', reference }).catch(() => null);
   const until = Date.now() + 30_000;
-  while (!stack.sandbox.finwave.faults.injected.some((f) => f.mode === 'slow') && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+  while (!stack.sandbox.finwave.faults.injected.some((f) => f.mode === 'slow') && Date.now() < until)
+    await new Promise((r) => setTimeout(r, 100));
   expect(stack.sandbox.finwave.faults.injected.some((f) => f.mode === 'slow')).toBe(true);
 
   first.kill('SIGKILL');
   const killedAt = Date.now();
   await startWorkerChild();
-  const moving = await stack.waitFor(id, (s) => s.status === 'awaiting_user' && s.nextAction.type === 'redirect', 60_000);
+  const moving = await stack.waitFor(
+    id,
+    (s) => s.status === 'awaiting_user' && s.nextAction.type === 'redirect',
+    60_000,
+  );
   const restartToMovingMs = Date.now() - killedAt;
-  console.log(`worker kill -> flow moving again: ${(restartToMovingMs / 1000).toFixed(1)} s (start-to-close is 2 min; heartbeat timeout 15 s)`);
+  console.log(
+    `worker kill -> flow moving again: ${(restartToMovingMs / 1000).toFixed(1)} s (start-to-close is 2 min; heartbeat timeout 15 s)`,
+  );
   expect(restartToMovingMs).toBeLessThan(45_000);
   await created;
 
   // The user finishes: the new worker carries the flow to its end. One onboarding at Finwave.
-  expect((await control(stack, `/finwave/_sandbox/onboardings/${moving.providerReference}/finish`, { scenario: 'approved' })).status).toBe(200);
+  expect(
+    (await control(stack, `/finwave/_sandbox/onboardings/${moving.providerReference}/finish`, { scenario: 'approved' }))
+      .status,
+  ).toBe(200);
   expect((await stack.waitFor(id, (s) => s.status === 'completed', 30_000)).outcome).toBe('approved');
   expect(stack.sandbox.finwave.ledger.count('onboarding-created')).toBe(1);
 }, 150_000);
@@ -82,7 +102,9 @@ test('Authenteq: the worker dies right after the raw result is stored; the retry
   const diedAt = Date.now();
   await startWorkerChild();
   const done = await stack.waitFor(created.body.id, (s) => s.status === 'completed' || s.status === 'failed', 60_000);
-  console.log(`Authenteq: worker died after storing the result -> completed: ${((Date.now() - diedAt) / 1000).toFixed(1)} s`);
+  console.log(
+    `Authenteq: worker died after storing the result -> completed: ${((Date.now() - diedAt) / 1000).toFixed(1)} s`,
+  );
   expect(done).toMatchObject({ status: 'completed', outcome: 'approved' });
   expect(done.facts.attention ?? null).toBeNull();
   // The code was spent once: one exchange at Authenteq.
@@ -93,11 +115,30 @@ test('Authenteq: the worker dies right after the raw result is stored; the retry
 test('kill -9 while a Namirial create waits for its answer: the retry makes a second enrollment, and the verification records and flags it', async () => {
   const first = await startWorkerChild();
   // Namirial applies the create at once and answers 20 s later: the worker is killed while it waits.
-  expect((await control(stack, '/namirial/_sandbox/faults', { mode: 'answerLate', delayMs: 20_000, path: '/api/v1/Enrollments', method: 'PUT', times: 1 })).status).toBe(201);
+  expect(
+    (
+      await control(stack, '/namirial/_sandbox/faults', {
+        mode: 'answerLate',
+        delayMs: 20_000,
+        path: '/api/v1/Enrollments',
+        method: 'PUT',
+        times: 1,
+      })
+    ).status,
+  ).toBe(201);
   const reference = `kill-nm-${crypto.randomBytes(4).toString('hex')}`;
   const id = `namirial:${reference}`;
-  const created = stack.api('POST', '/v1/verifications', { provider: 'namirial', reference, applicant: { firstName: 'Giulia', lastName: 'Rossi', email: 'giulia@example.it' } }).catch(() => null);
-  const applied = () => stack.sandbox.namirial.ledger.entries.filter((e) => e.kind === 'enrollment-created' && e.key?.includes('/return/namirial/'));
+  const created = stack
+    .api('POST', '/v1/verifications', {
+      provider: 'namirial',
+      reference,
+      applicant: { firstName: 'Giulia', lastName: 'Rossi', email: 'giulia@example.it' },
+    })
+    .catch(() => null);
+  const applied = () =>
+    stack.sandbox.namirial.ledger.entries.filter(
+      (e) => e.kind === 'enrollment-created' && e.key?.includes('/return/namirial/'),
+    );
   const before = applied().length;
   const until = Date.now() + 30_000;
   while (applied().length === before && Date.now() < until) await new Promise((r) => setTimeout(r, 50));

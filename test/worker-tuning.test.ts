@@ -30,11 +30,21 @@ afterAll(async () => {
 
 async function workersFor(env: Record<string, string>): Promise<Worker[]> {
   const config = configFor(env);
-  return createWorkers({ connection: temporal.connection, config, store: new FolderEvidenceStore(dir), workflowBundle: await workflowBundle() });
+  return createWorkers({
+    connection: temporal.connection,
+    config,
+    store: new FolderEvidenceStore(dir),
+    workflowBundle: await workflowBundle(),
+  });
 }
 
 function configFor(env: Record<string, string>) {
-  return loadConfig({ TEMPORAL_ADDRESS: temporal.address, TASK_QUEUE_PREFIX: `t${crypto.randomBytes(4).toString('hex')}`, EVIDENCE_DIR: dir, ...env });
+  return loadConfig({
+    TEMPORAL_ADDRESS: temporal.address,
+    TASK_QUEUE_PREFIX: `t${crypto.randomBytes(4).toString('hex')}`,
+    EVIDENCE_DIR: dir,
+    ...env,
+  });
 }
 
 const runsWorkflows = (w: Worker) => w.options.workflowBundle !== undefined;
@@ -46,7 +56,11 @@ test('one workflow Worker on the shared queue; activity-only Workers per vendor,
     const prefix = workers[0]!.options.taskQueue.replace(/-workflows$/, '');
     const withWorkflows = workers.filter(runsWorkflows);
     expect(withWorkflows.map((w) => w.options.taskQueue)).toEqual([`${prefix}-workflows`]);
-    const activityOnly = Object.fromEntries(workers.filter((w) => !runsWorkflows(w)).map((w) => [w.options.taskQueue, w.options.maxTaskQueueActivitiesPerSecond]));
+    const activityOnly = Object.fromEntries(
+      workers
+        .filter((w) => !runsWorkflows(w))
+        .map((w) => [w.options.taskQueue, w.options.maxTaskQueueActivitiesPerSecond]),
+    );
     expect(activityOnly).toEqual({
       [`${prefix}-finwave`]: 5,
       [`${prefix}-fourthline`]: 20,
@@ -74,18 +88,29 @@ test('WORKER_LEGACY_TASK_QUEUES=auto polls a per-vendor queue for workflows only
   const env = { TASK_QUEUE_PREFIX: `t${crypto.randomBytes(4).toString('hex')}` };
   const legacyQueue = `${env.TASK_QUEUE_PREFIX}-namirial`;
   // A flow started on the per-vendor queue, as the API did before the shared queue (no worker runs it yet).
-  const handle = await temporal.client.workflow.start('startedBeforeTheSharedQueue', { workflowId: `legacy-${crypto.randomUUID()}`, taskQueue: legacyQueue });
+  const handle = await temporal.client.workflow.start('startedBeforeTheSharedQueue', {
+    workflowId: `legacy-${crypto.randomUUID()}`,
+    taskQueue: legacyQueue,
+  });
   try {
     // Visibility is eventually consistent: wait until the server lists it.
     for (let i = 0; i < 100; i++) {
-      const { count } = await temporal.client.workflowService.countWorkflowExecutions({ namespace: 'default', query: `TaskQueue = '${legacyQueue}' AND ExecutionStatus = 'Running'` });
+      const { count } = await temporal.client.workflowService.countWorkflowExecutions({
+        namespace: 'default',
+        query: `TaskQueue = '${legacyQueue}' AND ExecutionStatus = 'Running'`,
+      });
       if (Number(count) > 0) break;
       await new Promise((r) => setTimeout(r, 100));
     }
     const workers = await workersFor(env);
     try {
       // The old notifications queue too: a legacy flow starts its outbox there (the queue its memo names).
-      expect(workers.filter(runsWorkflows).map((w) => w.options.taskQueue).sort()).toEqual([legacyQueue, `${env.TASK_QUEUE_PREFIX}-notifications`, `${env.TASK_QUEUE_PREFIX}-workflows`].sort());
+      expect(
+        workers
+          .filter(runsWorkflows)
+          .map((w) => w.options.taskQueue)
+          .sort(),
+      ).toEqual([legacyQueue, `${env.TASK_QUEUE_PREFIX}-notifications`, `${env.TASK_QUEUE_PREFIX}-workflows`].sort());
     } finally {
       await stop(workers);
     }
@@ -95,11 +120,17 @@ test('WORKER_LEGACY_TASK_QUEUES=auto polls a per-vendor queue for workflows only
 });
 
 test('WORKER_LEGACY_TASK_QUEUES: a bad value stops the start', () => {
-  expect(() => configFor({ WORKER_LEGACY_TASK_QUEUES: 'yes' })).toThrow('Configuration error: WORKER_LEGACY_TASK_QUEUES');
+  expect(() => configFor({ WORKER_LEGACY_TASK_QUEUES: 'yes' })).toThrow(
+    'Configuration error: WORKER_LEGACY_TASK_QUEUES',
+  );
 });
 
 test('the settings reach every Worker that runs workflows', async () => {
-  const workers = await workersFor({ WORKER_MAX_CACHED_WORKFLOWS: '7', WORKER_STICKY_QUEUE_TIMEOUT: '3s', WORKER_LEGACY_TASK_QUEUES: 'on' });
+  const workers = await workersFor({
+    WORKER_MAX_CACHED_WORKFLOWS: '7',
+    WORKER_STICKY_QUEUE_TIMEOUT: '3s',
+    WORKER_LEGACY_TASK_QUEUES: 'on',
+  });
   try {
     expect(workers.filter(runsWorkflows).length).toBeGreaterThan(1);
     for (const w of workers.filter(runsWorkflows)) {

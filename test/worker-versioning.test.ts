@@ -46,13 +46,22 @@ async function makeCurrent(client: Client, deploymentName: string, buildId: stri
   // Refused (FAILED_PRECONDITION) until the build polls every task queue the current one has: retried.
   await eventually(`${buildId} registered on every task queue and set current`, async () => {
     const d = await client.workflowService.describeWorkerDeployment({ namespace: ns, deploymentName });
-    if (!d.workerDeploymentInfo?.versionSummaries?.some((v) => v.deploymentVersion?.buildId === buildId)) return undefined;
-    await client.workflowService.setWorkerDeploymentCurrentVersion({ namespace: ns, deploymentName, buildId, conflictToken: d.conflictToken });
+    if (!d.workerDeploymentInfo?.versionSummaries?.some((v) => v.deploymentVersion?.buildId === buildId))
+      return undefined;
+    await client.workflowService.setWorkerDeploymentCurrentVersion({
+      namespace: ns,
+      deploymentName,
+      buildId,
+      conflictToken: d.conflictToken,
+    });
     return true;
   });
   await eventually(`${buildId} current`, async () => {
-    const info = (await client.workflowService.describeWorkerDeployment({ namespace: ns, deploymentName })).workerDeploymentInfo;
-    const done = info?.routingConfigUpdateState !== proto.api.enums.v1.RoutingConfigUpdateState.ROUTING_CONFIG_UPDATE_STATE_IN_PROGRESS;
+    const info = (await client.workflowService.describeWorkerDeployment({ namespace: ns, deploymentName }))
+      .workerDeploymentInfo;
+    const done =
+      info?.routingConfigUpdateState !==
+      proto.api.enums.v1.RoutingConfigUpdateState.ROUTING_CONFIG_UPDATE_STATE_IN_PROGRESS;
     return info?.routingConfig?.currentDeploymentVersion?.buildId === buildId && done ? true : undefined;
   });
 }
@@ -60,8 +69,13 @@ async function makeCurrent(client: Client, deploymentName: string, buildId: stri
 /** The build ids of every workflow task completed in the run, and what the run is pinned to. */
 async function buildsOf(client: Client, workflowId: string) {
   const history = await client.workflow.getHandle(workflowId).fetchHistory();
-  const tasks = (history.events ?? []).flatMap((e) => (e.workflowTaskCompletedEventAttributes ? [e.workflowTaskCompletedEventAttributes] : []));
-  const raw = await client.workflowService.describeWorkflowExecution({ namespace: client.options.namespace, execution: { workflowId } });
+  const tasks = (history.events ?? []).flatMap((e) =>
+    e.workflowTaskCompletedEventAttributes ? [e.workflowTaskCompletedEventAttributes] : [],
+  );
+  const raw = await client.workflowService.describeWorkflowExecution({
+    namespace: client.options.namespace,
+    execution: { workflowId },
+  });
   const behaviors = new Set(tasks.map((t) => t.versioningBehavior));
   return {
     taskBuilds: [...new Set(tasks.map((t) => t.deploymentVersion?.buildId ?? null))],
@@ -72,7 +86,10 @@ async function buildsOf(client: Client, workflowId: string) {
 
 async function finish(stack: Stack, id: string) {
   const state = (await stack.api('GET', `/v1/verifications/${id}`)).body;
-  expect((await control(stack, `/finwave/_sandbox/onboardings/${state.providerReference}/finish`, { scenario: 'approved' })).status).toBe(200);
+  expect(
+    (await control(stack, `/finwave/_sandbox/onboardings/${state.providerReference}/finish`, { scenario: 'approved' }))
+      .status,
+  ).toBe(200);
   return stack.waitFor(id, (s) => s.status === 'completed');
 }
 
@@ -82,7 +99,10 @@ test('a flow started on build A finishes on build A while build B takes new flow
   } catch (err) {
     // Some failures (gRPC) print no message in jest's report: say what it was.
     const e = err as { name?: string; message?: string; code?: number; details?: string };
-    throw Object.assign(new Error(`${e?.name ?? typeof err}: ${e?.message || e?.details || String(err)} (code ${String(e?.code)})`), { cause: err });
+    throw Object.assign(
+      new Error(`${e?.name ?? typeof err}: ${e?.message || e?.details || String(err)} (code ${String(e?.code)})`),
+      { cause: err },
+    );
   }
 });
 
@@ -94,21 +114,37 @@ async function demo(): Promise<void> {
   stacks.push(a);
   await makeCurrent(temporal.client, deploymentName, 'build-a');
   const first = `finwave:${hex()}`;
-  expect((await a.api('POST', '/v1/verifications', { provider: 'finwave', reference: first.split(':')[1] })).body.status).toBe('awaiting_user');
+  expect(
+    (await a.api('POST', '/v1/verifications', { provider: 'finwave', reference: first.split(':')[1] })).body.status,
+  ).toBe('awaiting_user');
 
   // Deploy build B next to A and make it current: new flows go to B, the running one stays on A.
-  const b = await startStack({ ...temporal, env: { ...shared, WORKER_BUILD_ID: 'build-b' }, workflowBundle: await bundleWorkflows(require.resolve('./fixtures/workflows-build-b')) });
+  const b = await startStack({
+    ...temporal,
+    env: { ...shared, WORKER_BUILD_ID: 'build-b' },
+    workflowBundle: await bundleWorkflows(require.resolve('./fixtures/workflows-build-b')),
+  });
   stacks.push(b);
   await makeCurrent(temporal.client, deploymentName, 'build-b');
   const second = `finwave:${hex()}`;
-  expect((await b.api('POST', '/v1/verifications', { provider: 'finwave', reference: second.split(':')[1] })).body.status).toBe('awaiting_user');
+  expect(
+    (await b.api('POST', '/v1/verifications', { provider: 'finwave', reference: second.split(':')[1] })).body.status,
+  ).toBe('awaiting_user');
 
   // The first flow continues after the deploy (its webhook, its result read, its evidence), on A.
   expect(await finish(a, first)).toMatchObject({ status: 'completed', outcome: 'approved' });
   expect(await finish(b, second)).toMatchObject({ status: 'completed', outcome: 'approved' });
 
-  expect(await buildsOf(temporal.client, first)).toEqual({ taskBuilds: ['build-a'], pinned: true, runningOn: 'build-a' });
-  expect(await buildsOf(temporal.client, second)).toEqual({ taskBuilds: ['build-b'], pinned: true, runningOn: 'build-b' });
+  expect(await buildsOf(temporal.client, first)).toEqual({
+    taskBuilds: ['build-a'],
+    pinned: true,
+    runningOn: 'build-a',
+  });
+  expect(await buildsOf(temporal.client, second)).toEqual({
+    taskBuilds: ['build-b'],
+    pinned: true,
+    runningOn: 'build-b',
+  });
   // Which code ran: only build B's Finwave workflow sets the marker.
   expect((await temporal.client.workflow.getHandle(first).describe()).memo?.build).toBeUndefined();
   expect((await temporal.client.workflow.getHandle(second).describe()).memo?.build).toBe('b');

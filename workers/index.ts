@@ -6,7 +6,14 @@
  * (encrypted payloads, codec/). The queue layout: config/task-queues.ts.
  */
 import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worker';
-import { notificationsTaskQueue, PROVIDERS, taskQueueFor, workflowTaskQueue, type AppConfig, type Provider } from '../config';
+import {
+  notificationsTaskQueue,
+  PROVIDERS,
+  taskQueueFor,
+  workflowTaskQueue,
+  type AppConfig,
+  type Provider,
+} from '../config';
 import { createNotificationActivities } from '../activities/notifications';
 import { housekeepingTaskQueue } from '../config/personal-data';
 import { createActivities } from '../activities';
@@ -18,7 +25,10 @@ import { dataConverter, FAILURE_CONVERTER_PATH, resolvePayloadKeyring, type Payl
  * The workflow code, with the failure converter that encodes failure messages (codec/failure-converter.ts).
  * `workflowsPath` is for tests (a changed build in the versioning test).
  */
-export async function bundleWorkflows(workflowsPath = require.resolve('../workflows'), opts: { tracing?: boolean } = {}): Promise<WorkflowBundle> {
+export async function bundleWorkflows(
+  workflowsPath = require.resolve('../workflows'),
+  opts: { tracing?: boolean } = {},
+): Promise<WorkflowBundle> {
   const tracing = opts.tracing ?? currentTracing() !== null;
   return bundleWorkflowCode({
     workflowsPath,
@@ -26,7 +36,10 @@ export async function bundleWorkflows(workflowsPath = require.resolve('../workfl
     // Notifications recorded by a verification are handed to its outbox before it closes (workflows/notify-drain.ts).
     // With tracing on (OTEL_EXPORTER_OTLP_ENDPOINT), OpenTelemetry's workflow interceptors too. They change the
     // order of some commands (an ID360 cancellation's), so switching tracing on or off is a new build (README).
-    workflowInterceptorModules: [require.resolve('../workflows/notify-drain'), ...(tracing ? [WORKFLOW_TRACING_INTERCEPTORS] : [])],
+    workflowInterceptorModules: [
+      require.resolve('../workflows/notify-drain'),
+      ...(tracing ? [WORKFLOW_TRACING_INTERCEPTORS] : []),
+    ],
     logger: quietBundlerLogger,
   });
 }
@@ -45,9 +58,21 @@ export async function createWorkers(opts: {
   const { maxConcurrentWorkflowTaskExecutions } = config.vendorWorkers;
   // Every workflow stays on the build that started it (README "Changing workflow code").
   const versioning = config.workerDeployment
-    ? { workerDeploymentOptions: { useWorkerVersioning: true as const, version: config.workerDeployment, defaultVersioningBehavior: 'PINNED' as const } }
+    ? {
+        workerDeploymentOptions: {
+          useWorkerVersioning: true as const,
+          version: config.workerDeployment,
+          defaultVersioningBehavior: 'PINNED' as const,
+        },
+      }
     : {};
-  const common = { connection, namespace: config.temporal.namespace, dataConverter: converter, ...tracingWorkerOptions(), ...versioning };
+  const common = {
+    connection,
+    namespace: config.temporal.namespace,
+    dataConverter: converter,
+    ...tracingWorkerOptions(),
+    ...versioning,
+  };
   // What makes a Worker poll workflow tasks: the bundle, and the cache / sticky queue tuning (config/worker.ts).
   const workflowPart = {
     workflowBundle: opts.workflowBundle,
@@ -97,7 +122,11 @@ export async function createWorkers(opts: {
  * workflows were started on before the shared workflow queue (the legacy pollers below).
  */
 export function activityTaskQueues(config: Pick<AppConfig, 'taskQueuePrefix'>): string[] {
-  return [...PROVIDERS.map((p) => taskQueueFor(config, p)), notificationsTaskQueue(config), housekeepingTaskQueue(config)];
+  return [
+    ...PROVIDERS.map((p) => taskQueueFor(config, p)),
+    notificationsTaskQueue(config),
+    housekeepingTaskQueue(config),
+  ];
 }
 
 /**
@@ -120,7 +149,9 @@ async function legacyQueuesToPoll(connection: NativeConnection, config: AppConfi
       });
       if (Number(count ?? 0) > 0) out.push(queue);
     } catch (err) {
-      console.warn(`Worker: cannot count running workflows on ${queue} (${(err as Error).message}): polling its workflow tasks too`);
+      console.warn(
+        `Worker: cannot count running workflows on ${queue} (${(err as Error).message}): polling its workflow tasks too`,
+      );
       out.push(queue);
     }
   }
@@ -128,14 +159,20 @@ async function legacyQueuesToPoll(connection: NativeConnection, config: AppConfi
   // notifications queue: poll it whenever any legacy flow runs.
   const notifications = notificationsTaskQueue(config);
   if (out.length && !out.includes(notifications)) out.push(notifications);
-  if (out.length) console.log(`Worker: also polling workflow tasks on ${out.join(', ')} (flows started before the shared workflow queue; WORKER_LEGACY_TASK_QUEUES)`);
+  if (out.length)
+    console.log(
+      `Worker: also polling workflow tasks on ${out.join(', ')} (flows started before the shared workflow queue; WORKER_LEGACY_TASK_QUEUES)`,
+    );
   return out;
 }
 
 function vendorLimits(config: AppConfig, provider: Provider) {
   const { activitiesPerSecond, maxConcurrentActivityTaskExecutions } = config.vendorWorkers;
   const rate = activitiesPerSecond[provider];
-  return { ...(maxConcurrentActivityTaskExecutions !== undefined ? { maxConcurrentActivityTaskExecutions } : {}), ...(rate !== null ? { maxTaskQueueActivitiesPerSecond: rate } : {}) };
+  return {
+    ...(maxConcurrentActivityTaskExecutions !== undefined ? { maxConcurrentActivityTaskExecutions } : {}),
+    ...(rate !== null ? { maxTaskQueueActivitiesPerSecond: rate } : {}),
+  };
 }
 
 const quietBundlerLogger = {

@@ -19,7 +19,8 @@ export function jsonLogLine(entry: LogEntry): string {
     if (v instanceof Error) out[k] = { type: v.name, message: v.message };
     else if (v === null || ['string', 'number', 'boolean'].includes(typeof v)) out[k] = v;
     else if (typeof v === 'bigint') out[k] = v.toString();
-    else if (typeof v === 'object') out[k] = JSON.parse(JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x)));
+    else if (typeof v === 'object')
+      out[k] = JSON.parse(JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x)));
   }
   return JSON.stringify(out);
 }
@@ -46,7 +47,10 @@ export function prometheusTelemetry(bindAddress: string) {
  * What the SDK warns about at every start of a Worker that polls one kind of task only: by design here
  * (config/task-queues.ts: one workflow-only Worker, activity-only Workers), so not worth a warning line.
  */
-const BY_DESIGN = new Set(['No workflows registered, not polling for workflow tasks', 'No activities registered, not polling for activity tasks']);
+const BY_DESIGN = new Set([
+  'No workflows registered, not polling for workflow tasks',
+  'No activities registered, not polling for activity tasks',
+]);
 
 /** Installs the SDK Runtime with the JSON logger (and metrics when given); a no-op if a Runtime already exists (tests). */
 export function installJsonRuntime(

@@ -11,7 +11,10 @@ import { installTracing } from '../observability/tracing';
 async function main() {
   const config = loadConfigOrExit();
   installJsonRuntime('INFO', undefined, config.telemetry.workerMetricsAddress);
-  const tracing = installTracing({ serviceName: config.telemetry.serviceName ?? 'idv-worker', otlpEndpoint: config.telemetry.otlpEndpoint });
+  const tracing = installTracing({
+    serviceName: config.telemetry.serviceName ?? 'idv-worker',
+    otlpEndpoint: config.telemetry.otlpEndpoint,
+  });
   const keys = resolvePayloadKeyring(config);
   const connection = await NativeConnection.connect(config.temporal.connectionOptions);
   const workers = await createWorkers({
@@ -27,8 +30,11 @@ async function main() {
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
-  if (config.telemetry.workerMetricsAddress) console.log(`Worker: Prometheus metrics on http://${config.telemetry.workerMetricsAddress}/metrics`);
-  console.log(`Worker: polling workflows on ${workflowTaskQueue(config)}, activities on ${activityTaskQueues(config).join(', ')} (${config.temporal.address})`);
+  if (config.telemetry.workerMetricsAddress)
+    console.log(`Worker: Prometheus metrics on http://${config.telemetry.workerMetricsAddress}/metrics`);
+  console.log(
+    `Worker: polling workflows on ${workflowTaskQueue(config)}, activities on ${activityTaskQueues(config).join(', ')} (${config.temporal.address})`,
+  );
   await Promise.all(workers.map((w) => w.run()));
   await connection.close();
   await tracing?.shutdown(); // flushes the last spans

@@ -13,13 +13,17 @@ import { activityTaskQueueOf, type ActivityQueueKind } from '../config/task-queu
 export function activitiesOn<A>(kind: ActivityQueueKind, options: ActivityOptions): ActivityInterfaceFor<A> {
   const proxied = () => {
     const taskQueue = activityTaskQueueOf(workflowInfo().taskQueue, kind);
-    return proxyActivities<Record<string, (...args: unknown[]) => Promise<unknown>>>(taskQueue ? { ...options, taskQueue } : options);
+    return proxyActivities<Record<string, (...args: unknown[]) => Promise<unknown>>>(
+      taskQueue ? { ...options, taskQueue } : options,
+    );
   };
   return new Proxy({} as ActivityInterfaceFor<A>, {
     get(_, name) {
-      if (typeof name !== 'string') throw new TypeError(`Only strings are supported for Activity types, got: ${String(name)}`);
+      if (typeof name !== 'string')
+        throw new TypeError(`Only strings are supported for Activity types, got: ${String(name)}`);
       const call = (...args: unknown[]) => proxied()[name]!(...args);
-      call.executeWithOptions = (override: ActivityOptions, args: unknown[]) => proxied()[name]!.executeWithOptions(override, args);
+      call.executeWithOptions = (override: ActivityOptions, args: unknown[]) =>
+        proxied()[name]!.executeWithOptions(override, args);
       return call;
     },
   });

@@ -104,11 +104,15 @@ const exchangeOnce = activitiesOn<AuthenteqActivities>('authenteq', {
 export async function authenteqVerification(input: AuthenteqInput): Promise<VerificationState> {
   const v = new Verification('authenteq', input.id, input.reference);
   // A native cancel ends it cancelled; handlers are drained before it completes (Verification.runToEnd).
-  await v.runToEnd(() => run(v, input), undefined, (cause) => {
-    // An invalid result is still kept as evidence, for the operator to look at.
-    const kept = (cause?.details?.[0] as { evidence?: EvidenceRef } | undefined)?.evidence;
-    if (kept) v.addEvidence(kept);
-  });
+  await v.runToEnd(
+    () => run(v, input),
+    undefined,
+    (cause) => {
+      // An invalid result is still kept as evidence, for the operator to look at.
+      const kept = (cause?.details?.[0] as { evidence?: EvidenceRef } | undefined)?.evidence;
+      if (kept) v.addEvidence(kept);
+    },
+  );
   return v.state;
 }
 
@@ -131,7 +135,12 @@ async function run(v: Verification, input: AuthenteqInput): Promise<void> {
       ignored++;
       v.setFacts({ ignoredReturns: ignored });
       if (ignored <= MAX_IGNORED_RETURNS_NOTED) {
-        v.note('return ignored', r.session !== session ? `it is for session ${r.session}, the current one is ${session}` : 'this session already came back');
+        v.note(
+          'return ignored',
+          r.session !== session
+            ? `it is for session ${r.session}, the current one is ${session}`
+            : 'this session already came back',
+        );
       }
       return;
     }
@@ -157,10 +166,15 @@ async function run(v: Verification, input: AuthenteqInput): Promise<void> {
       detail: `session ${session}`,
     });
 
-    const outcome = await awaitReturnAndExchange(v, input, { session, deadlineAt, verificationUrl }, {
-      waiting: () => pending.length > 0,
-      next: () => pending.shift() ?? null,
-    });
+    const outcome = await awaitReturnAndExchange(
+      v,
+      input,
+      { session, deadlineAt, verificationUrl },
+      {
+        waiting: () => pending.length > 0,
+        next: () => pending.shift() ?? null,
+      },
+    );
     if (outcome === 'done') return;
     if (outcome === 'restart') {
       if (session > options.maxRestarts) {
@@ -189,7 +203,14 @@ async function awaitReturnAndExchange(
   const { options } = input;
   for (;;) {
     const remaining = deadlineAt - Date.now();
-    const came = returns.waiting() || (remaining > 0 && (await condition(() => returns.waiting() || v.cancelRequested !== null, remaining, waitSummary("Authenteq · waiting for the user's browser to come back", deadlineAt))));
+    const came =
+      returns.waiting() ||
+      (remaining > 0 &&
+        (await condition(
+          () => returns.waiting() || v.cancelRequested !== null,
+          remaining,
+          waitSummary("Authenteq · waiting for the user's browser to come back", deadlineAt),
+        )));
     const back = v.cancelRequested === null ? returns.next() : null;
     if (v.cancelRequested !== null) {
       v.finish('cancelled', null, v.cancelRequested);
@@ -207,24 +228,44 @@ async function awaitReturnAndExchange(
       return 'restart';
     }
 
-    v.progress('processing', 'returned with a code', { nextAction: { type: 'wait', reason: 'reading the result from Authenteq' }, detail: `session ${session}` });
+    v.progress('processing', 'returned with a code', {
+      nextAction: { type: 'wait', reason: 'reading the result from Authenteq' },
+      detail: `session ${session}`,
+    });
     const exchanged = await exchange(v, input, session, code, keyId);
     if (exchanged.kind === 'result') {
       decide(v, exchanged.result);
       return 'done';
     }
     if (exchanged.kind === 'code-refused' && exchanged.attempts === 1 && patched(FORGED_RETURN_PATCH)) {
-      v.note('return refused', `session ${session}: Authenteq refused the code from the browser; waiting for a genuine return`);
-      v.needsAttention('forged-return', 'a browser return carried a code Authenteq refused: someone else may hold the return URL');
-      v.progress('awaiting_user', 'waiting for a genuine return', { nextAction: { type: 'redirect', url: verificationUrl }, detail: `session ${session}` });
+      v.note(
+        'return refused',
+        `session ${session}: Authenteq refused the code from the browser; waiting for a genuine return`,
+      );
+      v.needsAttention(
+        'forged-return',
+        'a browser return carried a code Authenteq refused: someone else may hold the return URL',
+      );
+      v.progress('awaiting_user', 'waiting for a genuine return', {
+        nextAction: { type: 'redirect', url: verificationUrl },
+        detail: `session ${session}`,
+      });
       continue;
     }
     v.setFacts({ exchange: exchanged.kind });
-    const restart = { nextAction: { type: 'restart' as const, reason: 'start a new verification with a new reference' } };
+    const restart = {
+      nextAction: { type: 'restart' as const, reason: 'start a new verification with a new reference' },
+    };
     switch (exchanged.kind) {
       case 'lost-after-success':
-        v.note('result lost after exchange', `attempt ${exchanged.attempts} was refused the code an earlier, unanswered attempt had spent`);
-        v.needsAttention('result-lost-after-exchange', 'the user may have passed: check the Authenteq dashboard before asking them again');
+        v.note(
+          'result lost after exchange',
+          `attempt ${exchanged.attempts} was refused the code an earlier, unanswered attempt had spent`,
+        );
+        v.needsAttention(
+          'result-lost-after-exchange',
+          'the user may have passed: check the Authenteq dashboard before asking them again',
+        );
         v.finish(
           'failed',
           'error',
@@ -237,7 +278,12 @@ async function awaitReturnAndExchange(
         v.finish('failed', 'error', 'Authenteq refused the code from the browser as invalid or expired', restart);
         return 'done';
       case 'unanswered':
-        v.finish('failed', 'error', `Authenteq did not answer the code exchange in ${exchanged.attempts} attempts`, restart);
+        v.finish(
+          'failed',
+          'error',
+          `Authenteq did not answer the code exchange in ${exchanged.attempts} attempts`,
+          restart,
+        );
         return 'done';
     }
   }
@@ -250,14 +296,26 @@ type Exchanged =
   | { kind: 'unanswered'; attempts: number };
 
 /** Exchanges the code, retrying only what got no answer; every attempt is in the timeline. */
-async function exchange(v: Verification, input: AuthenteqInput, session: number, code: string, keyId?: string): Promise<Exchanged> {
+async function exchange(
+  v: Verification,
+  input: AuthenteqInput,
+  session: number,
+  code: string,
+  keyId?: string,
+): Promise<Exchanged> {
   let delay = EXCHANGE_FIRST_DELAY_MS;
   const attempts = input.options.exchangeAttempts;
   for (let attempt = 1; attempt <= attempts; attempt++) {
     v.note('code exchange attempted', `attempt ${attempt}`);
     v.setFacts({ exchangeAttempts: attempt });
     try {
-      const result = await exchangeOnce({ workflowId: input.id, session, returnTo: input.options.returnTo, code, ...(keyId !== undefined ? { keyId } : {}) });
+      const result = await exchangeOnce({
+        workflowId: input.id,
+        session,
+        returnTo: input.options.returnTo,
+        code,
+        ...(keyId !== undefined ? { keyId } : {}),
+      });
       return { kind: 'result', result };
     } catch (err) {
       const seen = classify(err);
@@ -265,11 +323,16 @@ async function exchange(v: Verification, input: AuthenteqInput, session: number,
       if (seen.kind === 'code-refused') {
         v.note('code exchange refused', `attempt ${attempt}: ${seen.detail}`);
         // The first attempt refused: the code was bad. A later one: an earlier attempt, unanswered, spent it.
-        return attempt === 1 ? { kind: 'code-refused', attempts: attempt } : { kind: 'lost-after-success', attempts: attempt };
+        return attempt === 1
+          ? { kind: 'code-refused', attempts: attempt }
+          : { kind: 'lost-after-success', attempts: attempt };
       }
       v.note('code exchange unanswered', `attempt ${attempt}: ${seen.detail}`);
       if (attempt < attempts) {
-        await sleep(delay, waitSummary(`Authenteq · code exchange unanswered: retry ${attempt + 1} of ${attempts}`, Date.now() + delay));
+        await sleep(
+          delay,
+          waitSummary(`Authenteq · code exchange unanswered: retry ${attempt + 1} of ${attempts}`, Date.now() + delay),
+        );
         delay = Math.min(delay * 2, EXCHANGE_MAX_DELAY_MS);
       }
     }
@@ -285,11 +348,18 @@ function classify(err: unknown): { kind: 'no-answer' | 'code-refused'; detail: s
   if (!(cause instanceof ApplicationFailure)) return { kind: 'fatal' };
   const d = (cause.details?.[0] ?? {}) as { httpStatus?: number; networkError?: string; vendorCode?: string | null };
   if (cause.type === 'VendorUnavailable' || cause.type === 'VendorRateLimited') {
-    return { kind: 'no-answer', detail: d.networkError ? `no answer (${d.networkError})` : `answered ${d.httpStatus ?? 'an error'}` };
+    return {
+      kind: 'no-answer',
+      detail: d.networkError ? `no answer (${d.networkError})` : `answered ${d.httpStatus ?? 'an error'}`,
+    };
   }
   // A refused code answers 400 INVALID_REQUEST_PARAMETER naming `code`; some of the doc's own error
   // bodies are not JSON, so a 400 we could not read is taken as a refused code too.
-  if (cause.type === 'VendorRequestRejected' && d.httpStatus === 400 && (d.vendorCode === 'INVALID_REQUEST_PARAMETER:code' || !d.vendorCode)) {
+  if (
+    cause.type === 'VendorRequestRejected' &&
+    d.httpStatus === 400 &&
+    (d.vendorCode === 'INVALID_REQUEST_PARAMETER:code' || !d.vendorCode)
+  ) {
     return { kind: 'code-refused', detail: `400 ${d.vendorCode ?? '(unreadable body)'}` };
   }
   return { kind: 'fatal' };
@@ -298,8 +368,14 @@ function classify(err: unknown): { kind: 'no-answer' | 'code-refused'; detail: s
 function decide(v: Verification, r: AuthenteqResultSummary): void {
   v.setProviderReference(r.verificationId);
   for (const ref of r.evidence) v.addEvidence(ref);
-  v.note('evidence stored', `${r.evidence.length} item(s): result, images${r.evidence.some((e) => e.kind === 'authenteq-address-proof') ? ', address proof' : ''}`);
-  const facts: Record<string, string | number | boolean | null> = { nfcVerified: r.nfcVerified, documents: r.documents.length };
+  v.note(
+    'evidence stored',
+    `${r.evidence.length} item(s): result, images${r.evidence.some((e) => e.kind === 'authenteq-address-proof') ? ', address proof' : ''}`,
+  );
+  const facts: Record<string, string | number | boolean | null> = {
+    nfcVerified: r.nfcVerified,
+    documents: r.documents.length,
+  };
   r.documents.forEach((d, i) => {
     facts[`document${i + 1}.type`] = d.documentType;
     facts[`document${i + 1}.country`] = d.issuingCountry;
@@ -308,7 +384,12 @@ function decide(v: Verification, r: AuthenteqResultSummary): void {
   const docs = r.documents.map((d) => `${d.documentType}/${d.issuingCountry}`).join(', ');
   switch (r.status) {
     case 'PASSED':
-      v.finish('completed', 'approved', `Authenteq verification PASSED (${docs}${r.nfcVerified ? ', NFC verified' : ''})`, { providerStatus: r.status });
+      v.finish(
+        'completed',
+        'approved',
+        `Authenteq verification PASSED (${docs}${r.nfcVerified ? ', NFC verified' : ''})`,
+        { providerStatus: r.status },
+      );
       return;
     case 'FAILED':
       v.finish('completed', 'rejected', `Authenteq verification FAILED (${docs})`, {
@@ -317,6 +398,8 @@ function decide(v: Verification, r: AuthenteqResultSummary): void {
       });
       return;
     default:
-      v.finish('failed', 'error', `Authenteq answered status ${r.status}, which we do not know`, { providerStatus: r.status });
+      v.finish('failed', 'error', `Authenteq answered status ${r.status}, which we do not know`, {
+        providerStatus: r.status,
+      });
   }
 }

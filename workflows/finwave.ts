@@ -67,12 +67,20 @@ export async function finwaveOnboarding(input: FinwaveInput): Promise<Verificati
   const v = new Verification('finwave', input.id, input.reference, input.carried?.state);
   const outage = new VendorOutage('Finwave', v, input.carried?.outageSince ?? null);
   const carry = await v.runToEnd(() => run(v, input, outage));
-  if (carry && !v.ended) await continueAsNew<typeof finwaveOnboarding>({ ...input, carried: { state: v.state, outageSince: outage.since, ...carry } });
+  if (carry && !v.ended)
+    await continueAsNew<typeof finwaveOnboarding>({
+      ...input,
+      carried: { state: v.state, outageSince: outage.since, ...carry },
+    });
   return v.state;
 }
 
 /** Runs the flow; answers what to carry when this run's history has grown enough to continue as new. */
-async function run(v: Verification, input: FinwaveInput, outage: VendorOutage): Promise<{ deadlineAt: number; onboardingId: string } | undefined> {
+async function run(
+  v: Verification,
+  input: FinwaveInput,
+  outage: VendorOutage,
+): Promise<{ deadlineAt: number; onboardingId: string } | undefined> {
   let nudged = false;
 
   setHandler(finwaveWebhookSignal, (hook) => {
@@ -121,12 +129,20 @@ async function run(v: Verification, input: FinwaveInput, outage: VendorOutage): 
   while (!v.ended) {
     const remaining = deadlineAt - Date.now();
     if (remaining <= 0) {
-      v.finish('expired', 'expired', `no final result from Finwave within ${String(input.options.deadline)}${outage.suffix()}`);
+      v.finish(
+        'expired',
+        'expired',
+        `no final result from Finwave within ${String(input.options.deadline)}${outage.suffix()}`,
+      );
       break;
     }
     if (!nudged && (polls >= pollsPerRun || workflowInfo().continueAsNewSuggested)) return { deadlineAt, onboardingId };
     const wait = Math.min(ms(input.options.pollInterval), remaining);
-    const woken = await condition(() => nudged || v.cancelRequested !== null, wait, waitSummary('Finwave onboarding · waiting for a webhook or the next poll', Date.now() + wait, deadlineAt));
+    const woken = await condition(
+      () => nudged || v.cancelRequested !== null,
+      wait,
+      waitSummary('Finwave onboarding · waiting for a webhook or the next poll', Date.now() + wait, deadlineAt),
+    );
     if (v.cancelRequested !== null) {
       v.finish('cancelled', null, v.cancelRequested);
       break;
@@ -137,7 +153,8 @@ async function run(v: Verification, input: FinwaveInput, outage: VendorOutage): 
 
     // An outage shorter than the deadline never ends the flow: the next slot reads again.
     const result = await outage.read(() => finwave.finwaveGetResult({ onboardingId: onboardingId! }));
-    if (result) await apply(v, result, woken ? 'result read after webhook' : 'result read by polling', input.options.minScore);
+    if (result)
+      await apply(v, result, woken ? 'result read after webhook' : 'result read by polling', input.options.minScore);
   }
   return undefined;
 }
@@ -151,7 +168,8 @@ async function apply(v: Verification, result: FinwaveResultSummary, event: strin
       if (v.state.providerStatus !== status) v.progress('awaiting_user', event, { providerStatus: status });
       return;
     case 'INPROCESS':
-      if (v.state.providerStatus !== status) v.progress('awaiting_user', event, { providerStatus: status, detail: 'the user has started' });
+      if (v.state.providerStatus !== status)
+        v.progress('awaiting_user', event, { providerStatus: status, detail: 'the user has started' });
       return;
     case 'INCOMPLETED':
       v.setFacts(factsOf(result));
@@ -169,7 +187,10 @@ async function apply(v: Verification, result: FinwaveResultSummary, event: strin
       return;
     case 'FINISHED': {
       v.audit('consent answered', null, { acceptations: result.acceptations, finishedAt: result.finishedAt });
-      v.progress('processing', event, { providerStatus: status, nextAction: { type: 'wait', reason: 'collecting evidence' } });
+      v.progress('processing', event, {
+        providerStatus: status,
+        nextAction: { type: 'wait', reason: 'collecting evidence' },
+      });
       v.setFacts(factsOf(result));
       const zip = await finwave.finwaveDownloadEvidence({ onboardingId: result.onboardingId });
       v.addEvidence(zip);

@@ -6,7 +6,15 @@
 import { condition, startChild } from '@temporalio/workflow';
 import type { NextAction } from './shared';
 import type { Verification } from './verification';
-import { newAttemptView, signatureWorkflowId, stopAttemptSignal, fourthlineEligible, type AttemptResult, type AttemptView, type DocumentToSign } from './fourthline-messages';
+import {
+  newAttemptView,
+  signatureWorkflowId,
+  stopAttemptSignal,
+  fourthlineEligible,
+  type AttemptResult,
+  type AttemptView,
+  type DocumentToSign,
+} from './fourthline-messages';
 import { fourthlineSignature } from './fourthline-signature';
 import { fl } from './fourthline-vendor';
 import { nextPollInterval } from './fourthline-windows';
@@ -43,7 +51,12 @@ const attemptSettled = (a: RunningAttempt) => a.result !== null || a.failure !==
 
 /** What the case keeps of an attempt that ended: its outcome on the attempt's line, its evidence, a note. */
 function recordAttemptEnd(r: FourthlineCaseRun, running: RunningAttempt, res: AttemptResult): void {
-  Object.assign(running.view, { outcome: res.outcome, reason: res.reason, phase: 'ended', endedAt: running.view.endedAt ?? new Date().toISOString() });
+  Object.assign(running.view, {
+    outcome: res.outcome,
+    reason: res.reason,
+    phase: 'ended',
+    endedAt: running.view.endedAt ?? new Date().toISOString(),
+  });
   for (const e of res.evidence) r.v.addEvidence(e);
   r.v.note(`signature attempt ${running.n} ended`, `${res.outcome}: ${res.reason}`);
   r.running = null;
@@ -57,10 +70,26 @@ function recordAttemptEnd(r: FourthlineCaseRun, running: RunningAttempt, res: At
 export async function settleCancelledAttempt(r: FourthlineCaseRun): Promise<void> {
   const running = r.running;
   if (!running) return;
-  await condition(() => attemptSettled(running), '1 minute', waitSummary(`Fourthline case · cancelled: waiting for signature attempt ${running.n} to stop`, Date.now() + 60_000));
+  await condition(
+    () => attemptSettled(running),
+    '1 minute',
+    waitSummary(`Fourthline case · cancelled: waiting for signature attempt ${running.n} to stop`, Date.now() + 60_000),
+  );
   // An attempt that did not answer still shows as ended, with why (the parent close policy ends it).
-  const why = running.failure ? `it ended without a result: ${running.failure.message}` : 'it did not stop within a minute';
-  recordAttemptEnd(r, running, running.result ?? { outcome: 'cancelled', reason: `the case was cancelled; ${why}`, documents: null, mobileRef: null, evidence: [] });
+  const why = running.failure
+    ? `it ended without a result: ${running.failure.message}`
+    : 'it did not stop within a minute';
+  recordAttemptEnd(
+    r,
+    running,
+    running.result ?? {
+      outcome: 'cancelled',
+      reason: `the case was cancelled; ${why}`,
+      documents: null,
+      mobileRef: null,
+      evidence: [],
+    },
+  );
 }
 
 export async function signatureAttempts(r: FourthlineCaseRun): Promise<void> {
@@ -72,7 +101,11 @@ export async function signatureAttempts(r: FourthlineCaseRun): Promise<void> {
     if (Date.now() >= r.deadlineAt) return r.expire('before a new signature attempt');
     let signatureId = view.verificationId!;
     if (n > 1) {
-      const created = await fl.fourthlineCreateWorkflow({ workflowName: 'french-qes', clientReference: input.reference, verificationId: view.verificationId! });
+      const created = await fl.fourthlineCreateWorkflow({
+        workflowName: 'french-qes',
+        clientReference: input.reference,
+        verificationId: view.verificationId!,
+      });
       signatureId = created.workflowId;
       recordUnansweredCreates(v, 'signature workflow', created.createsUnanswered);
     }
@@ -83,7 +116,18 @@ export async function signatureAttempts(r: FourthlineCaseRun): Promise<void> {
     v.note('signature attempt started', `attempt ${n}`);
     const child = await startChild(fourthlineSignature, {
       workflowId: a.workflowId,
-      args: [{ parentId: input.id, verificationId: view.verificationId!, signatureId, attempt: n, options: o, documents, mobileRef, caseDeadlineAt: r.deadlineAt }],
+      args: [
+        {
+          parentId: input.id,
+          verificationId: view.verificationId!,
+          signatureId,
+          attempt: n,
+          options: o,
+          documents,
+          mobileRef,
+          caseDeadlineAt: r.deadlineAt,
+        },
+      ],
       workflowExecutionTimeout: Math.max(60_000, r.deadlineAt - Date.now()) + ATTEMPT_BACKSTOP,
     });
     const running: RunningAttempt = { n, view: a, result: null, failure: null };
@@ -94,19 +138,34 @@ export async function signatureAttempts(r: FourthlineCaseRun): Promise<void> {
     );
     const settled = () => attemptSettled(running);
     // The case deadline, a cancel and the case ending badly (pending flow) stop the attempt.
-    const inTime = await condition(() => settled() || v.cancelRequested !== null || v.ended || view.caseStatus === 'inconsistent_data', Math.max(1, r.deadlineAt - Date.now()), waitSummary(`Fourthline case · signature attempt ${n} running`, r.deadlineAt));
+    const inTime = await condition(
+      () => settled() || v.cancelRequested !== null || v.ended || view.caseStatus === 'inconsistent_data',
+      Math.max(1, r.deadlineAt - Date.now()),
+      waitSummary(`Fourthline case · signature attempt ${n} running`, r.deadlineAt),
+    );
     if (!settled()) {
       if (!inTime) r.expire(`while signature attempt ${n} was ${a.phase.replace('_', ' ')}`);
       const outcome = !inTime && v.cancelRequested === null ? 'expired' : 'cancelled';
-      await child.signal(stopAttemptSignal, { reason: v.cancelRequested ?? (inTime ? 'the case ended' : 'the case deadline passed'), outcome }).catch(() => undefined);
-      await condition(settled, '10 minutes', waitSummary(`Fourthline case · waiting for signature attempt ${n} to stop`, Date.now() + 600_000));
+      await child
+        .signal(stopAttemptSignal, {
+          reason: v.cancelRequested ?? (inTime ? 'the case ended' : 'the case deadline passed'),
+          outcome,
+        })
+        .catch(() => undefined);
+      await condition(
+        settled,
+        '10 minutes',
+        waitSummary(`Fourthline case · waiting for signature attempt ${n} to stop`, Date.now() + 600_000),
+      );
     }
     const res = running.result;
     if (res === null) {
       // Terminated, timed out or failed (a bug) on the Temporal side: a vendor-side error a person must look at.
       const why = running.failure ? running.failure.message : 'no result 10 minutes after it was asked to stop';
       v.needsAttention('signature_attempt_lost', `signature attempt ${n} ended without a result: ${why}`);
-      v.finish('failed', 'error', `signature attempt ${n} ended without a result (${why})`, { nextAction: SIGNATURE_ONLY });
+      v.finish('failed', 'error', `signature attempt ${n} ended without a result (${why})`, {
+        nextAction: SIGNATURE_ONLY,
+      });
       return;
     }
     recordAttemptEnd(r, running, res);
@@ -121,7 +180,12 @@ export async function signatureAttempts(r: FourthlineCaseRun): Promise<void> {
         v.finish('completed', 'approved', `the documents were signed (attempt ${n})`, { providerStatus: 'signed' });
         return;
       case 'kyc_required':
-        v.finish('completed', 'rejected', `the client did not pass the eligibility checks (kyc_required): ${res.reason}`, { providerStatus: 'kyc_required', nextAction: IDV_AND_QES });
+        v.finish(
+          'completed',
+          'rejected',
+          `the client did not pass the eligibility checks (kyc_required): ${res.reason}`,
+          { providerStatus: 'kyc_required', nextAction: IDV_AND_QES },
+        );
         return;
       case 'cancelled':
         return;
@@ -130,13 +194,25 @@ export async function signatureAttempts(r: FourthlineCaseRun): Promise<void> {
       case 'invalid_signature': {
         const finish = () =>
           res.outcome === 'expired'
-            ? v.finish('expired', 'expired', `signature attempt ${n}: ${res.reason}`, { providerStatus: res.outcome, nextAction: SIGNATURE_ONLY })
+            ? v.finish('expired', 'expired', `signature attempt ${n}: ${res.reason}`, {
+                providerStatus: res.outcome,
+                nextAction: SIGNATURE_ONLY,
+              })
             : res.outcome === 'invalid_signature'
-              ? v.finish('completed', 'rejected', `signature attempt ${n}: ${res.reason}`, { providerStatus: res.outcome, nextAction: SIGNATURE_ONLY })
-              : v.finish('failed', 'error', `signature attempt ${n}: ${res.reason}`, { providerStatus: res.outcome, nextAction: SIGNATURE_ONLY });
+              ? v.finish('completed', 'rejected', `signature attempt ${n}: ${res.reason}`, {
+                  providerStatus: res.outcome,
+                  nextAction: SIGNATURE_ONLY,
+                })
+              : v.finish('failed', 'error', `signature attempt ${n}: ${res.reason}`, {
+                  providerStatus: res.outcome,
+                  nextAction: SIGNATURE_ONLY,
+                });
         if (n >= o.maxSignatureAttempts || Date.now() >= r.deadlineAt) return void finish();
         // A new signature-only workflow, if the case is still eligible (read it now: it may have moved).
-        r.applyCase(await fl.fourthlineGetCase({ verificationId: view.verificationId! }), 'case read before a new attempt');
+        r.applyCase(
+          await fl.fourthlineGetCase({ verificationId: view.verificationId! }),
+          'case read before a new attempt',
+        );
         if (r.endOnCaseFailure()) return;
         if (!fourthlineEligible({ status: view.caseStatus!, riskScore: view.riskScore }, o.flow)) return void finish();
         continue;
@@ -148,11 +224,18 @@ export async function signatureAttempts(r: FourthlineCaseRun): Promise<void> {
 /** The case's status and nextAction while an attempt runs: every step the integrator must take, by name. */
 export function showAttempt(v: Verification, a: AttemptView, detailsShown: boolean): void {
   const w = a.windows;
-  const act = (action: string, reason: string, deadline: string | null): NextAction => ({ type: 'action', action, reason, ...(deadline ? { deadline } : {}) });
+  const act = (action: string, reason: string, deadline: string | null): NextAction => ({
+    type: 'action',
+    action,
+    reason,
+    ...(deadline ? { deadline } : {}),
+  });
   const ps = a.providerStatus;
   const event = `signature ${ps ?? a.phase}`;
-  const wait = (reason: string) => v.progress('processing', event, { providerStatus: ps, nextAction: { type: 'wait', reason } });
-  const ask = (action: string, reason: string, deadline: string | null) => v.progress('awaiting_user', event, { providerStatus: ps, nextAction: act(action, reason, deadline) });
+  const wait = (reason: string) =>
+    v.progress('processing', event, { providerStatus: ps, nextAction: { type: 'wait', reason } });
+  const ask = (action: string, reason: string, deadline: string | null) =>
+    v.progress('awaiting_user', event, { providerStatus: ps, nextAction: act(action, reason, deadline) });
   switch (a.phase) {
     case 'awaiting_documents':
       return ask('documents', 'upload the documents to sign', null);
@@ -163,7 +246,11 @@ export function showAttempt(v: Verification, a: AttemptView, detailsShown: boole
     case 'awaiting_approval':
       return detailsShown
         ? ask('approve', 'approve the documents and legal conditions shown to the client', w.approveBy)
-        : ask('signature-details', 'get the signature details (documents and legal conditions) and show them to the client', w.approveBy);
+        : ask(
+            'signature-details',
+            'get the signature details (documents and legal conditions) and show them to the client',
+            w.approveBy,
+          );
     case 'awaiting_confirmation':
       return ask('confirm', 'confirm with the passcode sent by SMS', w.confirmBy);
     case 'vendor_error':

@@ -8,13 +8,24 @@ import type { FourthlineCaseStatus, FourthlineCaseSummary } from '../activities/
 import type { NextAction } from './shared';
 import { Verification } from './verification';
 import type { RunningAttempt } from './fourthline-attempts';
-import { fourthlineEligible, type FourthlineCaseCarry, type FourthlineCaseInput, type FourthlineCaseView } from './fourthline-messages';
+import {
+  fourthlineEligible,
+  type FourthlineCaseCarry,
+  type FourthlineCaseInput,
+  type FourthlineCaseView,
+} from './fourthline-messages';
 import { fl } from './fourthline-vendor';
 import { VendorOutage } from './vendor-outage';
 import { ms, waitSummary } from './time';
 
-export const IDV_AND_QES: NextAction = { type: 'restart', reason: 'create a new verification that includes IDV and QES (a new reference)' };
-export const SIGNATURE_ONLY: NextAction = { type: 'restart', reason: 'the signature attempts are used up: create a new verification (a new reference)' };
+export const IDV_AND_QES: NextAction = {
+  type: 'restart',
+  reason: 'create a new verification that includes IDV and QES (a new reference)',
+};
+export const SIGNATURE_ONLY: NextAction = {
+  type: 'restart',
+  reason: 'the signature attempts are used up: create a new verification (a new reference)',
+};
 
 export class FourthlineCaseRun {
   readonly v: Verification;
@@ -34,7 +45,17 @@ export class FourthlineCaseRun {
   constructor(readonly input: FourthlineCaseInput) {
     const c = input.carried;
     this.v = new Verification('fourthline', input.id, input.reference, c?.state);
-    this.view = c?.view ?? { stage: 'creating', flow: input.options.flow, verificationId: null, clientId: null, caseStatus: null, riskScore: null, current: null, attempts: [], consent: [] };
+    this.view = c?.view ?? {
+      stage: 'creating',
+      flow: input.options.flow,
+      verificationId: null,
+      clientId: null,
+      caseStatus: null,
+      riskScore: null,
+      current: null,
+      attempts: [],
+      consent: [],
+    };
     this.deadlineAt = c?.deadlineAt ?? Date.now() + ms(input.options.caseDeadline);
     this.cddStored = c?.cddStored ?? false;
     // A webhook that came as the run continued as new still wakes the next run's first read.
@@ -47,7 +68,14 @@ export class FourthlineCaseRun {
   }
 
   carry(): FourthlineCaseCarry {
-    return { state: this.v.state, view: this.view, deadlineAt: this.deadlineAt, cddStored: this.cddStored, outageSince: this.outage.since, nudged: this.caseNudged };
+    return {
+      state: this.v.state,
+      view: this.view,
+      deadlineAt: this.deadlineAt,
+      cddStored: this.cddStored,
+      outageSince: this.outage.since,
+      nudged: this.caseNudged,
+    };
   }
 
   /** (A method, so that TypeScript does not narrow the status across awaits.) */
@@ -79,8 +107,16 @@ export class FourthlineCaseRun {
     const left = this.deadlineAt - Date.now();
     if (left <= 0) return false;
     const wait = Math.min(interval, left);
-    const summary = waitSummary(`Fourthline case · ${this.view.caseStatus ?? 'case'}: waiting for a webhook or the next read`, Date.now() + wait, this.deadlineAt);
-    const woken = await condition(() => this.caseNudged || this.v.cancelRequested !== null || this.v.ended, wait, summary);
+    const summary = waitSummary(
+      `Fourthline case · ${this.view.caseStatus ?? 'case'}: waiting for a webhook or the next read`,
+      Date.now() + wait,
+      this.deadlineAt,
+    );
+    const woken = await condition(
+      () => this.caseNudged || this.v.cancelRequested !== null || this.v.ended,
+      wait,
+      summary,
+    );
     if (this.v.cancelRequested !== null || this.v.ended) return true;
     // A webhook that came with the poll timer (one activation) still counts as the reason for the read.
     const afterWebhook = woken || this.caseNudged;
@@ -95,17 +131,30 @@ export class FourthlineCaseRun {
   endOnCaseFailure(): boolean {
     const { v, view } = this;
     if (view.caseStatus === 'invalid_data' || view.caseStatus === 'inconsistent_data') {
-      v.finish('completed', 'rejected', `Fourthline found ${view.caseStatus === 'invalid_data' ? 'invalid or missing' : 'inconsistent'} data (case ${view.caseStatus})`, {
-        providerStatus: view.caseStatus,
-        nextAction: IDV_AND_QES,
-      });
+      v.finish(
+        'completed',
+        'rejected',
+        `Fourthline found ${view.caseStatus === 'invalid_data' ? 'invalid or missing' : 'inconsistent'} data (case ${view.caseStatus})`,
+        {
+          providerStatus: view.caseStatus,
+          nextAction: IDV_AND_QES,
+        },
+      );
       return true;
     }
-    if (view.caseStatus === 'completed' && !fourthlineEligible({ status: 'completed', riskScore: view.riskScore }, this.o.flow)) {
-      v.finish('completed', 'rejected', `not eligible for a qualified signature: risk score ${view.riskScore} (kyc_required)`, {
-        providerStatus: 'kyc_required',
-        nextAction: IDV_AND_QES,
-      });
+    if (
+      view.caseStatus === 'completed' &&
+      !fourthlineEligible({ status: 'completed', riskScore: view.riskScore }, this.o.flow)
+    ) {
+      v.finish(
+        'completed',
+        'rejected',
+        `not eligible for a qualified signature: risk score ${view.riskScore} (kyc_required)`,
+        {
+          providerStatus: 'kyc_required',
+          nextAction: IDV_AND_QES,
+        },
+      );
       return true;
     }
     return false;
@@ -113,6 +162,11 @@ export class FourthlineCaseRun {
 
   /** Ends the verification at the case deadline, whatever the phase. */
   expire(phase: string): void {
-    this.v.finish('expired', 'expired', `the case deadline (${String(this.o.caseDeadline)}) passed ${phase}${this.outage.suffix()}`, { nextAction: IDV_AND_QES });
+    this.v.finish(
+      'expired',
+      'expired',
+      `the case deadline (${String(this.o.caseDeadline)}) passed ${phase}${this.outage.suffix()}`,
+      { nextAction: IDV_AND_QES },
+    );
   }
 }

@@ -68,7 +68,8 @@ export async function fourthlineCase(input: FourthlineCaseInput): Promise<Verifi
     if (isCancellation(err)) {
       // Cancelled from the Web UI or the CLI: a normalized ending, search attributes included; the running
       // signature attempt (cancelled with the case) ends first, so the case shows how it ended.
-      if (r.running && patched(NATIVE_CANCEL_WAITS_ATTEMPT_PATCH)) await CancellationScope.nonCancellable(() => settleCancelledAttempt(r));
+      if (r.running && patched(NATIVE_CANCEL_WAITS_ATTEMPT_PATCH))
+        await CancellationScope.nonCancellable(() => settleCancelledAttempt(r));
       r.v.finish('cancelled', null, r.v.cancelRequested ?? NATIVE_CANCEL_REASON);
     } else {
       r.v.endOnVendorFailure(err, IDV_AND_QES);
@@ -106,11 +107,16 @@ function registerCaseHandlers(r: FourthlineCaseRun): void {
     if (consent) {
       view.consent.push(consent);
       v.audit(`consent ${consent.event}`, null, { ...consent });
-      v.note(`consent ${consent.event}`, `attempt ${consent.attempt}: ${consent.legalConditions.map((l) => `${l.id}@${l.version}`).join(', ')}`);
+      v.note(
+        `consent ${consent.event}`,
+        `attempt ${consent.attempt}: ${consent.legalConditions.map((l) => `${l.id}@${l.version}`).join(', ')}`,
+      );
     }
     const outage = unreachableSince ?? null;
-    if (outage !== null && r.outage.since === null) v.note('vendor unreachable', `Fourthline unreachable since ${outage}; retrying until the case deadline`);
-    if (outage === null && r.outage.since !== null) v.note('vendor reachable again', `Fourthline was unreachable from ${new Date(r.outage.since).toISOString()}`);
+    if (outage !== null && r.outage.since === null)
+      v.note('vendor unreachable', `Fourthline unreachable since ${outage}; retrying until the case deadline`);
+    if (outage === null && r.outage.since !== null)
+      v.note('vendor reachable again', `Fourthline was unreachable from ${new Date(r.outage.since).toISOString()}`);
     r.outage.since = outage === null ? null : Date.parse(outage);
     if (view.current?.attempt !== a.attempt) return;
     const detailsShown = view.consent.some((c) => c.attempt === a.attempt && c.event === 'shown');
@@ -148,9 +154,11 @@ function registerCaseHandlers(r: FourthlineCaseRun): void {
     },
     {
       validator: (_req: unknown) => {
-        if (view.stage !== 'identity' || view.caseStatus !== 'new') throw refuse('wrongState', `identity data is uploaded once, while the case is new (stage ${view.stage})`);
+        if (view.stage !== 'identity' || view.caseStatus !== 'new')
+          throw refuse('wrongState', `identity data is uploaded once, while the case is new (stage ${view.stage})`);
         if (r.identityBusy) throw refuse('wrongState', 'an identity upload is already in progress');
-        if (Date.now() - identitySettledAt < IDENTITY_SETTLE_GUARD_MS) throw refuse('tryAgain', 'the previous identity upload has just ended: send the identity again');
+        if (Date.now() - identitySettledAt < IDENTITY_SETTLE_GUARD_MS)
+          throw refuse('tryAgain', 'the previous identity upload has just ended: send the identity again');
       },
     },
   );
@@ -160,7 +168,10 @@ function registerCaseHandlers(r: FourthlineCaseRun): void {
 async function run(r: FourthlineCaseRun): Promise<'done' | 'continue'> {
   const { v, view, o, input } = r;
   if (view.stage === 'creating') {
-    const created = await fl.fourthlineCreateWorkflow({ workflowName: o.flow === 'pending' ? 'french-idv-qes-pending' : 'french-idv-qes', clientReference: input.reference });
+    const created = await fl.fourthlineCreateWorkflow({
+      workflowName: o.flow === 'pending' ? 'french-idv-qes-pending' : 'french-idv-qes',
+      clientReference: input.reference,
+    });
     view.verificationId = created.workflowId;
     recordUnansweredCreates(v, 'case', created.createsUnanswered);
     view.clientId = created.clientId;
@@ -173,25 +184,42 @@ async function run(r: FourthlineCaseRun): Promise<'done' | 'continue'> {
     const identityBy = Math.min(Date.now() + ms(o.identityDeadline), r.deadlineAt);
     v.progress('awaiting_user', 'case created', {
       providerStatus: 'new',
-      nextAction: { type: 'action', action: 'identity', reason: 'upload the identity data and the identity files', deadline: new Date(identityBy).toISOString() },
+      nextAction: {
+        type: 'action',
+        action: 'identity',
+        reason: 'upload the identity data and the identity files',
+        deadline: new Date(identityBy).toISOString(),
+      },
     });
-    const uploaded = await condition(() => (view.caseStatus !== 'new' && !r.identityBusy) || v.cancelRequested !== null, Math.max(1, identityBy - Date.now()), waitSummary('Fourthline case · waiting for the identity data and files', identityBy));
+    const uploaded = await condition(
+      () => (view.caseStatus !== 'new' && !r.identityBusy) || v.cancelRequested !== null,
+      Math.max(1, identityBy - Date.now()),
+      waitSummary('Fourthline case · waiting for the identity data and files', identityBy),
+    );
     if (v.cancelRequested !== null) return 'done';
     if (!uploaded) {
       // A window that closed is `expired/expired` for every vendor (README "What the API answers"); runs that
       // reached this point before the patch ended `expired/abandoned`, and replay as they ran.
       const outcome = patched(IDENTITY_DEADLINE_EXPIRED_PATCH) ? 'expired' : 'abandoned';
-      v.finish('expired', outcome, `no identity data and files within ${String(o.identityDeadline)}`, { nextAction: IDV_AND_QES });
+      v.finish('expired', outcome, `no identity data and files within ${String(o.identityDeadline)}`, {
+        nextAction: IDV_AND_QES,
+      });
       return 'done';
     }
     if (r.endOnCaseFailure()) return 'done';
 
     view.stage = 'processing';
     if (patched(IDENTITY_UPLOADED_SHOWN_PATCH)) {
-      v.progress('processing', 'identity uploaded', { providerStatus: view.caseStatus, nextAction: { type: 'wait', reason: 'Fourthline is processing the identity case' } });
+      v.progress('processing', 'identity uploaded', {
+        providerStatus: view.caseStatus,
+        nextAction: { type: 'wait', reason: 'Fourthline is processing the identity case' },
+      });
     }
     r.applyCase(await fl.fourthlineStartProcessing({ verificationId: view.verificationId }), 'case processing started');
-    v.progress('processing', 'waiting for the case', { providerStatus: view.caseStatus, nextAction: { type: 'wait', reason: 'Fourthline is processing the identity case' } });
+    v.progress('processing', 'waiting for the case', {
+      providerStatus: view.caseStatus,
+      nextAction: { type: 'wait', reason: 'Fourthline is processing the identity case' },
+    });
   }
   if (view.stage === 'processing') {
     if (o.flow === 'completed') {

@@ -174,21 +174,39 @@ export interface FourthlineSignatureInput {
 export const fourthlineCaseWebhookSignal = defineSignal<[{ status: string }]>('fourthlineCaseWebhook');
 export const fourthlineSignatureWebhookSignal = defineSignal<[{ status: string }]>('fourthlineSignatureWebhook');
 /** Child -> case: the attempt's view changed (sent on change only), with a consent record when one was made. */
-export const attemptReportSignal = defineSignal<[{ view: AttemptView; consent?: ConsentRecord; unreachableSince?: string | null }]>('fourthlineAttemptReport');
+export const attemptReportSignal =
+  defineSignal<[{ view: AttemptView; consent?: ConsentRecord; unreachableSince?: string | null }]>(
+    'fourthlineAttemptReport',
+  );
 /** Case -> child: stop now (cancel, case deadline, case ended). */
-export const stopAttemptSignal = defineSignal<[{ reason: string; outcome?: 'cancelled' | 'expired' }]>('fourthlineStopAttempt');
+export const stopAttemptSignal =
+  defineSignal<[{ reason: string; outcome?: 'cancelled' | 'expired' }]>('fourthlineStopAttempt');
 
 export const fourthlineCaseQuery = defineQuery<FourthlineCaseView>('fourthlineCase');
 export const fourthlineAttemptQuery = defineQuery<AttemptView>('fourthlineAttempt');
 
 /** Human steps. Each answers the attempt view (or the details shown). */
-export const identityUpdate = defineUpdate<FourthlineCaseView, [{ identityRef: EvidenceRef; files: EvidenceRef[] }]>('fourthlineIdentity');
-export const uploadDocumentsUpdate = defineUpdate<AttemptView, [{ documents: DocumentToSign[] }]>('fourthlineUploadDocuments');
-export const setMobileNumberUpdate = defineUpdate<AttemptView, [{ mobileRef: EvidenceRef }]>('fourthlineSetMobileNumber');
-export const signatureDetailsUpdate = defineUpdate<{ view: AttemptView; shown: ConsentRecord; passcode: { length: number | null; validitySeconds: number | null; resendsLeft: number | null } }, []>(
-  'fourthlineSignatureDetails',
+export const identityUpdate = defineUpdate<FourthlineCaseView, [{ identityRef: EvidenceRef; files: EvidenceRef[] }]>(
+  'fourthlineIdentity',
 );
-export const approveUpdate = defineUpdate<AttemptView, [{ legalConditions?: { id: string; version: string }[]; documentIds?: string[] }]>('fourthlineApprove');
+export const uploadDocumentsUpdate = defineUpdate<AttemptView, [{ documents: DocumentToSign[] }]>(
+  'fourthlineUploadDocuments',
+);
+export const setMobileNumberUpdate = defineUpdate<AttemptView, [{ mobileRef: EvidenceRef }]>(
+  'fourthlineSetMobileNumber',
+);
+export const signatureDetailsUpdate = defineUpdate<
+  {
+    view: AttemptView;
+    shown: ConsentRecord;
+    passcode: { length: number | null; validitySeconds: number | null; resendsLeft: number | null };
+  },
+  []
+>('fourthlineSignatureDetails');
+export const approveUpdate = defineUpdate<
+  AttemptView,
+  [{ legalConditions?: { id: string; version: string }[]; documentIds?: string[] }]
+>('fourthlineApprove');
 export const confirmUpdate = defineUpdate<AttemptView, [{ passcodeRef: EvidenceRef }]>('fourthlineConfirm');
 export const resendPasscodeUpdate = defineUpdate<AttemptView, []>('fourthlineResendPasscode');
 export const uploadSelfieUpdate = defineUpdate<AttemptView, [{ selfieRef: EvidenceRef }]>('fourthlineUploadSelfie');
@@ -203,7 +221,10 @@ export const FOURTHLINE_REFUSALS = {
 } as const;
 
 /** QES eligibility (doc + risk score rules): completed with 200-400; the pending flow also new / pending. */
-export function fourthlineEligible(c: { status: FourthlineCaseStatus; riskScore: number | null }, flow: FourthlineOptions['flow']): boolean {
+export function fourthlineEligible(
+  c: { status: FourthlineCaseStatus; riskScore: number | null },
+  flow: FourthlineOptions['flow'],
+): boolean {
   if (c.status === 'completed') return c.riskScore !== null && c.riskScore >= 200 && c.riskScore <= 400;
   return flow === 'pending' && (c.status === 'new' || c.status === 'pending');
 }

@@ -41,7 +41,10 @@ export class SignatureAttempt {
   unreachableSince: number | null = null;
   private reported = '';
 
-  constructor(readonly input: FourthlineSignatureInput, workflowId: string) {
+  constructor(
+    readonly input: FourthlineSignatureInput,
+    workflowId: string,
+  ) {
     this.view = newAttemptView(input.attempt, input.signatureId, workflowId);
   }
 
@@ -102,12 +105,17 @@ export class SignatureAttempt {
   phaseIs(...phases: AttemptPhase[]): void {
     if (this.ended) throw refuse('wrongState', `this signature attempt has ended (${this.view.outcome})`);
     if (this.busy) throw refuse('wrongState', 'another action on this signature is in progress');
-    if (!phases.includes(this.view.phase)) throw refuse('wrongState', `not possible while the signature is ${this.view.providerStatus ?? this.view.phase} (${this.view.phase})`);
+    if (!phases.includes(this.view.phase))
+      throw refuse(
+        'wrongState',
+        `not possible while the signature is ${this.view.providerStatus ?? this.view.phase} (${this.view.phase})`,
+      );
   }
 
   /** Validator guard: the window that closes at `until` is still open. */
   within(until: string | null, what: string): void {
-    if (until !== null && Date.now() >= Date.parse(until)) throw refuse('windowClosed', `${what} has closed (at ${until})`);
+    if (until !== null && Date.now() >= Date.parse(until))
+      throw refuse('windowClosed', `${what} has closed (at ${until})`);
   }
 
   /** Runs a human step: one at a time; a vendor refusal becomes a clear failure of the update. */

@@ -38,7 +38,8 @@ export function registerSignatureSteps(s: SignatureAttempt): void {
         s.phaseIs('awaiting_documents');
         // A new attempt uploads the earlier attempt's documents itself (carryForward): an integrator's
         // upload meanwhile would be a second one at Fourthline (found by npm run chaos).
-        if (s.input.documents && !s.documents) throw refuse('wrongState', 'this signature attempt is uploading the documents of the earlier attempt');
+        if (s.input.documents && !s.documents)
+          throw refuse('wrongState', 'this signature attempt is uploading the documents of the earlier attempt');
       },
     },
   );
@@ -71,7 +72,15 @@ export function registerSignatureSteps(s: SignatureAttempt): void {
         };
         s.shown = shown;
         await s.report(shown);
-        return { view: a, shown, passcode: { length: d.passcode.length, validitySeconds: d.passcode.validitySeconds, resendsLeft: d.passcode.resendsLeft } };
+        return {
+          view: a,
+          shown,
+          passcode: {
+            length: d.passcode.length,
+            validitySeconds: d.passcode.validitySeconds,
+            resendsLeft: d.passcode.resendsLeft,
+          },
+        };
       }),
     { validator: () => s.phaseIs('awaiting_approval') },
   );
@@ -80,14 +89,18 @@ export function registerSignatureSteps(s: SignatureAttempt): void {
     (req) =>
       s.step(async () => {
         const shown = s.shown!;
-        const legalConditions = req.legalConditions ?? shown.legalConditions.map((l) => ({ id: l.id, version: l.version }));
+        const legalConditions =
+          req.legalConditions ?? shown.legalConditions.map((l) => ({ id: l.id, version: l.version }));
         const documentIds = req.documentIds ?? shown.documents.map((d) => d.documentId);
         const r = await flNow.fourthlineApprove({ signatureId, documentIds, legalConditions, language: o.language });
         const accepted: ConsentRecord = {
           ...shown,
           event: 'accepted',
           at: new Date().toISOString(),
-          legalConditions: legalConditions.map((l) => ({ ...l, title: shown.legalConditions.find((x) => x.id === l.id)?.title ?? null })),
+          legalConditions: legalConditions.map((l) => ({
+            ...l,
+            title: shown.legalConditions.find((x) => x.id === l.id)?.title ?? null,
+          })),
           documents: shown.documents.filter((d) => documentIds.includes(d.documentId)),
           approvalAttemptId: r.attemptId,
         };
@@ -103,7 +116,8 @@ export function registerSignatureSteps(s: SignatureAttempt): void {
       validator: (req) => {
         s.phaseIs('awaiting_approval');
         s.within(a.windows.approveBy, `the ${String(o.approvalWindow)} approval window`);
-        if (!s.shown) throw refuse('wrongState', 'get the signature details (and show them to the client) before approving');
+        if (!s.shown)
+          throw refuse('wrongState', 'get the signature details (and show them to the client) before approving');
         for (const l of req.legalConditions ?? []) {
           if (!s.shown.legalConditions.some((x) => x.id === l.id && x.version === l.version)) {
             throw refuse('wrongState', `legal condition ${l.id}@${l.version} was not the version shown to the client`);
@@ -141,7 +155,8 @@ export function registerSignatureSteps(s: SignatureAttempt): void {
     {
       validator: () => {
         s.phaseIs('awaiting_confirmation');
-        if (a.passcodeResends >= FOURTHLINE_MAX_RESENDS) throw refuse('windowClosed', `the passcode can be resent at most ${FOURTHLINE_MAX_RESENDS} times`);
+        if (a.passcodeResends >= FOURTHLINE_MAX_RESENDS)
+          throw refuse('windowClosed', `the passcode can be resent at most ${FOURTHLINE_MAX_RESENDS} times`);
         s.within(a.windows.confirmBy, `the ${String(o.confirmationWindow)} confirmation window`);
       },
     },

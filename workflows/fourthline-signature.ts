@@ -11,8 +11,24 @@
  * case deadline). Polls that see nothing new back off up to 6 h; phases only the integrator can move
  * (documents, mobile number) are not polled at all, so a forgotten case stays small until its deadline.
  */
-import { ActivityFailure, allHandlersFinished, ApplicationFailure, CancellationScope, condition, isCancellation, patched, setHandler, workflowInfo } from '@temporalio/workflow';
-import { fourthlineAttemptQuery, fourthlineSignatureWebhookSignal, stopAttemptSignal, type AttemptResult, type FourthlineSignatureInput } from './fourthline-messages';
+import {
+  ActivityFailure,
+  allHandlersFinished,
+  ApplicationFailure,
+  CancellationScope,
+  condition,
+  isCancellation,
+  patched,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import {
+  fourthlineAttemptQuery,
+  fourthlineSignatureWebhookSignal,
+  stopAttemptSignal,
+  type AttemptResult,
+  type FourthlineSignatureInput,
+} from './fourthline-messages';
 import { fl } from './fourthline-vendor';
 import { nextDeadline, nextPollInterval, PHASE_WAITS, vendorMayMove } from './fourthline-windows';
 import { SignatureAttempt } from './fourthline-signature-attempt';
@@ -43,7 +59,8 @@ export async function fourthlineSignature(input: FourthlineSignatureInput): Prom
     await run(s);
   } catch (err) {
     if (isCancellation(err)) s.end('cancelled', 'the signature attempt was cancelled');
-    else if (err instanceof ActivityFailure) s.end('error', err.cause instanceof ApplicationFailure ? err.cause.message : err.message);
+    else if (err instanceof ActivityFailure)
+      s.end('error', err.cause instanceof ApplicationFailure ? err.cause.message : err.message);
     else throw err;
   }
   // A human step still running finishes before the attempt closes (cancelled or not).
@@ -51,7 +68,13 @@ export async function fourthlineSignature(input: FourthlineSignatureInput): Prom
     await condition(allHandlersFinished);
     await s.report();
   });
-  return { outcome: s.view.outcome!, reason: s.view.reason!, documents: s.documents, mobileRef: s.mobileRef, evidence: s.evidence };
+  return {
+    outcome: s.view.outcome!,
+    reason: s.view.reason!,
+    documents: s.documents,
+    mobileRef: s.mobileRef,
+    evidence: s.evidence,
+  };
 }
 
 /**
@@ -110,7 +133,11 @@ async function run(s: SignatureAttempt): Promise<void> {
     if (s.vendorExpired !== null) return s.end('expired', s.vendorExpired);
     if (await carryForward(s)) continue;
     if (s.view.phase === 'signed') {
-      const ids = s.shown?.documents.map((d) => d.documentId) ?? (await fl.fourthlineGetSignatureDetails({ signatureId, language: o.language })).documents.map((d) => d.documentId);
+      const ids =
+        s.shown?.documents.map((d) => d.documentId) ??
+        (await fl.fourthlineGetSignatureDetails({ signatureId, language: o.language })).documents.map(
+          (d) => d.documentId,
+        );
       const signed = await fl.fourthlineDownloadSigned({ signatureId, documentIds: ids });
       s.evidence.push(...signed.documents, ...(signed.contract ? [signed.contract] : []));
       return s.end('signed', `signed${signed.contract ? '; InfoCert contract stored' : ''}`);
@@ -122,7 +149,17 @@ async function run(s: SignatureAttempt): Promise<void> {
     const polls = vendorMayMove(s.view.phase);
     const wait = Math.min(polls ? interval : Infinity, deadline ? deadline.at - now : Infinity);
     const wake = () => s.nudged || s.stop !== null || s.vendorExpired !== null || s.busy || s.version !== seen;
-    const woken = wait === Infinity ? (await condition(wake), true) : await condition(wake, wait, waitSummary(`Fourthline signature · ${PHASE_WAITS[s.view.phase]}${deadline ? ` · window closes ${utc(deadline.at)}` : ''}`, now + wait));
+    const woken =
+      wait === Infinity
+        ? (await condition(wake), true)
+        : await condition(
+            wake,
+            wait,
+            waitSummary(
+              `Fourthline signature · ${PHASE_WAITS[s.view.phase]}${deadline ? ` · window closes ${utc(deadline.at)}` : ''}`,
+              now + wait,
+            ),
+          );
     if (s.stop !== null || s.vendorExpired !== null || s.busy || s.version !== seen) {
       interval = ms(o.pollInterval);
       continue;

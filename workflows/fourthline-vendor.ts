@@ -42,9 +42,16 @@ export function asRefusal(err: unknown): unknown {
       details: [{ vendorCode: d.vendorCode ?? null, httpStatus: d.httpStatus }],
     });
   }
-  return ApplicationFailure.create({ type: FOURTHLINE_REFUSALS.rejected, message: err.cause.message, nonRetryable: true, details: [{ vendorCode: null, httpStatus: 502 }] });
+  return ApplicationFailure.create({
+    type: FOURTHLINE_REFUSALS.rejected,
+    message: err.cause.message,
+    nonRetryable: true,
+    details: [{ vendorCode: null, httpStatus: 502 }],
+  });
 }
 
 export function vendorCodeOf(err: unknown): string | null {
-  return err instanceof ApplicationFailure ? ((err.details?.[0] as { vendorCode?: string | null } | undefined)?.vendorCode ?? null) : null;
+  return err instanceof ApplicationFailure
+    ? ((err.details?.[0] as { vendorCode?: string | null } | undefined)?.vendorCode ?? null)
+    : null;
 }

@@ -17,7 +17,13 @@ export interface AttemptClocks {
   flowStartedAt: number | null;
 }
 
-export const noClocks = (): AttemptClocks => ({ consentAt: null, confirmationAt: null, passcodeSentAt: null, selfieAt: null, flowStartedAt: null });
+export const noClocks = (): AttemptClocks => ({
+  consentAt: null,
+  confirmationAt: null,
+  passcodeSentAt: null,
+  selfieAt: null,
+  flowStartedAt: null,
+});
 
 /** Starts the clocks the doc attaches to a status (a clock already running keeps its start). */
 export function startClocks(c: AttemptClocks, status: FourthlineSignatureStatus, now: number): void {
@@ -63,29 +69,64 @@ export interface AttemptDeadline {
 }
 
 /** When the current phase ends by itself, and how: the earliest of its windows and the case deadline. */
-export function nextDeadline(phase: AttemptPhase, c: AttemptClocks, o: FourthlineOptions, caseDeadlineAt: number | null): AttemptDeadline | null {
+export function nextDeadline(
+  phase: AttemptPhase,
+  c: AttemptClocks,
+  o: FourthlineOptions,
+  caseDeadlineAt: number | null,
+): AttemptDeadline | null {
   const candidates: (AttemptDeadline | null)[] = [];
   if (caseDeadlineAt !== null) {
-    candidates.push({ at: caseDeadlineAt, outcome: 'expired', reason: `the case deadline (${String(o.caseDeadline)}) passed while the signature was ${phase.replace('_', ' ')}` });
+    candidates.push({
+      at: caseDeadlineAt,
+      outcome: 'expired',
+      reason: `the case deadline (${String(o.caseDeadline)}) passed while the signature was ${phase.replace('_', ' ')}`,
+    });
   }
   const errorAt = after(c.flowStartedAt, o.errorAfter);
-  const errorEnd = errorAt === null ? null : { at: errorAt, outcome: 'error' as const, reason: `the signature was not finished ${String(o.errorAfter)} after it started: Fourthline turns it to error` };
+  const errorEnd =
+    errorAt === null
+      ? null
+      : {
+          at: errorAt,
+          outcome: 'error' as const,
+          reason: `the signature was not finished ${String(o.errorAfter)} after it started: Fourthline turns it to error`,
+        };
   switch (phase) {
     case 'awaiting_approval':
       candidates.push(
-        { at: after(c.consentAt, o.approvalWindow)!, outcome: 'expired', reason: `approval window closed: not approved within ${String(o.approvalWindow)} of user_consent_required` },
+        {
+          at: after(c.consentAt, o.approvalWindow)!,
+          outcome: 'expired',
+          reason: `approval window closed: not approved within ${String(o.approvalWindow)} of user_consent_required`,
+        },
         errorEnd,
       );
       break;
     case 'awaiting_confirmation':
       candidates.push(
-        { at: after(c.confirmationAt, o.confirmationWindow)!, outcome: 'expired', reason: `confirmation window closed: not confirmed within ${String(o.confirmationWindow)} of confirmation_required` },
-        { at: after(c.passcodeSentAt, o.passcodeValidity)!, outcome: 'expired', reason: `the passcode expired: not entered within ${String(o.passcodeValidity)}` },
+        {
+          at: after(c.confirmationAt, o.confirmationWindow)!,
+          outcome: 'expired',
+          reason: `confirmation window closed: not confirmed within ${String(o.confirmationWindow)} of confirmation_required`,
+        },
+        {
+          at: after(c.passcodeSentAt, o.passcodeValidity)!,
+          outcome: 'expired',
+          reason: `the passcode expired: not entered within ${String(o.passcodeValidity)}`,
+        },
         errorEnd,
       );
       break;
     case 'awaiting_selfie':
-      candidates.push({ at: after(c.selfieAt, o.selfieWindow)!, outcome: 'error', reason: `no selfie within ${String(o.selfieWindow)}: Fourthline turns the signature to error` }, errorEnd);
+      candidates.push(
+        {
+          at: after(c.selfieAt, o.selfieWindow)!,
+          outcome: 'error',
+          reason: `no selfie within ${String(o.selfieWindow)}: Fourthline turns the signature to error`,
+        },
+        errorEnd,
+      );
       break;
     case 'vendor_error':
       // A recoverable error returns to the previous status by itself (doc); one still there at the
@@ -95,7 +136,11 @@ export function nextDeadline(phase: AttemptPhase, c: AttemptClocks, o: Fourthlin
     default:
       break;
   }
-  return candidates.filter((d): d is AttemptDeadline => d !== null && Number.isFinite(d.at)).sort((x, y) => x.at - y.at)[0] ?? null;
+  return (
+    candidates
+      .filter((d): d is AttemptDeadline => d !== null && Number.isFinite(d.at))
+      .sort((x, y) => x.at - y.at)[0] ?? null
+  );
 }
 
 /**

@@ -35,8 +35,22 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Duration } from '@temporalio/common';
-import type { Id360Activities, Id360Applicant, Id360DataName, Id360EnrollmentRef, Id360ReportSummary, Id360Status } from '../activities/id360';
-import type { EvidenceRef, NextAction, VerificationInputBase, VerificationOutcome, VerificationState, VerificationStatus } from './shared';
+import type {
+  Id360Activities,
+  Id360Applicant,
+  Id360DataName,
+  Id360EnrollmentRef,
+  Id360ReportSummary,
+  Id360Status,
+} from '../activities/id360';
+import type {
+  EvidenceRef,
+  NextAction,
+  VerificationInputBase,
+  VerificationOutcome,
+  VerificationState,
+  VerificationStatus,
+} from './shared';
 import { VendorOutage } from './vendor-outage';
 import { NATIVE_CANCEL_REASON, Verification } from './verification';
 import { ms, waitSummary } from './time';
@@ -93,8 +107,14 @@ export const id360CallbackSignal = defineSignal<[Id360Callback]>('id360Callback'
 
 // The actions of API mode. Each validator refuses a step out of order (the API answers 409) before any
 // vendor call; a vendor refusal of the step itself fails the update with type Id360VendorRejected (4xx).
-export const id360ConsentUpdate = defineUpdate<VerificationState, [{ acceptedCgu: boolean; acceptedBiometry: boolean }]>('id360Consent');
-export const id360UploadPageUpdate = defineUpdate<VerificationState, [{ page: number; totalPages: number; document: EvidenceRef }]>('id360UploadDocumentPage');
+export const id360ConsentUpdate = defineUpdate<
+  VerificationState,
+  [{ acceptedCgu: boolean; acceptedBiometry: boolean }]
+>('id360Consent');
+export const id360UploadPageUpdate = defineUpdate<
+  VerificationState,
+  [{ page: number; totalPages: number; document: EvidenceRef }]
+>('id360UploadDocumentPage');
 export const id360UploadSelfieUpdate = defineUpdate<VerificationState, [{ selfie: EvidenceRef }]>('id360UploadSelfie');
 export const id360FinalizeUpdate = defineUpdate<VerificationState, []>('id360Finalize');
 
@@ -149,18 +169,20 @@ export async function id360Enrollment(input: Id360Input): Promise<VerificationSt
   const v = new Verification('id360', input.id, input.reference, input.carried?.state);
   const outage = new VendorOutage('ID360', v, input.carried?.outageSince ?? null);
   // A carried flow is in a polling phase with no step under way (awaitFinalStatus continues only then).
-  const flow: Flow = input.carried ? { ...input.carried.flow, busy: 0 } : {
-    phase: 'opening',
-    enrollment: null,
-    deadlineAt: Date.now() + ms(input.options.deadline),
-    final: null,
-    consent: null,
-    totalPages: null,
-    pages: [],
-    selfie: false,
-    busy: 0,
-    lastIntermediate: null,
-  };
+  const flow: Flow = input.carried
+    ? { ...input.carried.flow, busy: 0 }
+    : {
+        phase: 'opening',
+        enrollment: null,
+        deadlineAt: Date.now() + ms(input.options.deadline),
+        final: null,
+        consent: null,
+        totalPages: null,
+        pages: [],
+        selfie: false,
+        busy: 0,
+        lastIntermediate: null,
+      };
   setCallbackHandler(v, flow);
   setActionHandlers(v, flow);
 
@@ -183,13 +205,17 @@ export async function id360Enrollment(input: Id360Input): Promise<VerificationSt
   } finally {
     // This worker stops keeping ID360's token alive for the enrollment (it would stop by itself at the deadline).
     const enrollmentId = flow.enrollment?.enrollmentId;
-    if (enrollmentId && !continuing) await CancellationScope.nonCancellable(() => id360.id360EndEnrollment({ enrollmentId }));
+    if (enrollmentId && !continuing)
+      await CancellationScope.nonCancellable(() => id360.id360EndEnrollment({ enrollmentId }));
   }
   // (Out of the cancelled scope after a native cancel.)
   await CancellationScope.nonCancellable(() => condition(allHandlersFinished));
   if (continuing && !v.ended) {
     // (awaitFinalStatus drained the handlers before it answered: nothing can have come since.)
-    await continueAsNew<typeof id360Enrollment>({ ...input, carried: { state: v.state, flow, outageSince: outage.since } });
+    await continueAsNew<typeof id360Enrollment>({
+      ...input,
+      carried: { state: v.state, flow, outageSince: outage.since },
+    });
   }
   return v.state;
 }
@@ -231,9 +257,14 @@ async function run(v: Verification, flow: Flow, input: Id360Input, outage: Vendo
     const info = await id360.id360GetEnrollmentInfo({ ...flow.enrollment, holdForMs: hold() });
     const routeId = o.routeId ?? info.routes[0];
     if (routeId === undefined || !info.routes.includes(routeId)) {
-      v.finish('failed', 'error', o.routeId ? `ID360 does not offer route ${o.routeId} on this process` : 'ID360 offers no route on this process', {
-        nextAction: RESTART,
-      });
+      v.finish(
+        'failed',
+        'error',
+        o.routeId ? `ID360 does not offer route ${o.routeId} on this process` : 'ID360 offers no route on this process',
+        {
+          nextAction: RESTART,
+        },
+      );
       return false;
     }
     await id360.id360SelectRoute({ ...flow.enrollment, routeId, holdForMs: hold() });
@@ -249,7 +280,12 @@ async function run(v: Verification, flow: Flow, input: Id360Input, outage: Vendo
  * deadline. Answers true when the run should continue as new: only while polling, with no verdict, no cancel
  * and every handler finished, so that the next run takes over exactly this flow.
  */
-async function awaitFinalStatus(v: Verification, flow: Flow, input: Id360Input, outage: VendorOutage): Promise<boolean> {
+async function awaitFinalStatus(
+  v: Verification,
+  flow: Flow,
+  input: Id360Input,
+  outage: VendorOutage,
+): Promise<boolean> {
   const o = input.options;
   const enrollmentId = flow.enrollment!.enrollmentId;
   const pollsPerRun = input.pollsPerRun ?? ID360_POLLS_PER_RUN;
@@ -257,7 +293,9 @@ async function awaitFinalStatus(v: Verification, flow: Flow, input: Id360Input, 
   while (!v.ended) {
     const remaining = flow.deadlineAt - Date.now();
     if (remaining <= 0) {
-      v.finish('expired', 'expired', `no final status from ID360 within ${String(o.deadline)}${outage.suffix()}`, { nextAction: RESTART });
+      v.finish('expired', 'expired', `no final status from ID360 within ${String(o.deadline)}${outage.suffix()}`, {
+        nextAction: RESTART,
+      });
       return false;
     }
     // Before finalize (API mode) nothing happens at ID360 without us: no polling, callbacks or the deadline end it.
@@ -271,8 +309,14 @@ async function awaitFinalStatus(v: Verification, flow: Flow, input: Id360Input, 
       continue;
     }
     const wait = polling ? Math.min(ms(o.pollInterval), remaining) : remaining;
-    const what = polling ? 'ID360 enrollment · waiting for a callback or the next poll' : 'ID360 enrollment · waiting for the user or a callback';
-    const woken = await condition(() => flow.final !== null || v.cancelRequested !== null || flow.phase !== phase, wait, waitSummary(what, Date.now() + wait, Date.now() + remaining));
+    const what = polling
+      ? 'ID360 enrollment · waiting for a callback or the next poll'
+      : 'ID360 enrollment · waiting for the user or a callback';
+    const woken = await condition(
+      () => flow.final !== null || v.cancelRequested !== null || flow.phase !== phase,
+      wait,
+      waitSummary(what, Date.now() + wait, Date.now() + remaining),
+    );
     // A verdict already in hand is still concluded (its report is stored); a cancel accepted before
     // the final decision wins all the same (Verification.finish): cancel has one meaning.
     if (flow.final) {
@@ -310,15 +354,24 @@ async function conclude(v: Verification, flow: Flow, final: NonNullable<Flow['fi
     v.setFacts(factsOf(report));
     const pdf = await id360.id360FetchPdfReport({ enrollmentId, holdForMs: holdForMs(flow) });
     v.addEvidence(pdf);
-    v.note('report stored', `JSON ${report.reportRef.sha256.slice(0, 12)}, PDF ${pdf.sha256.slice(0, 12)} (${pdf.size} bytes)`);
+    v.note(
+      'report stored',
+      `JSON ${report.reportRef.sha256.slice(0, 12)}, PDF ${pdf.sha256.slice(0, 12)} (${pdf.size} bytes)`,
+    );
     // The report is ID360's final word on the enrollment: its status decides.
     const d = decideId360Outcome(report.status, report.reason);
-    v.finish(d.status, d.outcome, d.reason, { providerStatus: report.status, ...(d.restart ? { nextAction: RESTART } : {}) });
+    v.finish(d.status, d.outcome, d.reason, {
+      providerStatus: report.status,
+      ...(d.restart ? { nextAction: RESTART } : {}),
+    });
     return;
   }
   v.setFacts({ reason: final.reason });
   const d = decideId360Outcome(final.status, final.reason);
-  v.finish(d.status, d.outcome, d.reason, { providerStatus: final.status, ...(d.restart ? { nextAction: RESTART } : {}) });
+  v.finish(d.status, d.outcome, d.reason, {
+    providerStatus: final.status,
+    ...(d.restart ? { nextAction: RESTART } : {}),
+  });
 }
 
 /** The normalized outcome of an ID360 final status. */
@@ -334,15 +387,30 @@ export function decideId360Outcome(
       return { status: 'completed', outcome: 'rejected', reason: `ID360 verdict KO${because}`, restart: false };
     case 'CANCELED':
       return reason === 'ERL_TIMEOUT'
-        ? { status: 'expired', outcome: 'expired', reason: "ID360's time to complete the enrollment ran out (ERL_TIMEOUT)", restart: true }
+        ? {
+            status: 'expired',
+            outcome: 'expired',
+            reason: "ID360's time to complete the enrollment ran out (ERL_TIMEOUT)",
+            restart: true,
+          }
         : { status: 'failed', outcome: 'abandoned', reason: `the enrollment was canceled${because}`, restart: true };
     case 'FAILED':
-      return { status: 'failed', outcome: 'error', reason: `ID360 could not complete the enrollment${because}`, restart: true };
+      return {
+        status: 'failed',
+        outcome: 'error',
+        reason: `ID360 could not complete the enrollment${because}`,
+        restart: true,
+      };
     case 'DELETED':
       return { status: 'failed', outcome: 'error', reason: `ID360 deleted the enrollment${because}`, restart: true };
     case 'NEW':
     case 'STARTED':
-      return { status: 'failed', outcome: 'error', reason: `ID360 reported no final status (${status})`, restart: true };
+      return {
+        status: 'failed',
+        outcome: 'error',
+        reason: `ID360 reported no final status (${status})`,
+        restart: true,
+      };
   }
 }
 
@@ -350,7 +418,8 @@ function setCallbackHandler(v: Verification, flow: Flow): void {
   setHandler(id360CallbackSignal, async (cb) => {
     // A callback before the create's answer (ID360 called back first, or an orphan of a create whose
     // answer was lost called): wait until our enrollment is known, so that an orphan never decides.
-    if (!flow.enrollment && !v.ended && patched(VENDOR_DUPLICATES_PATCH)) await condition(() => flow.enrollment !== undefined || v.ended);
+    if (!flow.enrollment && !v.ended && patched(VENDOR_DUPLICATES_PATCH))
+      await condition(() => flow.enrollment !== undefined || v.ended);
     onCallback(v, flow, cb);
   });
 }
@@ -359,7 +428,8 @@ function onCallback(v: Verification, flow: Flow, cb: Id360Callback): void {
   // Every enrollment of this verification calls back to its own URL: another id is an orphan of a
   // lost create. Recorded and flagged (even after the end), never taken as our status.
   if (flow.enrollment && cb.enrollmentId !== flow.enrollment.enrollmentId) {
-    if (!recordVendorDuplicate(v, 'enrollment', cb.enrollmentId) && !v.ended && !flow.final) v.note('callback ignored', 'it names another enrollment');
+    if (!recordVendorDuplicate(v, 'enrollment', cb.enrollmentId) && !v.ended && !flow.final)
+      v.note('callback ignored', 'it names another enrollment');
     return;
   }
   // Once a final status is known, every callback is ignored on purpose: ID360 retries deliveries, so
@@ -405,10 +475,15 @@ function setActionHandlers(v: Verification, flow: Flow): void {
     id360ConsentUpdate,
     async ({ acceptedBiometry }) => {
       if (flow.consent?.biometry === acceptedBiometry) return v.state; // the same consent again: nothing to do
-      await step('consent', () => steps.id360RecordConsent({ ...flow.enrollment!, acceptedCgu: true, acceptedBiometry, holdForMs: hold() }));
+      await step('consent', () =>
+        steps.id360RecordConsent({ ...flow.enrollment!, acceptedCgu: true, acceptedBiometry, holdForMs: hold() }),
+      );
       flow.consent = { biometry: acceptedBiometry };
       v.audit('consent accepted', null, { acceptedCgu: true, acceptedBiometry });
-      v.progress('awaiting_user', 'consent recorded', { detail: acceptedBiometry ? 'terms and biometry' : 'terms only', nextAction: nextStep(flow) });
+      v.progress('awaiting_user', 'consent recorded', {
+        detail: acceptedBiometry ? 'terms and biometry' : 'terms only',
+        nextAction: nextStep(flow),
+      });
       return v.state;
     },
     {
@@ -430,16 +505,21 @@ function setActionHandlers(v: Verification, flow: Flow): void {
       flow.totalPages = totalPages;
       if (!flow.pages.includes(page)) flow.pages.push(page);
       v.addEvidence(document);
-      v.progress('awaiting_user', 'document page uploaded', { detail: `page ${page + 1} of ${totalPages}`, nextAction: nextStep(flow) });
+      v.progress('awaiting_user', 'document page uploaded', {
+        detail: `page ${page + 1} of ${totalPages}`,
+        nextAction: nextStep(flow),
+      });
       return v.state;
     },
     {
       validator: ({ page, totalPages, document }) => {
         collecting();
         if (!flow.consent) refuse('record the consent first');
-        if (!Number.isInteger(totalPages) || totalPages < 1 || totalPages > ID360_MAX_PAGES) refuse(`totalPages must be from 1 to ${ID360_MAX_PAGES}`);
+        if (!Number.isInteger(totalPages) || totalPages < 1 || totalPages > ID360_MAX_PAGES)
+          refuse(`totalPages must be from 1 to ${ID360_MAX_PAGES}`);
         if (!Number.isInteger(page) || page < 0 || page >= totalPages) refuse('page must be from 0 to totalPages - 1');
-        if (flow.totalPages !== null && flow.totalPages !== totalPages) refuse(`totalPages was ${flow.totalPages} for the pages already uploaded`);
+        if (flow.totalPages !== null && flow.totalPages !== totalPages)
+          refuse(`totalPages was ${flow.totalPages} for the pages already uploaded`);
         if (!document?.sha256) refuse('the document reference is missing');
       },
     },
@@ -475,7 +555,9 @@ function setActionHandlers(v: Verification, flow: Flow): void {
         throw err;
       }
       flow.phase = 'processing';
-      v.progress('processing', 'enrollment finalized', { nextAction: { type: 'wait', reason: 'ID360 is checking the documents' } });
+      v.progress('processing', 'enrollment finalized', {
+        nextAction: { type: 'wait', reason: 'ID360 is checking the documents' },
+      });
       return v.state;
     },
     {
@@ -483,7 +565,8 @@ function setActionHandlers(v: Verification, flow: Flow): void {
         collecting();
         if (flow.busy > 0) refuse('a step is still under way: finalize once it has answered');
         if (!flow.consent) refuse('record the consent first');
-        if (flow.totalPages === null || flow.pages.length < flow.totalPages) refuse('upload every page of the identity document first');
+        if (flow.totalPages === null || flow.pages.length < flow.totalPages)
+          refuse('upload every page of the identity document first');
         if (flow.consent.biometry && !flow.selfie) refuse('the biometry consent was given: upload the selfie first');
       },
     },
@@ -512,17 +595,24 @@ function stepFailure(v: Verification, what: string, err: unknown): ApplicationFa
 function nextStep(flow: Flow): NextAction {
   const deadline = new Date(flow.deadlineAt).toISOString();
   if (!flow.consent) {
-    return { type: 'action', action: 'consent', reason: "record the user's acceptance of ID360's terms (and of biometry, for a selfie)", deadline };
+    return {
+      type: 'action',
+      action: 'consent',
+      reason: "record the user's acceptance of ID360's terms (and of biometry, for a selfie)",
+      deadline,
+    };
   }
   if (flow.totalPages === null || flow.pages.length < flow.totalPages) {
-    const missing = flow.totalPages === null ? null : [...Array(flow.totalPages).keys()].find((p) => !flow.pages.includes(p));
+    const missing =
+      flow.totalPages === null ? null : [...Array(flow.totalPages).keys()].find((p) => !flow.pages.includes(p));
     const reason =
       missing === null || missing === undefined
         ? 'upload the identity document, one request per page'
         : `upload page ${missing + 1} of ${flow.totalPages} of the identity document`;
     return { type: 'action', action: 'upload-document-page', reason, deadline };
   }
-  if (flow.consent.biometry && !flow.selfie) return { type: 'action', action: 'upload-selfie', reason: 'upload the selfie', deadline };
+  if (flow.consent.biometry && !flow.selfie)
+    return { type: 'action', action: 'upload-selfie', reason: 'upload the selfie', deadline };
   return { type: 'action', action: 'finalize', reason: 'every document is in: finalize the enrollment', deadline };
 }
 

@@ -17,7 +17,10 @@ export const NAMIRIAL_ERROR_CODES = [
 export type NamirialErrorCode = (typeof NAMIRIAL_ERROR_CODES)[number];
 
 /** Each code: the normalized outcome and the reason an operator reads. */
-export const NAMIRIAL_ERROR_OUTCOMES: Record<NamirialErrorCode, { outcome: 'rejected' | 'expired' | 'error'; reason: string }> = {
+export const NAMIRIAL_ERROR_OUTCOMES: Record<
+  NamirialErrorCode,
+  { outcome: 'rejected' | 'expired' | 'error'; reason: string }
+> = {
   NotSupportedDocument: { outcome: 'rejected', reason: 'the identity document the user provided is not supported' },
   RequestAlteredInfo: { outcome: 'rejected', reason: 'the verification data was altered during the onboarding' },
   RequestIsExpired: { outcome: 'expired', reason: 'the enrollment request expired at Namirial' },
@@ -47,13 +50,22 @@ export interface NamirialDecision {
 /** The outcome of an enrollment that has ended, from the State and Outcome Namirial answered. */
 export function decideNamirialOutcome(state: string, outcome: string | null): NamirialDecision {
   if (state === 'Completed' && outcome === 'Success') {
-    return { status: 'completed', outcome: 'approved', reason: 'Namirial completed the enrollment with outcome Success' };
+    return {
+      status: 'completed',
+      outcome: 'approved',
+      reason: 'Namirial completed the enrollment with outcome Success',
+    };
   }
   if (outcome !== null && isNamirialErrorCode(outcome)) {
     const m = NAMIRIAL_ERROR_OUTCOMES[outcome];
     const status = m.outcome === 'expired' ? 'expired' : m.outcome === 'rejected' ? 'completed' : 'failed';
     return { status, outcome: m.outcome, reason: `${m.reason} (${outcome})` };
   }
-  if (state === 'Expired') return { status: 'expired', outcome: 'expired', reason: 'the enrollment request expired at Namirial' };
-  return { status: 'failed', outcome: 'error', reason: `Namirial ended the enrollment in state ${state} with outcome ${outcome ?? 'none'}, which we do not know` };
+  if (state === 'Expired')
+    return { status: 'expired', outcome: 'expired', reason: 'the enrollment request expired at Namirial' };
+  return {
+    status: 'failed',
+    outcome: 'error',
+    reason: `Namirial ended the enrollment in state ${state} with outcome ${outcome ?? 'none'}, which we do not know`,
+  };
 }

@@ -30,7 +30,14 @@ export interface NamirialInput extends VerificationInputBase {
   applicant: { firstName: string; lastName: string; email: string };
   options: NamirialOptions;
   /** Set by continue-as-new only: the verification so far and what the wait needs to go on. */
-  carried?: { state: VerificationState; deadlineAt: number; enrollmentId: string; claim: string | null; returns: number; outageSince: number | null };
+  carried?: {
+    state: VerificationState;
+    deadlineAt: number;
+    enrollmentId: string;
+    claim: string | null;
+    returns: number;
+    outageSince: number | null;
+  };
   /** Test-only: continue as new after this many reads (default NAMIRIAL_READS_PER_RUN). */
   readsPerRun?: number;
 }
@@ -90,9 +97,16 @@ export async function namirialEnrollment(input: NamirialInput): Promise<Verifica
     () => run(v, input, outage),
     undefined,
     // The reason names the problem Type and Title, never Details (activities/namirial.ts).
-    (cause) => v.setFacts({ problemType: (cause?.details?.[0] as { vendorCode?: string | null } | undefined)?.vendorCode ?? null }),
+    (cause) =>
+      v.setFacts({
+        problemType: (cause?.details?.[0] as { vendorCode?: string | null } | undefined)?.vendorCode ?? null,
+      }),
   );
-  if (carry && !v.ended) await continueAsNew<typeof namirialEnrollment>({ ...input, carried: { state: v.state, outageSince: outage.since, ...carry } });
+  if (carry && !v.ended)
+    await continueAsNew<typeof namirialEnrollment>({
+      ...input,
+      carried: { state: v.state, outageSince: outage.since, ...carry },
+    });
   return v.state;
 }
 
@@ -113,7 +127,10 @@ async function run(v: Verification, input: NamirialInput, outage: VendorOutage):
     if (v.ended || ++returns > MAX_RETURNS) return;
     claim = r.verifidResult === 'success' ? 'Success' : (r.verifidError ?? r.verifidResult);
     v.setFacts({ browserSaid: claim });
-    v.note('browser returned', `verifidResult ${r.verifidResult}${r.verifidError ? `, verifidError ${r.verifidError}` : ''} (to be confirmed with Namirial)`);
+    v.note(
+      'browser returned',
+      `verifidResult ${r.verifidResult}${r.verifidError ? `, verifidError ${r.verifidError}` : ''} (to be confirmed with Namirial)`,
+    );
     nudged = true;
     rechecks = RECHECKS_AFTER_RETURN;
   });
@@ -130,7 +147,10 @@ async function run(v: Verification, input: NamirialInput, outage: VendorOutage):
     recordUnansweredCreates(v, 'enrollment', created.createsUnanswered);
     v.setProviderReference(created.enrollmentId);
     v.setFacts({ kinds: created.kinds.join(','), identityProvider: created.provider });
-    v.progress('awaiting_user', 'enrollment created', { providerStatus: created.state, nextAction: { type: 'redirect', url: created.enrollUrl } });
+    v.progress('awaiting_user', 'enrollment created', {
+      providerStatus: created.state,
+      nextAction: { type: 'redirect', url: created.enrollUrl },
+    });
   }
   const read = () => outage.read(() => namirial.namirialReadEnrollment({ enrollmentId: enrollmentId! }));
 
@@ -144,23 +164,40 @@ async function run(v: Verification, input: NamirialInput, outage: VendorOutage):
       if (last) apply(v, last, 'last read at the deadline', claim);
       if (!v.ended) {
         recordClaim(v, claim, `(${v.state.providerStatus ?? 'unknown'})`);
-        v.finish('expired', 'expired', `no final state from Namirial within ${String(options.deadline)}${outage.suffix()}`, {
-          nextAction: { type: 'restart', reason: 'start a new verification with a new reference' },
-        });
+        v.finish(
+          'expired',
+          'expired',
+          `no final state from Namirial within ${String(options.deadline)}${outage.suffix()}`,
+          {
+            nextAction: { type: 'restart', reason: 'start a new verification with a new reference' },
+          },
+        );
       }
       break;
     }
-    if (!nudged && rechecks === 0 && (reads >= readsPerRun || workflowInfo().continueAsNewSuggested)) return { deadlineAt, enrollmentId, claim, returns };
+    if (!nudged && rechecks === 0 && (reads >= readsPerRun || workflowInfo().continueAsNewSuggested))
+      return { deadlineAt, enrollmentId, claim, returns };
     const wait = rechecks > 0 ? options.recheckInterval : options.pollInterval;
     const sleepFor = Math.min(ms(wait), remaining);
-    const what = rechecks > 0 ? 'Namirial enrollment · re-checking the status after a return' : 'Namirial enrollment · waiting for a callback, a return or the next poll';
-    const woken = await condition(() => nudged || v.cancelRequested !== null, sleepFor, waitSummary(what, Date.now() + sleepFor, deadlineAt));
+    const what =
+      rechecks > 0
+        ? 'Namirial enrollment · re-checking the status after a return'
+        : 'Namirial enrollment · waiting for a callback, a return or the next poll';
+    const woken = await condition(
+      () => nudged || v.cancelRequested !== null,
+      sleepFor,
+      waitSummary(what, Date.now() + sleepFor, deadlineAt),
+    );
     if (v.cancelRequested !== null) {
       v.finish('cancelled', null, v.cancelRequested);
       break;
     }
     if (!woken && Date.now() >= deadlineAt) continue; // the deadline branch above reads one last time
-    const event = woken ? 'enrollment read after the return' : rechecks > 0 ? 'enrollment re-read after the return' : 'enrollment read by polling';
+    const event = woken
+      ? 'enrollment read after the return'
+      : rechecks > 0
+        ? 'enrollment re-read after the return'
+        : 'enrollment read by polling';
     if (!woken && rechecks > 0) rechecks--;
     nudged = false;
     reads++;
@@ -188,7 +225,9 @@ function apply(v: Verification, e: NamirialEnrollmentSummary, event: string, cla
   v.progress('processing', event, { providerStatus: e.state });
   v.finish(d.status, d.outcome, d.reason, {
     providerStatus: e.state,
-    ...(d.outcome === 'approved' ? {} : { nextAction: { type: 'restart', reason: 'start a new verification with a new reference' } }),
+    ...(d.outcome === 'approved'
+      ? {}
+      : { nextAction: { type: 'restart', reason: 'start a new verification with a new reference' } }),
   });
 }
 
@@ -197,7 +236,12 @@ function recordClaim(v: Verification, claim: string | null, vendorSaid: string):
   if (claim === null) return;
   const mismatch = claim !== vendorSaid;
   v.setFacts({ returnMismatch: mismatch, vendorSaid });
-  if (mismatch) v.note('return contradicted by Namirial', `the browser said ${claim}, Namirial says ${vendorSaid}: Namirial's word stands`);
+  if (mismatch)
+    v.note(
+      'return contradicted by Namirial',
+      `the browser said ${claim}, Namirial says ${vendorSaid}: Namirial's word stands`,
+    );
   // A browser claiming a success Namirial does not confirm is a forged or tampered return: worth a look.
-  if (mismatch && claim === 'Success') v.needsAttention('return-contradicted', 'the browser claimed a success that Namirial does not confirm');
+  if (mismatch && claim === 'Success')
+    v.needsAttention('return-contradicted', 'the browser claimed a success that Namirial does not confirm');
 }

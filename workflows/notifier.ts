@@ -34,7 +34,14 @@ import {
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { apiVerificationId, tenantWorkflowId, type VerificationState } from './shared';
-import { outboxEventSignal, outboxWorkflowId, eventId, type EventData, type EventType, type NotificationEvent } from './notify-shared';
+import {
+  outboxEventSignal,
+  outboxWorkflowId,
+  eventId,
+  type EventData,
+  type EventType,
+  type NotificationEvent,
+} from './notify-shared';
 
 /** The memo key the API sets at start: `{ tenant, taskQueue }`. */
 export const NOTIFICATIONS_MEMO_KEY = 'notifications';
@@ -59,15 +66,24 @@ export class Notifier {
   /** The notifier of this workflow, or null when it was started without the memo. */
   static fromMemo(): Notifier | null {
     const memo = workflowInfo().memo?.[NOTIFICATIONS_MEMO_KEY] as { tenant?: unknown; taskQueue?: unknown } | undefined;
-    if (typeof memo?.tenant !== 'string' || typeof memo.taskQueue !== 'string' || !memo.tenant || !memo.taskQueue) return null;
+    if (typeof memo?.tenant !== 'string' || typeof memo.taskQueue !== 'string' || !memo.tenant || !memo.taskQueue)
+      return null;
     return new Notifier(memo.tenant, memo.taskQueue);
   }
 
   emit(sequence: number, type: EventType, data: EventData): NotificationEvent {
-    const event: NotificationEvent = { id: eventId(data.verificationId, sequence), type, timestamp: new Date().toISOString(), sequence, data };
+    const event: NotificationEvent = {
+      id: eventId(data.verificationId, sequence),
+      type,
+      timestamp: new Date().toISOString(),
+      sequence,
+      data,
+    };
     // One hand-over at a time, in order (the outbox reorders anyway); a failure is logged, never thrown into the flow.
     handedOver = handedOver.then(() =>
-      this.handOver(event).catch((err) => log.warn('notification not handed over', { eventId: event.id, error: (err as Error).name })),
+      this.handOver(event).catch((err) =>
+        log.warn('notification not handed over', { eventId: event.id, error: (err as Error).name }),
+      ),
     );
     return event;
   }
@@ -97,7 +113,14 @@ export class Notifier {
         workflowId,
         taskQueue: this.taskQueue,
         parentClosePolicy: ParentClosePolicy.ABANDON,
-        args: [{ tenant: this.tenant, verificationId: event.data.verificationId, events: [event], nextSequence: event.sequence }],
+        args: [
+          {
+            tenant: this.tenant,
+            verificationId: event.data.verificationId,
+            events: [event],
+            nextSequence: event.sequence,
+          },
+        ],
       });
     } catch (err) {
       // A run from before a continue-as-new of this workflow is still delivering: give it the event.
@@ -120,7 +143,13 @@ export function eventData(s: VerificationState): EventData {
     outcome: s.outcome,
     reason: s.reason,
     nextAction: s.nextAction,
-    evidence: s.evidence.map((e) => ({ kind: e.kind, ref: e.ref, sha256: e.sha256, size: e.size, contentType: e.contentType })),
+    evidence: s.evidence.map((e) => ({
+      kind: e.kind,
+      ref: e.ref,
+      sha256: e.sha256,
+      size: e.size,
+      contentType: e.contentType,
+    })),
     attention: typeof s.facts.attention === 'string' ? s.facts.attention : null,
   };
 }

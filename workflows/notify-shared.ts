@@ -148,12 +148,21 @@ export interface EndpointChange {
 /** The full registry (secrets included): for activities and the API, which strips the secrets. */
 export const endpointsQuery = defineQuery<EndpointRegistryState>('endpoints');
 /** The API mints id, secret and time (the workflow holds no randomness); refused on a duplicate id. */
-export const createEndpointUpdate = defineUpdate<WebhookEndpoint, [{ id: string; url: string; description: string | null; eventTypes: EventType[]; secret: string; at: string }]>('createEndpoint');
-export const changeEndpointUpdate = defineUpdate<WebhookEndpoint, [{ id: string; change: EndpointChange; at: string }]>('changeEndpoint');
+export const createEndpointUpdate = defineUpdate<
+  WebhookEndpoint,
+  [{ id: string; url: string; description: string | null; eventTypes: EventType[]; secret: string; at: string }]
+>('createEndpoint');
+export const changeEndpointUpdate = defineUpdate<WebhookEndpoint, [{ id: string; change: EndpointChange; at: string }]>(
+  'changeEndpoint',
+);
 /** The new secret signs from now on; the previous ones keep signing until `at + overlapMs`. */
-export const rotateSecretUpdate = defineUpdate<WebhookEndpoint, [{ id: string; secret: string; overlapMs: number; at: string }]>('rotateSecret');
+export const rotateSecretUpdate = defineUpdate<
+  WebhookEndpoint,
+  [{ id: string; secret: string; overlapMs: number; at: string }]
+>('rotateSecret');
 /** Sent by a delivery workflow: 410 Gone, or the whole retry schedule failed. */
-export const disableEndpointSignal = defineSignal<[{ id: string; reason: string; flagged: boolean; at: string }]>('disableEndpoint');
+export const disableEndpointSignal =
+  defineSignal<[{ id: string; reason: string; flagged: boolean; at: string }]>('disableEndpoint');
 
 /** The secrets that sign a delivery made at `now`: the current one, plus rotated ones still in their overlap. */
 export function signingSecrets(endpoint: WebhookEndpoint, now: number): string[] {

@@ -77,7 +77,8 @@ export async function verificationNotifications(input: OutboxInput): Promise<voi
         });
       } catch (err) {
         // Already delivering (a redelivery started by the API): that run delivers it. Anything else is logged.
-        if (!(err instanceof WorkflowExecutionAlreadyStartedError)) log.warn('delivery ended with an error', { eventId: event.id, error: (err as Error).name });
+        if (!(err instanceof WorkflowExecutionAlreadyStartedError))
+          log.warn('delivery ended with an error', { eventId: event.id, error: (err as Error).name });
       }
       queue.shift();
     }
@@ -89,12 +90,16 @@ export async function verificationNotifications(input: OutboxInput): Promise<voi
     await condition(() => waiting.length > 0);
     const gotNext = await condition(ready, GAP_WAIT);
     if (!gotNext) next = Math.min(...waiting.map((e) => e.sequence)); // a gap that never filled
-    const event = waiting.splice(waiting.findIndex((e) => e.sequence === next), 1)[0]!;
+    const event = waiting.splice(
+      waiting.findIndex((e) => e.sequence === next),
+      1,
+    )[0]!;
     next += 1;
     if (event.type === 'verification.completed') terminalSeen = true;
     // An erasure the API handed over after the verification closed (client/notify-after-close.ts) starts a
     // run that never sees `completed`: its data says the verification has ended.
-    if (event.type === 'verification.personal_data_erased' && TERMINAL_STATUSES.includes(event.data.status)) terminalSeen = true;
+    if (event.type === 'verification.personal_data_erased' && TERMINAL_STATUSES.includes(event.data.status))
+      terminalSeen = true;
     for (const endpointId of await notificationEndpoints({ tenant: input.tenant, eventType: event.type })) {
       (queues[endpointId] ??= []).push(event);
       if (!busy[endpointId]) void drainEndpoint(endpointId);
@@ -113,7 +118,9 @@ export async function verificationNotifications(input: OutboxInput): Promise<voi
 }
 
 /** Answers the record and the event (a redelivery reads the event from here). */
-export async function deliverNotification(input: DeliveryInput): Promise<DeliveryRecord & { event: NotificationEvent }> {
+export async function deliverNotification(
+  input: DeliveryInput,
+): Promise<DeliveryRecord & { event: NotificationEvent }> {
   const { event, endpointId, tenant } = input;
   const schedule = input.scheduleMs ?? DELIVERY_SCHEDULE_MS;
   const record: DeliveryRecord = {
@@ -136,7 +143,7 @@ export async function deliverNotification(input: DeliveryInput): Promise<Deliver
 
   let slowDownMs = 0;
   let busyMs = 1_000;
-  for (let i = 0; i < schedule.length; ) {
+  for (let i = 0; i < schedule.length;) {
     const planned = i === 0 ? 0 : jitter(schedule[i]!);
     const wait = Math.max(planned, slowDownMs);
     if (wait > 0) {

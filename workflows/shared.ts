@@ -20,13 +20,7 @@ export const PROVIDER_LABELS: Record<Provider, string> = {
 
 /** The lifecycle every vendor flow is mapped onto. */
 export type VerificationStatus =
-  | 'created'
-  | 'awaiting_user'
-  | 'processing'
-  | 'completed'
-  | 'failed'
-  | 'expired'
-  | 'cancelled';
+  'created' | 'awaiting_user' | 'processing' | 'completed' | 'failed' | 'expired' | 'cancelled';
 
 export type VerificationOutcome = 'approved' | 'rejected' | 'abandoned' | 'expired' | 'error';
 

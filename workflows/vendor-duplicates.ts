@@ -16,8 +16,13 @@ export function recordUnansweredCreates(v: Verification, what: string, n: number
   const before = Number(v.state.facts.vendorDuplicatesPossible ?? 0);
   v.setFacts({ vendorDuplicatesPossible: before + n });
   // A known orphan (`vendor-duplicate`) is the stronger flag: keep it.
-  if (v.state.facts.attention === 'vendor-duplicate') v.note('needs attention', `${n} more ${what} create(s) went out unanswered`);
-  else v.needsAttention('vendor-duplicate-possible', `${n} earlier ${what} create(s) went out unanswered: the vendor may hold an untracked ${what}`);
+  if (v.state.facts.attention === 'vendor-duplicate')
+    v.note('needs attention', `${n} more ${what} create(s) went out unanswered`);
+  else
+    v.needsAttention(
+      'vendor-duplicate-possible',
+      `${n} earlier ${what} create(s) went out unanswered: the vendor may hold an untracked ${what}`,
+    );
 }
 
 /**
@@ -27,9 +32,14 @@ export function recordUnansweredCreates(v: Verification, what: string, n: number
  */
 export function recordVendorDuplicate(v: Verification, what: string, reference: string): boolean {
   if (!patched(VENDOR_DUPLICATES_PATCH)) return false;
-  const known = String(v.state.facts.vendorDuplicates ?? '').split(',').filter(Boolean);
+  const known = String(v.state.facts.vendorDuplicates ?? '')
+    .split(',')
+    .filter(Boolean);
   if (known.includes(reference)) return false;
   v.setFacts({ vendorDuplicates: [...known, reference].join(',') });
-  v.needsAttention('vendor-duplicate', `an untracked ${what} ${reference} at the vendor (a create whose answer was lost); it decides nothing`);
+  v.needsAttention(
+    'vendor-duplicate',
+    `an untracked ${what} ${reference} at the vendor (a create whose answer was lost); it decides nothing`,
+  );
   return true;
 }

@@ -36,7 +36,10 @@ export class VendorOutage {
     try {
       const value = await fn();
       if (this.since !== null) {
-        this.notes.note('vendor reachable again', `${this.vendor} was unreachable from ${new Date(this.since).toISOString()}`);
+        this.notes.note(
+          'vendor reachable again',
+          `${this.vendor} was unreachable from ${new Date(this.since).toISOString()}`,
+        );
         this.since = null;
       }
       return value;
@@ -44,7 +47,10 @@ export class VendorOutage {
       if (!isTransientVendorFailure(err)) throw err;
       if (this.since === null) {
         this.since = Date.now();
-        this.notes.note('vendor unreachable', `${this.vendor} unreachable since ${new Date(this.since).toISOString()}; retrying until the flow's deadline`);
+        this.notes.note(
+          'vendor unreachable',
+          `${this.vendor} unreachable since ${new Date(this.since).toISOString()}; retrying until the flow's deadline`,
+        );
       }
       return null;
     }

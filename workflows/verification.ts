@@ -50,7 +50,10 @@ export const MEMO_CURRENT_PATCH = 'state-memo-current';
 
 /** The reason of a verification cancelled from Temporal itself (the Web UI's Cancel, `temporal workflow cancel`). */
 export const NATIVE_CANCEL_REASON = 'cancelled from Temporal (Web UI or CLI)';
-export const RESTART_WITH_NEW_REFERENCE: NextAction = { type: 'restart', reason: 'start a new verification with a new reference' };
+export const RESTART_WITH_NEW_REFERENCE: NextAction = {
+  type: 'restart',
+  reason: 'start a new verification with a new reference',
+};
 
 export class Verification {
   readonly state: VerificationState;
@@ -129,7 +132,10 @@ export class Verification {
       },
       {
         validator: (_request: { reason?: string }) => {
-          if (this.ended) throw new Error(`the verification has already ended as ${this.state.status}${this.state.outcome ? `/${this.state.outcome}` : ''}`);
+          if (this.ended)
+            throw new Error(
+              `the verification has already ended as ${this.state.status}${this.state.outcome ? `/${this.state.outcome}` : ''}`,
+            );
         },
       },
     );
@@ -148,7 +154,12 @@ export class Verification {
    */
   note(event: string, detail?: string): void {
     const last = this.state.timeline[this.state.timeline.length - 1];
-    const repeat = last && last.event === event && last.detail === detail && last.status === this.state.status && last.providerStatus === this.state.providerStatus;
+    const repeat =
+      last &&
+      last.event === event &&
+      last.detail === detail &&
+      last.status === this.state.status &&
+      last.providerStatus === this.state.providerStatus;
     if (repeat && patched(MEMO_CURRENT_PATCH)) return;
     this.push(event, detail);
   }
@@ -226,7 +237,9 @@ export class Verification {
     if (!patched(STATE_MEMO_PATCH)) return;
     const current = patched(MEMO_CURRENT_PATCH);
     const memo: PublishedState = current ? { ...stateForMemo(s), memoCurrent: true } : stateForMemo(s);
-    const key = current ? JSON.stringify(memo) : JSON.stringify([s.status, s.outcome, s.providerStatus, s.nextAction, s.evidence.length]);
+    const key = current
+      ? JSON.stringify(memo)
+      : JSON.stringify([s.status, s.outcome, s.providerStatus, s.nextAction, s.evidence.length]);
     if (!force && key === this.published) return;
     this.published = key;
     upsertMemo({ [STATE_MEMO_KEY]: memo, ...(this.memoExtras?.() ?? {}) });
@@ -263,13 +276,20 @@ export class Verification {
    * facts, visible in the API and the Web UI. Anything else is a bug: rethrown, so the workflow task
    * fails and is retried once the code is fixed. Returns the vendor failure for extra bookkeeping.
    */
-  endOnVendorFailure(err: unknown, nextAction: NextAction = RESTART_WITH_NEW_REFERENCE): ApplicationFailure | undefined {
+  endOnVendorFailure(
+    err: unknown,
+    nextAction: NextAction = RESTART_WITH_NEW_REFERENCE,
+  ): ApplicationFailure | undefined {
     if (!(err instanceof ActivityFailure)) throw err;
     const cause = err.cause instanceof ApplicationFailure ? err.cause : undefined;
     if (this.ended) return cause;
     const d = (cause?.details?.[0] ?? {}) as { httpStatus?: number; vendorCode?: string | null };
     this.finish('failed', 'error', cause?.message ?? err.message, { nextAction });
-    this.setFacts({ failureType: cause?.type ?? err.cause?.name ?? 'ActivityFailure', httpStatus: d.httpStatus ?? null, vendorCode: d.vendorCode ?? null });
+    this.setFacts({
+      failureType: cause?.type ?? err.cause?.name ?? 'ActivityFailure',
+      httpStatus: d.httpStatus ?? null,
+      vendorCode: d.vendorCode ?? null,
+    });
     return cause;
   }
 
@@ -279,7 +299,11 @@ export class Verification {
    * `endOnVendorFailure`; then every handler still running (an upload, a cancel) finishes before the
    * workflow completes or continues as new. Answers what the body answered (undefined after a failure).
    */
-  async runToEnd<T>(body: () => Promise<T>, nextAction?: NextAction, onVendorFailure?: (cause: ApplicationFailure | undefined) => void): Promise<T | undefined> {
+  async runToEnd<T>(
+    body: () => Promise<T>,
+    nextAction?: NextAction,
+    onVendorFailure?: (cause: ApplicationFailure | undefined) => void,
+  ): Promise<T | undefined> {
     let result: T | undefined;
     try {
       result = await body();
@@ -340,7 +364,11 @@ export class Verification {
     this.changed();
     // The caller must redirect or act: tell its backend (once per distinct nextAction).
     const action = this.state.nextAction;
-    if (!this.ended && (action.type === 'redirect' || action.type === 'action') && JSON.stringify(action) !== this.notifiedAction) {
+    if (
+      !this.ended &&
+      (action.type === 'redirect' || action.type === 'action') &&
+      JSON.stringify(action) !== this.notifiedAction
+    ) {
       this.notifiedAction = JSON.stringify(action);
       this.notify('verification.action_required');
     }
@@ -357,7 +385,10 @@ export class Verification {
 
 /** e.g. "**Fourthline** · awaiting user · waiting for the step `approve`: approve the signature · window closes 14:05 UTC (2026-11-30)". */
 export function operatorDetails(s: VerificationState): string {
-  const parts = [`**${PROVIDER_LABELS[s.provider]}**`, s.status.replace(/_/g, ' ') + (s.outcome ? `: ${s.outcome}` : '')];
+  const parts = [
+    `**${PROVIDER_LABELS[s.provider]}**`,
+    s.status.replace(/_/g, ' ') + (s.outcome ? `: ${s.outcome}` : ''),
+  ];
   if (s.providerStatus) parts.push(`vendor status \`${s.providerStatus}\``);
   const a = s.nextAction;
   if (a.type === 'redirect') parts.push("waiting for the user at the vendor's pages");

@@ -83,7 +83,8 @@ export async function webhookEndpoints(input: EndpointRegistryState): Promise<vo
       const until = new Date(Date.parse(at) + overlapMs).toISOString();
       // Secrets already past their overlap are dropped; the ones still current get the new end.
       e.secrets = e.secrets.filter((s) => s.expiresAt === null || Date.parse(s.expiresAt) > Date.parse(at));
-      for (const s of e.secrets) if (s.expiresAt === null || Date.parse(s.expiresAt) > Date.parse(until)) s.expiresAt = until;
+      for (const s of e.secrets)
+        if (s.expiresAt === null || Date.parse(s.expiresAt) > Date.parse(until)) s.expiresAt = until;
       e.secrets.push({ secret, createdAt: at, expiresAt: null });
       e.updatedAt = at;
       return e;

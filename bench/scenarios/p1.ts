@@ -37,23 +37,33 @@ export async function p1(ctx: BenchContext): Promise<P1Result> {
       'the registered webhook URL in the Finwave sandbox view',
     );
     const url = new URL(view.body.webhook as string);
-    if (url.origin !== new URL(ctx.apiUrl).origin) throw new Error(`the registered webhook ${url.origin} is not this bench's API ${ctx.apiUrl}`);
+    if (url.origin !== new URL(ctx.apiUrl).origin)
+      throw new Error(`the registered webhook ${url.origin} is not this bench's API ${ctx.apiUrl}`);
     ours.push({ path: url.pathname, body: { onboardingId, customId: reference, result: 'CREATED' } });
     ids.push(created.body.id as string);
   }
   const skeletonIds: string[] = [];
   for (let i = 0; i < targets; i++) {
     const id = `sk-p1-${ctx.runId}-${i}`;
-    const r = await ctx.skeleton('POST', `/create/${id}`, { shape: { activities: 0, signals: 0, updates: 1, timers: 0, children: 0, loop: true } });
+    const r = await ctx.skeleton('POST', `/create/${id}`, {
+      shape: { activities: 0, signals: 0, updates: 1, timers: 0, children: 0, loop: true },
+    });
     if (r.status !== 201) throw new Error(`skeleton create answered ${r.status}`);
     skeletonIds.push(id);
   }
   const oursTarget = { url: ctx.apiUrl, next: (i: number) => ours[i % ours.length]! };
-  const skTarget = { url: ctx.skeletonUrl, next: (i: number) => ({ path: `/signal/${skeletonIds[i % skeletonIds.length]}` }) };
+  const skTarget = {
+    url: ctx.skeletonUrl,
+    next: (i: number) => ({ path: `/signal/${skeletonIds[i % skeletonIds.length]}` }),
+  };
 
   ctx.log(`p1: max rate, ${connections} connections, ${seconds} s each`);
-  const { result: oursMax, cpu: oursCpu } = await withCpu(ctx, 'p1: ours, max rate', () => load({ ...oursTarget, connections, maxSeconds: seconds }));
-  const { result: skMax, cpu: skCpu } = await withCpu(ctx, 'p1: skeleton, max rate', () => load({ ...skTarget, connections, maxSeconds: seconds }));
+  const { result: oursMax, cpu: oursCpu } = await withCpu(ctx, 'p1: ours, max rate', () =>
+    load({ ...oursTarget, connections, maxSeconds: seconds }),
+  );
+  const { result: skMax, cpu: skCpu } = await withCpu(ctx, 'p1: skeleton, max rate', () =>
+    load({ ...skTarget, connections, maxSeconds: seconds }),
+  );
   const offeredRps = Math.max(1, Math.floor(Math.min(oursMax.rps, skMax.rps) / 2));
   ctx.log(`p1: latency at ${offeredRps} req/s for both`);
   const oursLat = await load({ ...oursTarget, connections, maxSeconds: seconds, overallRate: offeredRps });
@@ -72,5 +82,11 @@ export async function p1(ctx: BenchContext): Promise<P1Result> {
   });
   const o = side(oursMax, oursLat);
   const s = side(skMax, skLat);
-  return { ours: o, skeleton: s, offeredRps, p99Ratio: round(o.p99Ms / Math.max(s.p99Ms, 0.001)), cpu: { ours: oursCpu, skeleton: skCpu } };
+  return {
+    ours: o,
+    skeleton: s,
+    offeredRps,
+    p99Ratio: round(o.p99Ms / Math.max(s.p99Ms, 0.001)),
+    cpu: { ours: oursCpu, skeleton: skCpu },
+  };
 }

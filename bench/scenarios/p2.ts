@@ -42,28 +42,75 @@ export async function p2(ctx: BenchContext): Promise<P2Result> {
     ctx.log(`p2: ${vendor}: warm-up flow, counting its shape`);
     const firstId = await ourFlow(ctx, vendor, `p2-${vendor}-${ctx.runId}-warmup`);
     const shape = await shapeOf(ctx.client, firstId);
-    ctx.log(`p2: ${vendor}: shape ${JSON.stringify(shape)}; ${ctx.counts.p2.flows} flows, ${ctx.counts.p2.concurrency} at once`);
+    ctx.log(
+      `p2: ${vendor}: shape ${JSON.stringify(shape)}; ${ctx.counts.p2.flows} flows, ${ctx.counts.p2.concurrency} at once`,
+    );
     const { flows, concurrency, maxSeconds } = ctx.counts.p2;
-    const ours = side(await withCpu(ctx, `p2: ${vendor}: ours`, () => pool(flows, concurrency, maxSeconds * 1000, async (i) => void (await ourFlow(ctx, vendor, `p2-${vendor}-${ctx.runId}-${i}`)))));
+    const ours = side(
+      await withCpu(ctx, `p2: ${vendor}: ours`, () =>
+        pool(
+          flows,
+          concurrency,
+          maxSeconds * 1000,
+          async (i) => void (await ourFlow(ctx, vendor, `p2-${vendor}-${ctx.runId}-${i}`)),
+        ),
+      ),
+    );
     await skeletonFlow(ctx, shape, `sk-p2-${vendor}-${ctx.runId}-warmup`);
-    const skeleton = side(await withCpu(ctx, `p2: ${vendor}: skeleton`, () => pool(flows, concurrency, maxSeconds * 1000, (i) => skeletonFlow(ctx, shape, `sk-p2-${vendor}-${ctx.runId}-${i}`))));
-    out[vendor] = { ours, skeleton, ratio: round(ours.flowsPerSecond / Math.max(skeleton.flowsPerSecond, 1e-9)), shape };
+    const skeleton = side(
+      await withCpu(ctx, `p2: ${vendor}: skeleton`, () =>
+        pool(flows, concurrency, maxSeconds * 1000, (i) =>
+          skeletonFlow(ctx, shape, `sk-p2-${vendor}-${ctx.runId}-${i}`),
+        ),
+      ),
+    );
+    out[vendor] = {
+      ours,
+      skeleton,
+      ratio: round(ours.flowsPerSecond / Math.max(skeleton.flowsPerSecond, 1e-9)),
+      shape,
+    };
   }
   out.throughputRatio = Math.min(out.finwave.ratio, out.fourthline.ratio);
   return out;
 }
 
-function side({ result: r, cpu }: { result: { done: number; failed: number; seconds: number; firstError?: string }; cpu: CpuProfile }): P2Side {
-  return { flows: r.done, failed: r.failed, seconds: round(r.seconds, 1), flowsPerSecond: round(r.done / r.seconds, 3), ...(r.firstError ? { firstError: r.firstError } : {}), cpu };
+function side({
+  result: r,
+  cpu,
+}: {
+  result: { done: number; failed: number; seconds: number; firstError?: string };
+  cpu: CpuProfile;
+}): P2Side {
+  return {
+    flows: r.done,
+    failed: r.failed,
+    seconds: round(r.seconds, 1),
+    flowsPerSecond: round(r.done / r.seconds, 3),
+    ...(r.firstError ? { firstError: r.firstError } : {}),
+    cpu,
+  };
 }
 
 async function ourFlow(ctx: BenchContext, vendor: Vendor, reference: string): Promise<string> {
   const waitFor = (id: string, until: (s: any) => boolean, timeoutMs = 60_000) =>
-    poll(async () => (await ctx.api('GET', `/v1/verifications/${encodeURIComponent(id)}`)).body, (s) => Boolean(s) && until(s), timeoutMs, `${id}`);
+    poll(
+      async () => (await ctx.api('GET', `/v1/verifications/${encodeURIComponent(id)}`)).body,
+      (s) => Boolean(s) && until(s),
+      timeoutMs,
+      `${id}`,
+    );
   if (vendor === 'finwave') {
-    const created = await ctx.api('POST', '/v1/verifications', { provider: 'finwave', reference, options: { acceptations: [{ mandatory: true, text: 'I accept the terms' }] } });
-    if (created.status !== 201) throw new Error(`finwave create answered ${created.status}: ${JSON.stringify(created.body)}`);
-    const finish = await ctx.sandbox('POST', `/finwave/_sandbox/onboardings/${created.body.providerReference}/finish`, { scenario: 'approved' });
+    const created = await ctx.api('POST', '/v1/verifications', {
+      provider: 'finwave',
+      reference,
+      options: { acceptations: [{ mandatory: true, text: 'I accept the terms' }] },
+    });
+    if (created.status !== 201)
+      throw new Error(`finwave create answered ${created.status}: ${JSON.stringify(created.body)}`);
+    const finish = await ctx.sandbox('POST', `/finwave/_sandbox/onboardings/${created.body.providerReference}/finish`, {
+      scenario: 'approved',
+    });
     if (finish.status !== 200) throw new Error(`finwave finish answered ${finish.status}`);
     const done = await waitFor(created.body.id, (s) => ENDED.includes(s.status));
     if (done.outcome !== 'approved') throw new Error(`finwave ended ${done.status}/${done.outcome}: ${done.reason}`);
@@ -74,11 +121,13 @@ async function ourFlow(ctx: BenchContext, vendor: Vendor, reference: string): Pr
   const f = fourthlineFlow(stack);
   const v = await f.create(reference);
   const identity = await f.identity(v.id, 'completed');
-  if (identity.status !== 200) throw new Error(`fourthline identity answered ${identity.status}: ${JSON.stringify(identity.body)}`);
+  if (identity.status !== 200)
+    throw new Error(`fourthline identity answered ${identity.status}: ${JSON.stringify(identity.body)}`);
   await waitFor(v.id, (s) => s.nextAction?.type === 'action' && s.nextAction.action === 'documents');
   await f.signUpToApproval(v.id);
   const confirmed = await f.approveAndConfirm(v.id);
-  if (confirmed.status !== 200) throw new Error(`fourthline confirm answered ${confirmed.status}: ${JSON.stringify(confirmed.body)}`);
+  if (confirmed.status !== 200)
+    throw new Error(`fourthline confirm answered ${confirmed.status}: ${JSON.stringify(confirmed.body)}`);
   const done = await waitFor(v.id, (s) => ENDED.includes(s.status));
   if (done.outcome !== 'approved') throw new Error(`fourthline ended ${done.status}/${done.outcome}: ${done.reason}`);
   return v.id;
@@ -103,7 +152,8 @@ export async function shapeOf(client: Client, workflowId: string): Promise<Shape
 /** The skeleton's flow of that shape: create (start + update), then each signal and update in turn, then poll to the end. */
 async function skeletonFlow(ctx: BenchContext, shape: Shape, id: string): Promise<void> {
   const created = await ctx.skeleton('POST', `/create/${id}`, { shape });
-  if (created.status !== 201) throw new Error(`skeleton create answered ${created.status}: ${JSON.stringify(created.body)}`);
+  if (created.status !== 201)
+    throw new Error(`skeleton create answered ${created.status}: ${JSON.stringify(created.body)}`);
   let signals = shape.signals;
   let updates = shape.updates - 1;
   while (signals + updates > 0) {
@@ -114,5 +164,10 @@ async function skeletonFlow(ctx: BenchContext, shape: Shape, id: string): Promis
     if (useSignal) signals--;
     else updates--;
   }
-  await poll(() => ctx.skeleton('GET', `/flows/${id}`), (r) => r.status === 200 && r.body?.done === true, 60_000, `skeleton ${id}`);
+  await poll(
+    () => ctx.skeleton('GET', `/flows/${id}`),
+    (r) => r.status === 200 && r.body?.done === true,
+    60_000,
+    `skeleton ${id}`,
+  );
 }

@@ -56,7 +56,10 @@ async function workOf(client: Client, workflowId: string): Promise<FlowWork> {
 }
 
 async function rss(ctx: BenchContext, which: 'ours' | 'skeleton'): Promise<number | null> {
-  const a = (await (which === 'ours' ? ctx.ourWorker : ctx.skeletonWorker).ask({ type: 'rss' })) as Extract<ChildMessage, { type: 'rss' }>;
+  const a = (await (which === 'ours' ? ctx.ourWorker : ctx.skeletonWorker).ask({ type: 'rss' })) as Extract<
+    ChildMessage,
+    { type: 'rss' }
+  >;
   if (!a.gc) ctx.log(`p3: warning: the ${which} worker runs without --expose-gc; RSS without a forced GC`);
   return a.rssMb;
 }
@@ -68,37 +71,57 @@ export async function p3(ctx: BenchContext): Promise<P3Result> {
   const oursIdle = await rss(ctx, 'ours');
   ctx.log(`p3: ours: creating ${c.parked} Finwave verifications, ${c.createConnections} callers`);
   const ref = (i: number) => `p3-${ctx.runId}-${i}`;
-  const { result: create, cpu: createCpu } = await withCpu(ctx, 'p3: ours, create ramp', () => load({
-    url: ctx.apiUrl,
-    connections: c.createConnections,
-    amount: c.parked,
-    maxSeconds: c.maxSeconds,
-    headers: auth,
-    // Parked on a 1-hour timer, as the skeleton's flows (the default poll, every 15 minutes, would start
-    // polling during a 10,000-flow ramp and add to one side only).
-    next: (i) => ({ path: '/v1/verifications', body: { provider: 'finwave', reference: ref(i), options: { pollInterval: '1 hour' } } }),
-  }));
+  const { result: create, cpu: createCpu } = await withCpu(ctx, 'p3: ours, create ramp', () =>
+    load({
+      url: ctx.apiUrl,
+      connections: c.createConnections,
+      amount: c.parked,
+      maxSeconds: c.maxSeconds,
+      headers: auth,
+      // Parked on a 1-hour timer, as the skeleton's flows (the default poll, every 15 minutes, would start
+      // polling during a 10,000-flow ramp and add to one side only).
+      next: (i) => ({
+        path: '/v1/verifications',
+        body: { provider: 'finwave', reference: ref(i), options: { pollInterval: '1 hour' } },
+      }),
+    }),
+  );
   // The CREATED webhooks land, each flow reads its result once and parks: wait until the machine is quiet.
   ctx.log(`p3: ours: settled in ${await settle(ctx.pids, { minSeconds: 5, maxSeconds: c.settleSeconds })} s`);
   const parkedOurs = create.ok;
   ctx.log(`p3: ours: ${parkedOurs} parked; GET, ${c.getConnections} callers, ${c.getSeconds} s`);
-  const { result: get, cpu: getCpu } = await withCpu(ctx, 'p3: ours, GET', () => load({
-    url: ctx.apiUrl,
-    method: 'GET',
-    connections: c.getConnections,
-    maxSeconds: c.getSeconds,
-    headers: auth,
-    next: () => ({ path: `/v1/verifications/${encodeURIComponent(`finwave:${ref(Math.floor(Math.random() * Math.max(1, parkedOurs)))}`)}` }),
-  }));
+  const { result: get, cpu: getCpu } = await withCpu(ctx, 'p3: ours, GET', () =>
+    load({
+      url: ctx.apiUrl,
+      method: 'GET',
+      connections: c.getConnections,
+      maxSeconds: c.getSeconds,
+      headers: auth,
+      next: () => ({
+        path: `/v1/verifications/${encodeURIComponent(`finwave:${ref(Math.floor(Math.random() * Math.max(1, parkedOurs)))}`)}`,
+      }),
+    }),
+  );
   const oursRss = await rss(ctx, 'ours');
-  const work = { ours: await workOf(ctx.client, `finwave:${ref(0)}`), oursOutbox: await workOf(ctx.client, outboxWorkflowId(`finwave:${ref(0)}`)) };
-  ctx.log(`p3: ours: one parked flow's history: ${JSON.stringify(work.ours)}; its outbox's: ${JSON.stringify(work.oursOutbox)}`);
+  const work = {
+    ours: await workOf(ctx.client, `finwave:${ref(0)}`),
+    oursOutbox: await workOf(ctx.client, outboxWorkflowId(`finwave:${ref(0)}`)),
+  };
+  ctx.log(
+    `p3: ours: one parked flow's history: ${JSON.stringify(work.ours)}; its outbox's: ${JSON.stringify(work.oursOutbox)}`,
+  );
 
   const sk = c.oursOnly ? null : await skeletonSide(ctx);
   if (sk === null) ctx.log('p3: --ours-only: the skeleton side is not measured');
   ctx.log(`p3: ours: worker RSS after GC ${oursIdle} MB idle, ${oursRss} MB with ${parkedOurs} parked`);
 
-  const side = (cr: LoadResult, g: LoadResult, idle: number | null, after: number | null, cpu: P3Side['cpu']): P3Side => ({
+  const side = (
+    cr: LoadResult,
+    g: LoadResult,
+    idle: number | null,
+    after: number | null,
+    cpu: P3Side['cpu'],
+  ): P3Side => ({
     parked: cr.ok,
     createRps: cr.rps,
     createP50Ms: cr.p50Ms,
@@ -114,7 +137,9 @@ export async function p3(ctx: BenchContext): Promise<P3Result> {
   });
   const ours = side(create, get, oursIdle, oursRss, { create: createCpu, get: getCpu });
   const none: LoadResult = { ok: 0, non2xx: 0, errors: 0, seconds: 0, rps: 0, p50Ms: 0, p99Ms: 0, maxMs: 0 };
-  const skeleton = sk ? side(sk.create, sk.get, sk.idle, sk.rss, sk.cpu) : side(none, none, null, null, { create: null, get: null });
+  const skeleton = sk
+    ? side(sk.create, sk.get, sk.idle, sk.rss, sk.cpu)
+    : side(none, none, null, null, { create: null, get: null });
   return {
     parked: c.parked,
     ours,
@@ -130,29 +155,48 @@ export async function p3(ctx: BenchContext): Promise<P3Result> {
   };
 }
 
-async function skeletonSide(ctx: BenchContext): Promise<{ create: LoadResult; get: LoadResult; idle: number | null; rss: number | null; cpu: P3Side['cpu']; work: FlowWork }> {
+async function skeletonSide(
+  ctx: BenchContext,
+): Promise<{
+  create: LoadResult;
+  get: LoadResult;
+  idle: number | null;
+  rss: number | null;
+  cpu: P3Side['cpu'];
+  work: FlowWork;
+}> {
   const c = ctx.counts.p3;
   const skIdle = await rss(ctx, 'skeleton');
   ctx.log(`p3: skeleton: creating ${c.parked} flows, ${c.createConnections} callers`);
   const skId = (i: number) => `sk-p3-${ctx.runId}-${i}`;
   const parkedShape = { activities: 0, signals: 0, updates: 1, timers: 0, children: 0, loop: true };
-  const { result: skCreate, cpu: createCpu } = await withCpu(ctx, 'p3: skeleton, create ramp', () => load({
+  const { result: skCreate, cpu: createCpu } = await withCpu(ctx, 'p3: skeleton, create ramp', () =>
+    load({
+      url: ctx.skeletonUrl,
+      connections: c.createConnections,
+      amount: c.parked,
+      maxSeconds: c.maxSeconds,
+      next: (i) => ({ path: `/create/${skId(i)}`, body: { shape: parkedShape } }),
+    }),
+  );
+  // The webhook's counterpart: one signal per flow, which reads (a no-op) once and parks.
+  await load({
     url: ctx.skeletonUrl,
     connections: c.createConnections,
-    amount: c.parked,
+    amount: skCreate.ok,
     maxSeconds: c.maxSeconds,
-    next: (i) => ({ path: `/create/${skId(i)}`, body: { shape: parkedShape } }),
-  }));
-  // The webhook's counterpart: one signal per flow, which reads (a no-op) once and parks.
-  await load({ url: ctx.skeletonUrl, connections: c.createConnections, amount: skCreate.ok, maxSeconds: c.maxSeconds, next: (i) => ({ path: `/signal/${skId(i)}` }) });
+    next: (i) => ({ path: `/signal/${skId(i)}` }),
+  });
   ctx.log(`p3: skeleton: settled in ${await settle(ctx.pids, { minSeconds: 5, maxSeconds: c.settleSeconds })} s`);
-  const { result: skGet, cpu: getCpu } = await withCpu(ctx, 'p3: skeleton, GET', () => load({
-    url: ctx.skeletonUrl,
-    method: 'GET',
-    connections: c.getConnections,
-    maxSeconds: c.getSeconds,
-    next: () => ({ path: `/flows/${skId(Math.floor(Math.random() * Math.max(1, skCreate.ok)))}` }),
-  }));
+  const { result: skGet, cpu: getCpu } = await withCpu(ctx, 'p3: skeleton, GET', () =>
+    load({
+      url: ctx.skeletonUrl,
+      method: 'GET',
+      connections: c.getConnections,
+      maxSeconds: c.getSeconds,
+      next: () => ({ path: `/flows/${skId(Math.floor(Math.random() * Math.max(1, skCreate.ok)))}` }),
+    }),
+  );
   const skRss = await rss(ctx, 'skeleton');
   const work = await workOf(ctx.client, skId(0));
   ctx.log(`p3: skeleton: one parked flow's history: ${JSON.stringify(work)}`);

@@ -32,7 +32,9 @@ async function main() {
     await client.workflow.getHandle(req.params.id).signal(skeletonSignal, { n: 1 });
     return { received: true };
   });
-  app.post<P>('/update/:id', async (req) => ({ events: await client.workflow.getHandle(req.params.id).executeUpdate(skeletonUpdate, { args: [{ n: 1 }] }) }));
+  app.post<P>('/update/:id', async (req) => ({
+    events: await client.workflow.getHandle(req.params.id).executeUpdate(skeletonUpdate, { args: [{ n: 1 }] }),
+  }));
   app.post<P>('/stop/:id', async (req) => {
     await client.workflow.getHandle(req.params.id).signal(skeletonStop);
     return { stopped: true };

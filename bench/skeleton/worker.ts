@@ -27,7 +27,14 @@ async function main() {
   await running;
 }
 
-const quiet = { trace: () => undefined, debug: () => undefined, info: () => undefined, warn: (m: string) => console.warn(m), error: (m: string) => console.error(m), log: () => undefined };
+const quiet = {
+  trace: () => undefined,
+  debug: () => undefined,
+  info: () => undefined,
+  warn: (m: string) => console.warn(m),
+  error: (m: string) => console.error(m),
+  log: () => undefined,
+};
 
 main().catch((err) => {
   send({ type: 'failed', message: (err as Error).message });

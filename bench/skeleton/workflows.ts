@@ -9,7 +9,16 @@
  * `loop: true` is the webhook receiver's counterpart (p1): each signal wakes the flow, which runs one
  * activity (our Finwave flow reads the result after each webhook), until `stop` is signalled.
  */
-import { condition, defineQuery, defineSignal, defineUpdate, executeChild, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import {
+  condition,
+  defineQuery,
+  defineSignal,
+  defineUpdate,
+  executeChild,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { SkeletonActivities } from './activities';
 
 export interface Shape {

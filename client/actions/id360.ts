@@ -43,8 +43,18 @@ const base64 = z
 
 const pageBody = z
   .object({
-    page: z.number().int().min(0).max(ID360_MAX_PAGES - 1).describe('0-based index of this page'),
-    totalPages: z.number().int().min(1).max(ID360_MAX_PAGES).describe('pages of the document, e.g. 2 for the front and back of an ID card'),
+    page: z
+      .number()
+      .int()
+      .min(0)
+      .max(ID360_MAX_PAGES - 1)
+      .describe('0-based index of this page'),
+    totalPages: z
+      .number()
+      .int()
+      .min(1)
+      .max(ID360_MAX_PAGES)
+      .describe('pages of the document, e.g. 2 for the front and back of an ID card'),
     contentType: z.enum(['image/jpeg', 'image/png', 'application/pdf', 'image/heic']),
     data: base64,
   })
@@ -66,7 +76,15 @@ const consentBody = z
   .strict();
 
 const params = z.object({ id: z.string().min(1).max(200) });
-const responses = { 200: verificationSchema, 400: errorSchema, 404: errorSchema, 409: errorSchema, 413: errorSchema, 422: errorSchema, 502: errorSchema };
+const responses = {
+  200: verificationSchema,
+  400: errorSchema,
+  404: errorSchema,
+  409: errorSchema,
+  413: errorSchema,
+  422: errorSchema,
+  502: errorSchema,
+};
 
 export function registerId360Actions(app: FastifyInstance, deps: { client: Client; store: EvidenceStore }): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
@@ -88,10 +106,12 @@ export function registerId360Actions(app: FastifyInstance, deps: { client: Clien
       if (err instanceof WorkflowNotFoundError) throw notFound();
       throw err;
     }
-    if (TERMINAL_STATUSES.includes(state.status)) throw new ApiError(409, 'conflict', 'the verification has already ended');
+    if (TERMINAL_STATUSES.includes(state.status))
+      throw new ApiError(409, 'conflict', 'the verification has already ended');
     const step = state.nextAction.type === 'action' ? state.nextAction.action : null;
     if (step === 'consent') throw new ApiError(409, 'conflict', 'record the consent first'); // as the workflow's validator says it
-    if (!step) throw new ApiError(409, 'conflict', `the verification takes no upload now (next: ${state.nextAction.type})`);
+    if (!step)
+      throw new ApiError(409, 'conflict', `the verification takes no upload now (next: ${state.nextAction.type})`);
   };
 
   r.post(
@@ -117,7 +137,8 @@ export function registerId360Actions(app: FastifyInstance, deps: { client: Clien
       bodyLimit: UPLOAD_BODY_LIMIT,
       schema: {
         summary: 'ID360 (API mode): upload one page of the identity document (one request per page)',
-        description: 'JSON with the page as base64 (jpg, png, pdf or heic, up to 9.5 MB). Re-sending a page replaces it.',
+        description:
+          'JSON with the page as base64 (jpg, png, pdf or heic, up to 9.5 MB). Re-sending a page replaces it.',
         security: [{ bearer: [] }],
         params,
         body: pageBody,
@@ -127,8 +148,19 @@ export function registerId360Actions(app: FastifyInstance, deps: { client: Clien
     async (req) => {
       const h = handle(req.params.id);
       await acceptsUploads(h);
-      const document = await store.put(`id360-document-page-${req.body.page}`, req.body.contentType, decode(req.body.data), req.params.id);
-      return view(await act(h, () => h.executeUpdate(id360UploadPageUpdate, { args: [{ page: req.body.page, totalPages: req.body.totalPages, document }] })));
+      const document = await store.put(
+        `id360-document-page-${req.body.page}`,
+        req.body.contentType,
+        decode(req.body.data),
+        req.params.id,
+      );
+      return view(
+        await act(h, () =>
+          h.executeUpdate(id360UploadPageUpdate, {
+            args: [{ page: req.body.page, totalPages: req.body.totalPages, document }],
+          }),
+        ),
+      );
     },
   );
 

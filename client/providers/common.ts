@@ -21,6 +21,8 @@ export function duration(minMs: number, maxMs: number) {
       const value = durationMs(v);
       return value >= minMs && value <= maxMs;
     },
-    { message: `must be a duration like "30s", "15 minutes" or "72h", between ${minMs / 1000}s and ${maxMs / 3_600_000}h` },
+    {
+      message: `must be a duration like "30s", "15 minutes" or "72h", between ${minMs / 1000}s and ${maxMs / 3_600_000}h`,
+    },
   );
 }

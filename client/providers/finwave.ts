@@ -6,8 +6,14 @@ import { duration } from './common';
 
 export const finwaveApplicant = z
   .object({
-    phoneCountryCode: z.string().regex(/^\+\d{1,4}$/, 'must look like "+34"').optional(),
-    phone: z.string().regex(/^\d{6,15}$/, 'must be 6 to 15 digits').optional(),
+    phoneCountryCode: z
+      .string()
+      .regex(/^\+\d{1,4}$/, 'must look like "+34"')
+      .optional(),
+    phone: z
+      .string()
+      .regex(/^\d{6,15}$/, 'must be 6 to 15 digits')
+      .optional(),
   })
   .strict()
   .refine((a) => Boolean(a.phone) === Boolean(a.phoneCountryCode), 'phone and phoneCountryCode go together');
@@ -15,7 +21,10 @@ export const finwaveApplicant = z
 export const finwaveOptions = z
   .object({
     phoneStep: z.boolean().default(false),
-    acceptations: z.array(z.object({ mandatory: z.boolean(), text: z.string().min(1).max(2000) }).strict()).max(20).default([]),
+    acceptations: z
+      .array(z.object({ mandatory: z.boolean(), text: z.string().min(1).max(2000) }).strict())
+      .max(20)
+      .default([]),
     minScore: z.number().min(0).max(100).default(FINWAVE_DEFAULTS.minScore),
     pollInterval: duration(1_000, 24 * 3_600_000).default(FINWAVE_DEFAULTS.pollInterval),
     deadline: duration(1_000, 30 * 24 * 3_600_000).default(FINWAVE_DEFAULTS.deadline),
@@ -33,5 +42,10 @@ export function finwaveInput(
   }
   // The duration strings were validated above; Temporal's Duration type is a template literal.
   const { pollInterval, deadline, ...rest } = options;
-  return { id, reference, applicant, options: { lang: 'ENG', ...rest, pollInterval: pollInterval as Duration, deadline: deadline as Duration } };
+  return {
+    id,
+    reference,
+    applicant,
+    options: { lang: 'ENG', ...rest, pollInterval: pollInterval as Duration, deadline: deadline as Duration },
+  };
 }

@@ -14,7 +14,10 @@ const H = 3_600_000;
 export const fourthlineOptions = z
   .object({
     flow: z.enum(['completed', 'pending']).default(FOURTHLINE_DEFAULTS.flow),
-    language: z.string().regex(/^[a-z]{2}$/, 'must be a two-letter language code such as "fr"').default(FOURTHLINE_DEFAULTS.language),
+    language: z
+      .string()
+      .regex(/^[a-z]{2}$/, 'must be a two-letter language code such as "fr"')
+      .default(FOURTHLINE_DEFAULTS.language),
     maxSignatureAttempts: z.number().int().min(1).max(5).default(FOURTHLINE_DEFAULTS.maxSignatureAttempts),
     // The vendor's windows: their real values by default. Shorter values are for tests.
     approvalWindow: duration(1_000, 48 * H).default(FOURTHLINE_DEFAULTS.approvalWindow),
@@ -28,7 +31,11 @@ export const fourthlineOptions = z
   })
   .strict();
 
-export function fourthlineInput(id: string, reference: string, options: z.infer<typeof fourthlineOptions>): FourthlineCaseInput {
+export function fourthlineInput(
+  id: string,
+  reference: string,
+  options: z.infer<typeof fourthlineOptions>,
+): FourthlineCaseInput {
   // The duration strings were validated above; Temporal's Duration type is a template literal.
   const d = (s: string) => s as Duration;
   return {

@@ -57,9 +57,18 @@ export function id360Input(
   options: z.infer<typeof id360Options>,
 ): Id360Input {
   if (options.mode === 'browser' && !options.returnUrl) {
-    throw Object.assign(new Error('options.returnUrl is required in browser mode (where ID360 sends the user at the end)'), { statusCode: 400 });
+    throw Object.assign(
+      new Error('options.returnUrl is required in browser mode (where ID360 sends the user at the end)'),
+      { statusCode: 400 },
+    );
   }
   // The duration strings were validated above; Temporal's Duration type is a template literal.
   const { pollInterval, deadline, ...rest } = options;
-  return { id, reference, applicant, compare, options: { ...rest, pollInterval: pollInterval as Duration, deadline: deadline as Duration } };
+  return {
+    id,
+    reference,
+    applicant,
+    compare,
+    options: { ...rest, pollInterval: pollInterval as Duration, deadline: deadline as Duration },
+  };
 }

@@ -60,13 +60,22 @@ export function workflowStart(id: string, body: CreateVerificationBody): { workf
     case 'fourthline':
       return { workflowType: 'fourthlineCase', input: fourthlineInput(id, body.reference, body.options) };
     case 'finwave':
-      return { workflowType: 'finwaveOnboarding', input: finwaveInput(id, body.reference, body.applicant, body.options) };
+      return {
+        workflowType: 'finwaveOnboarding',
+        input: finwaveInput(id, body.reference, body.applicant, body.options),
+      };
     case 'authenteq':
       return { workflowType: 'authenteqVerification', input: authenteqInput(id, body.reference, body.options) };
     case 'namirial':
-      return { workflowType: 'namirialEnrollment', input: namirialInput(id, body.reference, body.applicant, body.options) };
+      return {
+        workflowType: 'namirialEnrollment',
+        input: namirialInput(id, body.reference, body.applicant, body.options),
+      };
     case 'id360':
-      return { workflowType: 'id360Enrollment', input: id360Input(id, body.reference, body.applicant, body.compare, body.options) };
+      return {
+        workflowType: 'id360Enrollment',
+        input: id360Input(id, body.reference, body.applicant, body.compare, body.options),
+      };
   }
 }
 
@@ -79,7 +88,14 @@ export function checkHistoryBounds(body: CreateVerificationBody, minPollInterval
   const options = body.options as { pollInterval?: string };
   if (options.pollInterval === undefined) return;
   if (durationMs(options.pollInterval) < minPollIntervalMs) {
-    const floor = minPollIntervalMs % 60_000 === 0 ? `${minPollIntervalMs / 60_000} minute(s)` : `${minPollIntervalMs / 1000} second(s)`;
-    throw new ApiError(400, 'invalid_request', `body.options.pollInterval: the poll interval must be at least ${floor} (each poll grows the verification's history); got "${options.pollInterval}"`);
+    const floor =
+      minPollIntervalMs % 60_000 === 0
+        ? `${minPollIntervalMs / 60_000} minute(s)`
+        : `${minPollIntervalMs / 1000} second(s)`;
+    throw new ApiError(
+      400,
+      'invalid_request',
+      `body.options.pollInterval: the poll interval must be at least ${floor} (each poll grows the verification's history); got "${options.pollInterval}"`,
+    );
   }
 }

@@ -18,7 +18,10 @@ export const namirialApplicant = z
 
 export const namirialOptions = z
   .object({
-    language: z.string().regex(/^[a-z]{2}$/, 'must be a two-letter language code such as "it"').default(NAMIRIAL_DEFAULTS.language),
+    language: z
+      .string()
+      .regex(/^[a-z]{2}$/, 'must be a two-letter language code such as "it"')
+      .default(NAMIRIAL_DEFAULTS.language),
     returnTo: returnTo.optional(),
     deadline: duration(1_000, 30 * 24 * 3_600_000).default(NAMIRIAL_DEFAULTS.deadline),
     pollInterval: duration(1_000, 24 * 3_600_000).default(NAMIRIAL_DEFAULTS.pollInterval),

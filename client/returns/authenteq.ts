@@ -16,14 +16,25 @@ import { hasEnded } from '../workflow-status';
 import { decodeReturnState } from '../../config/webhook-token';
 import { authenteqReturnSignal } from '../../workflows/authenteq';
 import { parseVerificationId } from '../../workflows/shared';
-import { browserPage, ENDED, INVALID_LINK, NOT_FOUND, redirectBrowser, ReturnDeduplicator, signalFromBrowser } from './page';
+import {
+  browserPage,
+  ENDED,
+  INVALID_LINK,
+  NOT_FOUND,
+  redirectBrowser,
+  ReturnDeduplicator,
+  signalFromBrowser,
+} from './page';
 
 const query = z.object({
   state: z.string().max(3000).optional(),
   code: z.string().max(1024).optional(),
 });
 
-export function registerAuthenteqReturn(app: FastifyInstance, deps: { client: Client; webhookSecret: WebhookSecrets }): void {
+export function registerAuthenteqReturn(
+  app: FastifyInstance,
+  deps: { client: Client; webhookSecret: WebhookSecrets },
+): void {
   const dedup = new ReturnDeduplicator();
   app.withTypeProvider<ZodTypeProvider>().get(
     '/return/authenteq',
@@ -35,7 +46,8 @@ export function registerAuthenteqReturn(app: FastifyInstance, deps: { client: Cl
     },
     async (req, reply) => {
       const state = req.query.state ? decodeReturnState(deps.webhookSecret, 'authenteq', req.query.state) : null;
-      if (!state || parseVerificationId(state.workflowId)?.provider !== 'authenteq') return browserPage(reply, 401, ...INVALID_LINK);
+      if (!state || parseVerificationId(state.workflowId)?.provider !== 'authenteq')
+        return browserPage(reply, 401, ...INVALID_LINK);
       const raw = req.query.code ?? '';
       // A code is an opaque token; anything else is not one Authenteq gave (and is not forwarded).
       if (raw && !/^[A-Za-z0-9._~+/=-]{1,1024}$/.test(raw)) return browserPage(reply, 400, ...INVALID_LINK);
@@ -43,7 +55,12 @@ export function registerAuthenteqReturn(app: FastifyInstance, deps: { client: Cl
       const received = (c: string | null) =>
         c
           ? browserPage(reply, 200, 'Thank you', 'Your verification has been received. You can close this window.')
-          : browserPage(reply, 200, 'Verification not finished', 'The verification was not finished. Please go back to the service that sent you to start again.');
+          : browserPage(
+              reply,
+              200,
+              'Verification not finished',
+              'The verification was not finished. Please go back to the service that sent you to start again.',
+            );
 
       // A replay of a return already delivered is answered like the first one, without a signal.
       if (!dedup.admit(`${state.workflowId}|${state.session}`, code ?? '')) {
@@ -51,11 +68,15 @@ export function registerAuthenteqReturn(app: FastifyInstance, deps: { client: Cl
         if (await hasEnded(deps.client.workflow.getHandle(state.workflowId))) return browserPage(reply, 200, ...ENDED);
         return received(code);
       }
-      const delivered = await signalFromBrowser(deps.client.workflow.getHandle(state.workflowId), authenteqReturnSignal, {
-        session: state.session,
-        code,
-        ...(state.keyId ? { keyId: state.keyId } : {}),
-      });
+      const delivered = await signalFromBrowser(
+        deps.client.workflow.getHandle(state.workflowId),
+        authenteqReturnSignal,
+        {
+          session: state.session,
+          code,
+          ...(state.keyId ? { keyId: state.keyId } : {}),
+        },
+      );
       if (delivered === 'unknown') return browserPage(reply, 404, ...NOT_FOUND);
       if (state.returnTo) return redirectBrowser(reply, state.returnTo);
       if (delivered === 'ended') return browserPage(reply, 200, ...ENDED);

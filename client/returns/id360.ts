@@ -21,7 +21,10 @@ import { readVerification } from '../read-model';
 import { ApiError } from '../errors';
 import { browserPage, ENDED, INVALID_LINK, NOT_FOUND } from './page';
 
-export function registerId360Link(app: FastifyInstance, deps: { client: Client; webhookSecret: WebhookSecrets; id360BaseUrl: string }): void {
+export function registerId360Link(
+  app: FastifyInstance,
+  deps: { client: Client; webhookSecret: WebhookSecrets; id360BaseUrl: string },
+): void {
   app.withTypeProvider<ZodTypeProvider>().get(
     '/go/id360/:id/:sealed',
     {

@@ -18,14 +18,25 @@ import { decodeReturnState } from '../../config/webhook-token';
 import { namirialReturnSignal, type NamirialReturn } from '../../workflows/namirial';
 import { isNamirialErrorCode } from '../../workflows/namirial-outcome';
 import { parseVerificationId } from '../../workflows/shared';
-import { browserPage, ENDED, INVALID_LINK, NOT_FOUND, redirectBrowser, ReturnDeduplicator, signalFromBrowser } from './page';
+import {
+  browserPage,
+  ENDED,
+  INVALID_LINK,
+  NOT_FOUND,
+  redirectBrowser,
+  ReturnDeduplicator,
+  signalFromBrowser,
+} from './page';
 
 const query = z.object({
   verifidResult: z.string().max(64).optional(),
   verifidError: z.string().max(64).optional(),
 });
 
-export function registerNamirialReturn(app: FastifyInstance, deps: { client: Client; webhookSecret: WebhookSecrets }): void {
+export function registerNamirialReturn(
+  app: FastifyInstance,
+  deps: { client: Client; webhookSecret: WebhookSecrets },
+): void {
   const dedup = new ReturnDeduplicator();
   app.withTypeProvider<ZodTypeProvider>().get(
     '/return/namirial/:state',
@@ -38,11 +49,13 @@ export function registerNamirialReturn(app: FastifyInstance, deps: { client: Cli
     },
     async (req, reply) => {
       const state = decodeReturnState(deps.webhookSecret, 'namirial', req.params.state);
-      if (!state || parseVerificationId(state.workflowId)?.provider !== 'namirial') return browserPage(reply, 401, ...INVALID_LINK);
+      if (!state || parseVerificationId(state.workflowId)?.provider !== 'namirial')
+        return browserPage(reply, 401, ...INVALID_LINK);
       const { verifidResult, verifidError } = req.query;
       const hint: NamirialReturn = {
         verifidResult: verifidResult === 'success' || verifidResult === 'error' ? verifidResult : 'unrecognized',
-        verifidError: verifidError === undefined ? null : isNamirialErrorCode(verifidError) ? verifidError : 'unrecognized',
+        verifidError:
+          verifidError === undefined ? null : isNamirialErrorCode(verifidError) ? verifidError : 'unrecognized',
       };
       // A replay of a return already delivered is answered like the first one, without a signal.
       if (!dedup.admit(`${state.workflowId}|${state.session}`, `${hint.verifidResult}|${hint.verifidError ?? ''}`)) {
@@ -50,7 +63,11 @@ export function registerNamirialReturn(app: FastifyInstance, deps: { client: Cli
         if (await hasEnded(deps.client.workflow.getHandle(state.workflowId))) return browserPage(reply, 200, ...ENDED);
         return browserPage(reply, 200, 'Thank you', 'You are back from the identification. You can close this window.');
       }
-      const delivered = await signalFromBrowser(deps.client.workflow.getHandle(state.workflowId), namirialReturnSignal, hint);
+      const delivered = await signalFromBrowser(
+        deps.client.workflow.getHandle(state.workflowId),
+        namirialReturnSignal,
+        hint,
+      );
       if (delivered === 'unknown') return browserPage(reply, 404, ...NOT_FOUND);
       if (state.returnTo) return redirectBrowser(reply, state.returnTo);
       if (delivered === 'ended') return browserPage(reply, 200, ...ENDED);

@@ -80,9 +80,18 @@ export class ReturnDeduplicator {
   }
 }
 
-export const INVALID_LINK = ['Link not valid', 'This link is not valid. Please go back to the service that sent you and start again.'] as const;
-export const NOT_FOUND = ['Verification not found', 'We could not find this verification. Please go back to the service that sent you.'] as const;
-export const ENDED = ['Verification closed', 'This verification has already ended. You can close this window.'] as const;
+export const INVALID_LINK = [
+  'Link not valid',
+  'This link is not valid. Please go back to the service that sent you and start again.',
+] as const;
+export const NOT_FOUND = [
+  'Verification not found',
+  'We could not find this verification. Please go back to the service that sent you.',
+] as const;
+export const ENDED = [
+  'Verification closed',
+  'This verification has already ended. You can close this window.',
+] as const;
 
 function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);

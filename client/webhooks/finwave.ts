@@ -22,14 +22,22 @@ const body = z.object({
   result: z.enum(['CREATED', 'INPROCESS', 'INCOMPLETED', 'TIMEOUT', 'FINISHED']),
 });
 
-export function registerFinwaveWebhook(app: FastifyInstance, deps: { client: Client; webhookSecret: WebhookSecrets }): void {
+export function registerFinwaveWebhook(
+  app: FastifyInstance,
+  deps: { client: Client; webhookSecret: WebhookSecrets },
+): void {
   app.withTypeProvider<ZodTypeProvider>().post(
     '/webhooks/finwave/:id/:token',
     {
       // Authenticate before looking at the body: an unauthenticated caller learns nothing about it.
       preValidation: async (req) => {
         const { id, token } = req.params as { id?: string; token?: string };
-        if (!id || !token || parseVerificationId(id)?.provider !== 'finwave' || !verifyWebhookToken(deps.webhookSecret, 'finwave', id, token)) {
+        if (
+          !id ||
+          !token ||
+          parseVerificationId(id)?.provider !== 'finwave' ||
+          !verifyWebhookToken(deps.webhookSecret, 'finwave', id, token)
+        ) {
           throw new ApiError(401, 'unauthorized', 'unknown webhook token');
         }
       },
@@ -37,7 +45,12 @@ export function registerFinwaveWebhook(app: FastifyInstance, deps: { client: Cli
         summary: 'Finwave result webhook (the URL carries a per-verification token)',
         params: z.object({ id: z.string().max(200), token: z.string().max(100) }),
         body,
-        response: { 200: z.object({ received: z.boolean(), note: z.string().optional() }), 400: errorSchema, 401: errorSchema, 404: errorSchema },
+        response: {
+          200: z.object({ received: z.boolean(), note: z.string().optional() }),
+          400: errorSchema,
+          401: errorSchema,
+          404: errorSchema,
+        },
       },
     },
     async (req) => {

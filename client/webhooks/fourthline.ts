@@ -35,9 +35,21 @@ import { signalOrExplain } from './signal';
 export const WEBHOOK_TOKEN_TTL_SECONDS = 600;
 
 const idParam = z.string().regex(/^[A-Za-z0-9._-]{1,100}$/, 'must be a Fourthline id');
-const caseBody = z.object({ verificationId: idParam, status: z.string().regex(/^[a-z_]{1,40}$/), timestamp: z.string().max(40).optional() });
-const signatureBody = z.object({ signatureId: idParam, status: z.string().regex(/^[a-z_]{1,40}$/), timestamp: z.string().max(40).optional() });
-const tokenBody = z.object({ grant_type: z.string().max(100), client_id: z.string().max(200).optional(), client_secret: z.string().max(200).optional() });
+const caseBody = z.object({
+  verificationId: idParam,
+  status: z.string().regex(/^[a-z_]{1,40}$/),
+  timestamp: z.string().max(40).optional(),
+});
+const signatureBody = z.object({
+  signatureId: idParam,
+  status: z.string().regex(/^[a-z_]{1,40}$/),
+  timestamp: z.string().max(40).optional(),
+});
+const tokenBody = z.object({
+  grant_type: z.string().max(100),
+  client_id: z.string().max(200).optional(),
+  client_secret: z.string().max(200).optional(),
+});
 const received = z.object({ received: z.boolean(), note: z.string().optional() });
 
 function safeEqual(a: string, b: string): boolean {
@@ -72,7 +84,10 @@ export function verifyWebhookBearer(secrets: WebhookSecrets, token: string, now 
   const m = /^(\d{1,12})\.([A-Za-z0-9_-]{16})\.(?:([A-Za-z0-9_-]{1,32})\.)?([A-Za-z0-9_-]{43})$/.exec(token);
   const key = m && keyById(secrets, m[3]);
   if (!m || !key) return false;
-  const expected = crypto.createHmac('sha256', `fourthline-webhooks\n${key.secret}`).update(`${m[1]}.${m[2]}`).digest('base64url');
+  const expected = crypto
+    .createHmac('sha256', `fourthline-webhooks\n${key.secret}`)
+    .update(`${m[1]}.${m[2]}`)
+    .digest('base64url');
   return safeEqual(expected, m[4]!) && Number(m[1]) * 1000 > now;
 }
 
@@ -136,7 +151,8 @@ export function registerFourthlineWebhooks(
     '/webhooks/fourthline/oauth/token',
     {
       schema: {
-        summary: 'OAuth 2 token endpoint (client credentials) for Fourthline webhooks, when FOURTHLINE_WEBHOOK_AUTH=oauth',
+        summary:
+          'OAuth 2 token endpoint (client credentials) for Fourthline webhooks, when FOURTHLINE_WEBHOOK_AUTH=oauth',
         consumes: ['application/x-www-form-urlencoded'],
         body: tokenBody,
         response: {
@@ -149,16 +165,24 @@ export function registerFourthlineWebhooks(
       },
     },
     async (req) => {
-      if (auth.mode !== 'oauth') throw new ApiError(404, 'not_found', 'webhook OAuth is not enabled (FOURTHLINE_WEBHOOK_AUTH=basic)');
+      if (auth.mode !== 'oauth')
+        throw new ApiError(404, 'not_found', 'webhook OAuth is not enabled (FOURTHLINE_WEBHOOK_AUTH=basic)');
       // RFC 6749 error words as our error codes: `invalid_request`, `unsupported_grant_type`, `invalid_client`.
       const body = tokenBody.safeParse(req.body);
-      if (!body.success) throw new ApiError(400, 'invalid_request', 'body: must be a form with grant_type=client_credentials');
-      if (body.data.grant_type !== 'client_credentials') throw new ApiError(400, 'unsupported_grant_type', 'body.grant_type: must be "client_credentials"');
+      if (!body.success)
+        throw new ApiError(400, 'invalid_request', 'body: must be a form with grant_type=client_credentials');
+      if (body.data.grant_type !== 'client_credentials')
+        throw new ApiError(400, 'unsupported_grant_type', 'body.grant_type: must be "client_credentials"');
       const basic = basicCredentials(req);
       const id = basic?.user ?? body.data.client_id ?? '';
       const secret = basic?.password ?? body.data.client_secret ?? '';
-      if (!safeEqual(id, auth.clientId) || !safeEqual(secret, auth.clientSecret)) throw new ApiError(401, 'invalid_client', 'unknown client id or secret');
-      return { access_token: issueWebhookToken(webhookSecret), token_type: 'Bearer' as const, expires_in: WEBHOOK_TOKEN_TTL_SECONDS };
+      if (!safeEqual(id, auth.clientId) || !safeEqual(secret, auth.clientSecret))
+        throw new ApiError(401, 'invalid_client', 'unknown client id or secret');
+      return {
+        access_token: issueWebhookToken(webhookSecret),
+        token_type: 'Bearer' as const,
+        expires_in: WEBHOOK_TOKEN_TTL_SECONDS,
+      };
     },
   );
 
@@ -175,10 +199,13 @@ export function registerFourthlineWebhooks(
     },
     async (req) => {
       const id = req.params.verificationId;
-      if (req.body.verificationId !== id) throw new ApiError(400, 'invalid_request', 'body.verificationId does not match the URL');
+      if (req.body.verificationId !== id)
+        throw new ApiError(400, 'invalid_request', 'body.verificationId does not match the URL');
       const target = await (deps.findCase ?? findCase)(deps.client, id);
       if (!target) throw new ApiError(404, 'not_found', 'unknown verificationId');
-      return signalOrExplain(deps.client.workflow.getHandle(target), fourthlineCaseWebhookSignal, { status: req.body.status });
+      return signalOrExplain(deps.client.workflow.getHandle(target), fourthlineCaseWebhookSignal, {
+        status: req.body.status,
+      });
     },
   );
 
@@ -195,8 +222,13 @@ export function registerFourthlineWebhooks(
     },
     async (req) => {
       const id = req.params.signatureId;
-      if (req.body.signatureId !== id) throw new ApiError(400, 'invalid_request', 'body.signatureId does not match the URL');
-      return signalOrExplain(deps.client.workflow.getHandle(signatureWorkflowId(id)), fourthlineSignatureWebhookSignal, { status: req.body.status });
+      if (req.body.signatureId !== id)
+        throw new ApiError(400, 'invalid_request', 'body.signatureId does not match the URL');
+      return signalOrExplain(
+        deps.client.workflow.getHandle(signatureWorkflowId(id)),
+        fourthlineSignatureWebhookSignal,
+        { status: req.body.status },
+      );
     },
   );
 }

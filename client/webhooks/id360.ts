@@ -35,12 +35,20 @@ const body = z
   })
   .passthrough();
 
-export function registerId360Webhook(app: FastifyInstance, deps: { client: Client; webhookSecret: WebhookSecrets }): void {
+export function registerId360Webhook(
+  app: FastifyInstance,
+  deps: { client: Client; webhookSecret: WebhookSecrets },
+): void {
   const authenticate = async (req: FastifyRequest) => {
     const id = (req.params as { id?: string }).id ?? '';
     const given = req.headers[ID360_CALLBACK_HEADER.toLowerCase()];
     const parsed = parseVerificationId(id);
-    if (!parsed || parsed.provider !== 'id360' || typeof given !== 'string' || !verifyWebhookToken(deps.webhookSecret, 'id360', id, given)) {
+    if (
+      !parsed ||
+      parsed.provider !== 'id360' ||
+      typeof given !== 'string' ||
+      !verifyWebhookToken(deps.webhookSecret, 'id360', id, given)
+    ) {
       throw new ApiError(401, 'unauthorized', `missing or wrong ${ID360_CALLBACK_HEADER} header`);
     }
   };
@@ -54,7 +62,12 @@ export function registerId360Webhook(app: FastifyInstance, deps: { client: Clien
         summary: `ID360 callback (authenticated by the ${ID360_CALLBACK_HEADER} header registered with the enrollment)`,
         params: z.object({ id: z.string().max(200) }),
         body,
-        response: { 200: z.object({ received: z.boolean(), note: z.string().optional() }), 400: errorSchema, 401: errorSchema, 404: errorSchema },
+        response: {
+          200: z.object({ received: z.boolean(), note: z.string().optional() }),
+          400: errorSchema,
+          401: errorSchema,
+          404: errorSchema,
+        },
       },
     },
     async (req) => {

@@ -88,7 +88,12 @@ export class AuthenteqSandbox {
   codeTtlMs: number;
 
   constructor(readonly options: AuthenteqSandboxOptions) {
-    this.account = { clientId: options.clientId, clientSecret: options.clientSecret, redirectUrls: [...options.redirectUrls], deactivated: false };
+    this.account = {
+      clientId: options.clientId,
+      clientSecret: options.clientSecret,
+      redirectUrls: [...options.redirectUrls],
+      deactivated: false,
+    };
     this.codeTtlMs = options.codeTtlMs ?? 10 * 60_000;
   }
 
@@ -148,18 +153,29 @@ export class AuthenteqSandbox {
   }
 
   /** One exchange of a code; consumes it when it succeeds. */
-  exchange(code: string, redirectUrl: string): { status: 200; body: Record<string, unknown> } | { status: 400; errorCode: string; errorMessage: string } {
+  exchange(
+    code: string,
+    redirectUrl: string,
+  ): { status: 200; body: Record<string, unknown> } | { status: 400; errorCode: string; errorMessage: string } {
     const token = this.codes.get(code) ?? null;
     const s = token ? this.sessions.get(token) : undefined;
     const record = (status: number, errorCode?: string) =>
       this.exchanges.push({ at: new Date().toISOString(), token, status, ...(errorCode ? { errorCode } : {}) });
     if (!s || s.codeUsed || !s.result || Date.now() - (s.codeIssuedAt ?? 0) > this.codeTtlMs) {
       record(400, 'INVALID_REQUEST_PARAMETER');
-      return { status: 400, errorCode: 'INVALID_REQUEST_PARAMETER', errorMessage: "Parameter 'code' is invalid or expired" };
+      return {
+        status: 400,
+        errorCode: 'INVALID_REQUEST_PARAMETER',
+        errorMessage: "Parameter 'code' is invalid or expired",
+      };
     }
     if (redirectUrl !== s.redirectUrl) {
       record(400, 'INVALID_REQUEST_PARAMETER');
-      return { status: 400, errorCode: 'INVALID_REQUEST_PARAMETER', errorMessage: "Parameter 'redirectUrl' does not match the given authorization code" };
+      return {
+        status: 400,
+        errorCode: 'INVALID_REQUEST_PARAMETER',
+        errorMessage: "Parameter 'redirectUrl' does not match the given authorization code",
+      };
     }
     s.codeUsed = true;
     this.ledger.record('code-exchanged', s.token, s.token);
@@ -172,7 +188,12 @@ export class AuthenteqSandbox {
 
 function fakeImage(kind: string): { contentType: string; content: string } {
   // A well-formed JPEG start and end marker around a few random bytes.
-  const bytes = Buffer.concat([Buffer.from('ffd8ffe000104a464946', 'hex'), Buffer.from(kind), crypto.randomBytes(16), Buffer.from('ffd9', 'hex')]);
+  const bytes = Buffer.concat([
+    Buffer.from('ffd8ffe000104a464946', 'hex'),
+    Buffer.from(kind),
+    crypto.randomBytes(16),
+    Buffer.from('ffd9', 'hex'),
+  ]);
   return { contentType: 'image/jpeg', content: bytes.toString('base64') };
 }
 
@@ -192,7 +213,13 @@ function fakeDocument(n: number): Record<string, unknown> {
   };
   switch (n) {
     case 1:
-      return { documentType: 'NID', issuingCountry: 'ESP', nationality: 'ESP', ...common, croppedBackImage: fakeImage('back1') };
+      return {
+        documentType: 'NID',
+        issuingCountry: 'ESP',
+        nationality: 'ESP',
+        ...common,
+        croppedBackImage: fakeImage('back1'),
+      };
     case 2:
       return {
         documentType: 'DL',
@@ -219,7 +246,11 @@ function personFields(p: AuthenteqPassOptions['person']): Record<string, unknown
   };
 }
 
-function fakeResult(status: 'PASSED' | 'FAILED', documents: number, opts: AuthenteqPassOptions): Record<string, unknown> {
+function fakeResult(
+  status: 'PASSED' | 'FAILED',
+  documents: number,
+  opts: AuthenteqPassOptions,
+): Record<string, unknown> {
   const end = new Date();
   const result: Record<string, unknown> = {
     id: crypto.randomUUID(),
@@ -234,7 +265,11 @@ function fakeResult(status: 'PASSED' | 'FAILED', documents: number, opts: Authen
   if (documents >= 2) result.documentData2 = fakeDocument(2);
   if (documents >= 3) result.documentData3 = fakeDocument(3);
   if (opts.addressProof ?? true) {
-    const pdf = Buffer.concat([Buffer.from('%PDF-1.4\n% sandbox address proof '), crypto.randomBytes(12), Buffer.from('\n%%EOF\n')]);
+    const pdf = Buffer.concat([
+      Buffer.from('%PDF-1.4\n% sandbox address proof '),
+      crypto.randomBytes(12),
+      Buffer.from('\n%%EOF\n'),
+    ]);
     result.addressProofDocument = { contentType: 'application/pdf', content: pdf.toString('base64') };
   }
   return result;
@@ -263,11 +298,17 @@ export function registerAuthenteqSandbox(app: FastifyInstance, sandbox: Authente
   registerLedger(app, sandbox.ledger);
 
   /** Answers the documented 401s; the "bad keys" code differs between the two endpoints (doc). */
-  const authenticate = (req: FastifyRequest, reply: FastifyReply, badKeysCode: 'BAD_API_KEYS' | 'API_KEYS_BAD'): boolean => {
+  const authenticate = (
+    req: FastifyRequest,
+    reply: FastifyReply,
+    badKeysCode: 'BAD_API_KEYS' | 'API_KEYS_BAD',
+  ): boolean => {
     const keys = basicAuth(req.headers.authorization);
     if (keys === 'missing') void vendorError(reply, 401, 'API_KEYS_MISSING', 'No API Keys in the Authorization header');
-    else if (keys === 'invalid') void vendorError(reply, 401, 'API_KEYS_INVALID', 'Invalid API Keys in the Authorization header');
-    else if (keys.id !== sandbox.account.clientId || keys.secret !== sandbox.account.clientSecret) void vendorError(reply, 401, badKeysCode, 'Bad API Keys');
+    else if (keys === 'invalid')
+      void vendorError(reply, 401, 'API_KEYS_INVALID', 'Invalid API Keys in the Authorization header');
+    else if (keys.id !== sandbox.account.clientId || keys.secret !== sandbox.account.clientSecret)
+      void vendorError(reply, 401, badKeysCode, 'Bad API Keys');
     else return true;
     return false;
   };
@@ -276,14 +317,31 @@ export function registerAuthenteqSandbox(app: FastifyInstance, sandbox: Authente
   app.get('/web-idv/verification-url', async (req, reply) => {
     if (!authenticate(req, reply, 'BAD_API_KEYS')) return reply;
     if (sandbox.account.deactivated) {
-      return vendorError(reply, 403, 'ACCOUNT_DEACTIVATED', 'Account deactivated. Please contact your Authenteq Sales Representative in order to keep using this service');
+      return vendorError(
+        reply,
+        403,
+        'ACCOUNT_DEACTIVATED',
+        'Account deactivated. Please contact your Authenteq Sales Representative in order to keep using this service',
+      );
     }
     const redirectUrl = query(req).redirectUrl;
-    if (!redirectUrl) return vendorError(reply, 400, 'MISSING_REQUEST_PARAMETER', "Required 'redirectUrl' parameter is missing");
+    if (!redirectUrl)
+      return vendorError(reply, 400, 'MISSING_REQUEST_PARAMETER', "Required 'redirectUrl' parameter is missing");
     if (!sandbox.account.redirectUrls.length) {
-      return vendorError(reply, 400, 'NO_REDIRECT_URLS', 'No registered redirect URLs. Please specify at least one in Customer Dashboard');
+      return vendorError(
+        reply,
+        400,
+        'NO_REDIRECT_URLS',
+        'No registered redirect URLs. Please specify at least one in Customer Dashboard',
+      );
     }
-    if (!sandbox.isRegistered(redirectUrl)) return vendorError(reply, 400, 'INVALID_REQUEST_PARAMETER', "Parameter 'redirectUrl' does not match any registered one");
+    if (!sandbox.isRegistered(redirectUrl))
+      return vendorError(
+        reply,
+        400,
+        'INVALID_REQUEST_PARAMETER',
+        "Parameter 'redirectUrl' does not match any registered one",
+      );
     const multi = String(req.headers['aq-multi-document-flow'] ?? '').toLowerCase() === 'on';
     const slug = req.headers['aq-flow-slug'];
     const s = sandbox.open(redirectUrl, multi, typeof slug === 'string' && slug ? slug : null);
@@ -294,7 +352,8 @@ export function registerAuthenteqSandbox(app: FastifyInstance, sandbox: Authente
     if (!authenticate(req, reply, 'API_KEYS_BAD')) return reply;
     const { code, redirectUrl } = query(req);
     if (!code) return vendorError(reply, 400, 'MISSING_REQUEST_PARAMETER', "Required 'code' parameter is missing");
-    if (!redirectUrl) return vendorError(reply, 400, 'MISSING_REQUEST_PARAMETER', "Required 'redirectUrl' parameter is missing");
+    if (!redirectUrl)
+      return vendorError(reply, 400, 'MISSING_REQUEST_PARAMETER', "Required 'redirectUrl' parameter is missing");
     const answer = sandbox.exchange(code, redirectUrl);
     if (answer.status !== 200) return vendorError(reply, answer.status, answer.errorCode, answer.errorMessage);
     return answer.body;
@@ -319,7 +378,11 @@ export function registerAuthenteqSandbox(app: FastifyInstance, sandbox: Authente
       nfcVerified: z.boolean().optional(),
       addressProof: z.boolean().optional(),
       documents: z.union([z.literal(1), z.literal(2), z.literal(3)]).optional(),
-      person: z.object({ surname: z.string().max(100), givenNames: z.string().max(100), documentNumber: z.string().max(40) }).partial().strict().optional(),
+      person: z
+        .object({ surname: z.string().max(100), givenNames: z.string().max(100), documentNumber: z.string().max(40) })
+        .partial()
+        .strict()
+        .optional(),
     })
     .strict();
   app.post('/_sandbox/sessions/:token/:action', async (req, reply) => {
@@ -330,7 +393,16 @@ export function registerAuthenteqSandbox(app: FastifyInstance, sandbox: Authente
     switch (action) {
       case 'pass': {
         const p = passBody.safeParse(req.body ?? {});
-        if (!p.success) return reply.code(400).send({ error: { code: 'invalid_options', message: 'body: { nfcVerified?, addressProof?, documents?: 1 | 2 | 3, person?: { surname?, givenNames?, documentNumber? } }' } });
+        if (!p.success)
+          return reply
+            .code(400)
+            .send({
+              error: {
+                code: 'invalid_options',
+                message:
+                  'body: { nfcVerified?, addressProof?, documents?: 1 | 2 | 3, person?: { surname?, givenNames?, documentNumber? } }',
+              },
+            });
         redirectTo = sandbox.complete(s, 'PASSED', p.data);
         break;
       }
@@ -343,7 +415,10 @@ export function registerAuthenteqSandbox(app: FastifyInstance, sandbox: Authente
       default:
         return reply.code(404).send({ error: { code: 'unknown_action', message: 'actions: pass, fail, leave' } });
     }
-    if (!redirectTo) return reply.code(409).send({ error: { code: 'invalid_transition', message: `the session is already ${s.status}` } });
+    if (!redirectTo)
+      return reply
+        .code(409)
+        .send({ error: { code: 'invalid_transition', message: `the session is already ${s.status}` } });
     return { status: s.status, redirectTo };
   });
 
@@ -368,11 +443,23 @@ export function registerAuthenteqSandbox(app: FastifyInstance, sandbox: Authente
       clientSecret: z.string().min(8).optional(),
     })
     .strict();
-  const accountView = () => ({ clientId: sandbox.account.clientId, redirectUrls: sandbox.account.redirectUrls, deactivated: sandbox.account.deactivated });
+  const accountView = () => ({
+    clientId: sandbox.account.clientId,
+    redirectUrls: sandbox.account.redirectUrls,
+    deactivated: sandbox.account.deactivated,
+  });
   app.get('/_sandbox/account', async () => accountView());
   app.post('/_sandbox/account', async (req, reply) => {
     const p = accountBody.safeParse(req.body ?? {});
-    if (!p.success) return reply.code(400).send({ error: { code: 'invalid_account', message: 'body: { redirectUrls?: string[], deactivated?: boolean, clientSecret?: string }' } });
+    if (!p.success)
+      return reply
+        .code(400)
+        .send({
+          error: {
+            code: 'invalid_account',
+            message: 'body: { redirectUrls?: string[], deactivated?: boolean, clientSecret?: string }',
+          },
+        });
     if (p.data.redirectUrls) sandbox.account.redirectUrls = p.data.redirectUrls;
     if (p.data.deactivated !== undefined) sandbox.account.deactivated = p.data.deactivated;
     if (p.data.clientSecret) sandbox.account.clientSecret = p.data.clientSecret;
@@ -381,7 +468,8 @@ export function registerAuthenteqSandbox(app: FastifyInstance, sandbox: Authente
 }
 
 function userPage(s: Session): string {
-  const button = (action: string, label: string, body = '{}') => `<button onclick='act("${action}", ${body})'>${label}</button>`;
+  const button = (action: string, label: string, body = '{}') =>
+    `<button onclick='act("${action}", ${body})'>${label}</button>`;
   const multi = s.multiDocument
     ? `<p>Multi-document flow${s.flowSlug ? `, flow <code>${escapeHtml(s.flowSlug)}</code>` : ''}:</p>${button('pass', 'Pass with 2 documents', '{"documents":2}')}${button('pass', 'Pass with 3 documents', '{"documents":3}')}<br>`
     : '';

@@ -36,7 +36,13 @@ import { WebhookDispatcher, type WebhookOptions } from '../framework/webhooks';
 import { zip } from '../framework/zip';
 
 type Status = 'CREATED' | 'INPROCESS' | 'INCOMPLETED' | 'TIMEOUT' | 'FINISHED';
-export const FINWAVE_SCENARIOS = ['approved', 'low-score', 'ocr-failed', 'biometry-failed', 'acceptation-declined'] as const;
+export const FINWAVE_SCENARIOS = [
+  'approved',
+  'low-score',
+  'ocr-failed',
+  'biometry-failed',
+  'acceptation-declined',
+] as const;
 type Scenario = (typeof FINWAVE_SCENARIOS)[number];
 
 interface Onboarding {
@@ -71,11 +77,20 @@ const createBody = z.object({
   customId: z.string().min(1).max(200),
   webhook: z.string().url(),
   lang: z.literal('ENG', { message: 'lang: only ENG is allowed' }),
-  phoneCountryCode: z.string().regex(/^\+\d{1,4}$/, 'phoneCountryCode: must look like +34').optional(),
-  phone: z.string().regex(/^\d{6,15}$/, 'phone: must be a valid phone number').optional(),
+  phoneCountryCode: z
+    .string()
+    .regex(/^\+\d{1,4}$/, 'phoneCountryCode: must look like +34')
+    .optional(),
+  phone: z
+    .string()
+    .regex(/^\d{6,15}$/, 'phone: must be a valid phone number')
+    .optional(),
   phoneStep: z.boolean().default(false),
   acceptations: z.array(z.object({ mandatory: z.boolean(), text: z.string().min(1) })).default([]),
-  redirectUrl: z.object({ type: z.number().int().min(1).max(4), url: z.string(), waitingTime: z.number() }).partial().optional(),
+  redirectUrl: z
+    .object({ type: z.number().int().min(1).max(4), url: z.string(), waitingTime: z.number() })
+    .partial()
+    .optional(),
 });
 
 const TEST_NUMBERS: Record<string, (s: FinwaveSandbox, o: Onboarding) => void> = {
@@ -133,7 +148,12 @@ export class FinwaveSandbox {
   }
 
   visit(o: Onboarding): void {
-    if (o.status === 'CREATED') this.logEvent(o, 'USER_VISITED_ONBORDING_WEB', 'The user has visited the web, but has not yet started the process.');
+    if (o.status === 'CREATED')
+      this.logEvent(
+        o,
+        'USER_VISITED_ONBORDING_WEB',
+        'The user has visited the web, but has not yet started the process.',
+      );
   }
 
   start(o: Onboarding): boolean {
@@ -159,7 +179,8 @@ export class FinwaveSandbox {
       ['BIOMETRY_STARTED', 'The biometrics process has been started.'],
       ['BIOMETRY_FINISHED', 'The biometrics process has completed.'],
       ['PROCESS_FINISHED_SUCCESSFULLY', 'The identification process has been successfully completed.'],
-    ] as const) this.logEvent(o, code, description);
+    ] as const)
+      this.logEvent(o, code, description);
     this.end(o, 'FINISHED');
     return true;
   }
@@ -182,13 +203,19 @@ export class FinwaveSandbox {
 
   /** Sends a webhook again, with the current status or an older one (to play out-of-order delivery). */
   resend(o: Onboarding, result: Status = o.status, times = 1): void {
-    for (let i = 0; i < times; i++) this.webhooks.send(o.webhook, { onboardingId: o.onboardingId, customId: o.customId, result }, { event: result, tag: o.onboardingId });
+    for (let i = 0; i < times; i++)
+      this.webhooks.send(
+        o.webhook,
+        { onboardingId: o.onboardingId, customId: o.customId, result },
+        { event: result, tag: o.onboardingId },
+      );
   }
 
   result(o: Onboarding): Record<string, unknown> {
     const ended = o.status === 'FINISHED';
     const s = o.scenario;
-    const ts = (t: number | null) => (t ? { date: new Date(t).toISOString().replace('T', ' ').slice(0, 19), timestamp: t } : null);
+    const ts = (t: number | null) =>
+      t ? { date: new Date(t).toISOString().replace('T', ' ').slice(0, 19), timestamp: t } : null;
     const prefix = o.onboardingId;
     return {
       status: o.status,
@@ -223,17 +250,43 @@ export class FinwaveSandbox {
         : {},
       ocr: ended
         ? {
-            types: [{ name: 'IDCARD', probability: 0.91, year: '2007-2009', country: 'PRT', id: 'PRT_IDCARD_2007-2009', side: 'A' }],
+            types: [
+              {
+                name: 'IDCARD',
+                probability: 0.91,
+                year: '2007-2009',
+                country: 'PRT',
+                id: 'PRT_IDCARD_2007-2009',
+                side: 'A',
+              },
+            ],
             fields: [
               {
                 name: 'DOCUMENT_NUMBER',
-                sources: [{ source: 'VISUAL', value: o.person?.documentNumber ?? '008390126ZX2', original_value: o.person?.documentNumber ?? '00839012 6ZX2', probability: 0.9 }],
+                sources: [
+                  {
+                    source: 'VISUAL',
+                    value: o.person?.documentNumber ?? '008390126ZX2',
+                    original_value: o.person?.documentNumber ?? '00839012 6ZX2',
+                    probability: 0.9,
+                  },
+                ],
                 value: o.person?.documentNumber ?? '008390126ZX2',
                 validity_status: true,
                 status: true,
               },
               ...(o.person?.name
-                ? [{ name: 'NAME', sources: [{ source: 'VISUAL', value: o.person.name, original_value: o.person.name, probability: 0.9 }], value: o.person.name, validity_status: true, status: true }]
+                ? [
+                    {
+                      name: 'NAME',
+                      sources: [
+                        { source: 'VISUAL', value: o.person.name, original_value: o.person.name, probability: 0.9 },
+                      ],
+                      value: o.person.name,
+                      validity_status: true,
+                      status: true,
+                    },
+                  ]
                 : []),
             ],
             images: [{ name: 'PORTRAIT', value: FAKE_JPEG.toString('base64') }],
@@ -241,7 +294,9 @@ export class FinwaveSandbox {
             validations: [{ name: 'OVERALL', value: s !== 'ocr-failed' }],
           }
         : null,
-      biometry: ended ? { score: s === 'biometry-failed' ? 41.2 : 99.78, blink: { success: true }, smile: { success: true } } : null,
+      biometry: ended
+        ? { score: s === 'biometry-failed' ? 41.2 : 99.78, blink: { success: true }, smile: { success: true } }
+        : null,
       smsEvents: [],
       logs: o.logs.map((l) => ({ date: new Date(l.timestamp).toISOString(), ...l })),
       userAgent: { os: 'Sandbox OS', device: 'Sandbox', address: '127.0.0.1', browser: 'Sandbox' },
@@ -290,7 +345,8 @@ export function registerFinwaveSandbox(app: FastifyInstance, sandbox: FinwaveSan
 
   const auth = async (req: FastifyRequest, reply: FastifyReply) => {
     const token = req.headers['gestok-client-token'];
-    if (token !== sandbox.options.clientToken) return vendorError(reply, 401, 'UNAUTHORIZED', 'missing or invalid gestok-client-token');
+    if (token !== sandbox.options.clientToken)
+      return vendorError(reply, 401, 'UNAUTHORIZED', 'missing or invalid gestok-client-token');
   };
   const find = (req: FastifyRequest, reply: FastifyReply): Onboarding | undefined => {
     const o = sandbox.onboardings.get((req.params as { id: string }).id);
@@ -302,11 +358,23 @@ export function registerFinwaveSandbox(app: FastifyInstance, sandbox: FinwaveSan
     const parsed = createBody.safeParse(req.body);
     if (!parsed.success) {
       const i = parsed.error.issues[0]!;
-      return vendorError(reply, 400, 'BAD_REQUEST', i.message.includes(':') ? i.message : `${i.path.join('.')}: ${i.message}`);
+      return vendorError(
+        reply,
+        400,
+        'BAD_REQUEST',
+        i.message.includes(':') ? i.message : `${i.path.join('.')}: ${i.message}`,
+      );
     }
     const { onboarding: o, repeated } = sandbox.create(parsed.data);
-    if (!repeated) return reply.code(201).send({ onboardingId: o.onboardingId, url: sandbox.userUrl(o), status: o.status });
-    return reply.code(200).send({ onboardingId: o.onboardingId, url: o.status === 'CREATED' ? sandbox.userUrl(o) : null, status: o.status });
+    if (!repeated)
+      return reply.code(201).send({ onboardingId: o.onboardingId, url: sandbox.userUrl(o), status: o.status });
+    return reply
+      .code(200)
+      .send({
+        onboardingId: o.onboardingId,
+        url: o.status === 'CREATED' ? sandbox.userUrl(o) : null,
+        status: o.status,
+      });
   });
 
   app.get('/management/integrations/:id/result', { preHandler: auth }, async (req, reply) => {
@@ -317,8 +385,12 @@ export function registerFinwaveSandbox(app: FastifyInstance, sandbox: FinwaveSan
   const evidences = async (req: FastifyRequest, reply: FastifyReply) => {
     const o = find(req, reply);
     if (!o) return;
-    if (o.status !== 'FINISHED') return vendorError(reply, 409, 'PROCESS_NOT_FINISHED', 'evidences are available once the process is FINISHED');
-    return reply.type('application/zip').header('content-disposition', `attachment; filename="${o.onboardingId}.zip"`).send(sandbox.evidenceZip(o));
+    if (o.status !== 'FINISHED')
+      return vendorError(reply, 409, 'PROCESS_NOT_FINISHED', 'evidences are available once the process is FINISHED');
+    return reply
+      .type('application/zip')
+      .header('content-disposition', `attachment; filename="${o.onboardingId}.zip"`)
+      .send(sandbox.evidenceZip(o));
   };
   app.get('/management/integrations/:id/evidences', { preHandler: auth }, evidences);
   app.post('/management/integrations/:id/evidences', { preHandler: auth }, evidences);
@@ -351,7 +423,12 @@ export function registerFinwaveSandbox(app: FastifyInstance, sandbox: FinwaveSan
         break;
       case 'finish': {
         const p = actionBody.safeParse(body);
-        if (!p.success) return reply.code(400).send({ error: { code: 'invalid_scenario', message: `scenario must be one of ${FINWAVE_SCENARIOS.join(', ')}` } });
+        if (!p.success)
+          return reply
+            .code(400)
+            .send({
+              error: { code: 'invalid_scenario', message: `scenario must be one of ${FINWAVE_SCENARIOS.join(', ')}` },
+            });
         ok = sandbox.finish(o, p.data.scenario ?? 'approved', p.data.person ?? null);
         break;
       }
@@ -362,16 +439,29 @@ export function registerFinwaveSandbox(app: FastifyInstance, sandbox: FinwaveSan
         ok = sandbox.timeout(o);
         break;
       case 'webhook': {
-        const p = z.object({ result: z.enum(['CREATED', 'INPROCESS', 'INCOMPLETED', 'TIMEOUT', 'FINISHED']).optional(), times: z.number().int().min(1).max(20).default(1) }).safeParse(body);
-        if (!p.success) return reply.code(400).send({ error: { code: 'invalid_webhook', message: p.error.issues[0]!.message } });
+        const p = z
+          .object({
+            result: z.enum(['CREATED', 'INPROCESS', 'INCOMPLETED', 'TIMEOUT', 'FINISHED']).optional(),
+            times: z.number().int().min(1).max(20).default(1),
+          })
+          .safeParse(body);
+        if (!p.success)
+          return reply.code(400).send({ error: { code: 'invalid_webhook', message: p.error.issues[0]!.message } });
         sandbox.resend(o, p.data.result, p.data.times);
         ok = true;
         break;
       }
       default:
-        return reply.code(404).send({ error: { code: 'unknown_action', message: 'actions: start, finish, abandon, timeout, webhook' } });
+        return reply
+          .code(404)
+          .send({ error: { code: 'unknown_action', message: 'actions: start, finish, abandon, timeout, webhook' } });
     }
-    if (!ok) return reply.code(409).send({ error: { code: 'invalid_transition', message: `cannot ${action} an onboarding in status ${o.status}` } });
+    if (!ok)
+      return reply
+        .code(409)
+        .send({
+          error: { code: 'invalid_transition', message: `cannot ${action} an onboarding in status ${o.status}` },
+        });
     return { onboardingId: o.onboardingId, status: o.status };
   });
 
@@ -391,7 +481,10 @@ export function registerFinwaveSandbox(app: FastifyInstance, sandbox: FinwaveSan
 
   app.post('/_sandbox/settings', async (req, reply) => {
     const p = z.object({ webhooks: z.enum(['on', 'off']) }).safeParse(req.body);
-    if (!p.success) return reply.code(400).send({ error: { code: 'invalid_settings', message: 'body: { "webhooks": "on" | "off" }' } });
+    if (!p.success)
+      return reply
+        .code(400)
+        .send({ error: { code: 'invalid_settings', message: 'body: { "webhooks": "on" | "off" }' } });
     sandbox.webhooksEnabled = p.data.webhooks === 'on';
     return { webhooks: p.data.webhooks };
   });

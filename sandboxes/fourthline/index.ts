@@ -216,7 +216,11 @@ export class FourthlineSandbox {
     for (const t of this.tokens.keys()) this.tokens.set(t, 0);
   }
 
-  createWorkflow(workflowName: string, clientReference: string, verificationId?: string): { workflowId: string; clientId: string } | string {
+  createWorkflow(
+    workflowName: string,
+    clientReference: string,
+    verificationId?: string,
+  ): { workflowId: string; clientId: string } | string {
     const workflowId = crypto.randomUUID();
     if (workflowName === 'french-qes') {
       const c = verificationId ? this.cases.get(verificationId) : undefined;
@@ -280,15 +284,22 @@ export class FourthlineSandbox {
     this.ledger.record('identity-data', c.verificationId, c.verificationId);
     const email = String((data.emailAndPhone as { email?: unknown } | undefined)?.email ?? '');
     const tag = /\+([a-z0-9-]+)@/.exec(email)?.[1];
-    c.scenario = (FOURTHLINE_SCENARIOS as readonly string[]).includes(tag ?? '') ? (tag as FourthlineScenario) : 'completed';
+    c.scenario = (FOURTHLINE_SCENARIOS as readonly string[]).includes(tag ?? '')
+      ? (tag as FourthlineScenario)
+      : 'completed';
     c.updatedAt = this.now();
   }
 
   uploadIdentityFiles(c: FourthlineCase, count: number): void {
     c.identityFiles += count;
     this.ledger.record('identity-files', c.verificationId, c.verificationId);
-    this.setCase(c, c.scenario === 'invalid-data' ? 'invalid_data' : 'pending', c.scenario === 'invalid-data' ? 'MISSING_ID_BACK' : null);
-    if (c.status === 'pending' && c.flow === 'pending') for (const s of this.signaturesOf(c)) this.checkEligibility(c, s);
+    this.setCase(
+      c,
+      c.scenario === 'invalid-data' ? 'invalid_data' : 'pending',
+      c.scenario === 'invalid-data' ? 'MISSING_ID_BACK' : null,
+    );
+    if (c.status === 'pending' && c.flow === 'pending')
+      for (const s of this.signaturesOf(c)) this.checkEligibility(c, s);
   }
 
   startProcessing(c: FourthlineCase): void {
@@ -311,7 +322,8 @@ export class FourthlineSandbox {
       if (s.status === 'new') this.checkEligibility(c, s);
       else if (s.status === 'pending_verification') {
         if (c.riskScore === 500) this.setSignature(s, 'kyc_required', 'RISK_SCORE_UNACCEPTABLE');
-        else if (c.scenario === 'pending-mismatch' && s.attempt === 1) this.setSignature(s, 'invalid_signature', 'CERTIFICATE_DETAILS_MISMATCH');
+        else if (c.scenario === 'pending-mismatch' && s.attempt === 1)
+          this.setSignature(s, 'invalid_signature', 'CERTIFICATE_DETAILS_MISMATCH');
         else this.setSignature(s, 'signed', 'COUNTERSIGNED');
       }
     }
@@ -402,7 +414,13 @@ export class FourthlineSandbox {
     for (const s of this.signatures.values()) {
       if (s.status === 'error' && s.recoverAt !== null && s.recoverAt <= now) this.recover(s);
       const since =
-        s.status === 'user_consent_required' ? s.consentRequiredAt : s.status === 'confirmation_required' ? s.confirmationRequiredAt : s.status === 'selfie_required' ? s.selfieRequiredAt : null;
+        s.status === 'user_consent_required'
+          ? s.consentRequiredAt
+          : s.status === 'confirmation_required'
+            ? s.confirmationRequiredAt
+            : s.status === 'selfie_required'
+              ? s.selfieRequiredAt
+              : null;
       if (since !== null && now - since >= FOURTHLINE_CLOCKS.errorAfterMs) {
         this.setSignature(s, 'error', s.status === 'selfie_required' ? 'SELFIE_NOT_UPLOADED' : 'SIGNATURE_EXPIRED');
       }
@@ -424,7 +442,12 @@ export class FourthlineSandbox {
 
   cddReport(c: FourthlineCase): Buffer {
     return zip([
-      { name: `${c.verificationId}/cdd-report.json`, data: Buffer.from(JSON.stringify({ verificationId: c.verificationId, status: c.status, riskScore: c.riskScore })) },
+      {
+        name: `${c.verificationId}/cdd-report.json`,
+        data: Buffer.from(
+          JSON.stringify({ verificationId: c.verificationId, status: c.status, riskScore: c.riskScore }),
+        ),
+      },
       { name: `${c.verificationId}/id-document.jpg`, data: FAKE_JPEG },
     ]);
   }
@@ -454,18 +477,38 @@ export class FourthlineSandbox {
 
   notifyCase(c: FourthlineCase, status: string = c.status): void {
     if (!this.webhooksEnabled) return;
-    this.deliver(`${this.options.caseWebhookUrl}/${c.verificationId}`, { verificationId: c.verificationId, status, timestamp: new Date(this.now()).toISOString() }, c.verificationId);
+    this.deliver(
+      `${this.options.caseWebhookUrl}/${c.verificationId}`,
+      { verificationId: c.verificationId, status, timestamp: new Date(this.now()).toISOString() },
+      c.verificationId,
+    );
   }
 
   notifySignature(s: FourthlineSignature, status: string = s.status): void {
     if (!this.webhooksEnabled) return;
-    this.deliver(`${this.options.signatureWebhookUrl}/${s.signatureId}`, { signatureId: s.signatureId, status, timestamp: new Date(this.now()).toISOString() }, s.signatureId);
+    this.deliver(
+      `${this.options.signatureWebhookUrl}/${s.signatureId}`,
+      { signatureId: s.signatureId, status, timestamp: new Date(this.now()).toISOString() },
+      s.signatureId,
+    );
   }
 
   private deliver(url: string, body: Record<string, unknown>, tag: string): void {
     const p = this.authHeader()
-      .then((authorization) => this.webhooks.send(url, body, { event: String(body.status), tag, headers: { authorization } }))
-      .catch(() => this.webhooks.log.push({ at: new Date().toISOString(), url, event: String(body.status), tag, attempt: 0, status: null, error: 'no OAuth token from the receiver' }))
+      .then((authorization) =>
+        this.webhooks.send(url, body, { event: String(body.status), tag, headers: { authorization } }),
+      )
+      .catch(() =>
+        this.webhooks.log.push({
+          at: new Date().toISOString(),
+          url,
+          event: String(body.status),
+          tag,
+          attempt: 0,
+          status: null,
+          error: 'no OAuth token from the receiver',
+        }),
+      )
       .finally(() => this.pending.delete(p));
     this.pending.add(p);
   }
@@ -477,7 +520,9 @@ export class FourthlineSandbox {
     if (this.oauth && this.oauth.until > Date.now() + 5000) return `Bearer ${this.oauth.token}`;
     const res = await got.post(a.tokenUrl, {
       form: { grant_type: 'client_credentials' },
-      headers: { authorization: `Basic ${Buffer.from(`${encodeURIComponent(a.clientId)}:${encodeURIComponent(a.clientSecret)}`).toString('base64')}` },
+      headers: {
+        authorization: `Basic ${Buffer.from(`${encodeURIComponent(a.clientId)}:${encodeURIComponent(a.clientSecret)}`).toString('base64')}`,
+      },
       responseType: 'json',
       throwHttpErrors: false,
       retry: { limit: 0 },
@@ -501,19 +546,38 @@ function vendorError(reply: FastifyReply, status: number, code: string, message:
 }
 
 // A search for one bad character, not /^[…]+$/ over the whole (megabytes) string: no backtracking stack.
-const b64 = z.string().min(1).refine((s) => !/[^A-Za-z0-9+/=]/.test(s), 'must be base64');
+const b64 = z
+  .string()
+  .min(1)
+  .refine((s) => !/[^A-Za-z0-9+/=]/.test(s), 'must be base64');
 const createWorkflowBody = z.object({
   workflowName: z.enum(['french-idv-qes', 'french-idv-qes-pending', 'french-qes']),
   clientReference: z.string().min(1).max(200),
   verificationId: z.string().optional(),
 });
 const identityDataBody = z.object({
-  person: z.object({ firstName: z.string().min(1), lastName: z.string().min(1), birthDate: z.string().optional() }).passthrough(),
-  address: z.object({ street: z.string().optional(), city: z.string().min(1), postalCode: z.string().optional(), countryCode: z.string().length(3) }).passthrough(),
+  person: z
+    .object({ firstName: z.string().min(1), lastName: z.string().min(1), birthDate: z.string().optional() })
+    .passthrough(),
+  address: z
+    .object({
+      street: z.string().optional(),
+      city: z.string().min(1),
+      postalCode: z.string().optional(),
+      countryCode: z.string().length(3),
+    })
+    .passthrough(),
   emailAndPhone: z.object({ email: z.string().email(), phone: z.string().optional() }).passthrough(),
 });
-const identityFilesBody = z.object({ files: z.array(z.object({ type: z.string().min(1), contentType: z.string().optional(), contentBase64: b64 })).min(1) });
-const documentsBody = z.object({ documents: z.array(z.object({ name: z.string().min(1).max(200), contentBase64: b64 })).min(1).max(10) });
+const identityFilesBody = z.object({
+  files: z.array(z.object({ type: z.string().min(1), contentType: z.string().optional(), contentBase64: b64 })).min(1),
+});
+const documentsBody = z.object({
+  documents: z
+    .array(z.object({ name: z.string().min(1).max(200), contentBase64: b64 }))
+    .min(1)
+    .max(10),
+});
 const mobileBody = z.object({ mobileNumber: z.string().regex(/^\+\d{8,15}$/, 'must be E.164') });
 const approvalBody = z.object({
   documentIds: z.array(z.string()).min(1),
@@ -533,7 +597,8 @@ export function registerFourthlineSandbox(app: FastifyInstance, sandbox: Fourthl
 
   const auth = async (req: FastifyRequest, reply: FastifyReply) => {
     const m = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '');
-    if (!m || !sandbox.tokenValid(m[1]!)) return vendorError(reply, 401, 'UNAUTHORIZED', 'missing or expired access token');
+    if (!m || !sandbox.tokenValid(m[1]!))
+      return vendorError(reply, 401, 'UNAUTHORIZED', 'missing or expired access token');
   };
   const parse = <T>(schema: z.ZodType<T>, req: FastifyRequest, reply: FastifyReply): T | undefined => {
     const p = schema.safeParse(req.body ?? {});
@@ -567,7 +632,8 @@ export function registerFourthlineSandbox(app: FastifyInstance, sandbox: Fourthl
     const basic = /^Basic (\S+)$/.exec(req.headers.authorization ?? '');
     if (basic) [id, secret] = Buffer.from(basic[1]!, 'base64').toString('utf8').split(':');
     if (body.grant_type !== 'client_credentials') return reply.code(400).send({ error: 'unsupported_grant_type' });
-    if (id !== sandbox.options.clientId || secret !== sandbox.options.clientSecret) return reply.code(401).send({ error: 'invalid_client' });
+    if (id !== sandbox.options.clientId || secret !== sandbox.options.clientSecret)
+      return reply.code(401).send({ error: 'invalid_client' });
     return sandbox.issueToken();
   });
 
@@ -585,7 +651,12 @@ export function registerFourthlineSandbox(app: FastifyInstance, sandbox: Fourthl
     if (!c) return;
     const body = parse(identityDataBody, req, reply);
     if (!body) return;
-    if (c.status !== 'new') return unprocessable(reply, 'INVALID_STATUS', `identity data can be changed while the case is new, not ${c.status}`);
+    if (c.status !== 'new')
+      return unprocessable(
+        reply,
+        'INVALID_STATUS',
+        `identity data can be changed while the case is new, not ${c.status}`,
+      );
     sandbox.setIdentityData(c, body);
     return reply.code(204).send();
   });
@@ -595,14 +666,16 @@ export function registerFourthlineSandbox(app: FastifyInstance, sandbox: Fourthl
     const body = parse(identityFilesBody, req, reply);
     if (!body) return;
     if (!c.identityData) return unprocessable(reply, 'IDENTITY_DATA_MISSING', 'upload identity data first');
-    if (c.status !== 'new') return unprocessable(reply, 'INVALID_STATUS', `files are uploaded while the case is new, not ${c.status}`);
+    if (c.status !== 'new')
+      return unprocessable(reply, 'INVALID_STATUS', `files are uploaded while the case is new, not ${c.status}`);
     sandbox.uploadIdentityFiles(c, body.files.length);
     return reply.code(204).send();
   });
   app.post('/v1/verifications/:id/processing', { preHandler: auth }, async (req, reply) => {
     const c = findCase(req, reply);
     if (!c) return;
-    if (c.status !== 'pending') return unprocessable(reply, 'INVALID_STATUS', `processing starts from pending, not ${c.status}`);
+    if (c.status !== 'pending')
+      return unprocessable(reply, 'INVALID_STATUS', `processing starts from pending, not ${c.status}`);
     if (!c.processingStarted) sandbox.startProcessing(c);
     return reply.code(204).send();
   });
@@ -623,8 +696,12 @@ export function registerFourthlineSandbox(app: FastifyInstance, sandbox: Fourthl
   app.get('/v1/verifications/:id/cdd-report', { preHandler: auth }, async (req, reply) => {
     const c = findCase(req, reply);
     if (!c) return;
-    if (c.status !== 'completed') return unprocessable(reply, 'CASE_NOT_COMPLETED', 'the CDD report exists once the case is completed');
-    return reply.type('application/zip').header('content-disposition', `attachment; filename="cdd-${c.verificationId}.zip"`).send(sandbox.cddReport(c));
+    if (c.status !== 'completed')
+      return unprocessable(reply, 'CASE_NOT_COMPLETED', 'the CDD report exists once the case is completed');
+    return reply
+      .type('application/zip')
+      .header('content-disposition', `attachment; filename="cdd-${c.verificationId}.zip"`)
+      .send(sandbox.cddReport(c));
   });
 
   // ---- Qualified electronic signature ----
@@ -633,8 +710,17 @@ export function registerFourthlineSandbox(app: FastifyInstance, sandbox: Fourthl
     if (!s) return;
     const body = parse(documentsBody, req, reply);
     if (!body) return;
-    if (s.status !== 'pending') return unprocessable(reply, 'INVALID_STATUS', `documents are uploaded while the signature is pending, not ${s.status}`);
-    s.documents = body.documents.map((d, i) => ({ documentId: `doc-${i + 1}`, name: d.name, bytes: Buffer.from(d.contentBase64, 'base64') }));
+    if (s.status !== 'pending')
+      return unprocessable(
+        reply,
+        'INVALID_STATUS',
+        `documents are uploaded while the signature is pending, not ${s.status}`,
+      );
+    s.documents = body.documents.map((d, i) => ({
+      documentId: `doc-${i + 1}`,
+      name: d.name,
+      bytes: Buffer.from(d.contentBase64, 'base64'),
+    }));
     sandbox.ledger.record('documents-uploaded', s.signatureId, s.signatureId);
     return reply.code(204).send();
   });
@@ -643,7 +729,12 @@ export function registerFourthlineSandbox(app: FastifyInstance, sandbox: Fourthl
     if (!s) return;
     const body = parse(mobileBody, req, reply);
     if (!body) return;
-    if (s.status !== 'pending') return unprocessable(reply, 'INVALID_STATUS', `the mobile number is uploaded while the signature is pending, not ${s.status}`);
+    if (s.status !== 'pending')
+      return unprocessable(
+        reply,
+        'INVALID_STATUS',
+        `the mobile number is uploaded while the signature is pending, not ${s.status}`,
+      );
     if (!s.documents.length) return unprocessable(reply, 'DOCUMENTS_MISSING', 'upload the documents to sign first');
     sandbox.uploadMobile(s, body.mobileNumber);
     return reply.code(204).send();
@@ -660,7 +751,11 @@ export function registerFourthlineSandbox(app: FastifyInstance, sandbox: Fourthl
       status: s.status,
       mobileNumber: s.mobileNumber,
       documents: s.documents.map((d) => ({ documentId: d.documentId, name: d.name, size: d.bytes.length })),
-      legalConditions: LEGAL_CONDITIONS.map((l) => ({ ...l, language, url: `https://sandbox.fourthline.invalid/legal/${l.id}/${l.version}/${language}` })),
+      legalConditions: LEGAL_CONDITIONS.map((l) => ({
+        ...l,
+        language,
+        url: `https://sandbox.fourthline.invalid/legal/${l.id}/${l.version}/${language}`,
+      })),
       passcode: {
         length: 6,
         validitySeconds: FOURTHLINE_CLOCKS.passcodeValidityMs / 1000,
@@ -674,12 +769,16 @@ export function registerFourthlineSandbox(app: FastifyInstance, sandbox: Fourthl
     if (!s) return;
     const body = parse(approvalBody, req, reply);
     if (!body) return;
-    if (s.status !== 'user_consent_required') return unprocessable(reply, 'INVALID_STATUS', `approval needs user_consent_required, not ${s.status}`);
-    if (sandbox.now() - s.consentRequiredAt! > FOURTHLINE_CLOCKS.approvalWindowMs) return unprocessable(reply, 'APPROVAL_EXPIRED', 'the 2 hour approval window has expired');
+    if (s.status !== 'user_consent_required')
+      return unprocessable(reply, 'INVALID_STATUS', `approval needs user_consent_required, not ${s.status}`);
+    if (sandbox.now() - s.consentRequiredAt! > FOURTHLINE_CLOCKS.approvalWindowMs)
+      return unprocessable(reply, 'APPROVAL_EXPIRED', 'the 2 hour approval window has expired');
     const docs = new Set(body.documentIds);
-    if (s.documents.some((d) => !docs.has(d.documentId))) return unprocessable(reply, 'DOCUMENTS_NOT_APPROVED', 'every document to sign must be approved');
+    if (s.documents.some((d) => !docs.has(d.documentId)))
+      return unprocessable(reply, 'DOCUMENTS_NOT_APPROVED', 'every document to sign must be approved');
     const accepted = new Set(body.legalConditions.map((l) => `${l.id}@${l.version}`));
-    if (LEGAL_CONDITIONS.some((l) => !accepted.has(`${l.id}@${l.version}`))) return unprocessable(reply, 'LEGAL_CONDITIONS_NOT_ACCEPTED', 'the current legal conditions must be accepted');
+    if (LEGAL_CONDITIONS.some((l) => !accepted.has(`${l.id}@${l.version}`)))
+      return unprocessable(reply, 'LEGAL_CONDITIONS_NOT_ACCEPTED', 'the current legal conditions must be accepted');
     return { attemptId: sandbox.approve(s) };
   });
   app.post('/v1/signatures/:id/confirmation', { preHandler: auth }, async (req, reply) => {
@@ -687,18 +786,23 @@ export function registerFourthlineSandbox(app: FastifyInstance, sandbox: Fourthl
     if (!s) return;
     const body = parse(confirmationBody, req, reply);
     if (!body) return;
-    if (s.status !== 'confirmation_required') return unprocessable(reply, 'INVALID_STATUS', `confirmation needs confirmation_required, not ${s.status}`);
+    if (s.status !== 'confirmation_required')
+      return unprocessable(reply, 'INVALID_STATUS', `confirmation needs confirmation_required, not ${s.status}`);
     const now = sandbox.now();
-    if (now - s.confirmationRequiredAt! > FOURTHLINE_CLOCKS.confirmationWindowMs) return unprocessable(reply, 'CONFIRMATION_EXPIRED', 'the 1 hour confirmation window has expired');
-    if (now - s.passcodeSentAt! > FOURTHLINE_CLOCKS.passcodeValidityMs) return unprocessable(reply, 'PASSCODE_EXPIRED', 'the passcode has expired');
+    if (now - s.confirmationRequiredAt! > FOURTHLINE_CLOCKS.confirmationWindowMs)
+      return unprocessable(reply, 'CONFIRMATION_EXPIRED', 'the 1 hour confirmation window has expired');
+    if (now - s.passcodeSentAt! > FOURTHLINE_CLOCKS.passcodeValidityMs)
+      return unprocessable(reply, 'PASSCODE_EXPIRED', 'the passcode has expired');
     if (body.passcode !== s.passcode) return unprocessable(reply, 'INVALID_PASSCODE', 'the passcode is not valid');
     return { attemptId: sandbox.confirm(s) };
   });
   app.post('/v1/signatures/:id/passcode/resend', { preHandler: auth }, async (req, reply) => {
     const s = findSig(req, reply, 'resendPasscode');
     if (!s) return;
-    if (s.status !== 'confirmation_required') return unprocessable(reply, 'INVALID_STATUS', `a passcode is resent in confirmation_required, not ${s.status}`);
-    if (s.resends >= FOURTHLINE_CLOCKS.maxResends) return unprocessable(reply, 'RESEND_LIMIT_REACHED', 'the passcode can be resent at most 4 times');
+    if (s.status !== 'confirmation_required')
+      return unprocessable(reply, 'INVALID_STATUS', `a passcode is resent in confirmation_required, not ${s.status}`);
+    if (s.resends >= FOURTHLINE_CLOCKS.maxResends)
+      return unprocessable(reply, 'RESEND_LIMIT_REACHED', 'the passcode can be resent at most 4 times');
     s.resends++;
     sandbox.sendPasscode(s);
     return reply.code(204).send();
@@ -708,7 +812,8 @@ export function registerFourthlineSandbox(app: FastifyInstance, sandbox: Fourthl
     if (!s) return;
     const body = parse(selfieBody, req, reply);
     if (!body) return;
-    if (s.status !== 'selfie_required') return unprocessable(reply, 'INVALID_STATUS', `a selfie is uploaded in selfie_required, not ${s.status}`);
+    if (s.status !== 'selfie_required')
+      return unprocessable(reply, 'INVALID_STATUS', `a selfie is uploaded in selfie_required, not ${s.status}`);
     sandbox.uploadSelfie(s);
     return reply.code(204).send();
   });
@@ -720,7 +825,8 @@ export function registerFourthlineSandbox(app: FastifyInstance, sandbox: Fourthl
   app.get('/v1/signatures/:id/documents/:documentId', { preHandler: auth }, async (req, reply) => {
     const s = findSig(req, reply, 'getSignedDocument');
     if (!s) return;
-    if (s.status !== 'signed') return unprocessable(reply, 'NOT_SIGNED', 'signed documents exist once the signature is signed');
+    if (s.status !== 'signed')
+      return unprocessable(reply, 'NOT_SIGNED', 'signed documents exist once the signature is signed');
     const pdf = sandbox.signedPdf(s, (req.params as { documentId: string }).documentId);
     if (!pdf) return vendorError(reply, 404, 'NOT_FOUND', 'document not found');
     return reply.type('application/pdf').send(pdf);
@@ -728,16 +834,28 @@ export function registerFourthlineSandbox(app: FastifyInstance, sandbox: Fourthl
   app.get('/v1/signatures/:id/infocert-contract', { preHandler: auth }, async (req, reply) => {
     const s = findSig(req, reply, 'getInfoCertContract');
     if (!s) return;
-    if (s.status !== 'signed') return unprocessable(reply, 'NOT_SIGNED', 'the contract exists once the signature is signed');
+    if (s.status !== 'signed')
+      return unprocessable(reply, 'NOT_SIGNED', 'the contract exists once the signature is signed');
     const c = sandbox.cases.get(s.verificationId)!;
     if (c.scenario !== 'infocert') return reply.code(204).send();
-    return reply.type('application/pdf').send(Buffer.from(`%PDF-1.4\n%% InfoCert contract for ${s.signatureId} (sandbox)\n%%EOF\n`));
+    return reply
+      .type('application/pdf')
+      .send(Buffer.from(`%PDF-1.4\n%% InfoCert contract for ${s.signatureId} (sandbox)\n%%EOF\n`));
   });
 
   // ---- Control surface: plays the end user and the vendor's back office. ----
   app.post('/_sandbox/clock', async (req, reply) => {
-    const p = z.object({ advanceMs: z.number().int().min(0).max(30 * 24 * HOUR) }).safeParse(req.body);
-    if (!p.success) return reply.code(400).send({ error: { code: 'invalid_clock', message: 'body: { "advanceMs": <ms> }' } });
+    const p = z
+      .object({
+        advanceMs: z
+          .number()
+          .int()
+          .min(0)
+          .max(30 * 24 * HOUR),
+      })
+      .safeParse(req.body);
+    if (!p.success)
+      return reply.code(400).send({ error: { code: 'invalid_clock', message: 'body: { "advanceMs": <ms> }' } });
     sandbox.advance(p.data.advanceMs);
     return { now: new Date(sandbox.now()).toISOString(), offsetMs: sandbox.offsetMs };
   });
@@ -761,7 +879,8 @@ export function registerFourthlineSandbox(app: FastifyInstance, sandbox: Fourthl
   app.post('/_sandbox/verifications/:id/complete', async (req, reply) => {
     const c = findCase(req, reply);
     if (!c) return;
-    if (c.status !== 'pending') return reply.code(409).send({ error: { code: 'invalid_transition', message: `the case is ${c.status}` } });
+    if (c.status !== 'pending')
+      return reply.code(409).send({ error: { code: 'invalid_transition', message: `the case is ${c.status}` } });
     sandbox.completeCase(c);
     return { verificationId: c.verificationId, status: c.status };
   });
@@ -796,14 +915,20 @@ export function registerFourthlineSandbox(app: FastifyInstance, sandbox: Fourthl
   app.post('/_sandbox/signatures/:id/recover', async (req, reply) => {
     const s = findSigControl(req, reply);
     if (!s) return;
-    if (!sandbox.recover(s)) return reply.code(409).send({ error: { code: 'invalid_transition', message: `nothing to recover from in ${s.status}` } });
+    if (!sandbox.recover(s))
+      return reply
+        .code(409)
+        .send({ error: { code: 'invalid_transition', message: `nothing to recover from in ${s.status}` } });
     return { signatureId: s.signatureId, status: s.status };
   });
   app.post('/_sandbox/signatures/:id/webhook', async (req, reply) => {
     const s = findSigControl(req, reply);
     if (!s) return;
-    const p = z.object({ status: z.string().optional(), times: z.number().int().min(1).max(20).default(1) }).safeParse(req.body ?? {});
-    if (!p.success) return reply.code(400).send({ error: { code: 'invalid_webhook', message: p.error.issues[0]!.message } });
+    const p = z
+      .object({ status: z.string().optional(), times: z.number().int().min(1).max(20).default(1) })
+      .safeParse(req.body ?? {});
+    if (!p.success)
+      return reply.code(400).send({ error: { code: 'invalid_webhook', message: p.error.issues[0]!.message } });
     for (let i = 0; i < p.data.times; i++) sandbox.notifySignature(s, p.data.status);
     return { signatureId: s.signatureId, status: s.status };
   });
@@ -815,22 +940,29 @@ export function registerFourthlineSandbox(app: FastifyInstance, sandbox: Fourthl
         recoverAfterMs: z.number().int().min(0).max(600_000).nullable().optional(),
       })
       .safeParse(req.body ?? {});
-    if (!p.success) return reply.code(400).send({ error: { code: 'invalid_settings', message: p.error.issues[0]!.message } });
+    if (!p.success)
+      return reply.code(400).send({ error: { code: 'invalid_settings', message: p.error.issues[0]!.message } });
     if (p.data.webhooks) sandbox.webhooksEnabled = p.data.webhooks === 'on';
     if (p.data.processingMs !== undefined) sandbox.processingMs = p.data.processingMs;
     if (p.data.recoverAfterMs !== undefined) sandbox.recoverAfterMs = p.data.recoverAfterMs;
-    return { webhooks: sandbox.webhooksEnabled ? 'on' : 'off', processingMs: sandbox.processingMs, recoverAfterMs: sandbox.recoverAfterMs };
+    return {
+      webhooks: sandbox.webhooksEnabled ? 'on' : 'off',
+      processingMs: sandbox.processingMs,
+      recoverAfterMs: sandbox.recoverAfterMs,
+    };
   });
 }
 
 /** The webhook settings Fourthline would hold for a service at `publicBaseUrl` using these credentials. */
 export function fourthlineWebhookSettings(
   publicBaseUrl: string,
-  auth: { mode: 'basic'; username: string; password: string } | { mode: 'oauth'; clientId: string; clientSecret: string },
+  auth:
+    { mode: 'basic'; username: string; password: string } | { mode: 'oauth'; clientId: string; clientSecret: string },
 ): Pick<FourthlineSandboxOptions, 'caseWebhookUrl' | 'signatureWebhookUrl' | 'webhookAuth'> {
   return {
     caseWebhookUrl: `${publicBaseUrl}/webhooks/fourthline/cases`,
     signatureWebhookUrl: `${publicBaseUrl}/webhooks/fourthline/signatures`,
-    webhookAuth: auth.mode === 'basic' ? auth : { ...auth, tokenUrl: `${publicBaseUrl}/webhooks/fourthline/oauth/token` },
+    webhookAuth:
+      auth.mode === 'basic' ? auth : { ...auth, tokenUrl: `${publicBaseUrl}/webhooks/fourthline/oauth/token` },
   };
 }

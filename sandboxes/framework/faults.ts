@@ -31,7 +31,12 @@ export const faultSchema = z.object({
    * out). Draws come from a PRNG seeded with `seed`, so a seeded chaos run injects the same sequence.
    */
   probability: z.number().min(0).max(1).optional(),
-  seed: z.number().int().min(0).max(2 ** 32 - 1).optional(),
+  seed: z
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 32 - 1)
+    .optional(),
 });
 export type Fault = z.infer<typeof faultSchema>;
 
@@ -60,7 +65,10 @@ export class FaultInjector {
   constructor(private readonly errorBody: FaultErrorBody = (_status, code, message) => ({ code, message })) {}
 
   /** Requests whose answer is held after handling (`answerLate`, `webhookFirst`): since when, how long at most. */
-  private readonly held = new WeakMap<FastifyRequest, { mode: 'answerLate' | 'webhookFirst'; since: number; delayMs: number }>();
+  private readonly held = new WeakMap<
+    FastifyRequest,
+    { mode: 'answerLate' | 'webhookFirst'; since: number; delayMs: number }
+  >();
   /**
    * For `webhookFirst`: the vendor sends the webhook / callback about what `req` created (when it would
    * not anyway), and answers once a delivery attempt started at or after `since` has finished. Vendors
@@ -105,17 +113,27 @@ export class FaultInjector {
     const path = req.url;
     if (path.includes('/_sandbox')) return false;
     // A fault with a probability below 1 draws for each matching call; a miss lets the next fault draw.
-    const fault = this.faults.find((f) => f.left > 0 && (!f.path || path.includes(f.path)) && (!f.method || f.method === req.method) && (f.probability === undefined || f.probability >= 1 || f.draw() < f.probability));
+    const fault = this.faults.find(
+      (f) =>
+        f.left > 0 &&
+        (!f.path || path.includes(f.path)) &&
+        (!f.method || f.method === req.method) &&
+        (f.probability === undefined || f.probability >= 1 || f.draw() < f.probability),
+    );
     if (!fault) return false;
     fault.left--;
     this.faults = this.faults.filter((f) => f.left > 0);
     this.injected.push({ at: new Date().toISOString(), mode: fault.mode, path });
     switch (fault.mode) {
       case '5xx':
-        await reply.code(fault.status ?? 503).send(this.errorBody(fault.status ?? 503, 'SANDBOX_FAULT', 'injected server error'));
+        await reply
+          .code(fault.status ?? 503)
+          .send(this.errorBody(fault.status ?? 503, 'SANDBOX_FAULT', 'injected server error'));
         return true;
       case '4xx':
-        await reply.code(fault.status ?? 400).send(this.errorBody(fault.status ?? 400, fault.code, 'injected client error'));
+        await reply
+          .code(fault.status ?? 400)
+          .send(this.errorBody(fault.status ?? 400, fault.code, 'injected client error'));
         return true;
       case '429':
         await reply
@@ -153,7 +171,8 @@ export function registerFaults(app: FastifyInstance, faults: FaultInjector): voi
   app.get('/_sandbox/faults', async () => ({ pending: faults.pending(), injected: faults.injected }));
   app.post('/_sandbox/faults', async (req, reply) => {
     const parsed = faultSchema.safeParse(req.body ?? {});
-    if (!parsed.success) return reply.code(400).send({ error: { code: 'invalid_fault', message: parsed.error.issues[0]!.message } });
+    if (!parsed.success)
+      return reply.code(400).send({ error: { code: 'invalid_fault', message: parsed.error.issues[0]!.message } });
     faults.add(parsed.data);
     return reply.code(201).send({ pending: faults.pending() });
   });

@@ -30,7 +30,12 @@ export class Ledger {
 
   /** How many entries of `kind` (optionally about one subject or one key). */
   count(kind: string, filter: { subject?: string; key?: string } = {}): number {
-    return this.entries.filter((e) => e.kind === kind && (filter.subject === undefined || e.subject === filter.subject) && (filter.key === undefined || e.key === filter.key)).length;
+    return this.entries.filter(
+      (e) =>
+        e.kind === kind &&
+        (filter.subject === undefined || e.subject === filter.subject) &&
+        (filter.key === undefined || e.key === filter.key),
+    ).length;
   }
 
   /** Every kind + key seen more than once, with its subjects: the duplicated side effects. */

@@ -30,15 +30,30 @@ export class WebhookDispatcher {
   constructor(private readonly options: WebhookOptions = { maxAttempts: 6, firstRetryMs: 1000 }) {}
 
   /** Fire and forget: returns at once, delivery goes on in the background. */
-  send(url: string, body: Record<string, unknown>, opts: { event: string; tag: string; headers?: Record<string, string> }): void {
+  send(
+    url: string,
+    body: Record<string, unknown>,
+    opts: { event: string; tag: string; headers?: Record<string, string> },
+  ): void {
     const p = this.deliver(url, body, opts).finally(() => this.inFlight.delete(p));
     this.inFlight.add(p);
   }
 
-  private async deliver(url: string, body: Record<string, unknown>, opts: { event: string; tag: string; headers?: Record<string, string> }): Promise<void> {
+  private async deliver(
+    url: string,
+    body: Record<string, unknown>,
+    opts: { event: string; tag: string; headers?: Record<string, string> },
+  ): Promise<void> {
     let delay = this.options.firstRetryMs;
     for (let attempt = 1; attempt <= this.options.maxAttempts && !this.stopped; attempt++) {
-      const entry: DeliveryAttempt = { at: new Date().toISOString(), url: redact(url), event: opts.event, tag: opts.tag, attempt, status: null };
+      const entry: DeliveryAttempt = {
+        at: new Date().toISOString(),
+        url: redact(url),
+        event: opts.event,
+        tag: opts.tag,
+        attempt,
+        status: null,
+      };
       this.log.push(entry);
       if (this.log.length > 1000) this.log.shift();
       try {
@@ -62,7 +77,13 @@ export class WebhookDispatcher {
   /** Waits (at most `maxMs`) until a delivery attempt started at or after `since` (epoch ms) has finished; answers whether one did. */
   async attemptedSince(since: number, maxMs: number, tag?: string): Promise<boolean> {
     const until = Date.now() + maxMs;
-    const done = () => this.log.some((e) => Date.parse(e.at) >= since - 5 && (tag === undefined || e.tag === tag) && (e.status !== null || e.error !== undefined));
+    const done = () =>
+      this.log.some(
+        (e) =>
+          Date.parse(e.at) >= since - 5 &&
+          (tag === undefined || e.tag === tag) &&
+          (e.status !== null || e.error !== undefined),
+      );
     while (!done()) {
       if (Date.now() >= until) return false;
       await sleep(20);

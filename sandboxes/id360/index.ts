@@ -67,8 +67,16 @@ type Verdict = (typeof ID360_VERDICTS)[number];
 export const ID360_MAX_UPLOAD_BYTES = 9.5 * 1024 * 1024;
 const DATA_NAMES = ['name', 'first_name', 'birth_date'] as const;
 /** What the sandbox's document "says": data comparisons are checked against it. */
-export const ID360_SAMPLE_IDENTITY = { name: 'DUPONT', first_name: 'Jean', birth_date: '1990-01-01', document_number: 'X4RTBPFW4' };
-const identityOf = (e: { document?: Partial<typeof ID360_SAMPLE_IDENTITY> }) => ({ ...ID360_SAMPLE_IDENTITY, ...e.document });
+export const ID360_SAMPLE_IDENTITY = {
+  name: 'DUPONT',
+  first_name: 'Jean',
+  birth_date: '1990-01-01',
+  document_number: 'X4RTBPFW4',
+};
+const identityOf = (e: { document?: Partial<typeof ID360_SAMPLE_IDENTITY> }) => ({
+  ...ID360_SAMPLE_IDENTITY,
+  ...e.document,
+});
 
 interface CallbackEndpoint {
   url: string;
@@ -136,7 +144,15 @@ export interface Id360Stats {
   total: number;
 }
 
-const emptyStats = (): Id360Stats => ({ logins: 0, failedLogins: 0, whoami: 0, tokenCalls: 0, apiKeyCalls: 0, unauthorized: 0, total: 0 });
+const emptyStats = (): Id360Stats => ({
+  logins: 0,
+  failedLogins: 0,
+  whoami: 0,
+  tokenCalls: 0,
+  apiKeyCalls: 0,
+  unauthorized: 0,
+  total: 0,
+});
 
 const createBody = z.object({
   browser_callback_url: z.string().url(),
@@ -241,7 +257,9 @@ export class Id360Sandbox {
       browserCallbackUrl: browser_callback_url,
       callbackEndpoints: callback_endpoints,
       callbackHeaders: callback_headers ?? {},
-      applicant: Object.fromEntries(Object.entries(applicant).filter((kv): kv is [string, string] => typeof kv[1] === 'string')),
+      applicant: Object.fromEntries(
+        Object.entries(applicant).filter((kv): kv is [string, string] => typeof kv[1] === 'string'),
+      ),
       creationTime: this.now(),
       startingTime: null,
       finishedTime: null,
@@ -292,11 +310,18 @@ export class Id360Sandbox {
   decide(e: Enrollment): void {
     if (FINAL.includes(e.status)) return;
     const mismatch = Object.entries(e.comparisons).some(
-      ([name, c]) => c.value.trim().toLowerCase() !== String(identityOf(e)[name as keyof typeof ID360_SAMPLE_IDENTITY]).toLowerCase(),
+      ([name, c]) =>
+        c.value.trim().toLowerCase() !==
+        String(identityOf(e)[name as keyof typeof ID360_SAMPLE_IDENTITY]).toLowerCase(),
     );
     const s = e.scenario;
     if (s.status === 'OK' && mismatch) this.end(e, 'KO', 'VLD_VALIDATION_KO');
-    else this.end(e, s.status, s.reason ?? (s.status === 'KO' ? 'VLD_VALIDATION_KO' : s.status === 'FAILED' ? 'SEC_DATA_INJECTION' : null));
+    else
+      this.end(
+        e,
+        s.status,
+        s.reason ?? (s.status === 'KO' ? 'VLD_VALIDATION_KO' : s.status === 'FAILED' ? 'SEC_DATA_INJECTION' : null),
+      );
   }
 
   /** Browser mode: the user does every step in ID360's pages, then finalizes. */
@@ -356,12 +381,20 @@ export class Id360Sandbox {
       starting_time: iso(e.startingTime),
       finished_time: iso(e.finishedTime),
       // The answer names the headers, never their values (as in the doc's example).
-      callback_endpoints: e.callbackEndpoints.map((c) => ({ url: c.url, on: c.on, headers: c.headers.map((h) => ({ name: h.name })) })),
+      callback_endpoints: e.callbackEndpoints.map((c) => ({
+        url: c.url,
+        on: c.on,
+        headers: c.headers.map((h) => ({ name: h.name })),
+      })),
     };
   }
 
   reportReady(e: Enrollment): boolean {
-    return (e.status === 'OK' || e.status === 'KO') && e.finishedTime !== null && this.now() - e.finishedTime >= this.reportDelayMs;
+    return (
+      (e.status === 'OK' || e.status === 'KO') &&
+      e.finishedTime !== null &&
+      this.now() - e.finishedTime >= this.reportDelayMs
+    );
   }
 
   report(e: Enrollment, draft: boolean): Record<string, unknown> {
@@ -370,9 +403,16 @@ export class Id360Sandbox {
     if (verdict || draft) {
       const ok = e.status === 'OK' || (draft && e.status !== 'KO');
       checks.push({ name: 'document_authenticity', result: ok || e.reason !== 'VLD_VALIDATION_KO' ? 'OK' : 'KO' });
-      if (e.selfie) checks.push({ name: 'face_match', result: e.reason === 'MDL_CHALLENGE_NOT_MET' ? 'KO' : 'OK', score: e.reason === 'MDL_CHALLENGE_NOT_MET' ? 0.21 : 0.97 });
+      if (e.selfie)
+        checks.push({
+          name: 'face_match',
+          result: e.reason === 'MDL_CHALLENGE_NOT_MET' ? 'KO' : 'OK',
+          score: e.reason === 'MDL_CHALLENGE_NOT_MET' ? 0.21 : 0.97,
+        });
       for (const [name, c] of Object.entries(e.comparisons)) {
-        const same = c.value.trim().toLowerCase() === String(identityOf(e)[name as keyof typeof ID360_SAMPLE_IDENTITY]).toLowerCase();
+        const same =
+          c.value.trim().toLowerCase() ===
+          String(identityOf(e)[name as keyof typeof ID360_SAMPLE_IDENTITY]).toLowerCase();
         checks.push({ name: `data_comparison.${name}`, result: same ? 'OK' : 'KO' });
       }
     }
@@ -387,11 +427,26 @@ export class Id360Sandbox {
       route: { id: e.routeId, name: 'Docaposte customizable online process' },
       steps_status: this.stepsStatus(e),
       checks,
-      extracted_data: verdict || draft
-        ? { identity: [{ name: identityOf(e).name, first_names: [identityOf(e).first_name], birth_date: identityOf(e).birth_date, document_number: identityOf(e).document_number }] }
-        : null,
+      extracted_data:
+        verdict || draft
+          ? {
+              identity: [
+                {
+                  name: identityOf(e).name,
+                  first_names: [identityOf(e).first_name],
+                  birth_date: identityOf(e).birth_date,
+                  document_number: identityOf(e).document_number,
+                },
+              ],
+            }
+          : null,
       documents: [
-        ...Object.entries(e.pages).map(([page, p]) => ({ type: 'id_document_image', page: Number(page), format: p.format, size: p.size })),
+        ...Object.entries(e.pages).map(([page, p]) => ({
+          type: 'id_document_image',
+          page: Number(page),
+          format: p.format,
+          size: p.size,
+        })),
         ...(e.selfie ? [{ type: 'selfie_image_upload', page: 0, format: e.selfie.format, size: e.selfie.size }] : []),
       ],
     };
@@ -429,7 +484,18 @@ export class Id360Sandbox {
   }
 
   private deliver(e: Enrollment, status: Id360Status): void {
-    const letter = status === 'STARTED' ? 'S' : status === 'OK' || status === 'KO' ? 'E' : status === 'FAILED' ? 'F' : status === 'CANCELED' ? 'C' : status === 'DELETED' ? 'D' : 'N';
+    const letter =
+      status === 'STARTED'
+        ? 'S'
+        : status === 'OK' || status === 'KO'
+          ? 'E'
+          : status === 'FAILED'
+            ? 'F'
+            : status === 'CANCELED'
+              ? 'C'
+              : status === 'DELETED'
+                ? 'D'
+                : 'N';
     const body = {
       id: e.id,
       status,
@@ -471,9 +537,15 @@ function minimalPdf(text: string): Buffer {
 /** jpg / png / pdf / heic by their magic bytes, or null. */
 export function sniffFormat(b: Buffer): 'jpg' | 'png' | 'pdf' | 'heic' | null {
   if (b.length >= 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) return 'jpg';
-  if (b.length >= 8 && b.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))) return 'png';
+  if (b.length >= 8 && b.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])))
+    return 'png';
   if (b.length >= 5 && b.subarray(0, 5).toString('latin1') === '%PDF-') return 'pdf';
-  if (b.length >= 12 && b.subarray(4, 8).toString('latin1') === 'ftyp' && /^(heic|heix|hevc|heim|heis|mif1|msf1)$/.test(b.subarray(8, 12).toString('latin1'))) return 'heic';
+  if (
+    b.length >= 12 &&
+    b.subarray(4, 8).toString('latin1') === 'ftyp' &&
+    /^(heic|heix|hevc|heim|heis|mif1|msf1)$/.test(b.subarray(8, 12).toString('latin1'))
+  )
+    return 'heic';
   return null;
 }
 
@@ -485,7 +557,9 @@ export function registerId360Sandbox(app: FastifyInstance, sandbox: Id360Sandbox
   registerFaults(app, sandbox.faults);
   registerLedger(app, sandbox.ledger);
   // Uploads are raw bytes with whatever content type the client sends (curl --data-binary: form-urlencoded).
-  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: 20 * 1024 * 1024 }, (_req, body, done) => done(null, body));
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: 20 * 1024 * 1024 }, (_req, body, done) =>
+    done(null, body),
+  );
 
   app.addHook('onRequest', async (req) => {
     if (!req.url.includes('/_sandbox') && req.url.includes('/api/1.0.0/')) sandbox.stats.total++;
@@ -495,12 +569,18 @@ export function registerId360Sandbox(app: FastifyInstance, sandbox: Id360Sandbox
     const m = /^Token (\S+)$/.exec(req.headers.authorization ?? '');
     if (!m) {
       sandbox.stats.unauthorized++;
-      return reply.code(401).header('www-authenticate', 'Token').send({ detail: 'Authentication credentials were not provided.', code: 'NOT_AUTHENTICATED' });
+      return reply
+        .code(401)
+        .header('www-authenticate', 'Token')
+        .send({ detail: 'Authentication credentials were not provided.', code: 'NOT_AUTHENTICATED' });
     }
     const state = sandbox.useToken(m[1]!);
     if (state !== 'ok') {
       sandbox.stats.unauthorized++;
-      return reply.code(401).header('www-authenticate', 'Token').send({ detail: 'Invalid token.', code: state === 'expired' ? 'TOKEN_EXPIRED' : 'INVALID_TOKEN' });
+      return reply
+        .code(401)
+        .header('www-authenticate', 'Token')
+        .send({ detail: 'Invalid token.', code: state === 'expired' ? 'TOKEN_EXPIRED' : 'INVALID_TOKEN' });
     }
     sandbox.stats.tokenCalls++;
   };
@@ -584,7 +664,8 @@ export function registerId360Sandbox(app: FastifyInstance, sandbox: Id360Sandbox
   /** Flow steps are possible until the enrollment is finalized or closed. */
   const open = (e: Enrollment, reply: FastifyReply): boolean => {
     if (FINAL.includes(e.status)) void vendorError(reply, 409, 'ENROLLMENT_CLOSED', `The enrollment is ${e.status}.`);
-    else if (e.finalized) void vendorError(reply, 409, 'ENROLLMENT_ALREADY_FINALIZED', 'The enrollment has been finalized.');
+    else if (e.finalized)
+      void vendorError(reply, 409, 'ENROLLMENT_ALREADY_FINALIZED', 'The enrollment has been finalized.');
     else return true;
     return false;
   };
@@ -619,7 +700,8 @@ export function registerId360Sandbox(app: FastifyInstance, sandbox: Id360Sandbox
       const e = byId(req, reply);
       if (!e || !open(e, reply)) return;
       const name = (req.params as { dataName: string }).dataName;
-      if (!(DATA_NAMES as readonly string[]).includes(name)) return vendorError(reply, 400, 'UNKNOWN_DATA', `Unknown data name; expected one of ${DATA_NAMES.join(', ')}.`);
+      if (!(DATA_NAMES as readonly string[]).includes(name))
+        return vendorError(reply, 400, 'UNKNOWN_DATA', `Unknown data name; expected one of ${DATA_NAMES.join(', ')}.`);
       const raw = req.body;
       const value = (Buffer.isBuffer(raw) ? raw.toString('utf8') : typeof raw === 'string' ? raw : '').trim();
       if (!value) return vendorError(reply, 400, 'EMPTY_VALUE', 'The body must contain the value to compare.');
@@ -636,25 +718,36 @@ export function registerId360Sandbox(app: FastifyInstance, sandbox: Id360Sandbox
         const e = enrollmentOf(req);
         if (!open(e, reply)) return;
         if (e.selectedRoute === null) return vendorError(reply, 409, 'ROUTE_NOT_SELECTED', 'Select a route first.');
-        if (!e.consent.cgu) return vendorError(reply, 409, 'CONSENT_REQUIRED', 'accepted_cgu is required before uploads.');
+        if (!e.consent.cgu)
+          return vendorError(reply, 409, 'CONSENT_REQUIRED', 'accepted_cgu is required before uploads.');
         const q = req.query as Record<string, string | undefined>;
         const total = Number(q.total_pages);
         const page = Number(q.uploaded_page);
-        if (!Number.isInteger(total) || total < 1 || total > 10) return vendorError(reply, 400, 'INVALID_TOTAL_PAGES', 'total_pages must be an integer from 1 to 10.');
-        if (!Number.isInteger(page) || page < 0 || page >= total) return vendorError(reply, 400, 'INVALID_UPLOADED_PAGE', 'uploaded_page must be from 0 to total_pages - 1.');
+        if (!Number.isInteger(total) || total < 1 || total > 10)
+          return vendorError(reply, 400, 'INVALID_TOTAL_PAGES', 'total_pages must be an integer from 1 to 10.');
+        if (!Number.isInteger(page) || page < 0 || page >= total)
+          return vendorError(reply, 400, 'INVALID_UPLOADED_PAGE', 'uploaded_page must be from 0 to total_pages - 1.');
         const bytes = Buffer.isBuffer(req.body) ? req.body : Buffer.from(typeof req.body === 'string' ? req.body : '');
         if (!bytes.length) return vendorError(reply, 400, 'EMPTY_FILE', 'The file is empty.');
-        if (bytes.length > ID360_MAX_UPLOAD_BYTES) return vendorError(reply, 413, 'FILE_TOO_LARGE', 'The file exceeds 9.5 MB.');
+        if (bytes.length > ID360_MAX_UPLOAD_BYTES)
+          return vendorError(reply, 413, 'FILE_TOO_LARGE', 'The file exceeds 9.5 MB.');
         const format = sniffFormat(bytes);
         if (!format) return vendorError(reply, 400, 'UNSUPPORTED_FORMAT', 'Accepted formats: jpg, png, pdf, heic.');
         if (docType === 'selfie_image_upload') {
           if (total !== 1) return vendorError(reply, 400, 'INVALID_TOTAL_PAGES', 'total_pages must be 1 for a selfie.');
-          if (!e.consent.biometry) return vendorError(reply, 409, 'BIOMETRY_CONSENT_REQUIRED', 'accepted_biometry is required for a selfie.');
+          if (!e.consent.biometry)
+            return vendorError(reply, 409, 'BIOMETRY_CONSENT_REQUIRED', 'accepted_biometry is required for a selfie.');
           if (format === 'pdf') return vendorError(reply, 400, 'UNSUPPORTED_FORMAT', 'A selfie must be an image.');
           e.selfie = { format, size: bytes.length };
           sandbox.ledger.record('selfie-uploaded', String(e.id));
         } else {
-          if (e.totalPages !== null && e.totalPages !== total) return vendorError(reply, 400, 'TOTAL_PAGES_MISMATCH', `total_pages was ${e.totalPages} for the earlier pages.`);
+          if (e.totalPages !== null && e.totalPages !== total)
+            return vendorError(
+              reply,
+              400,
+              'TOTAL_PAGES_MISMATCH',
+              `total_pages was ${e.totalPages} for the earlier pages.`,
+            );
           e.totalPages = total;
           e.pages[page] = { format, size: bytes.length };
           sandbox.ledger.record('page-uploaded', String(e.id));
@@ -680,8 +773,17 @@ export function registerId360Sandbox(app: FastifyInstance, sandbox: Id360Sandbox
     app.get(path, { preHandler: tokenAuth }, async (req, reply) => {
       const e = byId(req, reply);
       if (!e) return;
-      if (!sandbox.reportReady(e)) return vendorError(reply, 409, 'REPORT_NOT_AVAILABLE', 'The report is available once the enrollment has a verdict.');
-      return reply.type('application/pdf').header('content-disposition', `attachment; filename="report-${e.id}.pdf"`).send(sandbox.reportPdf(e));
+      if (!sandbox.reportReady(e))
+        return vendorError(
+          reply,
+          409,
+          'REPORT_NOT_AVAILABLE',
+          'The report is available once the enrollment has a verdict.',
+        );
+      return reply
+        .type('application/pdf')
+        .header('content-disposition', `attachment; filename="report-${e.id}.pdf"`)
+        .send(sandbox.reportPdf(e));
     });
   }
 
@@ -691,7 +793,8 @@ export function registerId360Sandbox(app: FastifyInstance, sandbox: Id360Sandbox
       if (!e) return;
       const draft = ['true', 'True', '1'].includes(String((req.query as { allow_draft?: string }).allow_draft));
       if (sandbox.reportReady(e)) return sandbox.report(e, false);
-      if (draft && (e.status === 'NEW' || e.status === 'STARTED' || e.status === 'CANCELED')) return sandbox.report(e, true);
+      if (draft && (e.status === 'NEW' || e.status === 'STARTED' || e.status === 'CANCELED'))
+        return sandbox.report(e, true);
       return vendorError(reply, 409, 'REPORT_NOT_AVAILABLE', 'The report is available after the final callback.');
     });
   }
@@ -708,7 +811,11 @@ export function registerId360Sandbox(app: FastifyInstance, sandbox: Id360Sandbox
     return e;
   };
   const statusEnum = z.enum(['NEW', 'STARTED', 'CANCELED', 'FAILED', 'OK', 'KO', 'DELETED']);
-  const reasonSchema = z.string().regex(/^[A-Z0-9_]{2,64}$/).nullable().optional();
+  const reasonSchema = z
+    .string()
+    .regex(/^[A-Z0-9_]{2,64}$/)
+    .nullable()
+    .optional();
 
   app.post('/_sandbox/enrollments/:ref/:action', async (req, reply) => {
     const e = findRef(req, reply);
@@ -719,9 +826,31 @@ export function registerId360Sandbox(app: FastifyInstance, sandbox: Id360Sandbox
     switch (action) {
       case 'scenario':
       case 'complete': {
-        const document = z.object({ name: z.string().max(100), first_name: z.string().max(100), birth_date: z.string().max(10), document_number: z.string().max(40) }).partial();
-        const p = z.object({ status: z.enum(ID360_VERDICTS).default('OK'), reason: reasonSchema, lateStarted: z.boolean().default(false), document: document.optional() }).safeParse(body);
-        if (!p.success) return reply.code(400).send({ error: { code: 'invalid_scenario', message: `status must be one of ${ID360_VERDICTS.join(', ')}; reason like VLD_VALIDATION_KO` } });
+        const document = z
+          .object({
+            name: z.string().max(100),
+            first_name: z.string().max(100),
+            birth_date: z.string().max(10),
+            document_number: z.string().max(40),
+          })
+          .partial();
+        const p = z
+          .object({
+            status: z.enum(ID360_VERDICTS).default('OK'),
+            reason: reasonSchema,
+            lateStarted: z.boolean().default(false),
+            document: document.optional(),
+          })
+          .safeParse(body);
+        if (!p.success)
+          return reply
+            .code(400)
+            .send({
+              error: {
+                code: 'invalid_scenario',
+                message: `status must be one of ${ID360_VERDICTS.join(', ')}; reason like VLD_VALIDATION_KO`,
+              },
+            });
         e.scenario = { status: p.data.status, reason: p.data.reason ?? null, lateStarted: p.data.lateStarted };
         if (p.data.document) e.document = p.data.document;
         ok = action === 'scenario' ? !FINAL.includes(e.status) : sandbox.complete(e);
@@ -734,16 +863,31 @@ export function registerId360Sandbox(app: FastifyInstance, sandbox: Id360Sandbox
         ok = sandbox.expire(e);
         break;
       case 'callbacks': {
-        const p = z.object({ status: statusEnum.optional(), times: z.number().int().min(1).max(20).default(1) }).safeParse(body);
-        if (!p.success) return reply.code(400).send({ error: { code: 'invalid_callbacks', message: p.error.issues[0]!.message } });
+        const p = z
+          .object({ status: statusEnum.optional(), times: z.number().int().min(1).max(20).default(1) })
+          .safeParse(body);
+        if (!p.success)
+          return reply.code(400).send({ error: { code: 'invalid_callbacks', message: p.error.issues[0]!.message } });
         sandbox.resend(e, p.data.status, p.data.times);
         ok = true;
         break;
       }
       default:
-        return reply.code(404).send({ error: { code: 'unknown_action', message: 'actions: scenario, complete, cancel, expire, callbacks' } });
+        return reply
+          .code(404)
+          .send({
+            error: { code: 'unknown_action', message: 'actions: scenario, complete, cancel, expire, callbacks' },
+          });
     }
-    if (!ok) return reply.code(409).send({ error: { code: 'invalid_transition', message: `cannot ${action} an enrollment in status ${e.status}${e.finalized ? ' (finalized)' : ''}` } });
+    if (!ok)
+      return reply
+        .code(409)
+        .send({
+          error: {
+            code: 'invalid_transition',
+            message: `cannot ${action} an enrollment in status ${e.status}${e.finalized ? ' (finalized)' : ''}`,
+          },
+        });
     return { id: e.id, status: e.status, reason: e.reason, browser_callback_url: e.browserCallbackUrl };
   });
 
@@ -776,8 +920,21 @@ export function registerId360Sandbox(app: FastifyInstance, sandbox: Id360Sandbox
   });
   app.post('/_sandbox/tokens/expire', async () => ({ expired: sandbox.expireTokens() }));
   app.post('/_sandbox/settings', async (req, reply) => {
-    const p = z.object({ callbacks: z.enum(['on', 'off']).optional(), reportDelayMs: z.number().int().min(0).max(3_600_000).optional() }).safeParse(req.body);
-    if (!p.success) return reply.code(400).send({ error: { code: 'invalid_settings', message: 'body: { "callbacks"?: "on" | "off", "reportDelayMs"?: number }' } });
+    const p = z
+      .object({
+        callbacks: z.enum(['on', 'off']).optional(),
+        reportDelayMs: z.number().int().min(0).max(3_600_000).optional(),
+      })
+      .safeParse(req.body);
+    if (!p.success)
+      return reply
+        .code(400)
+        .send({
+          error: {
+            code: 'invalid_settings',
+            message: 'body: { "callbacks"?: "on" | "off", "reportDelayMs"?: number }',
+          },
+        });
     if (p.data.callbacks) sandbox.callbacksEnabled = p.data.callbacks === 'on';
     if (p.data.reportDelayMs !== undefined) sandbox.reportDelayMs = p.data.reportDelayMs;
     return { callbacks: sandbox.callbacksEnabled ? 'on' : 'off', reportDelayMs: sandbox.reportDelayMs };

@@ -104,7 +104,14 @@ export class NamirialSandbox {
     this.requestTtlMs = options.requestTtlMs ?? 24 * 3_600_000;
   }
 
-  create(body: { Profile: string; Language: string; Email: string; FirstName: string; LastName: string; ReturnUrl: string }): Enrollment {
+  create(body: {
+    Profile: string;
+    Language: string;
+    Email: string;
+    FirstName: string;
+    LastName: string;
+    ReturnUrl: string;
+  }): Enrollment {
     const id = crypto.randomUUID();
     const e: Enrollment = {
       Id: id,
@@ -241,7 +248,10 @@ export function registerNamirialSandbox(app: FastifyInstance, sandbox: NamirialS
   });
 
   // documentNumber: the one on the user's document (default: a random sandbox number).
-  const finishBody = z.object({ result: z.enum(['success', ...NAMIRIAL_ERROR_CODES]), documentNumber: z.string().min(1).max(40).optional() });
+  const finishBody = z.object({
+    result: z.enum(['success', ...NAMIRIAL_ERROR_CODES]),
+    documentNumber: z.string().min(1).max(40).optional(),
+  });
   app.post('/_sandbox/enrollments/:id/:action', async (req, reply) => {
     const e = find(req, reply);
     if (!e) return reply;
@@ -252,7 +262,15 @@ export function registerNamirialSandbox(app: FastifyInstance, sandbox: NamirialS
         return { State: e.State, Outcome: e.Outcome };
       case 'finish': {
         const p = finishBody.safeParse(req.body ?? {});
-        if (!p.success) return reply.code(400).send({ error: { code: 'invalid_result', message: `result must be success or one of ${NAMIRIAL_ERROR_CODES.join(', ')}` } });
+        if (!p.success)
+          return reply
+            .code(400)
+            .send({
+              error: {
+                code: 'invalid_result',
+                message: `result must be success or one of ${NAMIRIAL_ERROR_CODES.join(', ')}`,
+              },
+            });
         const returnTo = sandbox.finish(e, p.data.result, p.data.documentNumber);
         if (!returnTo) break;
         return { State: e.State, Outcome: e.Outcome, returnTo };
@@ -263,7 +281,9 @@ export function registerNamirialSandbox(app: FastifyInstance, sandbox: NamirialS
       default:
         return reply.code(404).send({ error: { code: 'unknown_action', message: 'actions: start, finish, expire' } });
     }
-    return reply.code(409).send({ error: { code: 'invalid_transition', message: `cannot ${action} an enrollment in state ${e.State}` } });
+    return reply
+      .code(409)
+      .send({ error: { code: 'invalid_transition', message: `cannot ${action} an enrollment in state ${e.State}` } });
   });
 
   app.get('/_sandbox/enrollments/:id', async (req, reply) => {

@@ -44,14 +44,17 @@ export class NotificationReceiver {
 
   inbox(name: string): Inbox {
     let i = this.inboxes.get(name);
-    if (!i) this.inboxes.set(name, (i = { secrets: [], answer: { status: 200, delayMs: 0 }, received: [], waiting: 0 }));
+    if (!i)
+      this.inboxes.set(name, (i = { secrets: [], answer: { status: 200, delayMs: 0 }, received: [], waiting: 0 }));
     return i;
   }
 
   /** Verifies as an integrator would: each configured secret in turn, with the library. */
   receive(name: string, rawBody: string, headers: Record<string, string | string[] | undefined>): ReceivedNotification {
     const inbox = this.inbox(name);
-    const h = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : (v ?? '')]));
+    const h = Object.fromEntries(
+      Object.entries(headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : (v ?? '')]),
+    );
     let verified = false;
     let error = inbox.secrets.length ? undefined : 'no secret configured';
     for (const secret of inbox.secrets) {
@@ -91,7 +94,9 @@ export class NotificationReceiver {
 
 export function registerNotificationReceiver(app: FastifyInstance, receiver: NotificationReceiver): void {
   // The signature covers the exact bytes: keep the body as received.
-  app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: 1024 * 1024 }, (_req, body, done) => done(null, body));
+  app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: 1024 * 1024 }, (_req, body, done) =>
+    done(null, body),
+  );
   const name = (p: unknown) => String((p as { name: string }).name).slice(0, 64);
 
   app.post('/:name', async (req, reply) => {
@@ -112,14 +117,24 @@ export function registerNotificationReceiver(app: FastifyInstance, receiver: Not
   });
   app.put('/:name/_secret', async (req) => {
     const secrets = (req.body ? JSON.parse(String(req.body)) : {}) as { secrets?: unknown };
-    const list = Array.isArray(secrets.secrets) ? secrets.secrets.filter((s): s is string => typeof s === 'string') : [];
+    const list = Array.isArray(secrets.secrets)
+      ? secrets.secrets.filter((s): s is string => typeof s === 'string')
+      : [];
     receiver.inbox(name(req.params)).secrets = list;
     return { secrets: list.length };
   });
   app.put('/:name/_answer', async (req) => {
-    const a = (req.body ? JSON.parse(String(req.body)) : {}) as { status?: number; delayMs?: number; retryAfter?: string };
+    const a = (req.body ? JSON.parse(String(req.body)) : {}) as {
+      status?: number;
+      delayMs?: number;
+      retryAfter?: string;
+    };
     const inbox = receiver.inbox(name(req.params));
-    inbox.answer = { status: Number(a.status ?? 200), delayMs: Math.min(Number(a.delayMs ?? 0), 60_000), ...(a.retryAfter ? { retryAfter: String(a.retryAfter) } : {}) };
+    inbox.answer = {
+      status: Number(a.status ?? 200),
+      delayMs: Math.min(Number(a.delayMs ?? 0), 60_000),
+      ...(a.retryAfter ? { retryAfter: String(a.retryAfter) } : {}),
+    };
     return inbox.answer;
   });
 }

@@ -48,7 +48,14 @@ function prng(seed: number): () => number {
   };
 }
 
-const quiet: Logger = { log: () => undefined, trace: () => undefined, debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
+const quiet: Logger = {
+  log: () => undefined,
+  trace: () => undefined,
+  debug: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+};
 
 async function main() {
   const hours = arg('hours', 168);
@@ -58,13 +65,22 @@ async function main() {
   const clock = new FakeClock(Date.parse('2026-01-05T00:00:00Z')); // a Monday, midnight
 
   const port = await freePort();
-  const server = createSandboxServer({ publicUrl: `http://127.0.0.1:${port}`, id360: { now: clock.now, processingDelayMs: 0 } });
+  const server = createSandboxServer({
+    publicUrl: `http://127.0.0.1:${port}`,
+    id360: { now: clock.now, processingDelayMs: 0 },
+  });
   server.id360.callbacksEnabled = false; // the simulated workflow learns the verdict below, as its callback would tell it
   await server.app.listen({ host: '127.0.0.1', port });
   const evidenceDir = fs.mkdtempSync(path.join(os.tmpdir(), 'id360-bench-'));
   const creds = SANDBOX_CREDENTIALS.id360;
   const baseUrl = `http://127.0.0.1:${port}/id360`;
-  const session = new Id360Session({ baseUrl, username: creds.username, password: creds.password, clock, logger: { info: () => undefined, warn: () => undefined } });
+  const session = new Id360Session({
+    baseUrl,
+    username: creds.username,
+    password: creds.password,
+    clock,
+    logger: { info: () => undefined, warn: () => undefined },
+  });
   const store = new FolderEvidenceStore(evidenceDir);
   const a = createId360Activities({
     config: { baseUrl, ...creds, sandbox: true },
@@ -74,8 +90,14 @@ async function main() {
     webhookSecret: 'bench-webhook-secret-0123456789abcdef',
   });
   const mock = new MockActivityEnvironment({ attempt: 1 }, { logger: quiet });
-  const env = { run: <P extends unknown[], R>(fn: (...args: P) => Promise<R>, ...args: P): Promise<R> => mock.run(fn, ...args) };
-  const page = await store.put('bench-page', 'image/jpeg', Buffer.concat([Buffer.from('ffd8ffe0', 'hex'), crypto.randomBytes(2000)]));
+  const env = {
+    run: <P extends unknown[], R>(fn: (...args: P) => Promise<R>, ...args: P): Promise<R> => mock.run(fn, ...args),
+  };
+  const page = await store.put(
+    'bench-page',
+    'image/jpeg',
+    Buffer.concat([Buffer.from('ffd8ffe0', 'hex'), crypto.randomBytes(2000)]),
+  );
 
   // Simulated work is scheduled on the fake clock; each step's HTTP calls finish before time moves on.
   const pending = new Set<Promise<void>>();
@@ -98,9 +120,24 @@ async function main() {
       const createdAt = clock.now();
       const holdForMs = () => Math.max(0, createdAt + deadlineMs - clock.now()) + 10 * MIN;
       started++;
-      const c = await env.run(a.id360CreateEnrollment, { workflowId: `id360:bench-${n}`, reference: `bench-${n}`, mode: 'api' as const, applicant: {}, holdForMs: holdForMs() });
-      const e: Id360EnrollmentRef = { workflowId: c.workflowId, enrollmentId: c.enrollmentId, sealedApiKey: c.sealedApiKey };
-      await env.run(a.id360CompareData, { enrollmentId: e.enrollmentId, field: 'name' as const, value: 'DUPONT', holdForMs: holdForMs() });
+      const c = await env.run(a.id360CreateEnrollment, {
+        workflowId: `id360:bench-${n}`,
+        reference: `bench-${n}`,
+        mode: 'api' as const,
+        applicant: {},
+        holdForMs: holdForMs(),
+      });
+      const e: Id360EnrollmentRef = {
+        workflowId: c.workflowId,
+        enrollmentId: c.enrollmentId,
+        sealedApiKey: c.sealedApiKey,
+      };
+      await env.run(a.id360CompareData, {
+        enrollmentId: e.enrollmentId,
+        field: 'name' as const,
+        value: 'DUPONT',
+        holdForMs: holdForMs(),
+      });
       const info = await env.run(a.id360GetEnrollmentInfo, { ...e, holdForMs: holdForMs() });
       await env.run(a.id360SelectRoute, { ...e, routeId: info.routes[0]!, holdForMs: holdForMs() });
       if (rand() < 0.1) {
@@ -109,17 +146,40 @@ async function main() {
         return;
       }
       at((2 + rand() * 10) * MIN, async () => {
-        await env.run(a.id360RecordConsent, { ...e, acceptedCgu: true as const, acceptedBiometry: true, holdForMs: holdForMs() });
-        await env.run(a.id360UploadDocumentPage, { ...e, page: 0, totalPages: 2, document: page, holdForMs: holdForMs() });
-        await env.run(a.id360UploadDocumentPage, { ...e, page: 1, totalPages: 2, document: page, holdForMs: holdForMs() });
+        await env.run(a.id360RecordConsent, {
+          ...e,
+          acceptedCgu: true as const,
+          acceptedBiometry: true,
+          holdForMs: holdForMs(),
+        });
+        await env.run(a.id360UploadDocumentPage, {
+          ...e,
+          page: 0,
+          totalPages: 2,
+          document: page,
+          holdForMs: holdForMs(),
+        });
+        await env.run(a.id360UploadDocumentPage, {
+          ...e,
+          page: 1,
+          totalPages: 2,
+          document: page,
+          holdForMs: holdForMs(),
+        });
         await env.run(a.id360UploadSelfie, { ...e, selfie: page, holdForMs: holdForMs() });
         await env.run(a.id360Finalize, { ...e, holdForMs: holdForMs() });
         // ID360's engines take 1 to 40 minutes; the workflow polls every 15 minutes meanwhile.
         const verdictIn = (1 + rand() * 39) * MIN;
-        for (let t = 15 * MIN; t < verdictIn; t += 15 * MIN) at(t, async () => void (await env.run(a.id360GetStatus, { enrollmentId: e.enrollmentId, holdForMs: holdForMs() })));
+        for (let t = 15 * MIN; t < verdictIn; t += 15 * MIN)
+          at(
+            t,
+            async () =>
+              void (await env.run(a.id360GetStatus, { enrollmentId: e.enrollmentId, holdForMs: holdForMs() })),
+          );
         at(verdictIn, async () => {
           // The callback goes out once ID360 has decided (the sandbox's engines run on real timers).
-          while (!['OK', 'KO'].includes(server.id360.find(e.enrollmentId)!.status)) await new Promise((r) => setTimeout(r, 1));
+          while (!['OK', 'KO'].includes(server.id360.find(e.enrollmentId)!.status))
+            await new Promise((r) => setTimeout(r, 1));
           await env.run(a.id360FetchReport, { enrollmentId: e.enrollmentId, holdForMs: holdForMs() });
           await env.run(a.id360FetchPdfReport, { enrollmentId: e.enrollmentId, holdForMs: holdForMs() });
           await env.run(a.id360EndEnrollment, { enrollmentId: e.enrollmentId });
@@ -133,8 +193,13 @@ async function main() {
   for (let h = 0; h < hours; h++) {
     const day = Math.floor(h / 24) % 7; // 0 = Monday
     const hourOfDay = h % 24;
-    const rate = day >= 5 ? 0 : hourOfDay >= 9 && hourOfDay < 18 ? peak : hourOfDay >= 7 && hourOfDay < 22 ? peak / 4 : peak / 40;
-    for (let t = -Math.log(1 - rand()) / rate * HOUR; rate > 0 && t < HOUR; t += (-Math.log(1 - rand()) / rate) * HOUR) {
+    const rate =
+      day >= 5 ? 0 : hourOfDay >= 9 && hourOfDay < 18 ? peak : hourOfDay >= 7 && hourOfDay < 22 ? peak / 4 : peak / 40;
+    for (
+      let t = (-Math.log(1 - rand()) / rate) * HOUR;
+      rate > 0 && t < HOUR;
+      t += (-Math.log(1 - rand()) / rate) * HOUR
+    ) {
       at(h * HOUR + t, enrollment(n++));
     }
   }
@@ -145,10 +210,16 @@ async function main() {
   const per1000 = (x: number) => ((x / s.total) * 1000).toFixed(2);
   const business = s.total - s.logins - s.whoami;
   console.log(`ID360 session over ${hours} h of simulated time (+ the last deadlines), seed ${seed}, peak ${peak}/h`);
-  console.log(`  enrollments: ${started} (${abandoned} abandoned before finalize, kept alive until their 25 h deadline)`);
-  console.log(`  vendor calls: ${s.total} (token: ${s.tokenCalls - s.whoami}, api_key: ${s.apiKeyCalls}, whoami: ${s.whoami}, login: ${s.logins}); 401 answers: ${s.unauthorized}`);
+  console.log(
+    `  enrollments: ${started} (${abandoned} abandoned before finalize, kept alive until their 25 h deadline)`,
+  );
+  console.log(
+    `  vendor calls: ${s.total} (token: ${s.tokenCalls - s.whoami}, api_key: ${s.apiKeyCalls}, whoami: ${s.whoami}, login: ${s.logins}); 401 answers: ${s.unauthorized}`,
+  );
   console.log(`  per 1,000 vendor calls: ${per1000(s.logins)} logins, ${per1000(s.whoami)} whoami`);
-  console.log(`  per 1,000 business calls (login and whoami excluded): ${((s.logins / business) * 1000).toFixed(2)} logins, ${((s.whoami / business) * 1000).toFixed(2)} whoami`);
+  console.log(
+    `  per 1,000 business calls (login and whoami excluded): ${((s.logins / business) * 1000).toFixed(2)} logins, ${((s.whoami / business) * 1000).toFixed(2)} whoami`,
+  );
   console.log(`  a login per token call instead would have been ${s.tokenCalls - s.whoami} logins`);
   console.log(`  session: ${JSON.stringify(session.stats)}; wall time ${((Date.now() - wall) / 1000).toFixed(1)} s`);
 

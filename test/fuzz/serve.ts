@@ -9,7 +9,12 @@ import { TEST_ADDRESS_ENV, connectToTestTemporal } from '../helpers/temporal';
 import { startStack } from '../helpers/stack';
 
 async function main() {
-  const server = await startDevServer({ cliPath: await ensureTemporalCli(), port: await freePort(), headless: true, ip: '127.0.0.1' });
+  const server = await startDevServer({
+    cliPath: await ensureTemporalCli(),
+    port: await freePort(),
+    headless: true,
+    ip: '127.0.0.1',
+  });
   process.env[TEST_ADDRESS_ENV] = server.address;
   const temporal = await connectToTestTemporal();
   const stack = await startStack(temporal);

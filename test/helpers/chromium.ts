@@ -88,7 +88,11 @@ export async function launchChromium(extraArgs: string[] = []): Promise<Browser>
     buffer += chunk.toString('utf8');
     let end: number;
     while ((end = buffer.indexOf('\0')) >= 0) {
-      const message = JSON.parse(buffer.slice(0, end)) as { id?: number; result?: unknown; error?: { message: string } };
+      const message = JSON.parse(buffer.slice(0, end)) as {
+        id?: number;
+        result?: unknown;
+        error?: { message: string };
+      };
       buffer = buffer.slice(end + 1);
       const p = message.id !== undefined ? pending.get(message.id) : undefined;
       if (!p) continue;

@@ -20,9 +20,18 @@ export function fourthlineFlow(stack: Stack, defaults: Record<string, unknown> =
       return lastPasscode;
     },
     async create(reference: string, options: Record<string, unknown> = {}) {
-      const res = await api('POST', '/v1/verifications', { provider: 'fourthline', reference, options: { ...defaults, ...options } });
+      const res = await api('POST', '/v1/verifications', {
+        provider: 'fourthline',
+        reference,
+        options: { ...defaults, ...options },
+      });
       if (res.status !== 201) throw new Error(`create answered ${res.status}: ${JSON.stringify(res.body)}`);
-      return res.body as { id: string; status: string; nextAction: Record<string, unknown>; providerReference: string | null };
+      return res.body as {
+        id: string;
+        status: string;
+        nextAction: Record<string, unknown>;
+        providerReference: string | null;
+      };
     },
     async identity(id: string, scenario = 'completed') {
       return api('POST', `/v1/verifications/${id}/actions/identity`, {
@@ -39,7 +48,12 @@ export function fourthlineFlow(stack: Stack, defaults: Record<string, unknown> =
       return api('POST', `/v1/verifications/${id}/actions/${action}`, body);
     },
     async current(id: string) {
-      return (await api('GET', `/v1/verifications/${id}/signature`)).body.current as { signatureId: string; workflowId: string; attempt: number; phase: string };
+      return (await api('GET', `/v1/verifications/${id}/signature`)).body.current as {
+        signatureId: string;
+        workflowId: string;
+        attempt: number;
+        phase: string;
+      };
     },
     /** Waits for the current attempt (optionally a given one) to reach `phase`. */
     async waitPhase(id: string, phase: string, attempt?: number, timeoutMs = 20_000) {
@@ -54,12 +68,16 @@ export function fourthlineFlow(stack: Stack, defaults: Record<string, unknown> =
       // What the verification itself shows, so a failure in CI can be read without a rerun.
       const v = (await api('GET', `/v1/verifications/${id}`)).body ?? {};
       const tail = (v.timeline ?? []).slice(-6).map((t: { at: string; event: string }) => `${t.at} ${t.event}`);
-      throw new Error(`timed out waiting for phase ${phase}; last: ${JSON.stringify(last)}; verification ${v.status}, timeline tail: ${JSON.stringify(tail)}`);
+      throw new Error(
+        `timed out waiting for phase ${phase}; last: ${JSON.stringify(last)}; verification ${v.status}, timeline tail: ${JSON.stringify(tail)}`,
+      );
     },
     /** Documents + mobile number, then waits for user_consent_required. */
     async signUpToApproval(id: string, phase = 'awaiting_approval') {
       await self.waitPhase(id, 'awaiting_documents');
-      const docs = await self.action(id, 'documents', { documents: [{ name: 'contract.pdf', contentBase64: documentBase64 }] });
+      const docs = await self.action(id, 'documents', {
+        documents: [{ name: 'contract.pdf', contentBase64: documentBase64 }],
+      });
       if (docs.status !== 200) throw new Error(`documents answered ${docs.status}: ${JSON.stringify(docs.body)}`);
       const m = await self.action(id, 'mobile-number', { mobileNumber: mobile });
       if (m.status !== 200) throw new Error(`mobile-number answered ${m.status}: ${JSON.stringify(m.body)}`);

@@ -20,7 +20,9 @@ export interface S3TestServer {
 export async function startS3TestServer(): Promise<S3TestServer> {
   const bin = await ensureS3TestServer();
   const port = await freePort();
-  const child: ChildProcess = spawn(bin, ['-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child: ChildProcess = spawn(bin, ['-H', '127.0.0.1', '-p', String(port)], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let stderr = '';
   child.stderr?.on('data', (c: Buffer) => (stderr = (stderr + c.toString()).slice(-4000)));
   const deadline = Date.now() + 30_000;
@@ -34,7 +36,12 @@ export async function startS3TestServer(): Promise<S3TestServer> {
   }
   const endpoint = `http://127.0.0.1:${port}`;
   const client = () =>
-    new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+    new S3Client({
+      endpoint,
+      region: 'us-east-1',
+      forcePathStyle: true,
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    });
   return {
     endpoint,
     client,

@@ -32,7 +32,12 @@ export interface Stack {
   apiUrl: string;
   sandboxUrl: string;
   /** Calls our API as the integrator's backend would. */
-  api(method: string, urlPath: string, body?: unknown, opts?: { auth?: string | null; raw?: string }): Promise<{ status: number; body: any }>;
+  api(
+    method: string,
+    urlPath: string,
+    body?: unknown,
+    opts?: { auth?: string | null; raw?: string },
+  ): Promise<{ status: number; body: any }>;
   /** Polls GET /v1/verifications/:id until `until` holds (or fails after `timeoutMs`). */
   waitFor(id: string, until: (s: VerificationState) => boolean, timeoutMs?: number): Promise<VerificationState>;
   /** Stops every worker of this stack (the API and the sandboxes keep running): reads without a worker. */
@@ -62,14 +67,13 @@ let bundleFile: Promise<string> | undefined;
 /** That bundle as a file, for a worker in a process of its own (test/helpers/worker-process.ts). */
 export function workflowBundleFile(): Promise<string> {
   const shared = sharedBundleFile();
-  bundleFile ??=
-    shared
-      ? Promise.resolve(shared)
-      : workflowBundle().then((b) => {
-          const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'idv-bundle-')), 'workflows.js');
-          fs.writeFileSync(file, (b as { code: string }).code);
-          return file;
-        });
+  bundleFile ??= shared
+    ? Promise.resolve(shared)
+    : workflowBundle().then((b) => {
+        const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'idv-bundle-')), 'workflows.js');
+        fs.writeFileSync(file, (b as { code: string }).code);
+        return file;
+      });
   return bundleFile;
 }
 
@@ -178,7 +182,9 @@ export async function startStack(opts: {
       }
       await new Promise((r) => setTimeout(r, 150));
     }
-    throw new Error(`timed out waiting for ${id}; last state: ${JSON.stringify(last && { status: last.status, outcome: last.outcome, providerStatus: last.providerStatus })}`);
+    throw new Error(
+      `timed out waiting for ${id}; last state: ${JSON.stringify(last && { status: last.status, outcome: last.outcome, providerStatus: last.providerStatus })}`,
+    );
   };
 
   return {
@@ -205,7 +211,11 @@ export async function startStack(opts: {
 }
 
 /** POSTs to a sandbox control path. */
-export async function control(stack: Stack, urlPath: string, body: unknown = {}): Promise<{ status: number; body: any }> {
+export async function control(
+  stack: Stack,
+  urlPath: string,
+  body: unknown = {},
+): Promise<{ status: number; body: any }> {
   const res = await fetch(`${stack.sandboxUrl}${urlPath}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },

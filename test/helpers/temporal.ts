@@ -61,7 +61,7 @@ export async function connectToTestTemporal(): Promise<TestTemporal> {
   if (!address) {
     throw new Error(
       `${TEST_ADDRESS_ENV} is not set: run the tests through jest (jest.config.js globalSetup starts the server), ` +
-        `or point ${TEST_ADDRESS_ENV} at a running Temporal server.`
+        `or point ${TEST_ADDRESS_ENV} at a running Temporal server.`,
     );
   }
   installTestRuntime();
@@ -101,7 +101,10 @@ function indexedValueType(type: SearchAttributeCliType) {
 export async function registerSearchAttributes(env: TestWorkflowEnvironment): Promise<void> {
   const searchAttributes = Object.fromEntries(SEARCH_ATTRIBUTES.map((sa) => [sa.name, indexedValueType(sa.type)]));
   try {
-    await env.connection.operatorService.addSearchAttributes({ namespace: env.namespace ?? TEST_NAMESPACE, searchAttributes });
+    await env.connection.operatorService.addSearchAttributes({
+      namespace: env.namespace ?? TEST_NAMESPACE,
+      searchAttributes,
+    });
   } catch (err) {
     // Registering twice on the same server is harmless.
     const code = (err as { code?: number })?.code;
@@ -159,7 +162,11 @@ export async function createTimeSkippingEnv(opts: TimeSkippingEnvOptions = {}): 
  * `env.client...result()`) moves time.
  */
 export function plainTimeSkippingClient(env: TestWorkflowEnvironment): Client {
-  return new Client({ connection: env.connection, namespace: env.namespace ?? TEST_NAMESPACE, dataConverter: testDataConverter() });
+  return new Client({
+    connection: env.connection,
+    namespace: env.namespace ?? TEST_NAMESPACE,
+    dataConverter: testDataConverter(),
+  });
 }
 
 /**
@@ -185,7 +192,9 @@ export async function endOrphanedChildren(env: TestWorkflowEnvironment): Promise
     const p = await svc.describeWorkflowExecution({ namespace, execution: parent });
     if (p.workflowExecutionInfo?.closeTime == null) continue;
     try {
-      await env.client.workflow.getHandle(e.execution!.workflowId!, e.execution!.runId ?? undefined).terminate('test: its parent has closed (time-skipping server)');
+      await env.client.workflow
+        .getHandle(e.execution!.workflowId!, e.execution!.runId ?? undefined)
+        .terminate('test: its parent has closed (time-skipping server)');
       ended++;
     } catch (err) {
       // It completed between the listing and now: nothing left to end.
@@ -204,7 +213,7 @@ export async function endOrphanedChildren(env: TestWorkflowEnvironment): Promise
  */
 export async function noActivityRunning(client: Client, workflowId: string): Promise<void> {
   const until = Date.now() + 20_000;
-  for (let quiet = 0; quiet < 3; ) {
+  for (let quiet = 0; quiet < 3;) {
     if (Date.now() > until) throw new Error(`${workflowId} still runs an activity after 20 s`);
     const d = await client.workflow.getHandle(workflowId).describe();
     quiet = d.raw.pendingActivities?.length ? 0 : quiet + 1;
@@ -223,10 +232,20 @@ export async function noActivityRunning(client: Client, workflowId: string): Pro
  * whole hours, so a webhook right after it met exactly that (CI, fourthline-continue-as-new: both tests
  * hit their timeouts). The real server takes that cancel.
  */
-export async function clearOfDueTimers(env: TestWorkflowEnvironment, client: Client, workflowId: string, marginMs = 60_000): Promise<void> {
+export async function clearOfDueTimers(
+  env: TestWorkflowEnvironment,
+  client: Client,
+  workflowId: string,
+  marginMs = 60_000,
+): Promise<void> {
   for (let round = 0; round < 5; round++) {
     const events = (await client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
-    const ended = new Set(events.flatMap((e) => [e.timerFiredEventAttributes?.startedEventId, e.timerCanceledEventAttributes?.startedEventId]).filter((x) => x != null).map(String));
+    const ended = new Set(
+      events
+        .flatMap((e) => [e.timerFiredEventAttributes?.startedEventId, e.timerCanceledEventAttributes?.startedEventId])
+        .filter((x) => x != null)
+        .map(String),
+    );
     const now = await env.currentTimeMs();
     const due = events
       .filter((e) => e.timerStartedEventAttributes && !ended.has(String(e.eventId)))

@@ -6,14 +6,22 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createTimeSkippingEnv, endOrphanedChildren, plainTimeSkippingClient } from './temporal';
 import { startStack, type Stack } from './stack';
 
-export function useTimeSkippingStack(ready: (env: TestWorkflowEnvironment, stack: Stack) => void, opts: { afterEach?: (stack: Stack) => void } = {}): void {
+export function useTimeSkippingStack(
+  ready: (env: TestWorkflowEnvironment, stack: Stack) => void,
+  opts: { afterEach?: (stack: Stack) => void } = {},
+): void {
   let env: TestWorkflowEnvironment | undefined;
   let stack: Stack | undefined;
 
   beforeAll(async () => {
     env = await createTimeSkippingEnv();
     // The API reads with a plain client: only `env.sleep` (and a test's own `env.client...result()`) moves time.
-    stack = await startStack({ address: env.address, connection: env.nativeConnection, client: plainTimeSkippingClient(env), noVisibility: true });
+    stack = await startStack({
+      address: env.address,
+      connection: env.nativeConnection,
+      client: plainTimeSkippingClient(env),
+      noVisibility: true,
+    });
     ready(env, stack);
   });
 
@@ -33,4 +41,3 @@ export function useTimeSkippingStack(ready: (env: TestWorkflowEnvironment, stack
     await env?.teardown();
   });
 }
-

@@ -27,7 +27,9 @@ export interface TimeSkippingService {
   stop(): Promise<void>;
 }
 
-export async function startTimeSkippingService(sandboxOptions: Omit<SandboxServerOptions, 'publicUrl'> = {}): Promise<TimeSkippingService> {
+export async function startTimeSkippingService(
+  sandboxOptions: Omit<SandboxServerOptions, 'publicUrl'> = {},
+): Promise<TimeSkippingService> {
   const env = await createTimeSkippingEnv();
   const sandboxPort = await freePort();
   const evidenceDir = fs.mkdtempSync(path.join(os.tmpdir(), 'idv-evidence-'));
@@ -38,7 +40,11 @@ export async function startTimeSkippingService(sandboxOptions: Omit<SandboxServe
     TASK_QUEUE_PREFIX: `ts${crypto.randomBytes(3).toString('hex')}`,
   });
   // The sandbox's "Customer Dashboard" registers this service's Authenteq return URL.
-  const sandbox = createSandboxServer({ publicUrl: config.sandbox.baseUrl, authenteq: { redirectUrls: [config.vendors.authenteq.redirectUrl] }, ...sandboxOptions });
+  const sandbox = createSandboxServer({
+    publicUrl: config.sandbox.baseUrl,
+    authenteq: { redirectUrls: [config.vendors.authenteq.redirectUrl] },
+    ...sandboxOptions,
+  });
   await sandbox.app.listen({ host: '127.0.0.1', port: sandboxPort });
   const workers: Worker[] = await createWorkers({
     connection: env.nativeConnection,
@@ -66,10 +72,21 @@ export async function startTimeSkippingService(sandboxOptions: Omit<SandboxServe
  * workflow type and the input the API would give it with default options (sandbox values only).
  */
 export const DIRECT_STARTS: Record<string, (id: string, reference: string) => { type: string; input: unknown }> = {
-  id360: (id, reference) => ({ type: 'id360Enrollment', input: id360Input(id, reference, id360Applicant.parse({}), id360Compare.parse({}), id360Options.parse({})) }),
+  id360: (id, reference) => ({
+    type: 'id360Enrollment',
+    input: id360Input(id, reference, id360Applicant.parse({}), id360Compare.parse({}), id360Options.parse({})),
+  }),
   namirial: (id, reference) => ({
     type: 'namirialEnrollment',
-    input: namirialInput(id, reference, namirialApplicant.parse({ firstName: 'Giulia', lastName: 'Rossi', email: 'giulia@example.it' }), namirialOptions.parse({})),
+    input: namirialInput(
+      id,
+      reference,
+      namirialApplicant.parse({ firstName: 'Giulia', lastName: 'Rossi', email: 'giulia@example.it' }),
+      namirialOptions.parse({}),
+    ),
   }),
-  authenteq: (id, reference) => ({ type: 'authenteqVerification', input: authenteqInput(id, reference, authenteqOptions.parse({})) }),
+  authenteq: (id, reference) => ({
+    type: 'authenteqVerification',
+    input: authenteqInput(id, reference, authenteqOptions.parse({})),
+  }),
 };

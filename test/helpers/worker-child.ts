@@ -23,7 +23,12 @@ async function main() {
       return ref;
     },
   });
-  const workers = await createWorkers({ connection, config, store, workflowBundle: { code: fs.readFileSync(process.env.CHILD_BUNDLE!, 'utf8') } });
+  const workers = await createWorkers({
+    connection,
+    config,
+    store,
+    workflowBundle: { code: fs.readFileSync(process.env.CHILD_BUNDLE!, 'utf8') },
+  });
   const running = Promise.all(workers.map((w) => w.run()));
   process.stdout.write('ready\n');
   await running;

@@ -17,22 +17,38 @@ test('with no settings at all, every vendor is the local sandbox and the dev API
   });
   expect(c.temporal.address).toBe('localhost:7233');
   expect(c.temporal.namespace).toBe('default');
-  expect(c.api.keys).toEqual([{ id: 'local', token: 'dev-api-key', tenant: 'default', scopes: ['integrator', 'codec'] }]);
+  expect(c.api.keys).toEqual([
+    { id: 'local', token: 'dev-api-key', tenant: 'default', scopes: ['integrator', 'codec'] },
+  ]);
   expect(c.api.rateLimits).toEqual({ perKey: 1200, perAddress: 300 });
   expect(c.notes.join('\n')).toContain('using the local sandbox');
 });
 
 test('Temporal settings come from the standard TEMPORAL_* variables', () => {
-  const c = loadConfig({ TEMPORAL_ADDRESS: 'my-ns.a1b2c.tmprl.cloud:7233', TEMPORAL_NAMESPACE: 'my-ns.a1b2c', TEMPORAL_API_KEY: 'k' });
+  const c = loadConfig({
+    TEMPORAL_ADDRESS: 'my-ns.a1b2c.tmprl.cloud:7233',
+    TEMPORAL_NAMESPACE: 'my-ns.a1b2c',
+    TEMPORAL_API_KEY: 'k',
+  });
   expect(c.temporal.address).toBe('my-ns.a1b2c.tmprl.cloud:7233');
   expect(c.temporal.namespace).toBe('my-ns.a1b2c');
   expect(c.temporal.connectionOptions.apiKey).toBe('k');
 });
 
 test('a real vendor needs both of its settings', () => {
-  expectConfigError({ FINWAVE_BASE_URL: 'https://idgateway-dev.finwave.com/management' }, 'Configuration error: FINWAVE_CLIENT_TOKEN is required when FINWAVE_BASE_URL is set');
-  const c = loadConfig({ FINWAVE_BASE_URL: 'https://idgateway-dev.finwave.com/management/', FINWAVE_CLIENT_TOKEN: 'secret-token' });
-  expect(c.vendors.finwave).toEqual({ baseUrl: 'https://idgateway-dev.finwave.com/management', clientToken: 'secret-token', sandbox: false });
+  expectConfigError(
+    { FINWAVE_BASE_URL: 'https://idgateway-dev.finwave.com/management' },
+    'Configuration error: FINWAVE_CLIENT_TOKEN is required when FINWAVE_BASE_URL is set',
+  );
+  const c = loadConfig({
+    FINWAVE_BASE_URL: 'https://idgateway-dev.finwave.com/management/',
+    FINWAVE_CLIENT_TOKEN: 'secret-token',
+  });
+  expect(c.vendors.finwave).toEqual({
+    baseUrl: 'https://idgateway-dev.finwave.com/management',
+    clientToken: 'secret-token',
+    sandbox: false,
+  });
 });
 
 test.each([
@@ -52,7 +68,10 @@ test.each([
 });
 
 test('the API rate limits are set per key and per address', () => {
-  expect(loadConfig({ API_RATE_LIMIT_PER_KEY: '6000', API_RATE_LIMIT_PER_ADDRESS: '900' }).api.rateLimits).toEqual({ perKey: 6000, perAddress: 900 });
+  expect(loadConfig({ API_RATE_LIMIT_PER_KEY: '6000', API_RATE_LIMIT_PER_ADDRESS: '900' }).api.rateLimits).toEqual({
+    perKey: 6000,
+    perAddress: 900,
+  });
 });
 
 test('secrets are never echoed in a config error', () => {
@@ -91,7 +110,11 @@ describe('production', () => {
   });
 
   test('a vendor without settings is disabled, never served by a sandbox', () => {
-    const c = loadConfig({ ...base, FINWAVE_BASE_URL: 'https://idgateway.finwave.com/management', FINWAVE_CLIENT_TOKEN: 'real-token' });
+    const c = loadConfig({
+      ...base,
+      FINWAVE_BASE_URL: 'https://idgateway.finwave.com/management',
+      FINWAVE_CLIENT_TOKEN: 'real-token',
+    });
     expect(c.disabledProviders.sort()).toEqual(['authenteq', 'fourthline', 'id360', 'namirial']);
     expect(c.sandbox.enabled).toBe(false);
     expect(c.notes).toContain('id360: no vendor settings, disabled in production');
@@ -99,7 +122,10 @@ describe('production', () => {
   });
 
   test('development serves every unconfigured vendor from its sandbox', () => {
-    const c = loadConfig({ FINWAVE_BASE_URL: 'https://idgateway.finwave.com/management', FINWAVE_CLIENT_TOKEN: 'real-token' });
+    const c = loadConfig({
+      FINWAVE_BASE_URL: 'https://idgateway.finwave.com/management',
+      FINWAVE_CLIENT_TOKEN: 'real-token',
+    });
     expect(c.disabledProviders).toEqual([]);
     expect(c.sandbox.enabled).toBe(true);
   });

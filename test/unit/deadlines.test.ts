@@ -56,12 +56,19 @@ test('an ordinary error is not', () => {
  */
 describe('a workflow whose task keeps failing', () => {
   // The query error as the API logged it in that run (its name was not an SDK error class).
-  const machines = Object.assign(new Error('Fatal error in workflow machines: UpdateMachine in state AcceptCommandCreated says the transition is invalid during event EventInfo { event_id: 181, event_type: WorkflowExecutionUpdateCompleted }'), { name: 'Object' });
+  const machines = Object.assign(
+    new Error(
+      'Fatal error in workflow machines: UpdateMachine in state AcceptCommandCreated says the transition is invalid during event EventInfo { event_id: 181, event_type: WorkflowExecutionUpdateCompleted }',
+    ),
+    { name: 'Object' },
+  );
 
   test('is stalled, directly or as a cause', () => {
     expect(isStalledWorkflow(machines)).toBe(true);
     expect(isStalledWorkflow(Object.assign(new Error('Failed to query Workflow'), { cause: machines }))).toBe(true);
-    expect(isStalledWorkflow(new Error('[TMPRL1100] Nondeterminism error: Activity type of scheduled event'))).toBe(true);
+    expect(isStalledWorkflow(new Error('[TMPRL1100] Nondeterminism error: Activity type of scheduled event'))).toBe(
+      true,
+    );
     expect(isTimeout(machines)).toBe(false);
   });
 
@@ -75,7 +82,9 @@ describe('a workflow whose task keeps failing', () => {
     const res = await answerTo(machines);
     expect(res.statusCode).toBe(503);
     expect(res.headers['retry-after']).toBe(String(STALLED_RETRY_AFTER_SECONDS));
-    expect(res.json()).toEqual({ error: { code: 'verification_stalled', message: expect.stringMatching(/workflow task keeps failing/) } });
+    expect(res.json()).toEqual({
+      error: { code: 'verification_stalled', message: expect.stringMatching(/workflow task keeps failing/) },
+    });
   });
 });
 
@@ -93,9 +102,13 @@ describe('a query that got no answer for a reason of the moment (chaos: three 50
     expect(isUnansweredQuery(queryFailure(code))).toBe(true);
   });
 
-  test('NOT_FOUND is not (a 404), nor another call\'s ServiceError, nor an ordinary error', () => {
+  test("NOT_FOUND is not (a 404), nor another call's ServiceError, nor an ordinary error", () => {
     expect(isUnansweredQuery(queryFailure(5))).toBe(false);
-    expect(isUnansweredQuery(Object.assign(new Error('Failed to signal Workflow'), { name: 'ServiceError', cause: serviceError(3) }))).toBe(false);
+    expect(
+      isUnansweredQuery(
+        Object.assign(new Error('Failed to signal Workflow'), { name: 'ServiceError', cause: serviceError(3) }),
+      ),
+    ).toBe(false);
     expect(isUnansweredQuery(new TypeError('Failed to query Workflow'))).toBe(false);
     expect(isUnansweredQuery(undefined)).toBe(false);
   });

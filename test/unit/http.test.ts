@@ -89,7 +89,12 @@ test('a body that is not JSON is non-retryable', async () => {
 });
 
 test('no answer at all (connection refused) is retryable', async () => {
-  const f = await callVendor({ vendor: 'Acme', operation: 'getThing', method: 'GET', url: 'http://127.0.0.1:1/x' }).catch((e) => e);
+  const f = await callVendor({
+    vendor: 'Acme',
+    operation: 'getThing',
+    method: 'GET',
+    url: 'http://127.0.0.1:1/x',
+  }).catch((e) => e);
   expect(f).toBeInstanceOf(ApplicationFailure);
   expect(f.type).toBe('VendorUnavailable');
   expect(f.nonRetryable).toBe(false);
@@ -106,11 +111,17 @@ test('Retry-After as seconds, as an HTTP date, capped, or absent', () => {
 });
 
 describe('httpTimeoutFor (issue 10): the HTTP timeout never outlives the activity attempt', () => {
-  const info = (startToCloseTimeoutMs: number, scheduledAgoMs: number, now: number) => ({ startToCloseTimeoutMs, currentAttemptScheduledTimestampMs: now - scheduledAgoMs });
+  const info = (startToCloseTimeoutMs: number, scheduledAgoMs: number, now: number) => ({
+    startToCloseTimeoutMs,
+    currentAttemptScheduledTimestampMs: now - scheduledAgoMs,
+  });
   const now = 1_000_000;
   test('outside an activity: as requested', () => expect(httpTimeoutFor(120_000, null, now)).toBe(120_000));
-  test('a 120 s upload under a 30 s start-to-close: cut to the 28 s left (2 s margin)', () => expect(httpTimeoutFor(120_000, info(30_000, 0, now), now)).toBe(28_000));
-  test('time already spent in the attempt counts', () => expect(httpTimeoutFor(120_000, info(30_000, 10_000, now), now)).toBe(18_000));
-  test('a short request under a long start-to-close: as requested', () => expect(httpTimeoutFor(30_000, info(180_000, 0, now), now)).toBe(30_000));
+  test('a 120 s upload under a 30 s start-to-close: cut to the 28 s left (2 s margin)', () =>
+    expect(httpTimeoutFor(120_000, info(30_000, 0, now), now)).toBe(28_000));
+  test('time already spent in the attempt counts', () =>
+    expect(httpTimeoutFor(120_000, info(30_000, 10_000, now), now)).toBe(18_000));
+  test('a short request under a long start-to-close: as requested', () =>
+    expect(httpTimeoutFor(30_000, info(180_000, 0, now), now)).toBe(30_000));
   test('never below 1 s', () => expect(httpTimeoutFor(30_000, info(30_000, 40_000, now), now)).toBe(1_000));
 });

@@ -7,12 +7,34 @@ import { ConfigError, loadConfig } from '../../config';
 import { redactUrl } from '../../client/app';
 
 test('the outcome of each final status', () => {
-  expect(decideId360Outcome('OK', null)).toEqual({ status: 'completed', outcome: 'approved', reason: 'ID360 verdict OK', restart: false });
-  expect(decideId360Outcome('KO', 'VLD_VALIDATION_KO')).toEqual({ status: 'completed', outcome: 'rejected', reason: 'ID360 verdict KO (VLD_VALIDATION_KO)', restart: false });
-  expect(decideId360Outcome('FAILED', 'SEC_DATA_INJECTION')).toMatchObject({ status: 'failed', outcome: 'error', restart: true });
-  expect(decideId360Outcome('CANCELED', null)).toMatchObject({ status: 'failed', outcome: 'abandoned', reason: 'the enrollment was canceled' });
+  expect(decideId360Outcome('OK', null)).toEqual({
+    status: 'completed',
+    outcome: 'approved',
+    reason: 'ID360 verdict OK',
+    restart: false,
+  });
+  expect(decideId360Outcome('KO', 'VLD_VALIDATION_KO')).toEqual({
+    status: 'completed',
+    outcome: 'rejected',
+    reason: 'ID360 verdict KO (VLD_VALIDATION_KO)',
+    restart: false,
+  });
+  expect(decideId360Outcome('FAILED', 'SEC_DATA_INJECTION')).toMatchObject({
+    status: 'failed',
+    outcome: 'error',
+    restart: true,
+  });
+  expect(decideId360Outcome('CANCELED', null)).toMatchObject({
+    status: 'failed',
+    outcome: 'abandoned',
+    reason: 'the enrollment was canceled',
+  });
   expect(decideId360Outcome('CANCELED', 'ERL_TIMEOUT')).toMatchObject({ status: 'expired', outcome: 'expired' });
-  expect(decideId360Outcome('DELETED', 'ERL_DELETE')).toMatchObject({ status: 'failed', outcome: 'error', reason: 'ID360 deleted the enrollment (ERL_DELETE)' });
+  expect(decideId360Outcome('DELETED', 'ERL_DELETE')).toMatchObject({
+    status: 'failed',
+    outcome: 'error',
+    reason: 'ID360 deleted the enrollment (ERL_DELETE)',
+  });
 });
 
 test('ID360 defaults', () => {
@@ -36,8 +58,12 @@ test('a sealed api_key opens only for its verification, with the right secret, u
 });
 
 test('the browser links, and our request log keeps the credential out', () => {
-  expect(id360UserLink('https://api.example.com', 'id360:r-1', 'v1.xyz')).toBe('https://api.example.com/go/id360/id360%3Ar-1/v1.xyz');
-  expect(id360VendorUserUrl('https://preprod.id360docaposte.com', 'abc')).toBe('https://preprod.id360docaposte.com/static/process_ui/index.html#/enrollment/abc');
+  expect(id360UserLink('https://api.example.com', 'id360:r-1', 'v1.xyz')).toBe(
+    'https://api.example.com/go/id360/id360%3Ar-1/v1.xyz',
+  );
+  expect(id360VendorUserUrl('https://preprod.id360docaposte.com', 'abc')).toBe(
+    'https://preprod.id360docaposte.com/static/process_ui/index.html#/enrollment/abc',
+  );
   expect(redactUrl('/go/id360/id360%3Ar-1/v1.secret')).toBe('/go/id360/…');
 });
 
@@ -78,15 +104,20 @@ describe('settings', () => {
     });
   });
 
-  test.each(['ID360_USERNAME', 'ID360_PASSWORD', 'ID360_PROCESS_ID'])('a partial set is refused, naming the missing %s', (missing) => {
-    const env: Record<string, string> = { ...real };
-    delete env[missing];
-    expect(() => loadConfig(env)).toThrow(ConfigError);
-    expect(() => loadConfig(env)).toThrow(`${missing} is required when ID360_BASE_URL is set`);
-  });
+  test.each(['ID360_USERNAME', 'ID360_PASSWORD', 'ID360_PROCESS_ID'])(
+    'a partial set is refused, naming the missing %s',
+    (missing) => {
+      const env: Record<string, string> = { ...real };
+      delete env[missing];
+      expect(() => loadConfig(env)).toThrow(ConfigError);
+      expect(() => loadConfig(env)).toThrow(`${missing} is required when ID360_BASE_URL is set`);
+    },
+  );
 
   test('a malformed process id names the variable and never echoes a value', () => {
-    expect(() => loadConfig({ ...real, ID360_PROCESS_ID: 'not-a-uuid' })).toThrow('ID360_PROCESS_ID must be the process UUID shown in the ID360 admin UI');
+    expect(() => loadConfig({ ...real, ID360_PROCESS_ID: 'not-a-uuid' })).toThrow(
+      'ID360_PROCESS_ID must be the process UUID shown in the ID360 admin UI',
+    );
     try {
       loadConfig({ ...real, ID360_PASSWORD: 'short' });
     } catch (err) {

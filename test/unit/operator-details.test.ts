@@ -11,7 +11,12 @@ const base: VerificationState = {
   providerStatus: 'user_consent_required',
   providerReference: 'fl-123',
   reason: null,
-  nextAction: { type: 'action', action: 'approve', reason: "approve the signature with the client's consent", deadline: '2026-11-30T14:05:00.000Z' },
+  nextAction: {
+    type: 'action',
+    action: 'approve',
+    reason: "approve the signature with the client's consent",
+    deadline: '2026-11-30T14:05:00.000Z',
+  },
   facts: {},
   evidence: [],
   timeline: [],
@@ -26,9 +31,25 @@ test('a human step names the step and when its window closes', () => {
 });
 
 test('a redirect never shows the vendor link (it can be a bearer credential); an ending shows its reason', () => {
-  const redirect = operatorDetails({ ...base, provider: 'authenteq', providerStatus: null, nextAction: { type: 'redirect', url: 'https://vendor.example/verify?token=secret' } });
-  expect(redirect).toBe("**Authenteq identity verification** · awaiting user · waiting for the user at the vendor's pages");
+  const redirect = operatorDetails({
+    ...base,
+    provider: 'authenteq',
+    providerStatus: null,
+    nextAction: { type: 'redirect', url: 'https://vendor.example/verify?token=secret' },
+  });
+  expect(redirect).toBe(
+    "**Authenteq identity verification** · awaiting user · waiting for the user at the vendor's pages",
+  );
   expect(redirect).not.toContain('secret');
-  const ended = operatorDetails({ ...base, status: 'completed', outcome: 'approved', providerStatus: 'signed', reason: 'signed', nextAction: { type: 'none' } });
-  expect(ended).toBe('**Fourthline identity case and qualified signature** · completed: approved · vendor status `signed` · signed');
+  const ended = operatorDetails({
+    ...base,
+    status: 'completed',
+    outcome: 'approved',
+    providerStatus: 'signed',
+    reason: 'signed',
+    nextAction: { type: 'none' },
+  });
+  expect(ended).toBe(
+    '**Fourthline identity case and qualified signature** · completed: approved · vendor status `signed` · signed',
+  );
 });

@@ -17,9 +17,14 @@ const prod = {
 };
 
 test('production refuses to start without payload keys, with one line naming the variable', () => {
-  expect(() => loadConfig(prod)).toThrow(new ConfigError('PAYLOAD_KEYS', 'is required in production (workflow payloads hold personal data)'));
+  expect(() => loadConfig(prod)).toThrow(
+    new ConfigError('PAYLOAD_KEYS', 'is required in production (workflow payloads hold personal data)'),
+  );
   expect(() => loadConfig({ ...prod, PAYLOAD_KEYS: `k1:${key(1)}` })).toThrow(
-    new ConfigError('AUDIT_KEYS', 'is required in production (the audit log names end users; its key never rotates out with PAYLOAD_KEYS)'),
+    new ConfigError(
+      'AUDIT_KEYS',
+      'is required in production (the audit log names end users; its key never rotates out with PAYLOAD_KEYS)',
+    ),
   );
   const c = loadConfig({ ...prod, PAYLOAD_KEYS: `k1:${key(1)}`, AUDIT_KEYS: `a1:${key(5)}` });
   expect(c.personalData.payloadKeys).toEqual({ keys: [{ id: 'k1', key: Buffer.alloc(32, 1) }], current: 'k1' });
@@ -30,8 +35,14 @@ test.each([
   [{ PAYLOAD_KEYS: 'k1' }, 'PAYLOAD_KEYS must be a comma list of keyId:key'],
   [{ PAYLOAD_KEYS: `k1:${Buffer.alloc(16).toString('base64')}` }, 'PAYLOAD_KEYS must be a comma list'],
   [{ PAYLOAD_KEYS: `k1:${key(1)},k1:${key(2)}` }, 'PAYLOAD_KEYS must be a comma list of keyId:key with distinct ids'],
-  [{ PAYLOAD_KEYS: `k1:${key(1)},k2:${key(2)}` }, 'PAYLOAD_CURRENT_KEY is required when PAYLOAD_KEYS holds several keys'],
-  [{ PAYLOAD_KEYS: `k1:${key(1)}`, PAYLOAD_CURRENT_KEY: 'k9' }, 'PAYLOAD_CURRENT_KEY must be a key id from PAYLOAD_KEYS'],
+  [
+    { PAYLOAD_KEYS: `k1:${key(1)},k2:${key(2)}` },
+    'PAYLOAD_CURRENT_KEY is required when PAYLOAD_KEYS holds several keys',
+  ],
+  [
+    { PAYLOAD_KEYS: `k1:${key(1)}`, PAYLOAD_CURRENT_KEY: 'k9' },
+    'PAYLOAD_CURRENT_KEY must be a key id from PAYLOAD_KEYS',
+  ],
   [{ PAYLOAD_CURRENT_KEY: 'k1' }, 'PAYLOAD_KEYS is required when PAYLOAD_CURRENT_KEY is set'],
   [{ AUDIT_KEYS: `a1:${key(1)},a2:${key(2)}` }, 'AUDIT_CURRENT_KEY is required when AUDIT_KEYS holds several keys'],
   [{ AUDIT_CURRENT_KEY: 'a1' }, 'AUDIT_KEYS is required when AUDIT_CURRENT_KEY is set'],
@@ -51,7 +62,8 @@ test('rotation: several keys, the current one named; keys never appear in an err
 });
 
 test('retention: an exact kind wins, then the most specific pattern, then `*` (5 years by default)', () => {
-  const rules = loadConfig({ EVIDENCE_RETENTION: '*-selfie:90d,fourthline-selfie:30d,id360-*:12h' }).personalData.retention;
+  const rules = loadConfig({ EVIDENCE_RETENTION: '*-selfie:90d,fourthline-selfie:30d,id360-*:12h' }).personalData
+    .retention;
   const day = 86_400_000;
   expect(retentionFor(rules, 'fourthline-selfie')).toBe(30 * day);
   expect(retentionFor(rules, 'id360-selfie')).toBe(90 * day); // "-selfie" is more specific than "id360-"
@@ -69,8 +81,12 @@ test('without keys, development generates one key file once and every process re
   const second = resolvePayloadKeyring(config, file);
   expect(second.generated).toBeUndefined();
   expect(second.keyring.current).toBe(first.keyring.current);
-  expect(second.keyring.keys.get(second.keyring.current)!.equals(first.keyring.keys.get(first.keyring.current)!)).toBe(true);
+  expect(second.keyring.keys.get(second.keyring.current)!.equals(first.keyring.keys.get(first.keyring.current)!)).toBe(
+    true,
+  );
   expect(describeKeyring(first)).toContain('development key generated now');
   expect(describeKeyring(first)).not.toContain(first.keyring.keys.get(first.keyring.current)!.toString('base64'));
-  expect(() => resolvePayloadKeyring({ ...config, env: 'production' }, file)).toThrow('PAYLOAD_KEYS is required in production');
+  expect(() => resolvePayloadKeyring({ ...config, env: 'production' }, file)).toThrow(
+    'PAYLOAD_KEYS is required in production',
+  );
 });

@@ -21,7 +21,9 @@ const state: VerificationState = {
 };
 
 const described = (memo: PublishedState | undefined, pendingWorkflowTask?: object) =>
-  ({ memo: memo ? { [STATE_MEMO_KEY]: memo } : {}, raw: { pendingWorkflowTask } }) as unknown as Parameters<typeof currentMemo>[0];
+  ({ memo: memo ? { [STATE_MEMO_KEY]: memo } : {}, raw: { pendingWorkflowTask } }) as unknown as Parameters<
+    typeof currentMemo
+  >[0];
 
 test('a current memo with no workflow task pending is the state (without the markers)', () => {
   expect(currentMemo(described({ ...stateForMemo(state), memoCurrent: true }))).toEqual(state);
@@ -29,8 +31,16 @@ test('a current memo with no workflow task pending is the state (without the mar
 
 test.each([
   ['a run that publishes on status changes only', { ...stateForMemo(state) }, undefined],
-  ['a workflow task pending (something arrived it has not handled)', { ...stateForMemo(state), memoCurrent: true as const }, { state: 1 }],
-  ['a timeline longer than the memo keeps', { ...stateForMemo(state), memoCurrent: true as const, memoTruncated: { timeline: 3, audit: 0 } }, undefined],
+  [
+    'a workflow task pending (something arrived it has not handled)',
+    { ...stateForMemo(state), memoCurrent: true as const },
+    { state: 1 },
+  ],
+  [
+    'a timeline longer than the memo keeps',
+    { ...stateForMemo(state), memoCurrent: true as const, memoTruncated: { timeline: 3, audit: 0 } },
+    undefined,
+  ],
   ['no memo', undefined, undefined],
 ])('not from the memo: %s', (_why, memo, pending) => {
   expect(currentMemo(described(memo, pending))).toBeNull();
