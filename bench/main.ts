@@ -308,7 +308,7 @@ async function main(): Promise<void> {
   };
   for (const s of SCENARIOS) {
     if (results[s]) latest[s] = results[s];
-    else if (previous[s]) latest[s] = { ...(previous[s] as object), carried: true };
+    else if (previous[s]) latest[s] = { ...previous[s], carried: true };
     else latest[s] = { notMeasured: true };
   }
   fs.writeFileSync(latestFile, JSON.stringify(latest, null, 2) + '\n');
@@ -392,7 +392,7 @@ function printTable(latest: Record<string, unknown>): string {
 
 function fmt(v: unknown): string {
   if (v === undefined || v === null || v === '') return '';
-  return typeof v === 'number' ? String(v) : String(v);
+  return typeof v === 'number' || typeof v === 'string' ? String(v) : JSON.stringify(v);
 }
 
 function writeCharts(dir: string, latest: Record<string, unknown>): void {

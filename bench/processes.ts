@@ -92,8 +92,14 @@ export function ready(p: Proc, timeoutMs = 180_000): Promise<void> {
       timeoutMs,
     );
     p.child.on('message', (m: ChildMessage) => {
-      if (m.type === 'ready') (clearTimeout(timer), resolve());
-      if (m.type === 'failed') (clearTimeout(timer), reject(new Error(`${p.name} failed: ${m.message}${tail(p)}`)));
+      if (m.type === 'ready') {
+        clearTimeout(timer);
+        resolve();
+      }
+      if (m.type === 'failed') {
+        clearTimeout(timer);
+        reject(new Error(`${p.name} failed: ${m.message}${tail(p)}`));
+      }
     });
     p.child.once(
       'exit',

@@ -449,7 +449,7 @@ export function printReport(
         .map(([k, n]) => `${k} ${n}`)
         .join(', '),
       String(run.calls[p] ?? 0),
-      `${injected} (${run.calls[p] ? Math.round((100 * injected) / run.calls[p]!) : 0}%)`,
+      `${injected} (${run.calls[p] ? Math.round((100 * injected) / run.calls[p]) : 0}%)`,
       String(r.sideEffects[p]),
       `${r.duplicatedSideEffects[p]}${r.replacedRepeats[p] ? ` (+${r.replacedRepeats[p]} replacing PUT)` : ''}`,
       UNDETECTABLE_CREATES[p] ? `${creates.length} (${creates.filter((d) => d.flagged).length})` : '-',

@@ -153,7 +153,7 @@ async function main(): Promise<number> {
     stops.push(() => api.stop());
     const apiUrl = `http://127.0.0.1:${apiPort}`;
     await httpReady(api, `${apiUrl}/healthz`);
-    log(`started: sandboxes ${sandboxes.pid}, worker ${worker!.pid}, api ${api.pid}`);
+    log(`started: sandboxes ${sandboxes.pid}, worker ${worker.pid}, api ${api.pid}`);
     const connection = await Connection.connect({ address: server.address });
     stops.push(() => connection.close());
     const client = new Client({ connection, namespace: 'default' });
@@ -216,7 +216,7 @@ async function main(): Promise<number> {
         kills.push({ at, readyAt: Date.now(), pid: victim.pid });
         outages.push({ from: at, to: Date.now() });
         log(
-          `kill ${k + 1}/${mode.kills}: worker ${victim.pid} SIGKILLed, new worker ${worker!.pid} polling after ${((Date.now() - at) / 1000).toFixed(1)} s`,
+          `kill ${k + 1}/${mode.kills}: worker ${victim.pid} SIGKILLed, new worker ${worker.pid} polling after ${((Date.now() - at) / 1000).toFixed(1)} s`,
         );
       }
       killsDone = true;

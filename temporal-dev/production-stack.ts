@@ -296,8 +296,8 @@ async function main(): Promise<void> {
         );
       }
     };
-    child.stdout!.on('data', prefix);
-    child.stderr!.on('data', prefix);
+    child.stdout.on('data', prefix);
+    child.stderr.on('data', prefix);
     child.once('exit', (code, signal) => {
       // A replica may die (the scale-out test kills one of each): the others carry on.
       if (!stopping) log('process exited', { process: name, code, signal });
@@ -494,7 +494,10 @@ async function main(): Promise<void> {
       ).then(() => stage('workers')),
     ]);
     await new Promise((r) => setTimeout(r, 2000)); // let the first polls settle before measuring
-    const rss = Object.fromEntries([...procs.map((p) => [p.name, rssKb(p.child.pid!)]), ['postgresql', rssKb(pg.pid)]]);
+    const rss: Record<string, number | null> = Object.fromEntries([
+      ...procs.map((p): [string, number | null] => [p.name, rssKb(p.child.pid!)]),
+      ['postgresql', rssKb(pg.pid)],
+    ]);
     const pids = Object.fromEntries(procs.map((p) => [p.name, p.child.pid]));
     log('ready', {
       startMs: Date.now() - t0,

@@ -114,10 +114,10 @@ beforeAll(async () => {
   // Count the folder store's reads: it imports the same node:fs/promises module object.
   const realReadFile = fsp.readFile.bind(fsp);
   const realReaddir = fsp.readdir.bind(fsp);
-  jest.spyOn(fsp, 'readFile').mockImplementation(((...args: Parameters<typeof fsp.readFile>) => {
+  jest.spyOn(fsp, 'readFile').mockImplementation((...args: Parameters<typeof fsp.readFile>) => {
     folderCounts.readFile++;
     return realReadFile(...args);
-  }) as typeof fsp.readFile);
+  });
   jest.spyOn(fsp, 'readdir').mockImplementation(((...args: Parameters<typeof fsp.readdir>) => {
     folderCounts.readdir++;
     return (realReaddir as (...a: unknown[]) => Promise<unknown>)(...args);

@@ -85,7 +85,7 @@ test('a retried identity Update meeting the first one’s failure in one workflo
   const v = await f.create(`fl-idorder-${crypto.randomBytes(4).toString('hex')}`);
   const handle = stack.client.workflow.getHandle(v.id);
   const events = async () => (await handle.fetchHistory()).events ?? [];
-  const waitEvent = async (type: number, count = 1) => {
+  const waitEvent = async (type: temporal.api.enums.v1.EventType, count = 1) => {
     for (const until = Date.now() + 60_000; Date.now() < until; await new Promise((r) => setTimeout(r, 100))) {
       if ((await events()).filter((e) => e.eventType === type).length >= count) return;
     }

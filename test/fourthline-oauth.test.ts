@@ -93,7 +93,7 @@ test('a webhook with a bad bearer (or Basic credentials) is refused with 401 and
   const good = await token('grant_type=client_credentials', {
     authorization: `Basic ${Buffer.from(`${CLIENT_ID}:${CLIENT_SECRET}`).toString('base64')}`,
   });
-  expect((await send(`Bearer ${good.body.access_token}`)).status).toBe(200);
+  expect((await send(`Bearer ${String(good.body.access_token)}`)).status).toBe(200);
   await new Promise((r) => setTimeout(r, 300));
   expect(await count()).toBe(before + 1);
 });

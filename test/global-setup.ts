@@ -21,9 +21,9 @@ import { BROWSER_TOOLS_MISSING, ensureBrowserTools } from './helpers/chromium';
 
 declare global {
   // Shared with test/global-teardown.ts (same context).
-  // eslint-disable-next-line no-var
+
   var __TEMPORAL_TEST_DEV_SERVER__: DevServerHandle | undefined;
-  // eslint-disable-next-line no-var
+
   var __TEMPORAL_TEST_BUNDLE_FILE__: string | undefined;
 }
 
@@ -44,7 +44,7 @@ async function startSharedDevServer(): Promise<void> {
 async function bundleOnce(): Promise<void> {
   // Always built here (never one named in the environment): the tests run the code of this tree.
   const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'idv-test-bundle-')), 'workflows.js');
-  fs.writeFileSync(file, ((await bundleWorkflows()) as { code: string }).code);
+  fs.writeFileSync(file, (await bundleWorkflows()).code);
   process.env[SHARED_BUNDLE_ENV] = file;
   globalThis.__TEMPORAL_TEST_BUNDLE_FILE__ = file;
 }

@@ -38,7 +38,7 @@ test.each(Object.keys(starts))(
     });
     // Wait until the flow waits for the user (the vendor session is open).
     for (let i = 0; i < 100; i++) {
-      const s = (await handle.query('state')) as VerificationState;
+      const s = await handle.query<VerificationState>('state');
       if (s.status === 'awaiting_user') break;
       await new Promise((r) => setTimeout(r, 100));
     }

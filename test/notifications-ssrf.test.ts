@@ -136,9 +136,11 @@ test('at delivery time: an endpoint that resolves to a private address is not ca
     } as unknown as NotificationEvent;
     const env = new MockActivityEnvironment(undefined, { client: temporal.client });
     for (const e of endpoints) {
-      const result = (await env.run(postNotification, { tenant, endpointId: e.id, event })) as Awaited<
-        ReturnType<typeof postNotification>
-      >;
+      const result = await env.run<
+        Parameters<typeof postNotification>,
+        Awaited<ReturnType<typeof postNotification>>,
+        typeof postNotification
+      >(postNotification, { tenant, endpointId: e.id, event });
       expect(result.outcome).toBe('retry');
       expect(result.attempt).toMatchObject({ statusCode: null });
       expect(result.attempt!.error).toMatch(/non-public address/);

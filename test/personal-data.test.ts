@@ -32,10 +32,10 @@ Runtime.install({
 });
 for (const stream of [process.stdout, process.stderr]) {
   const write = stream.write.bind(stream) as (...args: unknown[]) => boolean;
-  stream.write = ((chunk: unknown, ...rest: unknown[]) => {
+  stream.write = (chunk: unknown, ...rest: unknown[]) => {
     logs.push(String(chunk));
     return write(chunk, ...rest);
-  }) as typeof stream.write;
+  };
 }
 const apiLogs = new Writable({
   write(chunk, _enc, done) {

@@ -64,8 +64,8 @@ async function start(): Promise<Started> {
     buf = lines.pop()!;
     out.push(...lines);
   };
-  child.stdout!.on('data', onData);
-  child.stderr!.on('data', onData);
+  child.stdout.on('data', onData);
+  child.stderr.on('data', onData);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const deadline = Date.now() + 150_000;
   while (!out.some((l) => l.startsWith('Ready.'))) {

@@ -10,6 +10,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort } from '../temporal-dev/dev-server';
@@ -48,7 +49,7 @@ async function portBlock(size: number): Promise<number> {
 }
 function freePortIs(port: number): Promise<boolean> {
   return new Promise((resolve) => {
-    const srv = require('node:net').createServer();
+    const srv = net.createServer();
     srv.once('error', () => resolve(false));
     srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
   });

@@ -28,7 +28,7 @@ async function call(
     body: body ? JSON.stringify(body) : undefined,
   });
   const type = res.headers.get('content-type') ?? '';
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+
   const payload: any = type.includes('json') ? await res.json() : Buffer.from(await res.arrayBuffer());
   return { status: res.status, type, body: payload };
 }

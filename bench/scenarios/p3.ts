@@ -155,9 +155,7 @@ export async function p3(ctx: BenchContext): Promise<P3Result> {
   };
 }
 
-async function skeletonSide(
-  ctx: BenchContext,
-): Promise<{
+async function skeletonSide(ctx: BenchContext): Promise<{
   create: LoadResult;
   get: LoadResult;
   idle: number | null;

@@ -71,7 +71,7 @@ export function workflowBundleFile(): Promise<string> {
     ? Promise.resolve(shared)
     : workflowBundle().then((b) => {
         const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'idv-bundle-')), 'workflows.js');
-        fs.writeFileSync(file, (b as { code: string }).code);
+        fs.writeFileSync(file, b.code);
         return file;
       });
   return bundleFile;

@@ -32,7 +32,7 @@ export function startWorkerProcess(
   );
   const started = new Promise<ChildProcess>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('worker child did not start in 60 s')), 60_000);
-    child.stdout!.on('data', (d: Buffer) => {
+    child.stdout.on('data', (d: Buffer) => {
       if (d.toString().includes('ready')) {
         clearTimeout(timer);
         resolve(child);

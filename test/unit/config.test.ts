@@ -64,7 +64,7 @@ test.each([
   [{ API_RATE_LIMIT_PER_KEY: '0' }, 'API_RATE_LIMIT_PER_KEY'],
   [{ API_RATE_LIMIT_PER_ADDRESS: 'many' }, 'API_RATE_LIMIT_PER_ADDRESS'],
 ])('%j is refused naming the variable', (env, message) => {
-  expectConfigError(env as Record<string, string>, message);
+  expectConfigError(env, message);
 });
 
 test('the API rate limits are set per key and per address', () => {
