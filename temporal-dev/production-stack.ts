@@ -19,14 +19,12 @@
  * answers 200, the Web UI's /healthz answers. SIGINT/SIGTERM stop everything in reverse order within 10 s.
  * Logs the start time of each stage and each process's resident memory at idle.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Client as PgClient } from 'pg';
 import { Connection } from '@temporalio/client';
-import { temporal } from '@temporalio/proto';
 import { msToTs } from '@temporalio/common/lib/time';
 import { PROVIDERS } from '../config';
 import { workflowTaskQueueOf } from '../config/task-queues';
@@ -39,6 +37,8 @@ import {
 } from './ensure';
 import { startPostgres, type PostgresHandle } from './postgres';
 import { SEARCH_ATTRIBUTES } from './search-attributes';
+import { answers200, exited, listening, rssKb, waitFor, workersPolling, type Proc } from './production-stack-probes';
+import { DYNAMIC_CONFIG, serverConfig, uiConfig } from './production-stack-config';
 
 const run = promisify(execFile);
 /** gRPC status codes (numbers, to avoid a direct dependency on @grpc/grpc-js). */
@@ -47,193 +47,6 @@ const taskQueuePrefix = process.env.TASK_QUEUE_PREFIX ?? 'idv';
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const log = (msg: string, extra: Record<string, unknown> = {}) =>
   process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), component: 'stack', msg, ...extra })}\n`);
-
-interface Proc {
-  name: string;
-  child: ChildProcess;
-  /** Its last output lines, for the error message when it does not come up. */
-  tail: string[];
-}
-
-const exited = (p: Proc) => p.child.exitCode !== null || p.child.signalCode !== null;
-const lastOutput = (p: Proc) => (p.tail.length ? p.tail.slice(-5).join(' | ') : '(no output)');
-
-/**
- * Polls `check` until it holds, or fails: when the start's deadline has passed (naming the part and the last
- * error `check` threw), or at once when one of the `watch`ed processes has exited (with its last output).
- */
-async function waitFor(
-  what: string,
-  deadline: number,
-  check: () => Promise<boolean>,
-  watch: Proc[] = [],
-): Promise<void> {
-  let lastError = '';
-  for (;;) {
-    const dead = watch.find(exited);
-    if (dead)
-      throw new Error(
-        `${what}: process ${dead.name} exited (${dead.child.exitCode ?? dead.child.signalCode}) before it was ready; its last output: ${lastOutput(dead)}`,
-      );
-    try {
-      if (await check()) return;
-    } catch (err) {
-      lastError = (err as Error).message.split('\n').slice(-2).join(' ');
-    }
-    if (Date.now() > deadline) {
-      const outputs = watch.map((p) => `${p.name}: ${lastOutput(p)}`).join('; ');
-      throw new Error(
-        `${what} not ready by the start deadline (STACK_START_TIMEOUT_S)${lastError ? `; last error: ${lastError}` : ''}${outputs ? `; last output of ${outputs}` : ''}`,
-      );
-    }
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
-
-const listening = (port: number) =>
-  new Promise<boolean>((resolve) => {
-    const s = net.connect(port, '127.0.0.1');
-    s.once('connect', () => (s.destroy(), resolve(true)));
-    s.once('error', () => resolve(false));
-  });
-
-async function answers200(url: string): Promise<boolean> {
-  const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
-  await res.arrayBuffer();
-  if (res.status !== 200) throw new Error(`${url} answered ${res.status}`);
-  return true;
-}
-
-function serverConfig(pgPort: number, pgUser: string, base: number): string {
-  const ds = (db: string, conns: number) => `
-      sql:
-        pluginName: "postgres12"
-        databaseName: "${db}"
-        connectAddr: "127.0.0.1:${pgPort}"
-        connectProtocol: "tcp"
-        user: "${pgUser}"
-        password: ""
-        maxConns: ${conns}
-        maxIdleConns: ${conns}
-        maxConnLifetime: "1h"`;
-  const svc = (name: string, grpc: number, membership: number, extra = '') => `
-  ${name}:
-    rpc:
-      grpcPort: ${grpc}
-      membershipPort: ${membership}
-      bindOnLocalHost: true${extra}`;
-  return `log:
-  stdout: true
-  level: warn
-persistence:
-  defaultStore: postgres-default
-  visibilityStore: postgres-visibility
-  numHistoryShards: 4
-  datastores:
-    postgres-default:${ds('temporal', 20)}
-    postgres-visibility:${ds('temporal_visibility', 4)}
-global:
-  membership:
-    maxJoinDuration: 30s
-    broadcastAddress: "127.0.0.1"
-  metrics:
-    prometheus:
-      framework: "tally"
-      timerType: "histogram"
-      listenAddress: "127.0.0.1:${base + 9}"
-services:${svc('frontend', base, base + 4, `\n      httpPort: ${base + 8}`)}${svc('history', base + 1, base + 5)}${svc('matching', base + 2, base + 6)}${svc('worker', base + 3, base + 7)}
-clusterMetadata:
-  enableGlobalNamespace: false
-  failoverVersionIncrement: 10
-  masterClusterName: "active"
-  currentClusterName: "active"
-  clusterInformation:
-    active:
-      enabled: true
-      initialFailoverVersion: 1
-      rpcName: "frontend"
-      rpcAddress: "127.0.0.1:${base}"
-dcRedirectionPolicy:
-  policy: "noop"
-dynamicConfigClient:
-  filepath: "config/dynamicconfig.yaml"
-  pollInterval: "10s"
-`;
-}
-
-const DYNAMIC_CONFIG = `limit.maxIDLength:
-  - value: 255
-frontend.enableUpdateWorkflowExecution:
-  - value: true
-frontend.enableExecuteMultiOperation:
-  - value: true
-system.enableDeployments:
-  - value: true
-system.enableDeploymentVersions:
-  - value: true
-frontend.workerVersioningWorkflowAPIs:
-  - value: true
-`;
-
-function rssKb(pid: number): number | null {
-  try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) : null;
-  } catch {
-    return null;
-  }
-}
-
-/** The Web UI server's config (github.com/temporalio/ui-server: base.yaml, then <env>.yaml). */
-function uiConfig(temporal: string, port: number, codecEndpoint: string): string {
-  return `temporalGrpcAddress: ${temporal}
-host: 127.0.0.1
-port: ${port}
-enableUi: true
-defaultNamespace: default
-notifyOnNewVersion: false
-refreshInterval: 1m
-cors:
-  cookieInsecure: true
-  allowOrigins:
-    - "http://localhost:${port}"
-codec:
-  endpoint: ${codecEndpoint}
-  passAccessToken: false
-  includeCredentials: false
-`;
-}
-
-/**
- * Each worker process (by the SDK's default identity `pid@host`) polls the workflow queue for workflow
- * tasks and every vendor task queue for activity tasks (config/task-queues.ts).
- */
-async function workersPolling(
-  connection: Connection,
-  workflowQueue: string,
-  activityQueues: string[],
-  pids: number[],
-): Promise<boolean> {
-  const { TASK_QUEUE_TYPE_WORKFLOW, TASK_QUEUE_TYPE_ACTIVITY } = temporal.api.enums.v1.TaskQueueType;
-  const checks = [
-    [workflowQueue, TASK_QUEUE_TYPE_WORKFLOW] as const,
-    ...activityQueues.map((q) => [q, TASK_QUEUE_TYPE_ACTIVITY] as const),
-  ];
-  for (const [queue, taskQueueType] of checks) {
-    const res = await connection.workflowService.describeTaskQueue({
-      namespace: 'default',
-      taskQueue: { name: queue },
-      taskQueueType,
-    });
-    const ids = (res.pollers ?? []).map((p) => p.identity ?? '');
-    const missing = pids.filter((pid) => !ids.some((id) => id.startsWith(`${pid}@`)));
-    if (missing.length)
-      throw new Error(
-        `no poller of process ${missing.join(', ')} on ${queue} (${taskQueueType === TASK_QUEUE_TYPE_WORKFLOW ? 'workflow' : 'activity'} tasks) yet`,
-      );
-  }
-  return true;
-}
 
 async function main(): Promise<void> {
   const root = projectRoot();
