@@ -184,7 +184,7 @@ test('npm run demo plays every vendor to its expected ending and prints the Web 
     );
     expect(out).toMatch(new RegExp(`^  ok   ${p} .*completed/rejected `, 'm'));
   }
-  expect(out).toMatch(/^  http:\/\/ui\.test\/namespaces\/default\/workflows\?query=/m);
+  expect(out).toMatch(/^ {2}http:\/\/ui\.test\/namespaces\/default\/workflows\?query=/m);
   // The printed list query finds exactly the demo's workflows.
   const query = /^All of them in one list \(query\): (.+)$/m.exec(out)![1]!;
   const listed = await run(
