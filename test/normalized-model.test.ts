@@ -1,7 +1,7 @@
 /**
  * One model across vendors: every ending of every vendor that its sandbox plays (sandboxes/play.ts, the
  * scripted users of `npm run demo`), through the real stack, ends with the normalized status × outcome
- * the README's table gives for it ("What the API answers"), in the API and in the search attributes.
+ * the table of docs/api.md gives for it ("What the API answers"), in the API and in the search attributes.
  * A vendor's rejection is `completed/rejected` for all five.
  */
 import crypto from 'node:crypto';
@@ -40,15 +40,15 @@ afterAll(async () => {
   await temporal?.close();
 });
 
-/** The README table's rows: `| \`completed\` | \`rejected\` | …`. */
-function readmeEndings(): Set<string> {
-  const readme = fs.readFileSync(path.join(__dirname, '..', 'README.md'), 'utf8');
-  const rows = [...readme.matchAll(/^\| `(\w+)` \| `(\w+|null)` \|/gm)].map((m) => `${m[1]}/${m[2]}`);
+/** The rows of the table in docs/api.md: `| \`completed\` | \`rejected\` | …`. */
+function documentedEndings(): Set<string> {
+  const doc = fs.readFileSync(path.join(__dirname, '..', 'docs', 'api.md'), 'utf8');
+  const rows = [...doc.matchAll(/^\| `(\w+)` \| `(\w+|null)` \|/gm)].map((m) => `${m[1]}/${m[2]}`);
   return new Set(rows);
 }
 
-test('the README table lists every ending, and a rejection is completed/rejected', () => {
-  const table = readmeEndings();
+test('the table of docs/api.md lists every ending, and a rejection is completed/rejected', () => {
+  const table = documentedEndings();
   for (const s of SCENARIOS) expect(table).toContain(`${s.expected.status}/${s.expected.outcome}`);
   expect(table).toContain('completed/rejected');
   expect(table).not.toContain('failed/rejected');

@@ -1,8 +1,12 @@
 /**
- * The README cannot drift: its walk-through shell blocks (the ```bash ones) run as written, in order, in
- * one bash (as pasted into one terminal), against the whole stack on free ports (IDV_API / IDV_SANDBOX /
- * TEMPORAL_ADDRESS, which the blocks read with `npm start`'s defaults). `curl` fails on any HTTP error
- * here (--fail-with-body), so a README command that answers 4xx fails the test.
+ * The README and docs/ cannot drift: their walk-through shell blocks (the ```bash ones; ```sh blocks are
+ * shown, never run: production settings, clusters, long runs, placeholders) run as written, in one bash (as
+ * pasted into one terminal): the README's in order, then each docs/*.md file's in order, files by name. They
+ * run against the whole stack on free ports (IDV_API / IDV_SANDBOX / TEMPORAL_ADDRESS, which the blocks read
+ * with `npm start`'s defaults). `curl` fails on any HTTP error here (--fail-with-body), so a documented
+ * command that answers 4xx fails the test. The docs' blocks use the variables of the README's first block.
+ *
+ * Every relative link between these files reaches an existing file, and its #anchor an existing heading.
  *
  * And `npm run demo` (the Quickstart's first suggestion) plays its flows to their expected endings
  * against the same stack.
@@ -15,6 +19,15 @@ import { connectToTestTemporal, type TestTemporal } from './helpers/temporal';
 import { startStack, type Stack } from './helpers/stack';
 
 const ROOT = path.join(__dirname, '..');
+/** The README, then docs/*.md by name: the order their bash blocks run in. */
+const DOCS = [
+  'README.md',
+  ...fs
+    .readdirSync(path.join(ROOT, 'docs'))
+    .filter((f) => f.endsWith('.md'))
+    .sort()
+    .map((f) => `docs/${f}`),
+];
 const DEV_KEY = 'dev-api-key'; // the README's key
 let temporal: TestTemporal;
 let stack: Stack;
@@ -30,7 +43,7 @@ afterAll(async () => {
   await temporal?.close();
 });
 
-/** The README's ```bash blocks (also indented ones, in list items), with their line numbers. */
+/** A Markdown file's ```bash blocks (also indented ones, in list items), with their line numbers. */
 export function readmeBashBlocks(markdown: string): { line: number; code: string }[] {
   const blocks: { line: number; code: string }[] = [];
   const lines = markdown.split('\n');
@@ -73,19 +86,68 @@ const stackEnv = () => ({
   TEMPORAL_ADDRESS: temporal.address,
 });
 
-test('the README walk-throughs run as written against the stack', async () => {
-  const blocks = readmeBashBlocks(fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8'));
-  expect(blocks.length).toBeGreaterThanOrEqual(8);
+/** GitHub's anchor of a heading: lower case, punctuation dropped, spaces to dashes. */
+function anchorOf(heading: string): string {
+  return heading
+    .trim()
+    .toLowerCase()
+    .replace(/[^a-z0-9 _-]/g, '')
+    .replace(/ /g, '-');
+}
+
+/** The anchors of a Markdown file's headings (outside code blocks), with GitHub's -1, -2 for repeats. */
+function anchorsOf(markdown: string): Set<string> {
+  const anchors = new Set<string>();
+  const seen = new Map<string, number>();
+  for (const line of markdown.replace(/^\s*```[\s\S]*?^\s*```/gm, '').split('\n')) {
+    const h = /^#{1,6} (.+)$/.exec(line);
+    if (!h) continue;
+    const a = anchorOf(h[1]!);
+    const n = seen.get(a) ?? 0;
+    seen.set(a, n + 1);
+    anchors.add(n ? `${a}-${n}` : a);
+  }
+  return anchors;
+}
+
+test('every link between the README, docs/ and sandboxes/README.md reaches a file and a heading', () => {
+  const files = [...DOCS, 'sandboxes/README.md'];
+  const broken: string[] = [];
+  for (const file of files) {
+    const text = fs.readFileSync(path.join(ROOT, file), 'utf8').replace(/^\s*```[\s\S]*?^\s*```/gm, '');
+    for (const m of text.matchAll(/\]\(([^)\s]+)\)/g)) {
+      const target = m[1]!;
+      if (/^[a-z]+:/.test(target)) continue; // http(s), mailto
+      const [rel, anchor] = target.split('#') as [string, string | undefined];
+      const to = rel ? path.join(path.dirname(file), rel) : file;
+      if (!fs.existsSync(path.join(ROOT, to))) broken.push(`${file}: ${target} (no file ${to})`);
+      else if (anchor && !anchorsOf(fs.readFileSync(path.join(ROOT, to), 'utf8')).has(anchor))
+        broken.push(`${file}: ${target} (no heading #${anchor} in ${to})`);
+    }
+  }
+  expect(broken).toEqual([]);
+});
+
+test('the README and docs/ walk-throughs run as written against the stack', async () => {
+  const files = DOCS.map((file) => ({
+    file,
+    blocks: readmeBashBlocks(fs.readFileSync(path.join(ROOT, file), 'utf8')),
+  }));
+  expect(files[0]!.blocks.length).toBeGreaterThanOrEqual(3); // the README: setup, Finwave, cancel
+  expect(files.find((f) => f.file === 'docs/vendors.md')?.blocks.length).toBeGreaterThanOrEqual(4);
   const script = [
     'set -euo pipefail',
-    // A README command that answers an HTTP error fails the run (the reader would see the error body).
+    // A documented command that answers an HTTP error fails the run (the reader would see the error body).
     'curl() { command curl --fail-with-body "$@"; }',
-    ...blocks.flatMap((b, i) => [`echo; echo "### README block ${i + 1} (README.md line ${b.line})"`, b.code]),
-    'echo; echo "### README: all blocks ran"',
+    ...files.flatMap(({ file, blocks }) =>
+      blocks.flatMap((b, i) => [`echo; echo "### ${file} block ${i + 1} (line ${b.line})"`, b.code]),
+    ),
+    'echo; echo "### README and docs: all blocks ran"',
   ].join('\n');
   const { code, out } = await run('bash', ['-c', script], stackEnv(), 240_000);
-  if (code !== 0) throw new Error(`a README block failed (exit ${code}); the end of its output:\n${out.slice(-4000)}`);
-  expect(out).toContain('### README: all blocks ran');
+  if (code !== 0)
+    throw new Error(`a documented block failed (exit ${code}); the end of its output:\n${out.slice(-4000)}`);
+  expect(out).toContain('### README and docs: all blocks ran');
   // Every walk-through that waits for its ending (Finwave, Fourthline, ID360 twice, Authenteq, Namirial) is approved.
   // (What `idv.js wait` prints: {"id","status","outcome","reason",…}; curl's answers have no final newline.)
   const endings = [...out.matchAll(/\{"id":"(\w+):[^"]*","status":"(\w+)","outcome":"?(\w+)"?,"reason"/g)].map((m) => ({
@@ -122,7 +184,7 @@ test('npm run demo plays every vendor to its expected ending and prints the Web 
     );
     expect(out).toMatch(new RegExp(`^  ok   ${p} .*completed/rejected `, 'm'));
   }
-  expect(out).toMatch(/^  http:\/\/ui\.test\/namespaces\/default\/workflows\?query=/m);
+  expect(out).toMatch(/^ {2}http:\/\/ui\.test\/namespaces\/default\/workflows\?query=/m);
   // The printed list query finds exactly the demo's workflows.
   const query = /^All of them in one list \(query\): (.+)$/m.exec(out)![1]!;
   const listed = await run(
