@@ -172,7 +172,7 @@ async function main(): Promise<void> {
         PAYLOAD_KEYS: `bench:${crypto.randomBytes(32).toString('base64')}`,
         PAYLOAD_CURRENT_KEY: 'bench',
         // The sandboxes have no quota, and the skeleton has no limit: the default per-vendor rate limit
-        // (an assumed 20/s, README "Rate limits") would cap our figures, not measure them.
+        // (an assumed 20/s, docs/operations.md, rate limits) would cap our figures, not measure them.
         VENDOR_RATE_LIMITS: process.env.VENDOR_RATE_LIMITS ?? '*:off',
         // Likewise the API's own limit per key (1,200 a minute): p3's GET phase alone sends more than that.
         API_RATE_LIMIT_PER_KEY: process.env.API_RATE_LIMIT_PER_KEY ?? '10000000',
@@ -333,7 +333,7 @@ function get(o: unknown, key: string): any {
   return key.split('.').reduce((a: any, k) => (a == null ? undefined : a[k]), o);
 }
 
-/** Prints the table; returns it as Markdown (bench/results/latest.md, for the README). */
+/** Prints the table; returns it as Markdown (bench/results/latest.md, for docs/performance.md). */
 function printTable(latest: Record<string, unknown>): string {
   const rows: [string, string, string, string, string][] = [['key', 'ours', 'skeleton', 'goal', 'measured']];
   const when = (s: string) => {

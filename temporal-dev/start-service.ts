@@ -53,8 +53,8 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void stopAll(0));
 
   try {
-    // WORKER_METRICS_PORT and OTEL_EXPORTER_OTLP_ENDPOINT as for `npm run worker` / `npm run api` (README
-    // "Metrics and traces"): one process here, so one Prometheus endpoint and one traced service.
+    // WORKER_METRICS_PORT and OTEL_EXPORTER_OTLP_ENDPOINT as for `npm run worker` / `npm run api` (docs/operations.md,
+    // metrics and traces): one process here, so one Prometheus endpoint and one traced service.
     installJsonRuntime(
       config.logLevel === 'debug'
         ? 'DEBUG'
@@ -152,9 +152,7 @@ async function main(): Promise<void> {
     const who = codec.uiWithoutToken
       ? 'decodes for the Web UI without a token: development, API on loopback'
       : 'token required';
-    console.log(
-      `Codec endpoint: ${codecEndpoint} (Web UI origin ${codec.uiOrigin}, ${who}; README "Personal data and evidence")`,
-    );
+    console.log(`Codec endpoint: ${codecEndpoint} (Web UI origin ${codec.uiOrigin}, ${who}; docs/web-ui.md)`);
     console.log(`Evidence retention: schedule ${await ensureRetentionSchedule(client, config)}, daily`);
     if (config.telemetry.workerMetricsAddress)
       console.log(

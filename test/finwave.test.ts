@@ -115,7 +115,7 @@ test('happy path: redirect, user finishes, approved, evidence stored by referenc
   expect(activityQueues.length).toBeGreaterThan(2);
   expect(new Set(activityQueues)).toEqual(new Set([taskQueueFor(stack.config, 'finwave')]));
   // A replay (another queue's name, so the activities' queues it computes differ from the recorded ones)
-  // is still deterministic: the layout may change under running flows (README "Changing workflow code").
+  // is still deterministic: the layout may change under running flows (docs/changing-workflow-code.md).
   await Worker.runReplayHistory(
     { workflowBundle: await workflowBundle(), dataConverter: testDataConverter() },
     { events: historyEvents ?? [] },

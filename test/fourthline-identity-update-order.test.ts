@@ -182,7 +182,7 @@ test('a retried identity Update meeting the first one’s failure in one workflo
 
   // B was refused in the task that held both, and nothing of B is in history. Which refusal depends on the
   // order the worker runs the two in: B first meets A still busy; A's end first meets identitySettledAt
-  // (the order of the chaos run, which this server and SDK did not reproduce on demand here: see README).
+  // (the order of the chaos run, which this server and SDK did not reproduce on demand here: see docs/crash-safety.md).
   expect(bOutcome).toBeInstanceOf(WorkflowUpdateFailedError);
   const cause = (bOutcome as WorkflowUpdateFailedError).cause;
   expect(cause instanceof ApplicationFailure && `${cause.type}: ${cause.message}`).toMatch(

@@ -2,7 +2,7 @@
  * The "Done when" figure of issue 9: per vendor, the largest history (events and bytes of one run)
  * of the longest flows the tests run. Runs the bounded-history tests (time-skipping server, the
  * vendors' real durations), reads the "<flow>, per run: [...]" lines they print (test/helpers/
- * history-size.ts runSizes), and prints a Markdown table for the README.
+ * history-size.ts runSizes), and prints a Markdown table for docs/api.md.
  *
  *   npm run history-figures
  */

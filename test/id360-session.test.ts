@@ -232,7 +232,7 @@ describe('the real service on the dev server', () => {
       ),
     );
     // 201, or on a loaded machine 202 (accepted; the worker had not taken the flow within the create's
-    // wait, README "Time bounds"), and a create can answer before its enrollment exists: wait for those,
+    // wait, docs/api.md, time bounds), and a create can answer before its enrollment exists: wait for those,
     // so the assertion is about logins and enrollments, not about this machine's speed.
     for (const r of res) expect([201, 202]).toContain(r.status);
     const states = await Promise.all(

@@ -9,7 +9,7 @@
  * input decoded; without the token it shows none of it (the codec answers 401, the UI shows the
  * ciphertext and its banner).
  *
- * How the UI gets a token (README "Personal data and evidence"): it sends `Authorization: Bearer
+ * How the UI gets a token (docs/web-ui.md): it sends `Authorization: Bearer
  * <access token>` only when "Pass the user access token" is on AND the endpoint is https://. The
  * token is the UI's logged-in user's, or what `globalThis.AccessToken()` answers when a page script
  * defines it; the dev server's UI has no login (it clears its stored user at every load), so the
