@@ -2,18 +2,19 @@
  * THE vendor registry: every list of vendors derives from it (the provider union, the create body's
  * discriminated union, the task queues and activity Workers, the routes, the config schema, the
  * sandboxes, the labels). Adding a vendor: its contract in config/vendors/<vendor>.ts and one line
- * here (docs/adding-a-vendor.md). The order is the order of the Workers, queues and routes.
+ * here (docs/adding-a-vendor.md). The order is the order of the create body's union (its 400 lists the
+ * providers in it), of the Workers, queues, routes and config notes; a new vendor goes last.
  *
  * Node only: workflow code imports from here with `import type` (the bundle never loads the registry).
  */
 import type { VendorRegistry } from './contract';
-import { finwave } from './finwave';
 import { fourthline } from './fourthline';
+import { finwave } from './finwave';
 import { authenteq } from './authenteq';
 import { namirial } from './namirial';
 import { id360 } from './id360';
 
-export const vendors = { finwave, fourthline, authenteq, namirial, id360 } satisfies VendorRegistry;
+export const vendors = { fourthline, finwave, authenteq, namirial, id360 } satisfies VendorRegistry;
 
 export type Vendors = typeof vendors;
 export type VendorName = keyof Vendors;
