@@ -240,7 +240,7 @@ export class FolderEvidenceStore implements EvidenceStore {
 
 /**
  * The store as activities see it: every `put` is claimed by the workflow that runs the activity
- * (the verification, or a Fourthline signature attempt), unless the caller names an owner.
+ * (the verification, or a child workflow such as a signature attempt), unless the caller names an owner.
  */
 export function ownedByCallingWorkflow(store: EvidenceStore): EvidenceStore {
   return {

@@ -96,7 +96,7 @@ function activityContext(): Context | null {
 /**
  * How often a waiting call heartbeats. The SDK sends an attempt's first heartbeat at once and throttles
  * the later ones to 80% of the heartbeat timeout (12 s of 15 s), so beating more often adds nothing; and
- * a call that beat first (ID360's login before its create) delays the create's mark by up to 12 s, in
+ * a call that beat first (a vendor's login before its create) delays the create's mark by up to 12 s, in
  * which a killed worker loses it (full chaos run, `...-42-user-cancels`: an unflagged duplicate). At 7 s
  * only a login slower than that beats first; 7 s + 12 s stays inside the 15 s heartbeat timeout.
  */
@@ -130,7 +130,7 @@ function beat(ctx: Context, details: unknown, now = Date.now()): number {
 
 /**
  * A create's mark must reach the server before the create leaves: a worker killed while the create waits
- * then leaves it for the next attempt. When an earlier call of the attempt beat first (ID360's login slower
+ * then leaves it for the next attempt. When an earlier call of the attempt beat first (a vendor's login slower
  * than HEARTBEAT_EVERY_MS: chaos quick, seed 1909034735, an unflagged duplicate), the mark waits for the
  * throttle window to end, and so does the create, plus this much for the heartbeat's own call.
  */
@@ -195,7 +195,7 @@ async function sendVendorRequest<T>(req: VendorRequest<T>): Promise<VendorRespon
       if (ctx.cancellationSignal.aborted) request.cancel();
       onCancel = () => request.cancel();
       ctx.cancellationSignal.addEventListener('abort', onCancel);
-      // A call made before a create in the same attempt (ID360's login) beats only on the interval, not at
+      // A call made before a create in the same attempt (a vendor's login) beats only on the interval, not at
       // once, so that the create's mark is usually the attempt's first heartbeat (found by npm run chaos).
       beating = setInterval(() => beat(ctx, details), HEARTBEAT_EVERY_MS);
     }

@@ -3,56 +3,38 @@
  * their own (a temporary evidence folder, a sandbox base URL).
  */
 import type { AppConfig } from '../config';
+import { vendors as registeredVendors } from '../config/vendors';
+import type { VendorContract, VendorRegistry } from '../config/vendors/contract';
 import { ownedByCallingWorkflow, type EvidenceStore } from './evidence-store';
-import { createFinwaveActivities } from './finwave';
-import { createAuthenteqActivities } from './authenteq';
-import { createNamirialActivities } from './namirial';
-import { createFourthlineActivities } from './fourthline';
-import { createId360Activities } from './id360';
-import { Id360Session } from './id360-session';
 import { createRetentionActivities } from './retention';
 import { DEFAULT_RETENTION_MS } from '../config/personal-data';
 
 export interface ActivityDeps {
   config: Pick<AppConfig, 'vendors' | 'publicBaseUrl' | 'webhookSecret'> & Partial<Pick<AppConfig, 'personalData'>>;
   store: EvidenceStore;
-  /** ID360's login session, one per worker process (built here unless a test brings its own). */
-  id360Session?: Id360Session;
+  /** Whose activities (default: the registry, config/vendors/index.ts); a test adds a toy vendor. */
+  vendors?: VendorRegistry;
 }
 
-export function createActivities({ config, store: shared, id360Session }: ActivityDeps) {
-  const id360 = config.vendors.id360;
+/** Every vendor's activities (its contract's factory over its own config), and evidence retention's. */
+export function createActivities({ config, store: shared, vendors = registeredVendors }: ActivityDeps) {
   // What an activity stores is claimed by the workflow that runs it (retention and erasure act on claims).
   const store = ownedByCallingWorkflow(shared);
-  return {
-    ...createFinwaveActivities({
-      config: config.vendors.finwave,
+  const vendorConfigs = config.vendors as Record<string, unknown>;
+  const perVendor = Object.values(vendors).map((v: VendorContract) =>
+    v.activities({
+      config: vendorConfigs[v.name] as never,
       store,
       publicBaseUrl: config.publicBaseUrl,
       webhookSecret: config.webhookSecret,
     }),
-    ...createAuthenteqActivities({ config: config.vendors.authenteq, store, webhookSecret: config.webhookSecret }),
-    ...createNamirialActivities({
-      config: config.vendors.namirial,
-      store,
-      publicBaseUrl: config.publicBaseUrl,
-      webhookSecret: config.webhookSecret,
-    }),
-    ...createFourthlineActivities({ config: config.vendors.fourthline, store }),
-    ...createRetentionActivities({
-      store: shared,
-      rules: config.personalData?.retention ?? [{ pattern: '*', ms: DEFAULT_RETENTION_MS }],
-    }),
-    ...createId360Activities({
-      config: id360,
-      store,
-      session:
-        id360Session ??
-        new Id360Session({ baseUrl: id360.baseUrl, username: id360.username, password: id360.password }),
-      publicBaseUrl: config.publicBaseUrl,
-      webhookSecret: config.webhookSecret,
-    }),
-  };
+  );
+  const retention = createRetentionActivities({
+    store: shared,
+    rules: config.personalData?.retention ?? [{ pattern: '*', ms: DEFAULT_RETENTION_MS }],
+  });
+  return Object.assign({}, ...perVendor, retention) as Record<string, (...args: never[]) => Promise<unknown>> &
+    typeof retention;
 }
 
 export type Activities = ReturnType<typeof createActivities>;

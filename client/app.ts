@@ -23,14 +23,8 @@ import { registerMetrics } from './metrics';
 import { closeCodecTls, registerCodecEndpoint } from './codec';
 import { registerPersonalDataRoutes } from './personal-data';
 import { resolveAuditKeyring, resolvePayloadKeyring, type PayloadKeyring } from '../codec';
-import { registerFinwaveWebhook } from './webhooks/finwave';
-import { registerFourthlineWebhooks, type FourthlineCaseLookup } from './webhooks/fourthline';
-import { registerFourthlineActions } from './actions/fourthline';
-import { registerAuthenteqReturn } from './returns/authenteq';
-import { registerNamirialReturn } from './returns/namirial';
-import { registerId360Actions } from './actions/id360';
-import { registerId360Webhook } from './webhooks/id360';
-import { registerId360Link } from './returns/id360';
+import { vendors as registeredVendors } from '../config/vendors';
+import type { VendorContract, VendorRegistry, VendorRouteDeps } from '../config/vendors/contract';
 import { registerWebhookEndpointRoutes } from './webhook-endpoints';
 import { registerWebhookDeliveryRoutes } from './webhook-deliveries';
 
@@ -63,8 +57,10 @@ export interface ApiOptions {
   auditLog?: AuditLog;
   /** The audit log's own keys; default: AUDIT_KEYS (or the development audit key). */
   auditKeyring?: PayloadKeyring;
-  /** How Fourthline case webhooks find their verification (default: the `VerificationProviderReference` search attribute). */
-  fourthlineCaseLookup?: FourthlineCaseLookup;
+  /** The vendors served (default: the registry, config/vendors/index.ts); a test adds a toy vendor. */
+  vendors?: VendorRegistry;
+  /** Per vendor, what a test passes to its routes (e.g. a webhook lookup on a server without visibility). */
+  vendorOptions?: Record<string, unknown>;
   /** Requests per minute: per API key on /v1, per source address on the receivers (default: config.api.rateLimits). */
   rateLimits?: { perKey: number; perAddress: number };
 }
@@ -98,9 +94,19 @@ export async function buildApi({
   keyring = resolvePayloadKeyring(config).keyring,
   auditLog,
   auditKeyring,
-  fourthlineCaseLookup,
+  vendors = registeredVendors,
+  vendorOptions = {},
   rateLimits = config.api.rateLimits,
 }: ApiOptions): Promise<FastifyInstance> {
+  const vendorList: VendorContract[] = Object.values(vendors);
+  const vendorConfigs = config.vendors as Record<string, unknown>;
+  const depsOf = (v: VendorContract): VendorRouteDeps<never> => ({
+    client,
+    config: vendorConfigs[v.name] as never,
+    store,
+    webhookSecret: config.webhookSecret,
+    options: vendorOptions[v.name],
+  });
   const audit =
     auditLog ?? new FolderAuditLog(config.personalData.auditDir, auditKeyring ?? resolveAuditKeyring(config), keyring);
   const app = Fastify({
@@ -119,7 +125,7 @@ export async function buildApi({
     connectionTimeout: 60_000,
     requestTimeout: 60_000,
     handlerTimeout: HANDLER_TIMEOUT_MS,
-    // Browser-return URLs carry a signed state in the path (/return/namirial/:state), longer than the default 100.
+    // Browser-return URLs carry a signed state in the path (/return/<provider>/:state), longer than the default 100.
     routerOptions: { maxParamLength: 1000 },
     // A malformed URL or an over-long path parameter: our error shape too (client/errors.ts).
     frameworkErrors,
@@ -134,7 +140,7 @@ export async function buildApi({
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   installErrorHandling(app);
-  registerMetrics(app, { client });
+  registerMetrics(app, { client, providers: Object.keys(vendors) });
 
   await app.register(swagger, {
     openapi: {
@@ -207,11 +213,11 @@ export async function buildApi({
       rateLimit,
       limiter(rateLimits.perKey, (req) => `key:${req.principal?.keyId ?? req.ip}`),
     );
-    registerVerificationRoutes(v1, { client, config, store });
+    registerVerificationRoutes(v1, { client, config, store, vendors });
     registerAuditTrail(v1, { client, log: audit });
-    registerPersonalDataRoutes(v1, { client, store, auditLog: audit });
-    registerFourthlineActions(v1, { client, store });
-    registerId360Actions(v1, { client, store });
+    registerPersonalDataRoutes(v1, { client, store, auditLog: audit, vendors });
+    // Each vendor's steps driven by the integrator's backend (its contract's `routes.actions`).
+    for (const v of vendorList) v.routes?.actions?.(v1, depsOf(v));
     // Notifications to the integrator's backend (README "Notifications to your backend").
     registerWebhookEndpointRoutes(v1, { client, config });
     registerWebhookDeliveryRoutes(v1, { client, config });
@@ -220,20 +226,20 @@ export async function buildApi({
   const perAddress = limiter(rateLimits.perAddress, (req) => `ip:${req.ip}`);
   await app.register(async (hooks) => {
     await hooks.register(rateLimit, perAddress);
-    registerFinwaveWebhook(hooks, { client, webhookSecret: config.webhookSecret });
-    registerId360Webhook(hooks, { client, webhookSecret: config.webhookSecret });
+    // Webhooks whose URL ends in our per-verification token (config/webhook-token.ts).
+    for (const v of vendorList)
+      if (v.routes?.webhooks?.auth === 'url-token') v.routes.webhooks.register(hooks, depsOf(v));
   });
 
-  // Fourthline authenticates its webhooks itself (HTTP Basic or OAuth bearer from our token endpoint).
-  await app.register(async (fourthline) => {
-    await fourthline.register(rateLimit, perAddress);
-    registerFourthlineWebhooks(fourthline, {
-      client,
-      auth: config.vendors.fourthline.webhookAuth,
-      webhookSecret: config.webhookSecret,
-      findCase: fourthlineCaseLookup,
+  // Vendors that authenticate their webhooks themselves (their own credentials): a scope each.
+  for (const v of vendorList) {
+    const webhooks = v.routes?.webhooks;
+    if (webhooks?.auth !== 'vendor') continue;
+    await app.register(async (scope) => {
+      await scope.register(rateLimit, perAddress);
+      webhooks.register(scope, depsOf(v));
     });
-  });
+  }
 
   // Browser returns: no bearer auth (a browser calls them), the signed state is the credential.
   await app.register(async (returns) => {
@@ -249,13 +255,7 @@ export async function buildApi({
         },
       },
     });
-    registerAuthenteqReturn(returns, { client, webhookSecret: config.webhookSecret });
-    registerNamirialReturn(returns, { client, webhookSecret: config.webhookSecret });
-    registerId360Link(returns, {
-      client,
-      webhookSecret: config.webhookSecret,
-      id360BaseUrl: config.vendors.id360.baseUrl,
-    });
+    for (const v of vendorList) v.routes?.returns?.(returns, depsOf(v));
   });
 
   // The codec endpoint for the Temporal Web UI and CLI (its own auth and CORS): client/codec.ts.

@@ -19,7 +19,6 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Client } from '@temporalio/client';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { currentTracing, otel } from '../observability/tracing';
-import { PROVIDERS } from '../config';
 import type { VerificationStatus } from '../workflows/shared';
 
 const UNCOUNTED = new Set(['/metrics', '/healthz', '/readyz']);
@@ -52,7 +51,11 @@ const SPAN = Symbol('otelSpan');
 const STARTED = Symbol('startedNs');
 type Traced = FastifyRequest & { [SPAN]?: otel.Span; [STARTED]?: bigint };
 
-export function registerMetrics(app: FastifyInstance, opts: { client?: Client } = {}): Registry {
+/** `providers`: the registry's vendor names (open flows are counted per vendor). */
+export function registerMetrics(
+  app: FastifyInstance,
+  opts: { client?: Client; providers?: readonly string[] } = {},
+): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const labelNames = ['method', 'route', 'status'] as const;
@@ -76,7 +79,7 @@ export function registerMetrics(app: FastifyInstance, opts: { client?: Client } 
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [registry],
   });
-  if (opts.client) registerFlowGauges(registry, opts.client);
+  if (opts.client) registerFlowGauges(registry, opts.client, opts.providers ?? []);
 
   app.addHook('onRequest', (req: Traced, _reply, done) => {
     req[STARTED] = process.hrtime.bigint();
@@ -117,7 +120,7 @@ export function registerMetrics(app: FastifyInstance, opts: { client?: Client } 
 }
 
 /** Flows by status and open flows per vendor, from visibility: counted at most once per TTL, on scrape. */
-function registerFlowGauges(registry: Registry, client: Client): void {
+function registerFlowGauges(registry: Registry, client: Client, providers: readonly string[]): void {
   let cached: { at: number; byStatus: Map<string, number>; running: Map<string, number> } | null = null;
   let inFlight: Promise<void> | null = null;
   const count = async (query: string) => Number((await client.workflow.count(query)).count);
@@ -126,7 +129,7 @@ function registerFlowGauges(registry: Registry, client: Client): void {
     const running = new Map<string, number>();
     await Promise.all([
       ...STATUSES.map(async (s) => byStatus.set(s, await count(`VerificationStatus = "${s}"`))),
-      ...PROVIDERS.map(async (p) =>
+      ...providers.map(async (p) =>
         running.set(p, await count(`ExecutionStatus = "Running" AND VerificationProvider = "${p}"`)),
       ),
     ]);

@@ -5,8 +5,8 @@
  *   GET    /v1/verifications/:id/evidence/:sha256   the bytes, with `X-Content-SHA256` and `Repr-Digest` to verify them
  *   DELETE /v1/verifications/:id/personal-data      erasure (GDPR): removes this verification's artifacts and records it
  *
- * A verification's artifacts are the references in its state plus every claim it (or, for Fourthline,
- * one of its signature attempts) holds in the evidence store, uploads refused by the vendor included.
+ * A verification's artifacts are the references in its state plus every claim it (or one of the child
+ * workflows its vendor's contract names, `personalData.evidenceOwners`) holds in the evidence store, uploads refused by the vendor included.
  * Erasure releases those claims: bytes that another verification also claims stay for it (content
  * addressing stores identical bytes once), every other byte is deleted. The erasure is recorded in
  * the API's audit log (it outlives the workflow's history) and, while the workflow runs, in its trail.
@@ -17,17 +17,15 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { EvidenceClaim, EvidenceStore } from '../activities/evidence-store';
-import { fourthlineCaseQuery } from '../workflows/fourthline';
+import type { VendorRegistry } from '../config/vendors/contract';
 import {
   apiVerificationId,
   auditSignal,
-  FOURTHLINE_CASE_MEMO_KEY,
   parseVerificationId,
   type AuditEntry,
   type EvidenceRef,
   type VerificationState,
 } from '../workflows/shared';
-import { readPublished } from './read-model';
 import { notifyAfterClose } from './notify-after-close';
 import { actorOf } from './audit';
 import type { AuditLog } from './audit-log';
@@ -56,9 +54,10 @@ interface Artifact {
 
 export function registerPersonalDataRoutes(
   app: FastifyInstance,
-  deps: { client: Client; store: EvidenceStore; auditLog: AuditLog },
+  /** `vendors`: the registry (config/vendors/index.ts), for each vendor's other evidence owners. */
+  deps: { client: Client; store: EvidenceStore; auditLog: AuditLog; vendors: VendorRegistry },
 ): void {
-  const { client, store, auditLog } = deps;
+  const { client, store, auditLog, vendors } = deps;
   const r = app.withTypeProvider<ZodTypeProvider>();
 
   /** The verification's state (null once its history is gone), the workflow ids that stored for it, its claims. */
@@ -70,10 +69,8 @@ export function registerPersonalDataRoutes(
     const owners = [id];
     try {
       state = await readState(client, id);
-      if (state.provider === 'fourthline') {
-        const view = await readPublished(client, id, fourthlineCaseQuery, FOURTHLINE_CASE_MEMO_KEY);
-        owners.push(...(view?.attempts ?? []).map((a) => a.workflowId));
-      }
+      const evidenceOwners = vendors[state.provider]?.personalData?.evidenceOwners;
+      if (evidenceOwners) owners.push(...(await evidenceOwners(client, id)));
     } catch (err) {
       if (!(err instanceof ApiError && err.statusCode === 404)) throw err;
     }

@@ -148,7 +148,7 @@ async function terminationReason(client: Client, workflowId: string, runId: stri
 }
 
 /**
- * A read model a vendor workflow publishes next to its state (e.g. Fourthline's case view): the
+ * A read model a vendor workflow publishes next to its state (e.g. a case view with its children): the
  * query while the workflow runs (short deadline), else the memo. Null when neither answers.
  */
 export async function readPublished<T>(

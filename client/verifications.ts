@@ -11,7 +11,9 @@ import {
   type Client,
 } from '@temporalio/client';
 import { WorkflowIdReusePolicy } from '@temporalio/common';
-import { workflowTaskQueue, type AppConfig } from '../config';
+import type { AppConfig } from '../config';
+import { workflowTaskQueue } from '../config/task-queues';
+import type { VendorRegistry } from '../config/vendors/contract';
 import { NOTIFICATIONS_MEMO_KEY } from '../workflows/notifier';
 import type { EvidenceStore } from '../activities/evidence-store';
 import {
@@ -21,7 +23,6 @@ import {
   tenantWorkflowId,
   nextActionUpdate,
   parseVerificationId,
-  PROVIDER_LABELS,
   SEARCH_ATTRIBUTES,
   verificationId,
   type Provider,
@@ -31,7 +32,7 @@ import { ApiError, notFound } from './errors';
 import { actorOf } from './audit';
 import { hasClosed } from './workflow-status';
 import { readVerification } from './read-model';
-import { checkHistoryBounds, createVerificationBody, workflowStart } from './providers';
+import { checkHistoryBounds, createVerificationBodyOf, workflowStart } from './providers';
 import { CREATE_BUSY_WORKER_WAIT_MS, CREATE_WORKER_WAIT_MS, isTimeout } from './deadlines';
 import { errorSchema, verificationSchema } from './schemas';
 
@@ -40,9 +41,11 @@ const CREATE_WAIT_MS = 20_000;
 
 export function registerVerificationRoutes(
   app: FastifyInstance,
-  deps: { client: Client; config: AppConfig; store: EvidenceStore },
+  /** `vendors`: the registry (config/vendors/index.ts): the providers the create body accepts. */
+  deps: { client: Client; config: AppConfig; store: EvidenceStore; vendors: VendorRegistry },
 ): void {
-  const { client, config } = deps;
+  const { client, config, vendors } = deps;
+  const createVerificationBody = createVerificationBodyOf(vendors);
   const r = app.withTypeProvider<ZodTypeProvider>();
   const idParams = z.object({ id: z.string().min(1).max(200) });
 
@@ -68,13 +71,14 @@ export function registerVerificationRoutes(
     },
     async (req, reply) => {
       const body = req.body;
-      if (config.disabledProviders.includes(body.provider)) {
+      if ((config.disabledProviders as string[]).includes(body.provider)) {
         throw new ApiError(422, 'provider_not_configured', `${body.provider} is not configured on this service`);
       }
       checkHistoryBounds(body, config.minPollIntervalMs);
       const tenant = req.principal?.tenant ?? DEFAULT_TENANT;
-      const id = tenantWorkflowId(tenant, verificationId(body.provider, body.reference));
-      const { workflowType, input } = workflowStart(id, body);
+      const id = tenantWorkflowId(tenant, verificationId(body.provider as Provider, body.reference));
+      const vendor = vendors[body.provider]!;
+      const { workflowType, input } = workflowStart(vendor, id, body);
       const createHash = bodyHash(body);
       let created = true;
       try {
@@ -91,8 +95,8 @@ export function registerVerificationRoutes(
             { key: SEARCH_ATTRIBUTES.tenant, value: tenant },
           ],
           // The Web UI's workflow page (user metadata, encrypted by the codec like any payload): no personal data.
-          staticSummary: `${PROVIDER_LABELS[body.provider]} · started through the API`,
-          staticDetails: startDetails(body.provider, req.apiKeyId),
+          staticSummary: `${vendor.label} · started through the API`,
+          staticDetails: startDetails(vendor.label, req.apiKeyId),
           // The workflow notifies this tenant's endpoints (workflows/notifier.ts); encrypted like every payload.
           memo: { createHash, [NOTIFICATIONS_MEMO_KEY]: { tenant, taskQueue: workflowTaskQueue(config) } },
         });
@@ -189,9 +193,9 @@ export function registerVerificationRoutes(
 }
 
 /** Markdown for the Web UI: what this workflow is and where to read it. Opaque ids only. */
-function startDetails(provider: Provider, apiKeyId: string | undefined): string {
+function startDetails(label: string, apiKeyId: string | undefined): string {
   return [
-    `**${PROVIDER_LABELS[provider]}**, one verification of the API (\`GET /v1/verifications/<workflow id>\`).`,
+    `**${label}**, one verification of the API (\`GET /v1/verifications/<workflow id>\`).`,
     `Started with API key id \`${apiKeyId ?? 'unknown'}\`. "Current details" say what the flow waits for;`,
     'the Queries tab answers `state`; the search attributes `VerificationStatus` / `VerificationOutcome` follow each phase.',
   ].join('\n\n');

@@ -16,7 +16,8 @@ import {
   type Client,
 } from '@temporalio/client';
 import type { UpdateDefinition } from '@temporalio/common';
-import { workflowTaskQueue, type AppConfig } from '../config';
+import type { AppConfig } from '../config';
+import { workflowTaskQueue } from '../config/task-queues';
 import {
   changeEndpointUpdate,
   createEndpointUpdate,

@@ -12,7 +12,6 @@ import path from 'node:path';
 import { parseEnv } from 'node:util';
 import { z } from 'zod';
 import { loadClientConnectConfig, type ClientConnectConfig } from '@temporalio/envconfig';
-import { SANDBOX_CREDENTIALS } from '../sandboxes/credentials';
 import type { WebhookKey } from './webhook-token';
 import { PERSONAL_DATA_ENV, personalDataConfig, type PersonalDataConfig } from './personal-data';
 import {
@@ -25,10 +24,16 @@ import {
   type VendorWorkerLimits,
   type WorkerTuning,
 } from './worker';
-import { workflowTaskQueueOf } from './task-queues';
+import { vendors as registeredVendors, PROVIDERS, type VendorConfigs, type VendorName, type Vendors } from './vendors';
+import type { VendorEndpoint, VendorRegistry } from './vendors/contract';
+import { httpUrl } from './vendors/env';
 
-export const PROVIDERS = ['finwave', 'fourthline', 'authenteq', 'namirial', 'id360'] as const;
-export type Provider = (typeof PROVIDERS)[number];
+// The vendors' settings, labels and parts come from the registry (config/vendors/index.ts).
+export type * from './vendors';
+export { PROVIDERS };
+export type Provider = VendorName;
+// The task queues (pure, also read by workflow code): config/task-queues.ts.
+export { notificationsTaskQueue, taskQueueFor, workflowTaskQueue } from './task-queues';
 
 const DEV_API_KEY = 'dev-api-key';
 const DEV_WEBHOOK_SECRET = 'dev-only-webhook-secret-change-me-in-production';
@@ -44,11 +49,6 @@ export class ConfigError extends Error {
 }
 
 const port = z.coerce.number().int().min(1).max(65535);
-const httpUrl = z
-  .string()
-  .url()
-  .refine((u) => /^https?:\/\//.test(u), 'must start with http:// or https://')
-  .transform((u) => u.replace(/\/+$/, ''));
 
 /** What an API key may do: act as an integrator (read and act), read only (operators), decode payloads (the Web UI's codec). */
 export const API_SCOPES = ['integrator', 'operator-read', 'codec'] as const;
@@ -165,95 +165,8 @@ const envSchema = z.object({
   NOTIFICATIONS_MAX_IN_FLIGHT_PER_ENDPOINT: z.coerce.number().int().min(1).max(1000).default(10),
   SANDBOX_HOST: z.string().min(1).default('127.0.0.1'),
   SANDBOX_PORT: port.default(8090),
-  FINWAVE_BASE_URL: httpUrl.optional(),
-  FINWAVE_CLIENT_TOKEN: z.string().min(8).optional(),
-  /** ID360 (Docaposte): the host root (e.g. https://preprod.id360docaposte.com), the application login, the process UUID. */
-  ID360_BASE_URL: httpUrl.optional(),
-  ID360_USERNAME: z.string().min(1).optional(),
-  ID360_PASSWORD: z.string().min(8).optional(),
-  ID360_PROCESS_ID: z
-    .string()
-    .regex(/^[0-9a-f-]{36}$/i, 'must be the process UUID shown in the ID360 admin UI')
-    .optional(),
-  /** Authenteq: Basic auth with the Customer Dashboard's client id and secret; the base URL defaults to the documented one. */
-  AUTHENTEQ_BASE_URL: httpUrl.optional(),
-  AUTHENTEQ_CLIENT_ID: z.string().min(1).optional(),
-  AUTHENTEQ_CLIENT_SECRET: z.string().min(8).optional(),
-  /** The redirect URL registered in Authenteq's dashboard; default `<PUBLIC_BASE_URL>/return/authenteq`. Kept verbatim. */
-  AUTHENTEQ_REDIRECT_URL: z
-    .string()
-    .url()
-    .refine((u) => /^https?:\/\//.test(u), 'must start with http:// or https://')
-    .optional(),
-  /** Namirial VerifID: API token + the enrollment Profile Namirial set up for us; base URL defaults to the documented one. */
-  NAMIRIAL_BASE_URL: httpUrl.optional(),
-  NAMIRIAL_API_TOKEN: z.string().min(8).optional(),
-  NAMIRIAL_PROFILE: z
-    .string()
-    .regex(/^[^:\s]+::[^:\s]+::[^:\s]+$/, 'must look like Bit4Id::SPIDOnly::<Customer>')
-    .optional(),
-  FOURTHLINE_BASE_URL: httpUrl.optional(),
-  FOURTHLINE_CLIENT_ID: z.string().min(1).optional(),
-  FOURTHLINE_CLIENT_SECRET: z.string().min(8).optional(),
-  /** The token path is not public (vendor notes): configurable, the sandbox's by default. */
-  FOURTHLINE_TOKEN_PATH: z
-    .string()
-    .regex(/^\/\S*$/, 'must start with /')
-    .default('/oauth2/token'),
-  /** How Fourthline authenticates its webhooks to us: HTTP Basic, or OAuth client credentials against our token URL. */
-  FOURTHLINE_WEBHOOK_AUTH: z.enum(['basic', 'oauth']).default('basic'),
-  FOURTHLINE_WEBHOOK_USER: z.string().min(1).optional(),
-  FOURTHLINE_WEBHOOK_PASSWORD: z.string().min(16, 'must be at least 16 characters').optional(),
-  FOURTHLINE_WEBHOOK_CLIENT_ID: z.string().min(1).optional(),
-  FOURTHLINE_WEBHOOK_CLIENT_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  // Each vendor's settings (its base URL, credentials, webhook credentials): its contract's `env`, config/vendors/<vendor>.ts.
 });
-
-export interface VendorEndpoint {
-  /** Where the vendor API lives. For a sandbox: the local sandbox server. */
-  baseUrl: string;
-  /** True when this points at the local sandbox (no vendor settings were given). */
-  sandbox: boolean;
-}
-
-export interface FinwaveConfig extends VendorEndpoint {
-  clientToken: string;
-}
-
-export interface Id360Config extends VendorEndpoint {
-  /** Host root; the API is under `/api/1.0.0`, the user's pages under `/static/process_ui/`. */
-  baseUrl: string;
-  /** The application's login (never leaves the worker; the 15-minute token it buys never leaves the session). */
-  username: string;
-  password: string;
-  /** The process (parcours) every enrollment is created on. */
-  processId: string;
-}
-
-export interface AuthenteqConfig extends VendorEndpoint {
-  /** Basic auth credentials of the Customer Dashboard. The secret never leaves the worker. */
-  clientId: string;
-  clientSecret: string;
-  /** The redirect URL registered with Authenteq: our `/return/authenteq` receiver. */
-  redirectUrl: string;
-}
-
-export interface NamirialConfig extends VendorEndpoint {
-  apiToken: string;
-  /** The enrollment Profile, e.g. `Bit4Id::SPIDOnly::<Customer>`. */
-  profile: string;
-}
-
-/** The credentials we give Fourthline for its webhooks to our receiver. */
-export type FourthlineWebhookAuth =
-  { mode: 'basic'; username: string; password: string } | { mode: 'oauth'; clientId: string; clientSecret: string };
-
-export interface FourthlineConfig extends VendorEndpoint {
-  /** The API key: client id + client secret, exchanged for a 1-hour access token. */
-  clientId: string;
-  clientSecret: string;
-  tokenPath: string;
-  webhookAuth: FourthlineWebhookAuth;
-}
 
 export interface AppConfig {
   env: 'development' | 'production';
@@ -284,13 +197,8 @@ export interface AppConfig {
   telemetry: TelemetryConfig;
   temporal: ClientConnectConfig & { namespace: string; address: string };
   sandbox: { host: string; port: number; baseUrl: string; enabled: boolean };
-  vendors: {
-    finwave: FinwaveConfig;
-    authenteq: AuthenteqConfig;
-    namirial: NamirialConfig;
-    fourthline: FourthlineConfig;
-    id360: Id360Config;
-  };
+  /** Each vendor's config, read by its contract (config/vendors/<vendor>.ts); a test registry adds its own. */
+  vendors: VendorConfigs<Vendors>;
   /** Human-readable notes about defaults taken (printed by the launchers, never secrets). */
   notes: string[];
   /** Production only: vendors without settings, refused by the API. Empty in development (sandboxes). */
@@ -324,8 +232,20 @@ function pair(env: Record<string, string | undefined>, a: string, b: string): bo
   return hasA;
 }
 
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
-  const parsed = envSchema.safeParse(env);
+/** The schema of the environment: ours and each vendor's settings. */
+function envSchemaOf(registry: VendorRegistry) {
+  return envSchema.extend(Object.assign({}, ...Object.values(registry).map((v) => v.config.env)) as z.ZodRawShape);
+}
+const registeredEnvSchema = envSchemaOf(registeredVendors);
+
+/** `registry`: the vendors whose settings are read (default: the registry; a test adds a toy vendor). */
+export function loadConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  registry: VendorRegistry = registeredVendors,
+): AppConfig {
+  const schema = registry === registeredVendors ? registeredEnvSchema : envSchemaOf(registry);
+  const result = schema.safeParse(env);
+  const parsed = result as z.ZodSafeParseResult<z.infer<typeof envSchema>>;
   if (!parsed.success) throw firstIssue(parsed.error);
   const e = parsed.data;
   const prod = e.APP_ENV === 'production';
@@ -338,38 +258,32 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   if (!e.API_KEYS) notes.push(`API_KEYS not set: the API accepts the development key "${DEV_API_KEY}"`);
 
   const sandboxBase = `http://${e.SANDBOX_HOST}:${e.SANDBOX_PORT}`;
-  const finwaveReal = pair(env, 'FINWAVE_BASE_URL', 'FINWAVE_CLIENT_TOKEN');
-  if (!finwaveReal) notes.push(`Finwave: no vendor settings, using the local sandbox at ${sandboxBase}/finwave`);
-  const authenteqReal = pair(env, 'AUTHENTEQ_CLIENT_ID', 'AUTHENTEQ_CLIENT_SECRET');
-  if (!authenteqReal && e.AUTHENTEQ_BASE_URL)
-    throw new ConfigError('AUTHENTEQ_CLIENT_ID', 'is required when AUTHENTEQ_BASE_URL is set');
-  if (!authenteqReal) notes.push(`Authenteq: no vendor settings, using the local sandbox at ${sandboxBase}/authenteq`);
-  const authenteqRedirectUrl =
-    e.AUTHENTEQ_REDIRECT_URL ?? `${e.PUBLIC_BASE_URL ?? `http://localhost:${e.API_PORT}`}/return/authenteq`;
-  const namirialReal = pair(env, 'NAMIRIAL_API_TOKEN', 'NAMIRIAL_PROFILE');
-  if (!namirialReal && e.NAMIRIAL_BASE_URL)
-    throw new ConfigError('NAMIRIAL_API_TOKEN', 'is required when NAMIRIAL_BASE_URL is set');
-  if (!namirialReal) notes.push(`Namirial: no vendor settings, using the local sandbox at ${sandboxBase}/namirial`);
-  const fourthline = fourthlineConfig(env, e, prod, sandboxBase, notes);
-  const id360 = id360Config(env, e, prod, sandboxBase, notes);
+  const publicBaseUrl = e.PUBLIC_BASE_URL ?? `http://localhost:${e.API_PORT}`;
+  // Each vendor reads its own settings (config/vendors/<vendor>.ts), in registry order.
+  const vendorConfigs: Record<string, VendorEndpoint> = {};
+  for (const [name, vendor] of Object.entries(registry)) {
+    vendorConfigs[name] = vendor.config.load({
+      e: result.data as Record<string, never>,
+      env,
+      prod,
+      sandboxBase,
+      publicBaseUrl,
+      notes,
+      pair: (a, b) => pair(env, a, b),
+      error: (variable, problem) => new ConfigError(variable, problem),
+    });
+  }
 
   // In production a vendor without settings is switched off (the API refuses it with 422), never
   // served by a sandbox; at least one vendor must be configured.
-  const unconfigured = (
-    [
-      ['finwave', !finwaveReal],
-      ['authenteq', !authenteqReal],
-      ['namirial', !namirialReal],
-      ['fourthline', fourthline.sandbox],
-      ['id360', id360.sandbox],
-    ] as const
-  )
-    .filter(([, none]) => none)
+  const unconfigured = Object.entries(vendorConfigs)
+    .filter(([, c]) => c.sandbox)
     .map(([p]) => p as Provider);
   const disabledProviders = prod ? unconfigured : [];
-  if (prod && disabledProviders.length === PROVIDERS.length) {
+  if (prod && disabledProviders.length === Object.keys(registry).length) {
+    // Named: the first setting of the first vendor.
     throw new ConfigError(
-      'FINWAVE_BASE_URL',
+      Object.keys(Object.values(registry)[0]?.config.env ?? {})[0] ?? 'environment',
       "(or another vendor's settings) is required in production: no vendor is configured",
     );
   }
@@ -404,7 +318,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       keys: e.API_KEYS ?? [{ id: 'local', token: DEV_API_KEY, tenant: 'default', scopes: LEGACY_SCOPES }],
       rateLimits: { perKey: e.API_RATE_LIMIT_PER_KEY, perAddress: e.API_RATE_LIMIT_PER_ADDRESS },
     },
-    publicBaseUrl: e.PUBLIC_BASE_URL ?? `http://localhost:${e.API_PORT}`,
+    publicBaseUrl,
     webhookSecret: [
       ...(e.WEBHOOK_KEYS ?? []),
       ...(e.WEBHOOK_SECRET || !e.WEBHOOK_KEYS ? [{ id: '', secret: e.WEBHOOK_SECRET ?? DEV_WEBHOOK_SECRET }] : []),
@@ -444,116 +358,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     },
     disabledProviders,
     minPollIntervalMs: e.MIN_POLL_INTERVAL_MS,
-    vendors: {
-      finwave: finwaveReal
-        ? { baseUrl: e.FINWAVE_BASE_URL!, clientToken: e.FINWAVE_CLIENT_TOKEN!, sandbox: false }
-        : {
-            baseUrl: `${sandboxBase}/finwave/management`,
-            clientToken: SANDBOX_CREDENTIALS.finwave.clientToken,
-            sandbox: true,
-          },
-      authenteq: authenteqReal
-        ? {
-            baseUrl: e.AUTHENTEQ_BASE_URL ?? 'https://api.app.authenteq.com',
-            clientId: e.AUTHENTEQ_CLIENT_ID!,
-            clientSecret: e.AUTHENTEQ_CLIENT_SECRET!,
-            redirectUrl: authenteqRedirectUrl,
-            sandbox: false,
-          }
-        : {
-            baseUrl: `${sandboxBase}/authenteq`,
-            ...SANDBOX_CREDENTIALS.authenteq,
-            redirectUrl: authenteqRedirectUrl,
-            sandbox: true,
-          },
-      namirial: namirialReal
-        ? {
-            baseUrl: e.NAMIRIAL_BASE_URL ?? 'https://verifid.ecertia.com',
-            apiToken: e.NAMIRIAL_API_TOKEN!,
-            profile: e.NAMIRIAL_PROFILE!,
-            sandbox: false,
-          }
-        : { baseUrl: `${sandboxBase}/namirial`, ...SANDBOX_CREDENTIALS.namirial, sandbox: true },
-      fourthline,
-      id360,
-    },
+    vendors: vendorConfigs as VendorConfigs<Vendors>,
     notes,
   };
-}
-
-/** Fourthline: the API key (client id + secret) or the sandbox, and the webhook credentials we give it. */
-function fourthlineConfig(
-  env: Record<string, string | undefined>,
-  e: z.infer<typeof envSchema>,
-  prod: boolean,
-  sandboxBase: string,
-  notes: string[],
-): FourthlineConfig {
-  const real = pair(env, 'FOURTHLINE_BASE_URL', 'FOURTHLINE_CLIENT_ID');
-  if (real && !e.FOURTHLINE_CLIENT_SECRET)
-    throw new ConfigError('FOURTHLINE_CLIENT_SECRET', 'is required when FOURTHLINE_CLIENT_ID is set');
-  if (!real) notes.push(`Fourthline: no vendor settings, using the local sandbox at ${sandboxBase}/fourthline`);
-  const dev = SANDBOX_CREDENTIALS.fourthline;
-  let webhookAuth: FourthlineWebhookAuth;
-  if (e.FOURTHLINE_WEBHOOK_AUTH === 'basic') {
-    pair(env, 'FOURTHLINE_WEBHOOK_USER', 'FOURTHLINE_WEBHOOK_PASSWORD');
-    if (!e.FOURTHLINE_WEBHOOK_USER && prod && real)
-      throw new ConfigError('FOURTHLINE_WEBHOOK_USER', 'is required in production');
-    webhookAuth = {
-      mode: 'basic',
-      username: e.FOURTHLINE_WEBHOOK_USER ?? dev.webhookUser,
-      password: e.FOURTHLINE_WEBHOOK_PASSWORD ?? dev.webhookPassword,
-    };
-  } else {
-    pair(env, 'FOURTHLINE_WEBHOOK_CLIENT_ID', 'FOURTHLINE_WEBHOOK_CLIENT_SECRET');
-    if (!e.FOURTHLINE_WEBHOOK_CLIENT_ID && prod && real)
-      throw new ConfigError('FOURTHLINE_WEBHOOK_CLIENT_ID', 'is required in production');
-    webhookAuth = {
-      mode: 'oauth',
-      clientId: e.FOURTHLINE_WEBHOOK_CLIENT_ID ?? dev.webhookClientId,
-      clientSecret: e.FOURTHLINE_WEBHOOK_CLIENT_SECRET ?? dev.webhookClientSecret,
-    };
-  }
-  return real
-    ? {
-        baseUrl: e.FOURTHLINE_BASE_URL!,
-        clientId: e.FOURTHLINE_CLIENT_ID!,
-        clientSecret: e.FOURTHLINE_CLIENT_SECRET!,
-        tokenPath: e.FOURTHLINE_TOKEN_PATH,
-        webhookAuth,
-        sandbox: false,
-      }
-    : {
-        baseUrl: `${sandboxBase}/fourthline`,
-        clientId: dev.clientId,
-        clientSecret: dev.clientSecret,
-        tokenPath: e.FOURTHLINE_TOKEN_PATH,
-        webhookAuth,
-        sandbox: true,
-      };
-}
-
-/** ID360: all four settings (host, login, password, process) or none, and none means the local sandbox. */
-function id360Config(
-  env: Record<string, string | undefined>,
-  e: z.infer<typeof envSchema>,
-  prod: boolean,
-  sandboxBase: string,
-  notes: string[],
-): Id360Config {
-  const real = pair(env, 'ID360_BASE_URL', 'ID360_USERNAME');
-  pair(env, 'ID360_BASE_URL', 'ID360_PASSWORD');
-  pair(env, 'ID360_BASE_URL', 'ID360_PROCESS_ID');
-  if (!real) notes.push(`ID360: no vendor settings, using the local sandbox at ${sandboxBase}/id360`);
-  return real
-    ? {
-        baseUrl: e.ID360_BASE_URL!,
-        username: e.ID360_USERNAME!,
-        password: e.ID360_PASSWORD!,
-        processId: e.ID360_PROCESS_ID!,
-        sandbox: false,
-      }
-    : { baseUrl: `${sandboxBase}/id360`, ...SANDBOX_CREDENTIALS.id360, sandbox: true };
 }
 
 /** For process entry points: load `.env`, validate, and on failure print one line and exit 1. */
@@ -568,28 +375,4 @@ export function loadConfigOrExit(): AppConfig {
     }
     throw err;
   }
-}
-
-/**
- * The one workflow task queue (config/task-queues.ts): every workflow is started there, the vendors'
- * flows, the notification outboxes, the endpoint registries and evidence retention.
- */
-export function workflowTaskQueue(config: Pick<AppConfig, 'taskQueuePrefix'>): string {
-  return workflowTaskQueueOf(config.taskQueuePrefix);
-}
-
-/**
- * The ACTIVITY task queue of deliveries to integrators' endpoints: their own, so a slow endpoint never
- * holds back verification work. (Before the shared workflow queue, the outboxes' workflow queue too.)
- */
-export function notificationsTaskQueue(config: Pick<AppConfig, 'taskQueuePrefix'>): string {
-  return `${config.taskQueuePrefix}-notifications`;
-}
-
-/**
- * A vendor's ACTIVITY task queue: its outage or rate limit holds back only its own calls. (Before the
- * shared workflow queue, the vendor's workflow queue too: flows started then still run there.)
- */
-export function taskQueueFor(config: Pick<AppConfig, 'taskQueuePrefix'>, provider: Provider): string {
-  return `${config.taskQueuePrefix}-${provider}`;
 }

@@ -35,7 +35,7 @@ const payloadKeys = z
     return keys;
   });
 
-/** `kind:duration,...`; a kind may hold `*` wildcards (`*-selfie`, `id360-*`, `*`). Durations: 30d, 12h, 90m, 10s. */
+/** `kind:duration,...`; a kind may hold `*` wildcards (`*-selfie`, `<vendor>-*`, `*`). Durations: 30d, 12h, 90m, 10s. */
 const retention = z.string().transform((raw, ctx) => {
   const rules: RetentionRule[] = [];
   for (const part of raw

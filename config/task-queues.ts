@@ -13,10 +13,12 @@
  * its own queue: that is what a flow started before this layout does (its queue, `<prefix>-<vendor>`,
  * is the same name as that vendor's activity queue now), and what tests with one Worker of their own do.
  */
+import type { VendorName } from './vendors';
+
 export const WORKFLOWS_QUEUE_SUFFIX = '-workflows';
 
-export type ActivityQueueKind =
-  'finwave' | 'fourthline' | 'authenteq' | 'namirial' | 'id360' | 'notifications' | 'housekeeping';
+/** A vendor of the registry (config/vendors/index.ts; a type only: the workflow bundle imports this file), or a queue of our own. */
+export type ActivityQueueKind = VendorName | 'notifications' | 'housekeeping';
 
 /** The one workflow task queue of a deployment. */
 export function workflowTaskQueueOf(taskQueuePrefix: string): string {
@@ -31,4 +33,28 @@ export function activityTaskQueueOf(workflowQueue: string, kind: ActivityQueueKi
   if (!workflowQueue.endsWith(WORKFLOWS_QUEUE_SUFFIX) || workflowQueue.length === WORKFLOWS_QUEUE_SUFFIX.length)
     return undefined;
   return `${workflowQueue.slice(0, -WORKFLOWS_QUEUE_SUFFIX.length)}-${kind}`;
+}
+
+/**
+ * The one workflow task queue: every workflow is started there, the vendors' flows, the notification
+ * outboxes, the endpoint registries and evidence retention.
+ */
+export function workflowTaskQueue(config: { taskQueuePrefix: string }): string {
+  return workflowTaskQueueOf(config.taskQueuePrefix);
+}
+
+/**
+ * The ACTIVITY task queue of deliveries to integrators' endpoints: their own, so a slow endpoint never
+ * holds back verification work. (Before the shared workflow queue, the outboxes' workflow queue too.)
+ */
+export function notificationsTaskQueue(config: { taskQueuePrefix: string }): string {
+  return `${config.taskQueuePrefix}-notifications`;
+}
+
+/**
+ * A vendor's ACTIVITY task queue, `<prefix>-<vendor>`: its outage or rate limit holds back only its own
+ * calls. (Before the shared workflow queue, the vendor's workflow queue too: flows started then still run there.)
+ */
+export function taskQueueFor(config: { taskQueuePrefix: string }, provider: string): string {
+  return `${config.taskQueuePrefix}-${provider}`;
 }

@@ -1,5 +1,6 @@
 /**
- * Per-verification webhook tokens for vendors that document no webhook authentication (Finwave).
+ * Per-verification webhook tokens for vendors that document no webhook authentication (a vendor
+ * contract's `routes.webhooks.auth: 'url-token'`, config/vendors/contract.ts).
  * The webhook URL we give the vendor ends in HMAC-SHA256(secret, provider + workflowId): unguessable
  * without WEBHOOK_SECRET, checkable by the receiver without any stored state.
  */

@@ -15,9 +15,7 @@
  * - where the worker serves its Prometheus metrics (the SDK runtime's exporter), off unless set.
  */
 import { z } from 'zod';
-
-const VENDORS = ['finwave', 'fourthline', 'authenteq', 'namirial', 'id360'] as const;
-type Vendor = (typeof VENDORS)[number];
+import { PROVIDERS as VENDORS, type VendorName as Vendor } from './vendors';
 
 /**
  * Workflows the workflow Worker keeps cached. Above the SDK's 40 workflow-task slots (a slot needs a
@@ -30,7 +28,7 @@ export const DEFAULT_VENDOR_ACTIVITIES_PER_SECOND = 20;
 
 const RATE_FORMAT = `must be a comma list of vendor:rate (vendor one of ${VENDORS.join(', ')} or *; rate activities per second, > 0 and <= 10000, or off)`;
 
-/** `finwave:5,id360:2,*:20`: activities per second per vendor task queue; `off` = no limit; `*` for the others. */
+/** `<vendor>:5,<vendor>:2,*:20`: activities per second per vendor task queue; `off` = no limit; `*` for the others. */
 export function parseVendorRateLimits(raw: string): Record<Vendor, number | null> | string {
   const out = Object.fromEntries(VENDORS.map((v) => [v, DEFAULT_VENDOR_ACTIVITIES_PER_SECOND])) as Record<
     Vendor,

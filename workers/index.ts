@@ -6,14 +6,10 @@
  * (encrypted payloads, codec/). The queue layout: config/task-queues.ts.
  */
 import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worker';
-import {
-  notificationsTaskQueue,
-  PROVIDERS,
-  taskQueueFor,
-  workflowTaskQueue,
-  type AppConfig,
-  type Provider,
-} from '../config';
+import { notificationsTaskQueue, taskQueueFor, workflowTaskQueue, type AppConfig } from '../config';
+import { vendors as registeredVendors } from '../config/vendors';
+import type { VendorRegistry } from '../config/vendors/contract';
+import { DEFAULT_VENDOR_ACTIVITIES_PER_SECOND } from '../config/worker';
 import { createNotificationActivities } from '../activities/notifications';
 import { housekeepingTaskQueue } from '../config/personal-data';
 import { createActivities } from '../activities';
@@ -35,7 +31,7 @@ export async function bundleWorkflows(
     failureConverterPath: FAILURE_CONVERTER_PATH,
     // Notifications recorded by a verification are handed to its outbox before it closes (workflows/notify-drain.ts).
     // With tracing on (OTEL_EXPORTER_OTLP_ENDPOINT), OpenTelemetry's workflow interceptors too. They change the
-    // order of some commands (an ID360 cancellation's), so switching tracing on or off is a new build (README).
+    // order of some commands (one vendor flow's cancellation), so switching tracing on or off is a new build (README).
     workflowInterceptorModules: [
       require.resolve('../workflows/notify-drain'),
       ...(tracing ? [WORKFLOW_TRACING_INTERCEPTORS] : []),
@@ -51,9 +47,11 @@ export async function createWorkers(opts: {
   workflowBundle: WorkflowBundle;
   /** The payload keys; by default the configured ones (or, in development, the local key). */
   keyring?: PayloadKeyring;
+  /** The vendors served, an activity Worker each (default: the registry, config/vendors/index.ts). */
+  vendors?: VendorRegistry;
 }): Promise<Worker[]> {
-  const { config, connection } = opts;
-  const activities = createActivities({ config, store: opts.store });
+  const { config, connection, vendors = registeredVendors } = opts;
+  const activities = createActivities({ config, store: opts.store, vendors });
   const converter = dataConverter(opts.keyring ?? resolvePayloadKeyring(config).keyring);
   const { maxConcurrentWorkflowTaskExecutions } = config.vendorWorkers;
   // Every workflow stays on the build that started it (README "Changing workflow code").
@@ -79,13 +77,13 @@ export async function createWorkers(opts: {
     ...config.worker,
     ...(maxConcurrentWorkflowTaskExecutions !== undefined ? { maxConcurrentWorkflowTaskExecutions } : {}),
   };
-  const legacy = new Set(await legacyQueuesToPoll(connection, config));
+  const legacy = new Set(await legacyQueuesToPoll(connection, config, vendors));
 
   // The one workflow Worker: every workflow, no activity (each is scheduled on its kind's queue).
   const workflows = Worker.create({ ...common, taskQueue: workflowTaskQueue(config), ...workflowPart });
   // Activity-only Workers. On a legacy queue (flows started there before the shared workflow queue) also
   // the workflow part, so those flows finish: their activities default to the same queue.
-  const vendors = PROVIDERS.map((provider) => {
+  const vendorWorkers = Object.keys(vendors).map((provider) => {
     const taskQueue = taskQueueFor(config, provider);
     return Worker.create({
       ...common,
@@ -114,16 +112,19 @@ export async function createWorkers(opts: {
     maxConcurrentActivityTaskExecutions: config.notifications.maxConcurrentDeliveries,
     ...(legacy.has(notificationsTaskQueue(config)) ? workflowPart : {}),
   });
-  return Promise.all([workflows, ...vendors, housekeeping, notifications]);
+  return Promise.all([workflows, ...vendorWorkers, housekeeping, notifications]);
 }
 
 /**
  * The activity task queues: each vendor's, notifications', housekeeping's. They are also the queues
  * workflows were started on before the shared workflow queue (the legacy pollers below).
  */
-export function activityTaskQueues(config: Pick<AppConfig, 'taskQueuePrefix'>): string[] {
+export function activityTaskQueues(
+  config: Pick<AppConfig, 'taskQueuePrefix'>,
+  vendors: VendorRegistry = registeredVendors,
+): string[] {
   return [
-    ...PROVIDERS.map((p) => taskQueueFor(config, p)),
+    ...Object.keys(vendors).map((p) => taskQueueFor(config, p)),
     notificationsTaskQueue(config),
     housekeepingTaskQueue(config),
   ];
@@ -136,8 +137,12 @@ export function activityTaskQueues(config: Pick<AppConfig, 'taskQueuePrefix'>): 
  * (README "Changing workflow code"). A server that cannot count (an old one, the Java test server) gets
  * all of them: a flow left without a worker would be worse than the memory.
  */
-async function legacyQueuesToPoll(connection: NativeConnection, config: AppConfig): Promise<string[]> {
-  const queues = activityTaskQueues(config);
+async function legacyQueuesToPoll(
+  connection: NativeConnection,
+  config: AppConfig,
+  vendors: VendorRegistry,
+): Promise<string[]> {
+  const queues = activityTaskQueues(config, vendors);
   if (config.legacyTaskQueues === 'on') return queues;
   if (config.legacyTaskQueues === 'off') return [];
   const out: string[] = [];
@@ -166,9 +171,11 @@ async function legacyQueuesToPoll(connection: NativeConnection, config: AppConfi
   return out;
 }
 
-function vendorLimits(config: AppConfig, provider: Provider) {
+function vendorLimits(config: AppConfig, provider: string) {
   const { activitiesPerSecond, maxConcurrentActivityTaskExecutions } = config.vendorWorkers;
-  const rate = activitiesPerSecond[provider];
+  // A vendor VENDOR_RATE_LIMITS cannot name (a test's toy vendor, outside the registry): the default.
+  const rates = activitiesPerSecond as Record<string, number | null>;
+  const rate = provider in rates ? (rates[provider] ?? null) : DEFAULT_VENDOR_ACTIVITIES_PER_SECOND;
   return {
     ...(maxConcurrentActivityTaskExecutions !== undefined ? { maxConcurrentActivityTaskExecutions } : {}),
     ...(rate !== null ? { maxTaskQueueActivitiesPerSecond: rate } : {}),

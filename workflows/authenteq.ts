@@ -61,6 +61,9 @@ export interface AuthenteqOptions {
  * Authenteq documents no lifetime for a verification URL or a code: 24 hours is our own bound for the
  * user (Authenteq's webhooks are retried for a week, which is no help to a user waiting at a page).
  */
+/** Who this workflow is for the shared tracker (its Web UI summaries) and for config/vendors/authenteq.ts. */
+export const AUTHENTEQ_VENDOR = { name: 'authenteq', label: 'Authenteq identity verification' } as const;
+
 export const AUTHENTEQ_DEFAULTS = {
   deadline: '24 hours',
   maxRestarts: 3,
@@ -102,7 +105,7 @@ const exchangeOnce = activitiesOn<AuthenteqActivities>('authenteq', {
 }).authenteqExchangeCode;
 
 export async function authenteqVerification(input: AuthenteqInput): Promise<VerificationState> {
-  const v = new Verification('authenteq', input.id, input.reference);
+  const v = new Verification(AUTHENTEQ_VENDOR, input.id, input.reference);
   // A native cancel ends it cancelled; handlers are drained before it completes (Verification.runToEnd).
   await v.runToEnd(
     () => run(v, input),

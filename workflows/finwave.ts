@@ -42,6 +42,9 @@ export interface FinwaveOptions {
   deadline: Duration;
 }
 
+/** Who this workflow is for the shared tracker (its Web UI summaries) and for config/vendors/finwave.ts. */
+export const FINWAVE_VENDOR = { name: 'finwave', label: 'Finwave onboarding' } as const;
+
 export const FINWAVE_DEFAULTS = {
   pollInterval: '15 minutes',
   deadline: '72 hours',
@@ -64,7 +67,7 @@ const finwave = activitiesOn<FinwaveActivities>('finwave', {
 });
 
 export async function finwaveOnboarding(input: FinwaveInput): Promise<VerificationState> {
-  const v = new Verification('finwave', input.id, input.reference, input.carried?.state);
+  const v = new Verification(FINWAVE_VENDOR, input.id, input.reference, input.carried?.state);
   const outage = new VendorOutage('Finwave', v, input.carried?.outageSince ?? null);
   const carry = await v.runToEnd(() => run(v, input, outage));
   if (carry && !v.ended)

@@ -9,6 +9,7 @@ import type { NextAction } from './shared';
 import { Verification } from './verification';
 import type { RunningAttempt } from './fourthline-attempts';
 import {
+  FOURTHLINE_VENDOR,
   fourthlineEligible,
   type FourthlineCaseCarry,
   type FourthlineCaseInput,
@@ -44,7 +45,7 @@ export class FourthlineCaseRun {
 
   constructor(readonly input: FourthlineCaseInput) {
     const c = input.carried;
-    this.v = new Verification('fourthline', input.id, input.reference, c?.state);
+    this.v = new Verification(FOURTHLINE_VENDOR, input.id, input.reference, c?.state);
     this.view = c?.view ?? {
       stage: 'creating',
       flow: input.options.flow,

@@ -24,8 +24,9 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import { FOURTHLINE_CASE_MEMO_KEY, SEARCH_ATTRIBUTES, type VerificationState } from './shared';
+import { SEARCH_ATTRIBUTES, type VerificationState } from './shared';
 import {
+  FOURTHLINE_CASE_MEMO_KEY,
   attemptReportSignal,
   FOURTHLINE_POLLS_PER_RUN,
   fourthlineCaseQuery,

@@ -30,6 +30,15 @@ export interface FourthlineOptions {
   pollInterval: Duration;
 }
 
+/** Who this workflow is for the shared tracker (its Web UI summaries) and for config/vendors/fourthline.ts. */
+export const FOURTHLINE_VENDOR = {
+  name: 'fourthline',
+  label: 'Fourthline identity case and qualified signature',
+} as const;
+
+/** Memo key of the case view (signature attempts, consent), published next to the state. */
+export const FOURTHLINE_CASE_MEMO_KEY = 'fourthlineCase';
+
 export const FOURTHLINE_DEFAULTS = {
   flow: 'completed',
   language: 'fr',

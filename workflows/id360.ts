@@ -92,6 +92,9 @@ export interface Id360Options {
  * The doc gives no enrollment lifetime: we assume ID360 expires an unfinished enrollment (ERL_TIMEOUT) after
  * 24 hours, as the sandbox does, and give ID360's own verdict one more hour to reach us before we give up.
  */
+/** Who this workflow is for the shared tracker (its Web UI summaries) and for config/vendors/id360.ts. */
+export const ID360_VENDOR = { name: 'id360', label: 'ID360 enrollment' } as const;
+
 export const ID360_DEFAULTS = { mode: 'api', pollInterval: '15 minutes', deadline: '25 hours' } as const;
 
 /** ID360's callback, as the receiver validated it (no personal data in it). */
@@ -166,7 +169,7 @@ export interface Id360Flow {
 }
 
 export async function id360Enrollment(input: Id360Input): Promise<VerificationState> {
-  const v = new Verification('id360', input.id, input.reference, input.carried?.state);
+  const v = new Verification(ID360_VENDOR, input.id, input.reference, input.carried?.state);
   const outage = new VendorOutage('ID360', v, input.carried?.outageSince ?? null);
   // A carried flow is in a polling phase with no step under way (awaitFinalStatus continues only then).
   const flow: Flow = input.carried

@@ -62,6 +62,9 @@ export interface NamirialOptions {
  * Namirial documents no request lifetime (only the RequestIsExpired code); we assume 24 hours, like
  * the sandbox, and wait one hour more so that Namirial's own expiry is normally what we read.
  */
+/** Who this workflow is for the shared tracker (its Web UI summaries) and for config/vendors/namirial.ts. */
+export const NAMIRIAL_VENDOR = { name: 'namirial', label: 'Namirial VerifID enrollment' } as const;
+
 export const NAMIRIAL_DEFAULTS = {
   language: 'it',
   deadline: '25 hours',
@@ -90,7 +93,7 @@ const namirial = activitiesOn<NamirialActivities>('namirial', {
 });
 
 export async function namirialEnrollment(input: NamirialInput): Promise<VerificationState> {
-  const v = new Verification('namirial', input.id, input.reference, input.carried?.state);
+  const v = new Verification(NAMIRIAL_VENDOR, input.id, input.reference, input.carried?.state);
   const outage = new VendorOutage('Namirial', v, input.carried?.outageSince ?? null);
   // A native cancel ends it cancelled; handlers are drained first (Verification.runToEnd).
   const carry = await v.runToEnd(

@@ -6,17 +6,10 @@
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import type { VendorName } from '../config/vendors';
 
-export type Provider = 'finwave' | 'fourthline' | 'authenteq' | 'namirial' | 'id360';
-
-/** How operators read the vendor's name (Web UI summaries). */
-export const PROVIDER_LABELS: Record<Provider, string> = {
-  finwave: 'Finwave onboarding',
-  fourthline: 'Fourthline identity case and qualified signature',
-  id360: 'ID360 enrollment',
-  authenteq: 'Authenteq identity verification',
-  namirial: 'Namirial VerifID enrollment',
-};
+/** A vendor of the registry (config/vendors/index.ts): a type only, the workflow bundle never loads the registry. */
+export type Provider = VendorName;
 
 /** The lifecycle every vendor flow is mapped onto. */
 export type VerificationStatus =
@@ -61,7 +54,7 @@ export interface VerificationState {
   outcome: VerificationOutcome | null;
   /** The vendor's own status word, as last read from the vendor. */
   providerStatus: string | null;
-  /** The vendor's id for this case (e.g. Finwave's onboardingId). */
+  /** The vendor's id for this case (e.g. its onboarding id). */
   providerReference: string | null;
   /** Why the flow ended the way it did, in words an operator understands. No personal data. */
   reason: string | null;
@@ -128,7 +121,7 @@ export function parseTenantWorkflowId(workflowId: string): { tenant: string; id:
 }
 
 /**
- * The reference we give a vendor that deduplicates on it (Finwave's customId): the caller's reference
+ * The reference we give a vendor that deduplicates on it (a custom id of ours): the caller's reference
  * for the default tenant (as before tenants), `<tenant>~<reference>` otherwise, so that two tenants'
  * equal references never reach the same vendor session.
  */
@@ -151,8 +144,8 @@ export const SEARCH_ATTRIBUTES = {
   /** Why an operator must look at this case; absent when nothing needs a person. */
   attention: defineSearchAttributeKey('VerificationAttention', SearchAttributeType.KEYWORD),
   /**
-   * The vendor's id for the case, where that id is opaque and no credential (Fourthline's
-   * verificationId): webhooks that carry only the vendor's id find the verification with it.
+   * The vendor's id for the case, where that id is opaque and no credential (e.g. a case's
+   * verification id): webhooks that carry only the vendor's id find the verification with it.
    */
   providerReference: defineSearchAttributeKey('VerificationProviderReference', SearchAttributeType.KEYWORD),
   /** The tenant (of the API key) that started the verification. */
@@ -163,8 +156,6 @@ export const SEARCH_ATTRIBUTES = {
 
 /** Memo key of the published state (the memo is encrypted by the payload codec like every payload). */
 export const STATE_MEMO_KEY = 'verificationState';
-/** Memo key of Fourthline's case view (signature attempts, consent), published next to the state. */
-export const FOURTHLINE_CASE_MEMO_KEY = 'fourthlineCase';
 /** How many timeline entries the memo keeps (the newest); the query and the result hold them all. */
 export const MEMO_MAX_ENTRIES = 50;
 

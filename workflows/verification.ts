@@ -22,7 +22,6 @@ import {
   cancelUpdate,
   nextActionUpdate,
   SEARCH_ATTRIBUTES,
-  PROVIDER_LABELS,
   STATE_MEMO_KEY,
   stateForMemo,
   type PublishedState,
@@ -61,7 +60,7 @@ export class Verification {
   cancelRequested: string | null = null;
   /**
    * Extra read models a vendor workflow publishes next to the state (memo key -> current value),
-   * e.g. Fourthline's case view, so that its read routes work without a worker too. Plain JSON only.
+   * e.g. a case view with its child workflows, so that its read routes work without a worker too. Plain JSON only.
    */
   memoExtras: (() => Record<string, unknown>) | null = null;
   /** The key of the last publish (the whole memo with MEMO_CURRENT_PATCH; before it status, outcome, vendor status, nextAction): to publish on change only. */
@@ -72,12 +71,20 @@ export class Verification {
   private readonly notifier = Notifier.fromMemo();
   private notifiedAction: string | null = null;
 
-  /** `carried`: the state a previous run handed over through continue-as-new (its search attributes carry over too). */
-  constructor(provider: Provider, id: string, reference: string, carried?: VerificationState) {
+  /**
+   * `vendor`: the vendor's name and label (its workflow module's `<VENDOR>_VENDOR`); `carried`: the state a
+   * previous run handed over through continue-as-new (its search attributes carry over too).
+   */
+  constructor(
+    private readonly vendor: { name: Provider; label: string },
+    id: string,
+    reference: string,
+    carried?: VerificationState,
+  ) {
     const now = new Date().toISOString();
     this.state = carried ?? {
       id,
-      provider,
+      provider: vendor.name,
       reference,
       status: 'created',
       outcome: null,
@@ -94,7 +101,7 @@ export class Verification {
     };
     if (!carried) {
       upsertSearchAttributes([
-        { key: SEARCH_ATTRIBUTES.provider, value: provider },
+        { key: SEARCH_ATTRIBUTES.provider, value: vendor.name },
         { key: SEARCH_ATTRIBUTES.status, value: 'created' },
       ]);
     }
@@ -218,7 +225,7 @@ export class Verification {
    * can be a bearer credential).
    */
   showOperators(): void {
-    setCurrentDetails(operatorDetails(this.state));
+    setCurrentDetails(operatorDetails(this.state, this.vendor.label));
   }
 
   /**
@@ -383,12 +390,9 @@ export class Verification {
   }
 }
 
-/** e.g. "**Fourthline** · awaiting user · waiting for the step `approve`: approve the signature · window closes 14:05 UTC (2026-11-30)". */
-export function operatorDetails(s: VerificationState): string {
-  const parts = [
-    `**${PROVIDER_LABELS[s.provider]}**`,
-    s.status.replace(/_/g, ' ') + (s.outcome ? `: ${s.outcome}` : ''),
-  ];
+/** e.g. "**<vendor label>** · awaiting user · waiting for the step `approve`: approve the signature · window closes 14:05 UTC (2026-11-30)". */
+export function operatorDetails(s: VerificationState, label: string): string {
+  const parts = [`**${label}**`, s.status.replace(/_/g, ' ') + (s.outcome ? `: ${s.outcome}` : '')];
   if (s.providerStatus) parts.push(`vendor status \`${s.providerStatus}\``);
   const a = s.nextAction;
   if (a.type === 'redirect') parts.push("waiting for the user at the vendor's pages");

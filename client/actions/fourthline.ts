@@ -39,8 +39,9 @@ import {
   uploadSelfieUpdate,
   type AttemptView,
   type FourthlineCaseView,
+  FOURTHLINE_CASE_MEMO_KEY,
 } from '../../workflows/fourthline';
-import { apiVerificationId, FOURTHLINE_CASE_MEMO_KEY, parseVerificationId } from '../../workflows/shared';
+import { apiVerificationId, parseVerificationId } from '../../workflows/shared';
 import { ApiError, notFound } from '../errors';
 import { errorSchema, isBase64 } from '../schemas';
 

@@ -2,14 +2,7 @@
 import { z } from 'zod';
 import type { Duration } from '@temporalio/common';
 import { AUTHENTEQ_DEFAULTS, type AuthenteqInput } from '../../workflows/authenteq';
-import { duration } from './common';
-
-/** The integrator's page our return receiver sends the browser to afterwards (nothing is added to it). */
-export const returnTo = z
-  .string()
-  .max(500)
-  .url()
-  .refine((u) => /^https?:\/\//.test(u), 'must be an http(s) URL');
+import { duration, returnTo } from './common';
 
 export const authenteqOptions = z
   .object({

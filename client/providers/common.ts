@@ -26,3 +26,10 @@ export function duration(minMs: number, maxMs: number) {
     },
   );
 }
+
+/** The integrator's page our return receiver sends the browser to afterwards (nothing is added to it). */
+export const returnTo = z
+  .string()
+  .max(500)
+  .url()
+  .refine((u) => /^https?:\/\//.test(u), 'must be an http(s) URL');

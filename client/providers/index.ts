@@ -1,82 +1,32 @@
 /**
- * The providers the API can start, with the body each accepts. A new vendor adds one entry here,
- * one to the union below, and its workflow to workflows/index.ts.
+ * The create body (`POST /v1/verifications`): one strict object per vendor of the registry, told apart
+ * by `provider`, and how a validated body becomes its workflow's start. Each vendor's fields and input
+ * builder are its contract's `api` (config/vendors/<vendor>.ts, over client/providers/<vendor>.ts).
  */
 import { z } from 'zod';
 import { durationMs, reference } from './common';
 import { ApiError } from '../errors';
-import { finwaveApplicant, finwaveInput, finwaveOptions } from './finwave';
-import { fourthlineInput, fourthlineOptions } from './fourthline';
-import { authenteqInput, authenteqOptions } from './authenteq';
-import { namirialApplicant, namirialInput, namirialOptions } from './namirial';
-import { id360Applicant, id360Compare, id360Input, id360Options } from './id360';
+import type { VendorContract, VendorRegistry } from '../../config/vendors/contract';
 
-export const createVerificationBody = z.discriminatedUnion('provider', [
-  z
-    .object({
-      provider: z.literal('fourthline'),
-      reference,
-      options: fourthlineOptions.default(fourthlineOptions.parse({})),
-    })
-    .strict(),
-  z
-    .object({
-      provider: z.literal('finwave'),
-      reference,
-      applicant: finwaveApplicant.default({}),
-      options: finwaveOptions.default(finwaveOptions.parse({})),
-    })
-    .strict(),
-  z
-    .object({
-      provider: z.literal('authenteq'),
-      reference,
-      options: authenteqOptions.default(authenteqOptions.parse({})),
-    })
-    .strict(),
-  z
-    .object({
-      provider: z.literal('namirial'),
-      reference,
-      applicant: namirialApplicant,
-      options: namirialOptions.default(namirialOptions.parse({})),
-    })
-    .strict(),
-  z
-    .object({
-      provider: z.literal('id360'),
-      reference,
-      applicant: id360Applicant.default({}),
-      compare: id360Compare.default({}),
-      options: id360Options.default(id360Options.parse({})),
-    })
-    .strict(),
-]);
-export type CreateVerificationBody = z.infer<typeof createVerificationBody>;
+/** The body schema for the vendors of `registry`, a discriminated union on `provider` (registry order). */
+export function createVerificationBodyOf(registry: VendorRegistry) {
+  const bodies = Object.values(registry).map((v) =>
+    z.object({ provider: z.literal(v.name), reference, ...v.api.body }).strict(),
+  );
+  if (bodies.length === 0) throw new Error('the vendor registry is empty');
+  return z.discriminatedUnion('provider', bodies as [(typeof bodies)[number], ...typeof bodies]);
+}
 
-/** Workflow type + input for a validated body. */
-export function workflowStart(id: string, body: CreateVerificationBody): { workflowType: string; input: unknown } {
-  switch (body.provider) {
-    case 'fourthline':
-      return { workflowType: 'fourthlineCase', input: fourthlineInput(id, body.reference, body.options) };
-    case 'finwave':
-      return {
-        workflowType: 'finwaveOnboarding',
-        input: finwaveInput(id, body.reference, body.applicant, body.options),
-      };
-    case 'authenteq':
-      return { workflowType: 'authenteqVerification', input: authenteqInput(id, body.reference, body.options) };
-    case 'namirial':
-      return {
-        workflowType: 'namirialEnrollment',
-        input: namirialInput(id, body.reference, body.applicant, body.options),
-      };
-    case 'id360':
-      return {
-        workflowType: 'id360Enrollment',
-        input: id360Input(id, body.reference, body.applicant, body.compare, body.options),
-      };
-  }
+/** A validated body: the provider, the reference, and the vendor's own fields. */
+export type CreateVerificationBody = { provider: string; reference: string } & Record<string, unknown>;
+
+/** Workflow type + input for a validated body of `vendor`. */
+export function workflowStart(
+  vendor: VendorContract,
+  id: string,
+  body: CreateVerificationBody,
+): { workflowType: string; input: unknown } {
+  return { workflowType: vendor.workflows.start, input: vendor.api.input(id, body as never) };
 }
 
 /**
@@ -85,8 +35,8 @@ export function workflowStart(id: string, body: CreateVerificationBody): { workf
  * The deadlines' ceilings are in each vendor's schema.
  */
 export function checkHistoryBounds(body: CreateVerificationBody, minPollIntervalMs: number): void {
-  const options = body.options as { pollInterval?: string };
-  if (options.pollInterval === undefined) return;
+  const options = body.options as { pollInterval?: string } | undefined;
+  if (options?.pollInterval === undefined) return;
   if (durationMs(options.pollInterval) < minPollIntervalMs) {
     const floor =
       minPollIntervalMs % 60_000 === 0

@@ -2,8 +2,7 @@
 import { z } from 'zod';
 import type { Duration } from '@temporalio/common';
 import { NAMIRIAL_DEFAULTS, type NamirialInput } from '../../workflows/namirial';
-import { duration } from './common';
-import { returnTo } from './authenteq';
+import { duration, returnTo } from './common';
 
 const name = z.string().trim().min(1, 'must not be empty').max(100, 'must be at most 100 characters');
 

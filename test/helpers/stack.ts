@@ -14,20 +14,22 @@ import type { FastifyInstance } from 'fastify';
 import { loadConfig, type AppConfig } from '../../config';
 import { FolderEvidenceStore } from '../../activities/evidence-store';
 import { buildApi } from '../../client/app';
-import { createSandboxServer, type SandboxServer } from '../../sandboxes/server';
+import { createSandboxServer, type SandboxServer, type SandboxServerOptions } from '../../sandboxes/server';
 import { fourthlineWebhookSettings } from '../../sandboxes/fourthline';
 import { bundleWorkflows, createWorkers } from '../../workers';
 import { currentTracing } from '../../observability/tracing';
 import { SHARED_BUNDLE_ENV } from './temporal';
 import { freePort } from '../../temporal-dev/dev-server';
 import { verificationId, type VerificationState } from '../../workflows/shared';
+import { vendors as registeredVendors, type Vendors } from '../../config/vendors';
+import type { VendorRegistry } from '../../config/vendors/contract';
 
 export const API_KEY = 'test-key-0123456789abcdef';
 
-export interface Stack {
+export interface Stack<R extends VendorRegistry = Vendors> {
   config: AppConfig;
   client: Client;
-  sandbox: SandboxServer;
+  sandbox: SandboxServer<R>;
   store: FolderEvidenceStore;
   apiUrl: string;
   sandboxUrl: string;
@@ -77,7 +79,7 @@ export function workflowBundleFile(): Promise<string> {
   return bundleFile;
 }
 
-export async function startStack(opts: {
+export async function startStack<R extends VendorRegistry = Vendors>(opts: {
   address: string;
   connection: NativeConnection;
   client: Client;
@@ -92,38 +94,47 @@ export async function startStack(opts: {
    * clientReference we gave at create (tests only; the real lookup is tested on the dev server).
    */
   noVisibility?: boolean;
-}): Promise<Stack> {
+  /** The vendors (default: the registry); a test adds a toy vendor (test/vendor-registry.test.ts). */
+  vendors?: R;
+}): Promise<Stack<R>> {
+  const vendors = opts.vendors ?? (registeredVendors as unknown as R);
   const [apiPort, sandboxPort] = [await freePort(), await freePort()];
   const evidenceDir = fs.mkdtempSync(path.join(os.tmpdir(), 'idv-evidence-'));
-  const config = loadConfig({
-    TEMPORAL_ADDRESS: opts.address,
-    API_PORT: String(apiPort),
-    API_KEYS: `tests:${API_KEY}`,
-    SANDBOX_PORT: String(sandboxPort),
-    EVIDENCE_DIR: evidenceDir,
-    AUDIT_DIR: path.join(evidenceDir, 'audit'),
-    TASK_QUEUE_PREFIX: `t${crypto.randomBytes(4).toString('hex')}`,
-    LOG_LEVEL: 'warn',
-    // Tests burst on purpose (100 ID360 creates at once): the production default of 20 activities per second
-    // per vendor would stretch them; test/vendor-rate-limits.test.ts sets its own limit.
-    VENDOR_RATE_LIMITS: '*:off',
-    ...opts.env,
-  });
-
-  const sandbox = createSandboxServer({
-    publicUrl: config.sandbox.baseUrl,
-    finwave: { webhooks: { maxAttempts: 4, firstRetryMs: 200 }, autoPlayDelayMs: 100 },
-    id360: { webhooks: { maxAttempts: 4, firstRetryMs: 200 }, processingDelayMs: 100 },
-    // Fourthline's webhooks go to this stack's API, authenticated the way the config says.
-    fourthline: {
-      ...fourthlineWebhookSettings(config.publicBaseUrl, config.vendors.fourthline.webhookAuth),
-      webhooks: { maxAttempts: 6, firstRetryMs: 200 },
-      processingMs: 200,
-      recoverAfterMs: 500,
+  const config = loadConfig(
+    {
+      TEMPORAL_ADDRESS: opts.address,
+      API_PORT: String(apiPort),
+      API_KEYS: `tests:${API_KEY}`,
+      SANDBOX_PORT: String(sandboxPort),
+      EVIDENCE_DIR: evidenceDir,
+      AUDIT_DIR: path.join(evidenceDir, 'audit'),
+      TASK_QUEUE_PREFIX: `t${crypto.randomBytes(4).toString('hex')}`,
+      LOG_LEVEL: 'warn',
+      // Tests burst on purpose (100 ID360 creates at once): the production default of 20 activities per second
+      // per vendor would stretch them; test/vendor-rate-limits.test.ts sets its own limit.
+      VENDOR_RATE_LIMITS: '*:off',
+      ...opts.env,
     },
-    // The sandbox's "Customer Dashboard" registers this stack's return receiver.
-    authenteq: { redirectUrls: [config.vendors.authenteq.redirectUrl] },
-  });
+    vendors,
+  );
+
+  const sandbox = createSandboxServer<R>(
+    {
+      publicUrl: config.sandbox.baseUrl,
+      finwave: { webhooks: { maxAttempts: 4, firstRetryMs: 200 }, autoPlayDelayMs: 100 },
+      id360: { webhooks: { maxAttempts: 4, firstRetryMs: 200 }, processingDelayMs: 100 },
+      // Fourthline's webhooks go to this stack's API, authenticated the way the config says.
+      fourthline: {
+        ...fourthlineWebhookSettings(config.publicBaseUrl, config.vendors.fourthline.webhookAuth),
+        webhooks: { maxAttempts: 6, firstRetryMs: 200 },
+        processingMs: 200,
+        recoverAfterMs: 500,
+      },
+      // The sandbox's "Customer Dashboard" registers this stack's return receiver.
+      authenteq: { redirectUrls: [config.vendors.authenteq.redirectUrl] },
+    } satisfies SandboxServerOptions as unknown as SandboxServerOptions<R>,
+    vendors,
+  );
   await sandbox.app.listen({ host: '127.0.0.1', port: sandboxPort });
 
   const store = new FolderEvidenceStore(evidenceDir);
@@ -132,6 +143,7 @@ export async function startStack(opts: {
     config,
     store,
     workflowBundle: opts.workflowBundle ?? (await workflowBundle()),
+    vendors,
   });
   const running = Promise.all(workers.map((w) => w.run()));
 
@@ -145,11 +157,16 @@ export async function startStack(opts: {
     logger: true,
     logStream: opts.apiLogStream ?? errorsToStderr(),
     rateLimits: { perKey: 1_000_000, perAddress: 1_000_000 },
+    vendors,
     ...(opts.noVisibility
       ? {
-          fourthlineCaseLookup: async (_client: Client, fourthlineId: string) => {
-            const c = sandbox.fourthline.cases.get(fourthlineId);
-            return c ? verificationId('fourthline', c.clientReference) : null;
+          vendorOptions: {
+            fourthline: {
+              findCase: async (_client: Client, fourthlineId: string) => {
+                const c = (sandbox as SandboxServer).fourthline.cases.get(fourthlineId);
+                return c ? verificationId('fourthline', c.clientReference) : null;
+              },
+            },
           },
         }
       : {}),

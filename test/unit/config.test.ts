@@ -106,7 +106,7 @@ describe('production', () => {
   };
 
   test('needs at least one vendor', () => {
-    expectConfigError(base, "FINWAVE_BASE_URL (or another vendor's settings) is required in production");
+    expectConfigError(base, "FOURTHLINE_BASE_URL (or another vendor's settings) is required in production");
   });
 
   test('a vendor without settings is disabled, never served by a sandbox', () => {
