@@ -175,7 +175,7 @@ export const MEMO_MAX_ENTRIES = 50;
  */
 export interface PublishedState extends VerificationState {
   memoTruncated?: { timeline: number; audit: number };
-  /** The run publishes after every change (workflows/verification.ts MEMO_CURRENT_PATCH): with no workflow task pending, this is the state. */
+  /** The run publishes after every change (workflows/verification.ts publish()): with no workflow task pending, this is the state. */
   memoCurrent?: true;
 }
 
