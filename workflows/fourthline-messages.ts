@@ -72,14 +72,6 @@ export interface FourthlineCaseInput extends VerificationInputBase {
 export function signatureWorkflowId(signatureId: string): string {
   return `fourthline-signature:${signatureId}`;
 }
-/**
- * Cases started by builds before the `VerificationProviderReference` search attribute have a closed
- * alias workflow of this id whose memo names our verification: the webhook receiver falls back to
- * it (the alias workflow type itself is gone from this build). Drop this once those builds are drained.
- */
-export function instanceRouteId(verificationId: string): string {
-  return `fourthline-instance:${verificationId}`;
-}
 
 export interface DocumentToSign {
   name: string;
