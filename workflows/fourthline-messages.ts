@@ -56,7 +56,7 @@ export interface FourthlineCaseCarry {
   deadlineAt: number;
   cddStored: boolean;
   outageSince: number | null;
-  /** A case webhook came in the run that continued as new and was not read yet (absent before this field existed). */
+  /** A case webhook came in the run that continued as new and was not read yet. */
   nudged?: boolean;
 }
 

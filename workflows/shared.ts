@@ -70,7 +70,7 @@ export interface VerificationState {
   facts: Record<string, string | number | boolean | null>;
   evidence: EvidenceRef[];
   timeline: TimelineEntry[];
-  /** The append-only audit trail (always set by the Verification tracker; optional for older callers' types). */
+  /** The append-only audit trail (always set by the Verification tracker; optional because the memo leaves it out: stateForMemo). */
   audit?: AuditEntry[];
   createdAt: string;
   updatedAt: string;
