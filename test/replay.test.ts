@@ -95,7 +95,7 @@ describe('OTEL_EXPORTER_OTLP_ENDPOINT set', () => {
   test('tracing is on, and the workflow bundle is the one built without it', async () => {
     expect(tracing).not.toBeNull();
     expect(tracingWorkerOptions().interceptors?.activity).toHaveLength(1);
-    expect((bundle as { code: string }).code).toBe(((await workflowBundle()) as { code: string }).code);
+    expect(bundle.code).toBe((await workflowBundle()).code);
   });
 
   test.each(files)('%s replays deterministically', async (file) => {

@@ -49,7 +49,8 @@ test('every patched() / deprecatePatch() call in workflows/ names an id listed i
 
 test('every listed patch is still called, and says what it changes, since when and until when', () => {
   const called = new Set(patchCalls().map((c) => literal(c.arg)));
-  for (const [id, entry] of Object.entries(PATCHES as Record<string, PatchEntry>)) {
+  const entries: [string, PatchEntry][] = Object.entries(PATCHES);
+  for (const [id, entry] of entries) {
     expect([id, called.has(id)]).toEqual([id, true]);
     expect(id).toMatch(/^[a-z0-9]+(-[a-z0-9]+)*$/);
     expect(entry.changes.length).toBeGreaterThan(0);
