@@ -302,7 +302,6 @@ async function main(): Promise<void> {
       WORKER_MAX_CACHED_WORKFLOWS:
         process.env.WORKER_MAX_CACHED_WORKFLOWS ?? `default (${DEFAULT_MAX_CACHED_WORKFLOWS})`,
       WORKER_STICKY_QUEUE_TIMEOUT: process.env.WORKER_STICKY_QUEUE_TIMEOUT ?? 'SDK default',
-      WORKER_LEGACY_TASK_QUEUES: process.env.WORKER_LEGACY_TASK_QUEUES ?? 'default (auto)',
     },
     goals: GOALS,
   };

@@ -7,7 +7,7 @@
  * - a CLOSED verification is answered from data the server holds: the workflow's result (every
  *   vendor workflow returns its final VerificationState), read from the close event;
  * - an OPEN one that waits (no workflow task pending) from its memo, when the run keeps the memo
- *   current (workflows/verification.ts MEMO_CURRENT_PATCH) and it holds the whole timeline: a
+ *   current (`memoCurrent`: workflows/verification.ts `publish()`) and it holds the whole timeline: a
  *   verification parked on its timers is read without a worker replaying it (issue 14);
  * - any other OPEN one from the state query with a short deadline (QUERY_DEADLINE_MS), falling back
  *   to the last state the workflow published in its memo (workflows/verification.ts `publish()`; the

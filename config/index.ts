@@ -191,8 +191,6 @@ export interface AppConfig {
   worker: WorkerTuning;
   /** Per-vendor rate limits and slots of the vendor Workers (config/worker.ts). */
   vendorWorkers: VendorWorkerLimits;
-  /** Workflow pollers on the queues flows were started on before the shared workflow queue (WORKER_LEGACY_TASK_QUEUES). */
-  legacyTaskQueues: 'auto' | 'on' | 'off';
   /** Worker metrics endpoint, OTLP traces (config/worker.ts). */
   telemetry: TelemetryConfig;
   temporal: ClientConnectConfig & { namespace: string; address: string };
@@ -342,7 +340,6 @@ export function loadConfig(
     },
     worker: workerTuning(e),
     vendorWorkers: vendorWorkerLimits(e),
-    legacyTaskQueues: e.WORKER_LEGACY_TASK_QUEUES,
     telemetry: telemetryConfig(e),
     temporal: {
       ...temporal,

@@ -13,6 +13,8 @@
  *   stays under the vendor's quota. The vendors' documents (shared vendor-docs) state no quota; the
  *   default is a conservative 20 per second per vendor: set your contract's figure.
  * - where the worker serves its Prometheus metrics (the SDK runtime's exporter), off unless set.
+ * - Worker Deployment Versioning (WORKER_DEPLOYMENT_NAME, WORKER_BUILD_ID, read in config/index.ts):
+ *   required in production (workerVersioningError).
  */
 import { z } from 'zod';
 import { PROVIDERS as VENDORS, type VendorName as Vendor } from './vendors';
@@ -81,17 +83,24 @@ export const WORKER_ENV = {
       return limits;
     })
     .optional(),
-  /**
-   * Also poll WORKFLOW tasks on the per-vendor, notifications and housekeeping queues, where workflows were
-   * started before the shared `<prefix>-workflows` queue (config/task-queues.ts): `auto` (default) does when
-   * the server lists running workflows there at the worker's start; `on` always; `off` never. Each costs a Worker with a copy
-   * of the workflow bundle (about 36 MB: README "Changing workflow code"), so it is worth turning off once those flows have finished.
-   */
-  WORKER_LEGACY_TASK_QUEUES: z.enum(['auto', 'on', 'off']).default('auto'),
   /** The worker's Prometheus endpoint (the SDK runtime's metrics and our vendor-call histogram): off unless set. */
   WORKER_METRICS_PORT: z.coerce.number().int().min(1).max(65535).optional(),
   WORKER_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
 };
+
+/**
+ * The one line a worker refuses to start with, or null. In production every worker runs versioned:
+ * a verification stays on the build that started it (PINNED), so a deploy never replays a running
+ * verification on other code; without a deployment name and build id, a new build would take over
+ * every running verification at its next workflow task.
+ */
+export function workerVersioningError(config: {
+  env: 'development' | 'production';
+  workerDeployment: { deploymentName: string; buildId: string } | null;
+}): string | null {
+  if (config.env !== 'production' || config.workerDeployment) return null;
+  return 'Configuration error: WORKER_DEPLOYMENT_NAME and WORKER_BUILD_ID are required in production (Worker Deployment Versioning: each verification stays on the build that started it)';
+}
 
 export interface WorkerTuning {
   maxCachedWorkflows?: number;

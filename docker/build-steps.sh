@@ -74,7 +74,7 @@ mapfile -t SA < <(node -p "require('./dist/temporal-dev/search-attributes.js').c
 PIDS+=($!)
 wait_until "Temporal dev server" 120 "$CLI" operator namespace describe --namespace default --address "127.0.0.1:$TPORT"
 key() { node -p "require('crypto').randomBytes(32).toString('base64')"; }
-export NODE_ENV=production APP_ENV=production NODE_NO_WARNINGS=1 \
+export NODE_ENV=production APP_ENV=production NODE_NO_WARNINGS=1 WORKER_DEPLOYMENT_NAME=idv WORKER_BUILD_ID=image-check \
   API_HOST=127.0.0.1 API_PORT="$APORT" TEMPORAL_ADDRESS="127.0.0.1:$TPORT" TEMPORAL_NAMESPACE=default \
   API_KEYS="backend:$(node -p "require('crypto').randomBytes(24).toString('hex')")" WEBHOOK_SECRET="$(key)" \
   PUBLIC_BASE_URL=https://idv.example.com PAYLOAD_KEYS="p1:$(key)" AUDIT_KEYS="a1:$(key)" \

@@ -4,8 +4,10 @@
  * headers; fastify hooks and `callVendor` add the first and last spans).
  *
  * Off unless OTEL_EXPORTER_OTLP_ENDPOINT is set (or a test passes its own span processor): nothing is
- * registered then, the OTel API stays a no-op, and the API and worker pay nothing. On: spans go by OTLP/HTTP
- * to `<endpoint>/v1/traces` in batches. Spans carry route templates, workflow and activity types, vendor and
+ * registered then, the OTel API stays a no-op, and the API and worker pay next to nothing. On: spans go by
+ * OTLP/HTTP to `<endpoint>/v1/traces` in batches. The workflow side is the same either way: the OTel
+ * workflow interceptors are always in the bundle (workers/index.ts), so the bundle, and the commands
+ * workflows make, never depend on this setting; with tracing off their spans go to a sink that drops them. Spans carry route templates, workflow and activity types, vendor and
  * operation names and HTTP statuses: never a URL with ids, a body, or personal data.
  */
 import * as otel from '@opentelemetry/api';
@@ -132,11 +134,13 @@ export function tracingClientInterceptors(): ClientInterceptors | undefined {
 }
 
 /**
- * What a Worker needs when tracing is on: the activity interceptors and the sink that exports the workflow
- * interceptors' spans (those interceptors are bundled only when tracing is on: workers/index.ts).
+ * What every Worker running the workflow bundle needs: the sink the workflow interceptors' spans go to
+ * (those interceptors are always bundled: workers/index.ts) and, when tracing is on, the activity
+ * interceptors. With tracing off the sink drops the spans (without it, the Worker would log an
+ * "unregistered external sink" error for every workflow activation).
  */
 export function tracingWorkerOptions(): Pick<WorkerOptions, 'interceptors' | 'sinks'> {
-  if (!installed) return {};
+  if (!installed) return { sinks: { exporter: { export: { fn: () => undefined } } } as InjectedSinks<never> };
   return {
     interceptors: {
       activity: [

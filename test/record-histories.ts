@@ -154,8 +154,8 @@ export const SCENARIOS: Scenario[] = [
     },
   },
   {
-    // Issue 10: the create's answer is lost, the retry makes a second enrollment; the orphan's CANCELED
-    // callback is recorded and flagged (patched 'issue-10-vendor-duplicates'), then ours ends the flow.
+    // The create's answer is lost, the retry makes a second enrollment; the orphan's CANCELED callback is
+    // recorded and flagged (workflows/vendor-duplicates.ts), then ours ends the flow.
     name: 'orphan-then-canceled',
     provider: 'id360',
     ending: /^(failed|completed)\/abandoned$/,

@@ -1,8 +1,8 @@
 /**
  * Worker tuning (config/worker.ts) and the task-queue layout (config/task-queues.ts) of the production
  * createWorkers: one workflow Worker on `<prefix>-workflows`, activity-only Workers on the vendors',
- * notifications' and housekeeping queues (plus workflow pollers there with WORKER_LEGACY_TASK_QUEUES);
- * WORKER_MAX_CACHED_WORKFLOWS and WORKER_STICKY_QUEUE_TIMEOUT reach every Worker that runs workflows.
+ * notifications' and housekeeping queues; WORKER_MAX_CACHED_WORKFLOWS and WORKER_STICKY_QUEUE_TIMEOUT
+ * reach the Worker that runs workflows.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -75,64 +75,13 @@ test('one workflow Worker on the shared queue; activity-only Workers per vendor,
   }
 });
 
-test('WORKER_LEGACY_TASK_QUEUES=on: the per-vendor, notifications and housekeeping queues run workflows too (flows started before the shared queue)', async () => {
-  const workers = await workersFor({ WORKER_LEGACY_TASK_QUEUES: 'on' });
-  try {
-    expect(workers.filter(runsWorkflows)).toHaveLength(8);
-  } finally {
-    await stop(workers);
-  }
-});
-
-test('WORKER_LEGACY_TASK_QUEUES=auto polls a per-vendor queue for workflows only while the server lists a running flow there (and then the old notifications queue)', async () => {
-  const env = { TASK_QUEUE_PREFIX: `t${crypto.randomBytes(4).toString('hex')}` };
-  const legacyQueue = `${env.TASK_QUEUE_PREFIX}-namirial`;
-  // A flow started on the per-vendor queue, as the API did before the shared queue (no worker runs it yet).
-  const handle = await temporal.client.workflow.start('startedBeforeTheSharedQueue', {
-    workflowId: `legacy-${crypto.randomUUID()}`,
-    taskQueue: legacyQueue,
-  });
-  try {
-    // Visibility is eventually consistent: wait until the server lists it.
-    for (let i = 0; i < 100; i++) {
-      const { count } = await temporal.client.workflowService.countWorkflowExecutions({
-        namespace: 'default',
-        query: `TaskQueue = '${legacyQueue}' AND ExecutionStatus = 'Running'`,
-      });
-      if (Number(count) > 0) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    const workers = await workersFor(env);
-    try {
-      // The old notifications queue too: a legacy flow starts its outbox there (the queue its memo names).
-      expect(
-        workers
-          .filter(runsWorkflows)
-          .map((w) => w.options.taskQueue)
-          .sort(),
-      ).toEqual([legacyQueue, `${env.TASK_QUEUE_PREFIX}-notifications`, `${env.TASK_QUEUE_PREFIX}-workflows`].sort());
-    } finally {
-      await stop(workers);
-    }
-  } finally {
-    await handle.terminate('test over');
-  }
-});
-
-test('WORKER_LEGACY_TASK_QUEUES: a bad value stops the start', () => {
-  expect(() => configFor({ WORKER_LEGACY_TASK_QUEUES: 'yes' })).toThrow(
-    'Configuration error: WORKER_LEGACY_TASK_QUEUES',
-  );
-});
-
-test('the settings reach every Worker that runs workflows', async () => {
+test('the settings reach the Worker that runs workflows', async () => {
   const workers = await workersFor({
     WORKER_MAX_CACHED_WORKFLOWS: '7',
     WORKER_STICKY_QUEUE_TIMEOUT: '3s',
-    WORKER_LEGACY_TASK_QUEUES: 'on',
   });
   try {
-    expect(workers.filter(runsWorkflows).length).toBeGreaterThan(1);
+    expect(workers.filter(runsWorkflows)).toHaveLength(1);
     for (const w of workers.filter(runsWorkflows)) {
       expect(w.options.maxCachedWorkflows).toBe(7);
       expect(w.options.stickyQueueScheduleToStartTimeoutMs).toBe(3_000);

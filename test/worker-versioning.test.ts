@@ -1,15 +1,22 @@
 /**
- * Safe deploys with Worker Deployment Versioning (README "Changing workflow code"): workflows are
+ * Safe deploys with Worker Deployment Versioning (README "Changing workflow code"): verifications are
  * PINNED to the build that started them. On the dev server: a Finwave flow started on build A
  * finishes on build A, although build B (an incompatible change to the Finwave workflow,
  * test/fixtures/workflows-build-b.ts) became the current version meanwhile and takes the new flows.
+ * The endpoint registry, which never ends, is AUTO_UPGRADE. In production, a worker without a
+ * deployment name and build id refuses to start.
  */
+import { spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
+import path from 'node:path';
 import { temporal as proto } from '@temporalio/proto';
 import type { Client } from '@temporalio/client';
 import { bundleWorkflows } from '../workers';
+import { workerVersioningError } from '../config/worker';
+import { loadConfig } from '../config';
 import { connectToTestTemporal, type TestTemporal } from './helpers/temporal';
-import { control, startStack, type Stack } from './helpers/stack';
+import { API_KEY, control, startStack, type Stack } from './helpers/stack';
+import { endpointRegistryWorkflowId } from '../workflows/notify-shared';
 
 let temporal: TestTemporal;
 const stacks: Stack[] = [];
@@ -93,7 +100,43 @@ async function finish(stack: Stack, id: string) {
   return stack.waitFor(id, (s) => s.status === 'completed');
 }
 
-test('a flow started on build A finishes on build A while build B takes new flows', async () => {
+const VERSIONING_REQUIRED =
+  'Configuration error: WORKER_DEPLOYMENT_NAME and WORKER_BUILD_ID are required in production (Worker Deployment Versioning: each verification stays on the build that started it)';
+
+/** What a production worker needs besides versioning (config/index.ts). */
+const production = {
+  APP_ENV: 'production',
+  API_KEYS: 'backend:0123456789abcdef0123',
+  WEBHOOK_SECRET: 's'.repeat(40),
+  PUBLIC_BASE_URL: 'https://idv.example.com',
+  PAYLOAD_KEYS: `k1:${Buffer.alloc(32, 7).toString('base64')}`,
+  AUDIT_KEYS: `a1:${Buffer.alloc(32, 6).toString('base64')}`,
+  FINWAVE_BASE_URL: 'https://idgateway.finwave.com/management',
+  FINWAVE_CLIENT_TOKEN: 'real-token',
+};
+
+test('in production, a worker without WORKER_DEPLOYMENT_NAME and WORKER_BUILD_ID refuses to start with one line', () => {
+  const res = spawnSync(process.execPath, ['-r', 'ts-node/register/transpile-only', 'workers/main.ts'], {
+    cwd: path.join(__dirname, '..'),
+    // No Temporal address that answers: the refusal comes before any connection.
+    env: { PATH: process.env.PATH, TEMPORAL_ADDRESS: '127.0.0.1:9', ...production },
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  expect(res.status).toBe(1);
+  expect(res.stderr.trim()).toBe(VERSIONING_REQUIRED);
+  expect(res.stdout).toBe('');
+});
+
+test('the versioning settings are required in production only', () => {
+  expect(workerVersioningError(loadConfig(production))).toBe(VERSIONING_REQUIRED);
+  expect(
+    workerVersioningError(loadConfig({ ...production, WORKER_DEPLOYMENT_NAME: 'idv', WORKER_BUILD_ID: 'abc123' })),
+  ).toBeNull();
+  expect(workerVersioningError(loadConfig({}))).toBeNull();
+});
+
+test('a flow started on build A finishes on build A while build B takes new flows; the endpoint registry follows the current build', async () => {
   try {
     await demo();
   } catch (err) {
@@ -108,7 +151,14 @@ test('a flow started on build A finishes on build A while build B takes new flow
 
 async function demo(): Promise<void> {
   const deploymentName = `idv-${hex()}`;
-  const shared = { WORKER_DEPLOYMENT_NAME: deploymentName, TASK_QUEUE_PREFIX: `v${hex()}` };
+  // The endpoint registry (one workflow per tenant) of a tenant of its own, through a second key.
+  const tenant = `v${hex()}`;
+  const tenantKey = `key-${hex()}-0123456789`;
+  const shared = {
+    WORKER_DEPLOYMENT_NAME: deploymentName,
+    TASK_QUEUE_PREFIX: `v${hex()}`,
+    API_KEYS: `tests:${API_KEY},registry:${tenantKey}:${tenant}`,
+  };
 
   const a = await startStack({ ...temporal, env: { ...shared, WORKER_BUILD_ID: 'build-a' } });
   stacks.push(a);
@@ -117,6 +167,11 @@ async function demo(): Promise<void> {
   expect(
     (await a.api('POST', '/v1/verifications', { provider: 'finwave', reference: first.split(':')[1] })).body.status,
   ).toBe('awaiting_user');
+  // The tenant's endpoint registry, which never ends, starts on A too.
+  expect(
+    (await a.api('POST', '/v1/webhook-endpoints', { url: 'https://hooks.example.com/idv' }, { auth: tenantKey }))
+      .status,
+  ).toBe(201);
 
   // Deploy build B next to A and make it current: new flows go to B, the running one stays on A.
   const b = await startStack({
@@ -145,6 +200,14 @@ async function demo(): Promise<void> {
     pinned: true,
     runningOn: 'build-b',
   });
+  // The registry is AUTO_UPGRADE: not held on A, it follows the current build.
+  const registry = await temporal.client.workflowService.describeWorkflowExecution({
+    namespace: temporal.client.options.namespace,
+    execution: { workflowId: endpointRegistryWorkflowId(tenant) },
+  });
+  expect(registry.workflowExecutionInfo?.versioningInfo?.behavior).toBe(
+    proto.api.enums.v1.VersioningBehavior.VERSIONING_BEHAVIOR_AUTO_UPGRADE,
+  );
   // Which code ran: only build B's Finwave workflow sets the marker.
   expect((await temporal.client.workflow.getHandle(first).describe()).memo?.build).toBeUndefined();
   expect((await temporal.client.workflow.getHandle(second).describe()).memo?.build).toBe('b');

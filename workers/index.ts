@@ -1,41 +1,35 @@
 /**
  * The worker: one process, ONE workflow Worker on the shared `<prefix>-workflows` queue (one workflow
- * thread, one copy of the bundle, one sticky cache: issue 14), and activity-only Workers, one per vendor
+ * thread, one copy of the bundle, one sticky cache), and activity-only Workers, one per vendor
  * activity queue (so one vendor's outage or rate limit never starves another's), one for notifications
  * and one for housekeeping (evidence retention); all share one set of activities and one data converter
  * (encrypted payloads, codec/). The queue layout: config/task-queues.ts.
  */
-import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worker';
+import { bundleWorkflowCode, type NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worker';
 import { notificationsTaskQueue, taskQueueFor, workflowTaskQueue, type AppConfig } from '../config';
 import { vendors as registeredVendors } from '../config/vendors';
 import type { VendorRegistry } from '../config/vendors/contract';
-import { DEFAULT_VENDOR_ACTIVITIES_PER_SECOND } from '../config/worker';
+import { DEFAULT_VENDOR_ACTIVITIES_PER_SECOND, workerVersioningError } from '../config/worker';
 import { createNotificationActivities } from '../activities/notifications';
 import { housekeepingTaskQueue } from '../config/personal-data';
 import { createActivities } from '../activities';
-import { currentTracing, tracingWorkerOptions, WORKFLOW_TRACING_INTERCEPTORS } from '../observability/tracing';
+import { tracingWorkerOptions, WORKFLOW_TRACING_INTERCEPTORS } from '../observability/tracing';
 import type { EvidenceStore } from '../activities/evidence-store';
 import { dataConverter, FAILURE_CONVERTER_PATH, resolvePayloadKeyring, type PayloadKeyring } from '../codec';
 
 /**
  * The workflow code, with the failure converter that encodes failure messages (codec/failure-converter.ts).
- * `workflowsPath` is for tests (a changed build in the versioning test).
+ * The same whatever the environment. `workflowsPath` is for tests (a changed build in the versioning test).
  */
-export async function bundleWorkflows(
-  workflowsPath = require.resolve('../workflows'),
-  opts: { tracing?: boolean } = {},
-): Promise<WorkflowBundle> {
-  const tracing = opts.tracing ?? currentTracing() !== null;
+export async function bundleWorkflows(workflowsPath = require.resolve('../workflows')): Promise<WorkflowBundle> {
   return bundleWorkflowCode({
     workflowsPath,
     failureConverterPath: FAILURE_CONVERTER_PATH,
     // Notifications recorded by a verification are handed to its outbox before it closes (workflows/notify-drain.ts).
-    // With tracing on (OTEL_EXPORTER_OTLP_ENDPOINT), OpenTelemetry's workflow interceptors too. They change the
-    // order of some commands (one vendor flow's cancellation), so switching tracing on or off is a new build (README).
-    workflowInterceptorModules: [
-      require.resolve('../workflows/notify-drain'),
-      ...(tracing ? [WORKFLOW_TRACING_INTERCEPTORS] : []),
-    ],
+    // OpenTelemetry's workflow interceptors always, tracing on or off (OTEL_EXPORTER_OTLP_ENDPOINT): they change
+    // the order of some commands (an ID360 cancellation's), so bundling them only with tracing on would make
+    // the setting a change of workflow code. Off, their spans go to a sink that drops them (tracingWorkerOptions).
+    workflowInterceptorModules: [require.resolve('../workflows/notify-drain'), WORKFLOW_TRACING_INTERCEPTORS],
     logger: quietBundlerLogger,
   });
 }
@@ -51,10 +45,14 @@ export async function createWorkers(opts: {
   vendors?: VendorRegistry;
 }): Promise<Worker[]> {
   const { config, connection, vendors = registeredVendors } = opts;
+  const refused = workerVersioningError(config);
+  if (refused) throw new Error(refused);
   const activities = createActivities({ config, store: opts.store, vendors });
   const converter = dataConverter(opts.keyring ?? resolvePayloadKeyring(config).keyring);
   const { maxConcurrentWorkflowTaskExecutions } = config.vendorWorkers;
-  // Every workflow stays on the build that started it (README "Changing workflow code").
+  // Every verification stays on the build that started it (PINNED, the default here); the workflows that never
+  // end (the endpoint registry: workflows/webhook-endpoints.ts) are AUTO_UPGRADE per type, so an old build
+  // drains. Required in production (config/worker.ts workerVersioningError).
   const versioning = config.workerDeployment
     ? {
         workerDeploymentOptions: {
@@ -77,12 +75,10 @@ export async function createWorkers(opts: {
     ...config.worker,
     ...(maxConcurrentWorkflowTaskExecutions !== undefined ? { maxConcurrentWorkflowTaskExecutions } : {}),
   };
-  const legacy = new Set(await legacyQueuesToPoll(connection, config, vendors));
 
   // The one workflow Worker: every workflow, no activity (each is scheduled on its kind's queue).
   const workflows = Worker.create({ ...common, taskQueue: workflowTaskQueue(config), ...workflowPart });
-  // Activity-only Workers. On a legacy queue (flows started there before the shared workflow queue) also
-  // the workflow part, so those flows finish: their activities default to the same queue.
+  // Activity-only Workers, one per vendor.
   const vendorWorkers = Object.keys(vendors).map((provider) => {
     const taskQueue = taskQueueFor(config, provider);
     return Worker.create({
@@ -91,14 +87,12 @@ export async function createWorkers(opts: {
       activities,
       // Slots and the vendor's quota in activities per second for the whole queue (config/worker.ts).
       ...vendorLimits(config, provider),
-      ...(legacy.has(taskQueue) ? workflowPart : {}),
     });
   });
   const housekeeping = Worker.create({
     ...common,
     taskQueue: housekeepingTaskQueue(config),
     activities,
-    ...(legacy.has(housekeepingTaskQueue(config)) ? workflowPart : {}),
   });
   // Notifications to integrators: their own queue and activities (README "Notifications to your backend").
   // Deliveries are I/O waits, so many slots; a slow endpoint holds at most its per-endpoint share of them.
@@ -110,15 +104,11 @@ export async function createWorkers(opts: {
       maxInFlightPerEndpoint: config.notifications.maxInFlightPerEndpoint,
     }),
     maxConcurrentActivityTaskExecutions: config.notifications.maxConcurrentDeliveries,
-    ...(legacy.has(notificationsTaskQueue(config)) ? workflowPart : {}),
   });
   return Promise.all([workflows, ...vendorWorkers, housekeeping, notifications]);
 }
 
-/**
- * The activity task queues: each vendor's, notifications', housekeeping's. They are also the queues
- * workflows were started on before the shared workflow queue (the legacy pollers below).
- */
+/** The activity task queues: each vendor's, notifications', housekeeping's. */
 export function activityTaskQueues(
   config: Pick<AppConfig, 'taskQueuePrefix'>,
   vendors: VendorRegistry = registeredVendors,
@@ -128,47 +118,6 @@ export function activityTaskQueues(
     notificationsTaskQueue(config),
     housekeepingTaskQueue(config),
   ];
-}
-
-/**
- * WORKER_LEGACY_TASK_QUEUES: `on` all of them; `off` none; `auto` those where the server lists running
- * workflows at start. Under Worker Versioning too: there the old build keeps serving its pinned flows,
- * but the server accepts a new build as current only once it polls every queue the current one polls
- * (README "Changing workflow code"). A server that cannot count (an old one, the Java test server) gets
- * all of them: a flow left without a worker would be worse than the memory.
- */
-async function legacyQueuesToPoll(
-  connection: NativeConnection,
-  config: AppConfig,
-  vendors: VendorRegistry,
-): Promise<string[]> {
-  const queues = activityTaskQueues(config, vendors);
-  if (config.legacyTaskQueues === 'on') return queues;
-  if (config.legacyTaskQueues === 'off') return [];
-  const out: string[] = [];
-  for (const queue of queues) {
-    try {
-      const { count } = await connection.workflowService.countWorkflowExecutions({
-        namespace: config.temporal.namespace,
-        query: `TaskQueue = '${queue}' AND ExecutionStatus = 'Running'`,
-      });
-      if (Number(count ?? 0) > 0) out.push(queue);
-    } catch (err) {
-      console.warn(
-        `Worker: cannot count running workflows on ${queue} (${(err as Error).message}): polling its workflow tasks too`,
-      );
-      out.push(queue);
-    }
-  }
-  // A legacy flow that has no outbox running yet starts one on the queue its memo names, the old
-  // notifications queue: poll it whenever any legacy flow runs.
-  const notifications = notificationsTaskQueue(config);
-  if (out.length && !out.includes(notifications)) out.push(notifications);
-  if (out.length)
-    console.log(
-      `Worker: also polling workflow tasks on ${out.join(', ')} (flows started before the shared workflow queue; WORKER_LEGACY_TASK_QUEUES)`,
-    );
-  return out;
 }
 
 function vendorLimits(config: AppConfig, provider: string) {

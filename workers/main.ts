@@ -1,6 +1,7 @@
 /** Runs the worker. SIGINT / SIGTERM drain the workers, then the process exits. */
 import { NativeConnection } from '@temporalio/worker';
 import { loadConfigOrExit, workflowTaskQueue } from '../config';
+import { workerVersioningError } from '../config/worker';
 import { FolderEvidenceStore } from '../activities/evidence-store';
 import { s3EvidenceStoreFromEnv } from '../activities/s3-evidence-store';
 import { activityTaskQueues, bundleWorkflows, createWorkers } from '.';
@@ -10,6 +11,11 @@ import { installTracing } from '../observability/tracing';
 
 async function main() {
   const config = loadConfigOrExit();
+  const refused = workerVersioningError(config);
+  if (refused) {
+    process.stderr.write(`${refused}\n`);
+    process.exit(1);
+  }
   installJsonRuntime('INFO', undefined, config.telemetry.workerMetricsAddress);
   const tracing = installTracing({
     serviceName: config.telemetry.serviceName ?? 'idv-worker',

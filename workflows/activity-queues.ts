@@ -1,11 +1,10 @@
 /**
  * `proxyActivities` whose calls go to the activity task queue of their kind (config/task-queues.ts):
  * `<prefix>-<vendor>` for a workflow on the shared `<prefix>-workflows` queue, the workflow's own queue
- * otherwise (a flow started on a per-vendor queue before the shared one, a test's single Worker).
+ * otherwise (a test's single Worker that runs workflows and activities on one queue).
  *
  * The queue is read at each call from workflowInfo() (it cannot be at module load, outside a workflow);
- * it never changes during a workflow's life, so the call is deterministic. An activity's task queue is
- * a command attribute replay does not compare, so histories recorded on the per-vendor queues replay.
+ * it never changes during a workflow's life, so the call is deterministic.
  */
 import { proxyActivities, workflowInfo, type ActivityInterfaceFor, type ActivityOptions } from '@temporalio/workflow';
 import { activityTaskQueueOf, type ActivityQueueKind } from '../config/task-queues';

@@ -26,7 +26,6 @@ import {
   ApplicationFailure,
   condition,
   defineSignal,
-  patched,
   setHandler,
   sleep,
   TimeoutFailure,
@@ -73,11 +72,9 @@ export const AUTHENTEQ_DEFAULTS = {
 /** Waits between exchange attempts: 2 s, doubling, at most a minute (a code is short-lived). */
 const EXCHANGE_FIRST_DELAY_MS = 2_000;
 const EXCHANGE_MAX_DELAY_MS = 60_000;
-/** Returns we record in the timeline when they are ignored (a reloading browser could send many). */
 /** Returns of one session waiting while a code is exchanged: more are ignored (a browser has one genuine return). */
 const MAX_PENDING_RETURNS = 3;
-/** Marks the histories where a refused code no longer ends the flow. */
-const FORGED_RETURN_PATCH = 'authenteq-refused-code-keeps-waiting';
+/** Returns we record in the timeline when they are ignored (a reloading browser could send many). */
 const MAX_IGNORED_RETURNS_NOTED = 10;
 
 /** The browser came back to `/return/authenteq` for `session`, with Authenteq's code or without one. */
@@ -92,7 +89,7 @@ export const authenteqReturnSignal = defineSignal<[AuthenteqReturn]>('authenteqR
 
 const authenteq = activitiesOn<AuthenteqActivities>('authenteq', {
   startToCloseTimeout: '1 minute',
-  heartbeatTimeout: '15 seconds', // callVendor heartbeats: a dead worker's attempt is retried within ~15 s (issue 10)
+  heartbeatTimeout: '15 seconds', // callVendor heartbeats: a dead worker's attempt is retried within ~15 s
   scheduleToCloseTimeout: '30 minutes',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
@@ -100,7 +97,7 @@ const authenteq = activitiesOn<AuthenteqActivities>('authenteq', {
 /** The exchange is not idempotent (it spends the code): one attempt per activity, the workflow decides. */
 const exchangeOnce = activitiesOn<AuthenteqActivities>('authenteq', {
   startToCloseTimeout: '1 minute',
-  heartbeatTimeout: '15 seconds', // callVendor heartbeats: a dead worker's attempt is retried within ~15 s (issue 10)
+  heartbeatTimeout: '15 seconds', // callVendor heartbeats: a dead worker's attempt is retried within ~15 s
   retry: { maximumAttempts: 1 },
 }).authenteqExchangeCode;
 
@@ -240,7 +237,7 @@ async function awaitReturnAndExchange(
       decide(v, exchanged.result);
       return 'done';
     }
-    if (exchanged.kind === 'code-refused' && exchanged.attempts === 1 && patched(FORGED_RETURN_PATCH)) {
+    if (exchanged.kind === 'code-refused' && exchanged.attempts === 1) {
       v.note(
         'return refused',
         `session ${session}: Authenteq refused the code from the browser; waiting for a genuine return`,

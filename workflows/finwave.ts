@@ -61,7 +61,7 @@ export const finwaveWebhookSignal = defineSignal<[FinwaveWebhook]>('finwaveWebho
 
 const finwave = activitiesOn<FinwaveActivities>('finwave', {
   startToCloseTimeout: '2 minutes',
-  heartbeatTimeout: '15 seconds', // callVendor heartbeats: a dead worker's attempt is retried within ~15 s (issue 10)
+  heartbeatTimeout: '15 seconds', // callVendor heartbeats: a dead worker's attempt is retried within ~15 s
   scheduleToCloseTimeout: '1 hour',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '2 minutes' },
 });

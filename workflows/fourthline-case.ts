@@ -19,7 +19,6 @@ import {
   condition,
   continueAsNew,
   isCancellation,
-  patched,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
@@ -41,21 +40,6 @@ import { settleCancelledAttempt, showAttempt, signatureAttempts } from './fourth
 import { ms, waitSummary } from './time';
 import { recordUnansweredCreates } from './vendor-duplicates';
 
-/** patched() id: the identity deadline ends `expired/expired` (it ended `expired/abandoned` before). */
-export const IDENTITY_DEADLINE_EXPIRED_PATCH = 'fourthline-identity-deadline-expired';
-/**
- * patched() id: the verification shows `processing` as soon as the identity upload went through, not only
- * once Fourthline's processing call answered (under vendor faults that call retries for minutes, and the
- * API kept asking for the identity upload meanwhile: chaos `...-86-signed`).
- */
-export const IDENTITY_UPLOADED_SHOWN_PATCH = 'fourthline-identity-uploaded-shown';
-
-/**
- * patched() id: a cancel from Temporal waits for the running signature attempt to end before the case ends
- * (settleCancelledAttempt); before, the attempt ended after its parent had closed.
- */
-export const NATIVE_CANCEL_WAITS_ATTEMPT_PATCH = 'fourthline-native-cancel-waits-attempt';
-
 /** How long after an identity Update settled another one is refused (tryAgain): see identitySettledAt. */
 const IDENTITY_SETTLE_GUARD_MS = 1_000;
 
@@ -68,9 +52,9 @@ export async function fourthlineCase(input: FourthlineCaseInput): Promise<Verifi
   } catch (err) {
     if (isCancellation(err)) {
       // Cancelled from the Web UI or the CLI: a normalized ending, search attributes included; the running
-      // signature attempt (cancelled with the case) ends first, so the case shows how it ended.
-      if (r.running && patched(NATIVE_CANCEL_WAITS_ATTEMPT_PATCH))
-        await CancellationScope.nonCancellable(() => settleCancelledAttempt(r));
+      // signature attempt (cancelled with the case) ends first, so the case shows how it ended and no
+      // attempt outlives its case.
+      if (r.running) await CancellationScope.nonCancellable(() => settleCancelledAttempt(r));
       r.v.finish('cancelled', null, r.v.cancelRequested ?? NATIVE_CANCEL_REASON);
     } else {
       r.v.endOnVendorFailure(err, IDV_AND_QES);
@@ -129,10 +113,10 @@ function registerCaseHandlers(r: FourthlineCaseRun): void {
   });
   // When (workflow time) the last identity Update settled. An identity Update is refused for a second after:
   // the SDK replays an Update accepted in the workflow task that completed another one in the opposite order
-  // ("B accepted" before "A completed"), a nondeterminism that stops the case for good (chaos `...-211-signed`:
-  // a worker killed mid-upload, the retried action arriving with the first upload's failure; sdk-python#673,
-  // sdk-rust#943). Workflow time is the task's start, the same for every activation of one task; the task's
-  // history length was not (a guard on it still let B in: chaos quick, seed 1909034735, events 92-93). A
+  // ("B accepted" before "A completed"), a nondeterminism that stops the case for good (a worker killed
+  // mid-upload, the retried action arriving with the first upload's failure; sdk-python#673, sdk-rust#943).
+  // Workflow time is the task's start, the same for every activation of one task, so the guard holds for the
+  // whole task (the task's history length would not: it differs between activations of one task). A
   // rejection is not written to history, so the refusal itself replays as nothing; the API sends the Update
   // again a moment later (client/actions/fourthline.ts).
   let identitySettledAt = Number.NEGATIVE_INFINITY;
@@ -199,10 +183,8 @@ async function run(r: FourthlineCaseRun): Promise<'done' | 'continue'> {
     );
     if (v.cancelRequested !== null) return 'done';
     if (!uploaded) {
-      // A window that closed is `expired/expired` for every vendor (README "What the API answers"); runs that
-      // reached this point before the patch ended `expired/abandoned`, and replay as they ran.
-      const outcome = patched(IDENTITY_DEADLINE_EXPIRED_PATCH) ? 'expired' : 'abandoned';
-      v.finish('expired', outcome, `no identity data and files within ${String(o.identityDeadline)}`, {
+      // A window that closed is `expired/expired` for every vendor (README "What the API answers").
+      v.finish('expired', 'expired', `no identity data and files within ${String(o.identityDeadline)}`, {
         nextAction: IDV_AND_QES,
       });
       return 'done';
@@ -210,12 +192,12 @@ async function run(r: FourthlineCaseRun): Promise<'done' | 'continue'> {
     if (r.endOnCaseFailure()) return 'done';
 
     view.stage = 'processing';
-    if (patched(IDENTITY_UPLOADED_SHOWN_PATCH)) {
-      v.progress('processing', 'identity uploaded', {
-        providerStatus: view.caseStatus,
-        nextAction: { type: 'wait', reason: 'Fourthline is processing the identity case' },
-      });
-    }
+    // Shown as soon as the upload went through, not only once the processing call answered: under vendor
+    // faults that call retries for minutes, and the API would keep asking for the identity meanwhile.
+    v.progress('processing', 'identity uploaded', {
+      providerStatus: view.caseStatus,
+      nextAction: { type: 'wait', reason: 'Fourthline is processing the identity case' },
+    });
     r.applyCase(await fl.fourthlineStartProcessing({ verificationId: view.verificationId }), 'case processing started');
     v.progress('processing', 'waiting for the case', {
       providerStatus: view.caseStatus,

@@ -65,7 +65,7 @@ export interface FourthlineCaseCarry {
   deadlineAt: number;
   cddStored: boolean;
   outageSince: number | null;
-  /** A case webhook came in the run that continued as new and was not read yet (absent before this field existed). */
+  /** A case webhook came in the run that continued as new and was not read yet. */
   nudged?: boolean;
 }
 
@@ -80,14 +80,6 @@ export interface FourthlineCaseInput extends VerificationInputBase {
 /** The child workflow of one signature attempt is named after Fourthline's signatureId. */
 export function signatureWorkflowId(signatureId: string): string {
   return `fourthline-signature:${signatureId}`;
-}
-/**
- * Cases started by builds before the `VerificationProviderReference` search attribute have a closed
- * alias workflow of this id whose memo names our verification: the webhook receiver falls back to
- * it (the alias workflow type itself is gone from this build). Drop this once those builds are drained.
- */
-export function instanceRouteId(verificationId: string): string {
-  return `fourthline-instance:${verificationId}`;
 }
 
 export interface DocumentToSign {

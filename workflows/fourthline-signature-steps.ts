@@ -37,7 +37,7 @@ export function registerSignatureSteps(s: SignatureAttempt): void {
       validator: (_req: unknown) => {
         s.phaseIs('awaiting_documents');
         // A new attempt uploads the earlier attempt's documents itself (carryForward): an integrator's
-        // upload meanwhile would be a second one at Fourthline (found by npm run chaos).
+        // upload meanwhile would be a second one at Fourthline.
         if (s.input.documents && !s.documents)
           throw refuse('wrongState', 'this signature attempt is uploading the documents of the earlier attempt');
       },

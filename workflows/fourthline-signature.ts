@@ -18,7 +18,6 @@ import {
   CancellationScope,
   condition,
   isCancellation,
-  patched,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -35,13 +34,6 @@ import { SignatureAttempt } from './fourthline-signature-attempt';
 import { registerSignatureSteps } from './fourthline-signature-steps';
 import { isTransientVendorFailure } from './vendor-outage';
 import { ms, utc, waitSummary } from './time';
-
-/**
- * patched() id: a poll that reads the same status backs off (x2, up to 6 h). Before it, every read
- * counted as a change (apply() bumps `version` on each read), so the interval never grew and a
- * 24 h selfie wait took about 1,100 events; runs started before it keep polling as they did.
- */
-export const SIGNATURE_POLL_BACKOFF_PATCH = 'fourthline-signature-poll-backoff';
 
 export async function fourthlineSignature(input: FourthlineSignatureInput): Promise<AttemptResult> {
   const s = new SignatureAttempt(input, workflowInfo().workflowId);
@@ -119,8 +111,9 @@ async function run(s: SignatureAttempt): Promise<void> {
   const o = s.input.options;
   const { signatureId } = s.input;
   let interval = ms(o.pollInterval);
-  const backoff = patched(SIGNATURE_POLL_BACKOFF_PATCH);
-  // What a read can change: a poll that sees the same is "no change" and backs off.
+  // What a read can change: a poll that sees the same is "no change" and backs off (x2, up to 6 h). Not
+  // `s.version`: apply() bumps it on every read, so the interval would never grow and a 24 h selfie wait
+  // would poll about a thousand times.
   const seenByPoll = () => `${s.view.phase}|${s.view.providerStatus}|${s.view.outcome}`;
   await refresh(s);
   while (!s.ended) {
@@ -169,7 +162,7 @@ async function run(s: SignatureAttempt): Promise<void> {
     s.nudged = false;
     const before = seenByPoll();
     const answered = await refresh(s);
-    const changed = backoff ? seenByPoll() !== before : s.version !== seen;
+    const changed = seenByPoll() !== before;
     interval = nextPollInterval(interval, nudged || !answered || changed, o);
   }
 }

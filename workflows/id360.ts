@@ -30,7 +30,6 @@ import {
   continueAsNew,
   defineSignal,
   defineUpdate,
-  patched,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -54,7 +53,7 @@ import type {
 import { VendorOutage } from './vendor-outage';
 import { NATIVE_CANCEL_REASON, Verification } from './verification';
 import { ms, waitSummary } from './time';
-import { recordUnansweredCreates, recordVendorDuplicate, VENDOR_DUPLICATES_PATCH } from './vendor-duplicates';
+import { recordUnansweredCreates, recordVendorDuplicate } from './vendor-duplicates';
 import { activitiesOn } from './activity-queues';
 
 export interface Id360Input extends VerificationInputBase {
@@ -134,7 +133,7 @@ export const ID360_MAX_PAGES = 10;
 
 const id360 = activitiesOn<Id360Activities>('id360', {
   startToCloseTimeout: '2 minutes',
-  heartbeatTimeout: '15 seconds', // callVendor heartbeats: a dead worker's attempt is retried within ~15 s (issue 10)
+  heartbeatTimeout: '15 seconds', // callVendor heartbeats: a dead worker's attempt is retried within ~15 s
   scheduleToCloseTimeout: '1 hour',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '2 minutes' },
 });
@@ -142,7 +141,7 @@ const id360 = activitiesOn<Id360Activities>('id360', {
 /** The steps our caller is waiting on: short, so that the caller gets an answer while it still listens. */
 const steps = activitiesOn<Id360Activities>('id360', {
   startToCloseTimeout: '1 minute',
-  heartbeatTimeout: '15 seconds', // callVendor heartbeats: a dead worker's attempt is retried within ~15 s (issue 10)
+  heartbeatTimeout: '15 seconds', // callVendor heartbeats: a dead worker's attempt is retried within ~15 s
   scheduleToCloseTimeout: '2 minutes',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '10 seconds' },
 });
@@ -421,8 +420,7 @@ function setCallbackHandler(v: Verification, flow: Flow): void {
   setHandler(id360CallbackSignal, async (cb) => {
     // A callback before the create's answer (ID360 called back first, or an orphan of a create whose
     // answer was lost called): wait until our enrollment is known, so that an orphan never decides.
-    if (!flow.enrollment && !v.ended && patched(VENDOR_DUPLICATES_PATCH))
-      await condition(() => flow.enrollment !== undefined || v.ended);
+    if (!flow.enrollment && !v.ended) await condition(() => flow.enrollment !== undefined || v.ended);
     onCallback(v, flow, cb);
   });
 }

@@ -87,7 +87,7 @@ export const namirialReturnSignal = defineSignal<[NamirialReturn]>('namirialRetu
 
 const namirial = activitiesOn<NamirialActivities>('namirial', {
   startToCloseTimeout: '1 minute',
-  heartbeatTimeout: '15 seconds', // callVendor heartbeats: a dead worker's attempt is retried within ~15 s (issue 10)
+  heartbeatTimeout: '15 seconds', // callVendor heartbeats: a dead worker's attempt is retried within ~15 s
   scheduleToCloseTimeout: '1 hour',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '2 minutes' },
 });

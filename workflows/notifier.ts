@@ -14,20 +14,17 @@
  * The outbox runs on the notifications task queue, so deliveries never take a vendor worker's slot.
  *
  * Only workflows started with the `notifications` memo (the API sets it: the tenant and the task
- * queue) notify; older histories have no memo and replay unchanged.
+ * queue) notify; a workflow started without it (a test, a start by hand) records no events.
  *
- * A cancel from Temporal (Web UI, `temporal workflow cancel`) cancels the verification's scope. Under
- * NATIVE_CANCEL_NOTIFIES_PATCH every hand-over runs non-cancellable, so the cancel reaches neither the
- * outbox (started there, the SDK never asks to cancel it) nor the hand-over of the events recorded as
- * the flow ends cancelled: the integrator is told. Before it, the outbox was cancelled with its pending deliveries
- * and the `verification.completed` (cancelled) event was never handed over. (A run that started its
- * outbox before the patch still cancels it: that outbox ends as the last event reaches it.)
+ * A cancel from Temporal (Web UI, `temporal workflow cancel`) cancels the verification's scope. Every
+ * hand-over runs non-cancellable, so the cancel reaches neither the outbox (started there, the SDK
+ * never asks to cancel it) nor the hand-over of the events recorded as the flow ends cancelled: the
+ * integrator is told, and the outbox keeps its pending deliveries.
  */
 import {
   CancellationScope,
   getExternalWorkflowHandle,
   ParentClosePolicy,
-  patched,
   startChild,
   workflowInfo,
   log,
@@ -45,9 +42,6 @@ import {
 
 /** The memo key the API sets at start: `{ tenant, taskQueue }`. */
 export const NOTIFICATIONS_MEMO_KEY = 'notifications';
-
-/** patched() id: a cancel from Temporal neither cancels the outbox nor drops the last events (see above). */
-export const NATIVE_CANCEL_NOTIFIES_PATCH = 'native-cancel-notifies';
 
 /** Every hand-over of this workflow, chained: awaited before the workflow closes (see notify-drain.ts). */
 let handedOver: Promise<void> = Promise.resolve();
@@ -88,13 +82,11 @@ export class Notifier {
     return event;
   }
 
-  // Not async: the unpatched path hands back deliver()'s own promise, so the hand-over's commands keep
-  // their place among the activation's other commands (an extra await reordered them: a replay test failed).
+  // Not async: no extra await, so the hand-over's commands keep their place among the activation's other
+  // commands. Non-cancellable: a cancel from Temporal cancels this workflow's scope, and a signal or a start
+  // in it (one already under way as the cancel lands, or the last event's) would fail at once.
   private handOver(event: NotificationEvent): Promise<void> {
-    // Non-cancellable: a cancel from Temporal cancels this workflow's scope, and a signal or a start in it
-    // (one already under way as the cancel lands, or the last event's) would fail at once.
-    if (patched(NATIVE_CANCEL_NOTIFIES_PATCH)) return CancellationScope.nonCancellable(() => this.deliver(event));
-    return this.deliver(event);
+    return CancellationScope.nonCancellable(() => this.deliver(event));
   }
 
   private async deliver(event: NotificationEvent): Promise<void> {

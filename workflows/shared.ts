@@ -63,7 +63,7 @@ export interface VerificationState {
   facts: Record<string, string | number | boolean | null>;
   evidence: EvidenceRef[];
   timeline: TimelineEntry[];
-  /** The append-only audit trail (always set by the Verification tracker; optional for older callers' types). */
+  /** The append-only audit trail (always set by the Verification tracker; optional because the memo leaves it out: stateForMemo). */
   audit?: AuditEntry[];
   createdAt: string;
   updatedAt: string;
@@ -166,7 +166,7 @@ export const MEMO_MAX_ENTRIES = 50;
  */
 export interface PublishedState extends VerificationState {
   memoTruncated?: { timeline: number; audit: number };
-  /** The run publishes after every change (workflows/verification.ts MEMO_CURRENT_PATCH): with no workflow task pending, this is the state. */
+  /** The run publishes after every change (workflows/verification.ts publish()): with no workflow task pending, this is the state. */
   memoCurrent?: true;
 }
 

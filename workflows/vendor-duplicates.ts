@@ -1,18 +1,14 @@
 /**
- * Untracked resources at a vendor (issue 10): a create the vendor gives no key or look-up for can be
+ * Untracked resources at a vendor: a create the vendor gives no key or look-up for can be
  * applied twice when its first answer is lost. The create activity tells how many earlier attempts went
  * out unanswered; a vendor callback can later name the orphan itself. Both are recorded on the
  * verification and flagged for a person (`VerificationAttention`); neither ever decides the outcome.
- * Behind `patched` because the flag is a search-attribute command older histories did not make.
  */
-import { patched } from '@temporalio/workflow';
 import type { Verification } from './verification';
-
-export const VENDOR_DUPLICATES_PATCH = 'issue-10-vendor-duplicates';
 
 /** `n` earlier creates of `what` went out unanswered: the vendor may hold that many untracked ones. */
 export function recordUnansweredCreates(v: Verification, what: string, n: number | undefined): void {
-  if (!n || n <= 0 || !patched(VENDOR_DUPLICATES_PATCH)) return;
+  if (!n || n <= 0) return;
   const before = Number(v.state.facts.vendorDuplicatesPossible ?? 0);
   v.setFacts({ vendorDuplicatesPossible: before + n });
   // A known orphan (`vendor-duplicate`) is the stronger flag: keep it.
@@ -28,10 +24,9 @@ export function recordUnansweredCreates(v: Verification, what: string, n: number
 /**
  * A vendor reference that is not this verification's own, yet came back for it (a callback to its
  * own URL): an orphan of a lost create. Recorded once (ids only, no personal data), flagged. Answers
- * whether it was recorded (false: an old history, or already known).
+ * whether it was recorded (false: already known).
  */
 export function recordVendorDuplicate(v: Verification, what: string, reference: string): boolean {
-  if (!patched(VENDOR_DUPLICATES_PATCH)) return false;
   const known = String(v.state.facts.vendorDuplicates ?? '')
     .split(',')
     .filter(Boolean);

@@ -11,7 +11,6 @@ import {
   CancellationScope,
   condition,
   isCancellation,
-  patched,
   setCurrentDetails,
   setHandler,
   upsertMemo,
@@ -38,15 +37,6 @@ import {
 import { eventData, Notifier } from './notifier';
 import type { EventType } from './notify-shared';
 
-/** patched() id of the memo publication (deprecatePatch once no run started before it is open). */
-export const STATE_MEMO_PATCH = 'publish-state-memo';
-/**
- * patched() id: the memo is kept current, published after every change of what the API shows (one
- * upsert per workflow activation that changed it), so the API reads a verification waiting on its
- * timers from the memo, without a worker replaying it (client/read-model.ts).
- */
-export const MEMO_CURRENT_PATCH = 'state-memo-current';
-
 /** The reason of a verification cancelled from Temporal itself (the Web UI's Cancel, `temporal workflow cancel`). */
 export const NATIVE_CANCEL_REASON = 'cancelled from Temporal (Web UI or CLI)';
 export const RESTART_WITH_NEW_REFERENCE: NextAction = {
@@ -63,9 +53,9 @@ export class Verification {
    * e.g. a case view with its child workflows, so that its read routes work without a worker too. Plain JSON only.
    */
   memoExtras: (() => Record<string, unknown>) | null = null;
-  /** The key of the last publish (the whole memo with MEMO_CURRENT_PATCH; before it status, outcome, vendor status, nextAction): to publish on change only. */
+  /** The last memo published (as JSON): to publish on change only. */
   private published: string | null = null;
-  /** A publish is queued for the end of this activation (MEMO_CURRENT_PATCH). */
+  /** A publish is queued for the end of this activation (changed()). */
   private publishQueued = false;
   /** Notifications to the integrator's endpoints (workflows/notifier.ts); null when the API did not ask for them. */
   private readonly notifier = Notifier.fromMemo();
@@ -156,8 +146,7 @@ export class Verification {
   /**
    * Record something that happened without changing the status (e.g. a webhook arrived). A repeat of
    * the last entry (a vendor's duplicated webhook) adds nothing: the history keeps every signal, and
-   * a flood of duplicates neither grows the state nor republishes the memo. (With MEMO_CURRENT_PATCH
-   * only: in older runs the first entry after a continue-as-new may notify `action_required`.)
+   * a flood of duplicates neither grows the state nor republishes the memo.
    */
   note(event: string, detail?: string): void {
     const last = this.state.timeline[this.state.timeline.length - 1];
@@ -167,7 +156,7 @@ export class Verification {
       last.detail === detail &&
       last.status === this.state.status &&
       last.providerStatus === this.state.providerStatus;
-    if (repeat && patched(MEMO_CURRENT_PATCH)) return;
+    if (repeat) return;
     this.push(event, detail);
   }
 
@@ -185,7 +174,6 @@ export class Verification {
     this.push(event, change.detail);
     if (moved) upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.status, value: status }]);
     this.showOperators();
-    this.publishOnStatusChange();
   }
 
   /**
@@ -214,7 +202,6 @@ export class Verification {
       { key: SEARCH_ATTRIBUTES.outcome, value: outcome ?? 'none' },
     ]);
     this.showOperators();
-    this.publishOnStatusChange();
     this.notify('verification.completed');
   }
 
@@ -231,48 +218,30 @@ export class Verification {
   /**
    * Publishes the state in the workflow's memo (encrypted by the payload codec, decoded by
    * `describe()`), so the API can answer an open verification while no worker runs
-   * (client/read-model.ts). With MEMO_CURRENT_PATCH, queued by every change the API shows (changed())
-   * and published when the memo differs from the last one; before it, called by progress() and finish()
-   * and published when the status, outcome, vendor status or nextAction changed. A vendor workflow may
-   * call it after a change those do not see (`force`: a new attempt in its own view). Never per poll
-   * that changed nothing: each publish is one event in history. Bounded (see stateForMemo): the last
-   * timeline entries, no audit trail.
+   * (client/read-model.ts). Queued by every change the API shows (changed()) and published when the
+   * memo differs from the last one, so the API reads a verification waiting on its timers from the memo.
+   * A vendor workflow may call it after a change that does not go through changed() (`force`: a new
+   * attempt in its own view). Never per poll that changed nothing: each publish is one event in history.
+   * Bounded (see stateForMemo): the last timeline entries, no audit trail.
    */
   publish(force = false): void {
-    const s = this.state;
-    // Added after verifications were already running: those replay without the memo commands.
-    if (!patched(STATE_MEMO_PATCH)) return;
-    const current = patched(MEMO_CURRENT_PATCH);
-    const memo: PublishedState = current ? { ...stateForMemo(s), memoCurrent: true } : stateForMemo(s);
-    const key = current
-      ? JSON.stringify(memo)
-      : JSON.stringify([s.status, s.outcome, s.providerStatus, s.nextAction, s.evidence.length]);
+    const memo: PublishedState = { ...stateForMemo(this.state), memoCurrent: true };
+    const key = JSON.stringify(memo);
     if (!force && key === this.published) return;
     this.published = key;
     upsertMemo({ [STATE_MEMO_KEY]: memo, ...(this.memoExtras?.() ?? {}) });
   }
 
   /**
-   * Runs recorded before MEMO_CURRENT_PATCH publish here, on status changes, as they did. With the
-   * patch, the publish the change queued does it: one upsert for the whole activation.
-   */
-  private publishOnStatusChange(): void {
-    if (!patched(MEMO_CURRENT_PATCH)) this.publish();
-  }
-
-  /**
    * Something the API shows changed: publish once this activation's synchronous work is done (a
-   * microtask, still inside the activation), so that several changes make one upsert. Histories
-   * recorded before MEMO_CURRENT_PATCH replay without it; like any patch, a run that goes on on this
-   * code takes it from then on (its marker), so an older build cannot replay that run any more:
-   * deploy every worker at once, or with Worker Versioning (README "Changing workflow code").
+   * microtask, still inside the activation), so that several changes make one upsert.
    */
   private changed(): void {
     if (this.publishQueued) return;
     this.publishQueued = true;
     void Promise.resolve().then(() => {
       this.publishQueued = false;
-      if (patched(MEMO_CURRENT_PATCH)) this.publish();
+      this.publish();
     });
   }
 

@@ -6,8 +6,19 @@
  *
  * The API changes it through Updates (validators refuse a wrong change before anything is
  * recorded), delivery workflows disable an endpoint by signal, everyone reads it by query.
+ *
+ * It never ends, so under Worker Deployment Versioning it is AUTO_UPGRADE (every verification flow is
+ * PINNED): it moves to the current build at its next workflow task and the old build can drain. So a
+ * change to this file must replay the registry's history: guard it with `patched()` (workflows/patches.ts).
  */
-import { allHandlersFinished, condition, continueAsNew, setHandler, workflowInfo } from '@temporalio/workflow';
+import {
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  setHandler,
+  setWorkflowOptions,
+  workflowInfo,
+} from '@temporalio/workflow';
 import {
   changeEndpointUpdate,
   createEndpointUpdate,
@@ -107,3 +118,4 @@ export async function webhookEndpoints(input: EndpointRegistryState): Promise<vo
   await condition(allHandlersFinished);
   await continueAsNew<typeof webhookEndpoints>(state);
 }
+setWorkflowOptions({ versioningBehavior: 'AUTO_UPGRADE' }, webhookEndpoints);

@@ -17,13 +17,12 @@ import crypto from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import type { FourthlineWebhookAuth } from '../../config';
 import { keyById, signingKey, type WebhookSecrets } from '../../config/webhook-token';
 import {
   fourthlineCaseWebhookSignal,
   fourthlineSignatureWebhookSignal,
-  instanceRouteId,
   signatureWorkflowId,
 } from '../../workflows/fourthline';
 import { SEARCH_ATTRIBUTES } from '../../workflows/shared';
@@ -100,8 +99,7 @@ const CASE_LOOKUP_PAUSE_MS = 500;
  * the query). The case workflow upserts it in `VerificationProviderReference` right after Fourthline
  * created the case, before it asks for the identity data, so a case webhook (which follows the
  * identity upload) comes after the upsert; the visibility store may still lag by a second or so,
- * hence the brief retry. Cases started before that search attribute are found through their closed
- * alias workflow (instanceRouteId: builds before this one; drop the fallback once they are drained).
+ * hence the brief retry.
  */
 export type FourthlineCaseLookup = (client: Client, fourthlineId: string) => Promise<string | null>;
 
@@ -109,14 +107,6 @@ export async function findCase(client: Client, fourthlineId: string): Promise<st
   const query = `${SEARCH_ATTRIBUTES.providerReference.name} = "${fourthlineId}" AND ${SEARCH_ATTRIBUTES.provider.name} = "fourthline"`;
   for (let attempt = 1; attempt <= CASE_LOOKUP_ATTEMPTS; attempt++) {
     for await (const wf of client.workflow.list({ query, pageSize: 1 })) return wf.workflowId;
-    if (attempt === 1) {
-      try {
-        const target = (await client.workflow.getHandle(instanceRouteId(fourthlineId)).describe()).memo?.target;
-        if (typeof target === 'string') return target;
-      } catch (err) {
-        if (!(err instanceof WorkflowNotFoundError)) throw err;
-      }
-    }
     if (attempt < CASE_LOOKUP_ATTEMPTS) await new Promise((r) => setTimeout(r, CASE_LOOKUP_PAUSE_MS));
   }
   return null;
