@@ -6,6 +6,9 @@
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import type { EvidenceRef } from '../activities/evidence-types';
+
+export type { EvidenceRef };
 
 export type Provider = 'finwave' | 'fourthline' | 'authenteq' | 'namirial' | 'id360';
 
@@ -41,16 +44,6 @@ export interface TimelineEntry {
   status: VerificationStatus;
   providerStatus: string | null;
   detail?: string;
-}
-
-/** A binary artifact kept in the evidence store; workflows carry only this reference. */
-export interface EvidenceRef {
-  kind: string;
-  /** `sha256:<hex>`, the key in the content-addressed store. */
-  ref: string;
-  sha256: string;
-  size: number;
-  contentType: string;
 }
 
 export interface VerificationState {

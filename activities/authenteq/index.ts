@@ -30,15 +30,15 @@
  *   taken as a refused code (the workflow says so in its reason).
  */
 import crypto from 'node:crypto';
-import { keyById, type WebhookSecrets } from '../config/webhook-token';
+import { keyById, type WebhookSecrets } from '../../config/webhook-token';
 import { z } from 'zod';
 import { ApplicationFailure } from '@temporalio/common';
 import { log } from '@temporalio/activity';
-import type { AuthenteqConfig } from '../config';
-import { encodeReturnState } from '../config/webhook-token';
-import type { EvidenceRef } from '../workflows/shared';
-import type { EvidenceStore } from './evidence-store';
-import { callVendor, FAILURE_TYPES } from './http';
+import type { AuthenteqConfig } from '../../config';
+import { encodeReturnState } from '../../config/webhook-token';
+import type { EvidenceRef } from '../evidence-types';
+import type { EvidenceStore } from '../evidence-store';
+import { callVendor, FAILURE_TYPES } from '../http';
 
 const binary = z.object({ contentType: z.string().max(200), content: z.string() });
 

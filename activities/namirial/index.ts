@@ -23,15 +23,15 @@
  * Idempotency (issue 10), per state-changing call:
  * | createEnrollment | the create's heartbeats mark the attempt (http.ts `unansweredCreate`); the answer carries `createsUnanswered`, the earlier attempts that sent it without hearing back. The workflow records them (`facts.vendorDuplicates`) and flags `VerificationAttention = vendor-duplicate-possible`. The orphan's Id cannot be learnt (Namirial calls nothing back; only the user's browser would reach its ReturnUrl, and the user never sees its EnrollUrl); its ReturnUrl carries our signed state, so Namirial's console can find it for deletion; Namirial expires it after 24 h; it decides nothing |
  */
-import type { WebhookSecrets } from '../config/webhook-token';
+import type { WebhookSecrets } from '../../config/webhook-token';
 import { z } from 'zod';
 import { log } from '@temporalio/activity';
-import type { NamirialConfig } from '../config';
-import { encodeReturnState } from '../config/webhook-token';
-import { namirialIsFinal } from '../workflows/namirial-outcome';
-import type { EvidenceRef } from '../workflows/shared';
-import type { EvidenceStore } from './evidence-store';
-import { callVendor, createsUnanswered } from './http';
+import type { NamirialConfig } from '../../config';
+import { encodeReturnState } from '../../config/webhook-token';
+import { namirialIsFinal } from '../../workflows/namirial-outcome';
+import type { EvidenceRef } from '../evidence-types';
+import type { EvidenceStore } from '../evidence-store';
+import { callVendor, createsUnanswered } from '../http';
 
 const enrollmentSchema = z.object({
   Id: z.string().min(1).max(200),

@@ -11,15 +11,15 @@
  * Assumptions beyond the doc: a repeated create answers 200 (the doc gives no code); error bodies
  * may carry `{ code }` or `{ error }`; processStatus.score and steps may be null before FINISHED.
  */
-import type { WebhookSecrets } from '../config/webhook-token';
+import type { WebhookSecrets } from '../../config/webhook-token';
 import { z } from 'zod';
 import { ApplicationFailure } from '@temporalio/common';
 import { log } from '@temporalio/activity';
-import type { FinwaveConfig } from '../config';
-import { webhookUrl } from '../config/webhook-token';
-import type { EvidenceRef } from '../workflows/shared';
-import type { EvidenceStore } from './evidence-store';
-import { callVendor, FAILURE_TYPES } from './http';
+import type { FinwaveConfig } from '../../config';
+import { webhookUrl } from '../../config/webhook-token';
+import type { EvidenceRef } from '../evidence-types';
+import type { EvidenceStore } from '../evidence-store';
+import { callVendor, FAILURE_TYPES } from '../http';
 
 export const FINWAVE_STATUSES = ['CREATED', 'INPROCESS', 'INCOMPLETED', 'TIMEOUT', 'FINISHED'] as const;
 export type FinwaveStatus = (typeof FINWAVE_STATUSES)[number];

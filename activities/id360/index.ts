@@ -41,17 +41,17 @@
  * Secrets: the login token stays in Id360Session; the api_key is sealed (id360-secrets.ts) before it leaves
  * the create activity, and opened only inside the activities that send it.
  */
-import type { WebhookSecrets } from '../config/webhook-token';
+import type { WebhookSecrets } from '../../config/webhook-token';
 import { z } from 'zod';
 import { ApplicationFailure } from '@temporalio/common';
 import { activityInfo, log } from '@temporalio/activity';
-import type { Id360Config } from '../config';
-import { webhookToken } from '../config/webhook-token';
-import type { EvidenceRef } from '../workflows/shared';
-import type { EvidenceStore } from './evidence-store';
-import { callVendor, createsUnanswered, FAILURE_TYPES } from './http';
-import { httpStatusOf, id360ErrorCode, type Id360Session } from './id360-session';
-import { openApiKey, sealApiKey } from './id360-secrets';
+import type { Id360Config } from '../../config';
+import { webhookToken } from '../../config/webhook-token';
+import type { EvidenceRef } from '../evidence-types';
+import type { EvidenceStore } from '../evidence-store';
+import { callVendor, createsUnanswered, FAILURE_TYPES } from '../http';
+import { httpStatusOf, id360ErrorCode, type Id360Session } from '../id360-session';
+import { openApiKey, sealApiKey } from '../id360-secrets';
 
 export const ID360_STATUSES = ['NEW', 'STARTED', 'CANCELED', 'FAILED', 'OK', 'KO', 'DELETED'] as const;
 export type Id360Status = (typeof ID360_STATUSES)[number];
