@@ -119,7 +119,7 @@ export const createEnrollmentResponse = z.object({ id: enrollmentId, api_key: z.
 export const enrollmentResponse = z.object({ id: enrollmentId, status, reason: z.string().nullish() });
 export const enrollmentInfoResponse = z.object({
   status: status.optional(),
-  routes: z.array(z.object({ id: z.number().int() })),
+  routes: z.array(z.object({ id: z.number().int(), name: z.string().optional() })),
   expected_data: z.array(z.string()).optional(),
 });
 export const reportResponse = z.object({
