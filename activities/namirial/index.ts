@@ -1,48 +1,41 @@
 /**
- * Namirial VerifID enrollment calls (../shared/vendor-docs/namirial-verifid-enrollment.txt).
+ * Namirial VerifID enrollment activities (../shared/vendor-docs/namirial-verifid-enrollment.txt). The API
+ * they call (endpoints, states, bodies, assumptions beyond the doc) is described in ./api.ts, shared with
+ * sandboxes/namirial and the workflow.
  *
- * Endpoint table (base URL https://verifid.ecertia.com; the sandbox's `<sandbox>/namirial`):
- * | operation        | method + path                  | notes |
- * |------------------|--------------------------------|-------|
- * | createEnrollment | PUT /api/v1/Enrollments        | `{ Profile, Language, Email, FirstName, LastName, ReturnUrl }` -> 200 the enrollment resource; no key or look-up: a lost answer's orphan is recorded and flagged (below) |
- * | readEnrollment   | GET /api/v1/Enrollments/:id    | the same resource, current State / Outcome (path assumed: the excerpt documents the create only) |
- * Auth: header `X-VerifiD-ApiToken` (config; never in history). Errors are problem documents
- * `{ Type, Title, Details }`: failures name the last segment of Type (e.g. `-bad-request`) and the Title,
- * never Details, which can quote the request (the applicant's data). 503 is retried by Temporal;
- * 400 / 401 fail at once (`VendorRequestRejected`).
- *
- * Assumptions beyond the doc:
+ * How we use it:
+ * - The API token (config) is sent here only; never in history. Failures name the last segment of the
+ *   problem Type (e.g. `-bad-request`) and the Title, never Details, which can quote the request (the
+ *   applicant's data). 503 is retried by Temporal; 400 / 401 fail at once (`VendorRequestRejected`).
  * - ReturnUrl is `<PUBLIC_BASE_URL>/return/namirial/<signed state>`: the state is in the path because
  *   the doc appends `?verifidResult=...` to the ReturnUrl as it is.
- * - States New -> Started -> Completed (Outcome "Success") | Failed (Outcome = a verifidError code) |
- *   Expired (Outcome "RequestIsExpired"). Any other State with no Outcome is taken as still running.
- * - The create has no idempotency key, no look-up (the read is by Id only), no callback and no delete
- *   in the doc: a create retried after a lost answer may open a second enrollment at Namirial (with the
- *   applicant's name and email); we use the one whose answer we received.
- *
- * Idempotency (issue 10), per state-changing call:
- * | createEnrollment | the create's heartbeats mark the attempt (http.ts `unansweredCreate`); the answer carries `createsUnanswered`, the earlier attempts that sent it without hearing back. The workflow records them (`facts.vendorDuplicates`) and flags `VerificationAttention = vendor-duplicate-possible`. The orphan's Id cannot be learnt (Namirial calls nothing back; only the user's browser would reach its ReturnUrl, and the user never sees its EnrollUrl); its ReturnUrl carries our signed state, so Namirial's console can find it for deletion; Namirial expires it after 24 h; it decides nothing |
+ * - Idempotency of createEnrollment: no key, no look-up, no delete in the doc, so a create retried after
+ *   a lost answer may open a second enrollment at Namirial (with the applicant's name and email); we use
+ *   the one whose answer we received. The create's heartbeats mark the attempt (http.ts
+ *   `unansweredCreate`); the answer carries `createsUnanswered`, the earlier attempts that sent it without
+ *   hearing back. The workflow records them (`facts.vendorDuplicates`) and flags `VerificationAttention =
+ *   vendor-duplicate-possible`. The orphan's Id cannot be learnt (Namirial calls nothing back; only the
+ *   user's browser would reach its ReturnUrl, and the user never sees its EnrollUrl); its ReturnUrl carries
+ *   our signed state, so Namirial's console can find it for deletion; Namirial expires it after 24 h; it
+ *   decides nothing.
  */
 import type { WebhookSecrets } from '../../config/webhook-token';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { log } from '@temporalio/activity';
 import type { NamirialConfig } from '../../config';
 import { encodeReturnState } from '../../config/webhook-token';
-import { namirialIsFinal } from '../../workflows/namirial-outcome';
 import type { EvidenceRef } from '../evidence-types';
 import type { EvidenceStore } from '../evidence-store';
 import { callVendor, createsUnanswered } from '../http';
-
-const enrollmentSchema = z.object({
-  Id: z.string().min(1).max(200),
-  Kinds: z.array(z.string()).nullish(),
-  State: z.string().min(1).max(64),
-  Outcome: z.string().max(64).nullish(),
-  Provider: z.string().max(64).nullish(),
-  EnrollUrl: z.string().url(),
-  IdentificationUrl: z.string().nullish(),
-  ReturnUrl: z.string().nullish(),
-});
+import { fillPath } from '../endpoints';
+import {
+  enrollmentResource,
+  NAMIRIAL_API,
+  NAMIRIAL_TOKEN_HEADER,
+  namirialIsFinal,
+  problemCode,
+  type createEnrollmentRequest,
+} from './api';
 
 /** What the workflow sees of an enrollment: ids, state words and URLs. Never Name, LastName, Email, DocumentNumber. */
 export interface NamirialEnrollmentSummary {
@@ -73,11 +66,7 @@ export interface NamirialDeps {
   webhookSecret: WebhookSecrets;
 }
 
-/** `https://verif.id/error/-bad-request` -> `-bad-request`. */
-const errorCode = (body: unknown): string | undefined => {
-  const type = (body as { Type?: unknown } | null)?.Type;
-  return typeof type === 'string' ? /([^/]+)\/?$/.exec(type)?.[1] : undefined;
-};
+const errorCode = problemCode;
 const errorTitle = (body: unknown): string | undefined => {
   const title = (body as { Title?: unknown } | null)?.Title;
   return typeof title === 'string' ? title : undefined;
@@ -88,10 +77,12 @@ const word = (s: string): string => (/^[A-Za-z0-9_-]{1,64}$/.test(s) ? s : 'Unre
 
 export function createNamirialActivities({ config, store, publicBaseUrl, webhookSecret }: NamirialDeps) {
   const vendor = 'Namirial';
-  const headers = { 'X-VerifiD-ApiToken': config.apiToken };
-  const base = `${config.baseUrl}/api/v1/Enrollments`;
+  const headers = { [NAMIRIAL_TOKEN_HEADER]: config.apiToken };
 
-  const summarize = async (body: z.infer<typeof enrollmentSchema>, raw: Buffer): Promise<NamirialEnrollmentSummary> => {
+  const summarize = async (
+    body: z.infer<typeof enrollmentResource>,
+    raw: Buffer,
+  ): Promise<NamirialEnrollmentSummary> => {
     const state = word(body.State);
     const outcome = body.Outcome ? word(body.Outcome) : null;
     return {
@@ -117,8 +108,8 @@ export function createNamirialActivities({ config, store, publicBaseUrl, webhook
       const { body, raw } = await callVendor({
         vendor,
         operation: 'createEnrollment',
-        method: 'PUT',
-        url: base,
+        method: NAMIRIAL_API.createEnrollment.method,
+        url: `${config.baseUrl}${NAMIRIAL_API.createEnrollment.path}`,
         headers,
         json: {
           Profile: config.profile,
@@ -127,8 +118,8 @@ export function createNamirialActivities({ config, store, publicBaseUrl, webhook
           FirstName: input.applicant.firstName,
           LastName: input.applicant.lastName,
           ReturnUrl: `${publicBaseUrl}/return/namirial/${state}`,
-        },
-        schema: enrollmentSchema,
+        } satisfies z.input<typeof createEnrollmentRequest>,
+        schema: enrollmentResource,
         errorCode,
         errorTitle,
         unansweredCreate: true,
@@ -146,10 +137,10 @@ export function createNamirialActivities({ config, store, publicBaseUrl, webhook
       const { body, raw } = await callVendor({
         vendor,
         operation: 'readEnrollment',
-        method: 'GET',
-        url: `${base}/${encodeURIComponent(enrollmentId)}`,
+        method: NAMIRIAL_API.readEnrollment.method,
+        url: `${config.baseUrl}${fillPath(NAMIRIAL_API.readEnrollment.path, { id: enrollmentId })}`,
         headers,
-        schema: enrollmentSchema,
+        schema: enrollmentResource,
         errorCode,
         errorTitle,
       });

@@ -5,9 +5,6 @@
  */
 import type { z } from 'zod';
 
-export function answer<S extends z.ZodType>(
-  _schema: S,
-  body: z.input<S> & Record<string, unknown>,
-): z.input<S> & Record<string, unknown> {
+export function answer<S extends z.ZodType, B extends z.input<S>>(_schema: S, body: B): B {
   return body;
 }
