@@ -57,15 +57,13 @@ export function registerFinwaveSandbox(app: FastifyInstance, sandbox: FinwaveSan
     }
     const { onboarding: o, repeated } = sandbox.create(parsed.data);
     if (!repeated)
-      return reply
-        .code(201)
-        .send(
-          answer(createIntegrationResponse, {
-            onboardingId: o.onboardingId,
-            url: sandbox.userUrl(o),
-            status: o.status,
-          }),
-        );
+      return reply.code(201).send(
+        answer(createIntegrationResponse, {
+          onboardingId: o.onboardingId,
+          url: sandbox.userUrl(o),
+          status: o.status,
+        }),
+      );
     return reply.code(200).send(
       answer(createIntegrationResponse, {
         onboardingId: o.onboardingId,
