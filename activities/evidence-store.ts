@@ -27,7 +27,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { Context } from '@temporalio/activity';
-import type { EvidenceRef } from '../workflows/shared';
+import type { EvidenceRef } from './evidence-types';
 
 /** Who stored an artifact, as what, and when. */
 export interface EvidenceClaim {

@@ -7,7 +7,7 @@
  *   business   (other 4xx)                            -> non-retryable `VendorRequestRejected`
  *   contract   (body does not match the zod schema)   -> non-retryable `VendorResponseInvalid`
  *
- * Inside an activity (issue 10): the HTTP timeout never outlives the attempt (it is cut to what is
+ * Inside an activity: the HTTP timeout never outlives the attempt (it is cut to what is
  * left of the activity's start-to-close, less a margin), so Temporal never starts a retry while the
  * first request is still running; the call heartbeats while it waits (so a `heartbeatTimeout` of
  * ~15 s notices a dead worker), and stops when Temporal cancels the activity (got's cancel bound to
@@ -50,7 +50,7 @@ export interface VendorRequest<T> {
   errorTitle?: (body: unknown) => string | undefined;
   timeoutMs?: number;
   /**
-   * A create the vendor gives no idempotency key or look-up for (issue 10): the call's heartbeats
+   * A create the vendor gives no idempotency key or look-up for: the call's heartbeats
    * carry how many earlier attempts of this activity sent it without hearing an answer (see
    * `createsUnanswered`), so a retry knows that an untracked resource may exist at the vendor.
    */
@@ -97,8 +97,8 @@ function activityContext(): Context | null {
  * How often a waiting call heartbeats. The SDK sends an attempt's first heartbeat at once and throttles
  * the later ones to 80% of the heartbeat timeout (12 s of 15 s), so beating more often adds nothing; and
  * a call that beat first (a vendor's login before its create) delays the create's mark by up to 12 s, in
- * which a killed worker loses it (full chaos run, `...-42-user-cancels`: an unflagged duplicate). At 7 s
- * only a login slower than that beats first; 7 s + 12 s stays inside the 15 s heartbeat timeout.
+ * which a killed worker loses it (the create then goes out unmarked: a possible duplicate nobody flags).
+ * At 7 s only a login slower than that beats first; 7 s + 12 s stays inside the 15 s heartbeat timeout.
  */
 const HEARTBEAT_EVERY_MS = 7_000;
 /**
@@ -131,8 +131,8 @@ function beat(ctx: Context, details: unknown, now = Date.now()): number {
 /**
  * A create's mark must reach the server before the create leaves: a worker killed while the create waits
  * then leaves it for the next attempt. When an earlier call of the attempt beat first (a vendor's login slower
- * than HEARTBEAT_EVERY_MS: chaos quick, seed 1909034735, an unflagged duplicate), the mark waits for the
- * throttle window to end, and so does the create, plus this much for the heartbeat's own call.
+ * than HEARTBEAT_EVERY_MS), the mark waits for the throttle window to end, and so does the create (else a
+ * killed worker would leave an unflagged duplicate), plus this much for the heartbeat's own call.
  */
 const MARK_SENT_MARGIN_MS = 250;
 
@@ -196,7 +196,7 @@ async function sendVendorRequest<T>(req: VendorRequest<T>): Promise<VendorRespon
       onCancel = () => request.cancel();
       ctx.cancellationSignal.addEventListener('abort', onCancel);
       // A call made before a create in the same attempt (a vendor's login) beats only on the interval, not at
-      // once, so that the create's mark is usually the attempt's first heartbeat (found by npm run chaos).
+      // once, so that the create's mark is usually the attempt's first heartbeat.
       beating = setInterval(() => beat(ctx, details), HEARTBEAT_EVERY_MS);
     }
     res = await request;

@@ -26,9 +26,9 @@
  * against the sandbox (whose token clock is injectable too).
  */
 import { ApplicationFailure } from '@temporalio/common';
-import { z } from 'zod';
 import { asyncLocalStorage } from '@temporalio/activity';
 import { callVendor } from './http';
+import { ID360_API, loginResponse } from './id360/api';
 
 export const ID360_TOKEN_LIFETIME_MS = 15 * 60_000;
 /** The doc's keep-alive period: whoami every 13 minutes (2 minutes of margin on the 15-minute token). */
@@ -73,8 +73,6 @@ export interface Id360SessionStats {
   unauthorized: number;
   keepAliveFailures: number;
 }
-
-const loginResponse = z.object({ token: z.string().min(8) });
 
 export class Id360Session {
   private token: string | null = null;
@@ -178,8 +176,8 @@ export class Id360Session {
     const { body } = await callVendor({
       vendor: 'ID360',
       operation: 'login',
-      method: 'POST',
-      url: `${this.options.baseUrl}/api/1.0.0/user/login/`,
+      method: ID360_API.login.method,
+      url: `${this.options.baseUrl}${ID360_API.login.path}`,
       headers: { accept: 'application/json' },
       json: { username: this.options.username, password: this.options.password },
       schema: loginResponse,
@@ -234,8 +232,8 @@ export class Id360Session {
       await callVendor({
         vendor: 'ID360',
         operation: 'whoami',
-        method: 'GET',
-        url: `${this.options.baseUrl}/api/1.0.0/user/whoami`,
+        method: ID360_API.whoami.method,
+        url: `${this.options.baseUrl}${ID360_API.whoami.path}`,
         headers: { accept: 'application/json', authorization: `Token ${token}` },
         errorCode: id360ErrorCode,
       });

@@ -26,7 +26,7 @@ import {
   S3Client,
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
-import type { EvidenceRef } from '../workflows/shared';
+import type { EvidenceRef } from './evidence-types';
 import { claimKey, ownerKey, type EvidenceClaim, type EvidenceStore } from './evidence-store';
 
 const HEX64 = /^[a-f0-9]{64}$/;

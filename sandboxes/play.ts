@@ -17,8 +17,8 @@ export interface PlayTarget {
   /** An API key of the API. */
   key: string;
   /**
-   * How every request is sent (default: the global fetch). The chaos suite passes one that retries
-   * through 503s and dropped connections while it kills the worker and restarts Temporal.
+   * How every request is sent (default: the global fetch); e.g. one that retries through 503s and dropped
+   * connections, for a run that kills the worker and restarts Temporal.
    */
   fetch?: typeof fetch;
   /** How long an action waits for its turn (409: the vendor is processing). Default 30 s. */

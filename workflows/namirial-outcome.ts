@@ -1,20 +1,17 @@
 /**
- * How a Namirial VerifID enrollment maps onto our outcomes: pure functions, shared by the workflow
- * (which decides) and the activities (which keep the final resource as evidence). Deterministic.
+ * How a Namirial VerifID enrollment maps onto our outcomes: pure functions the workflow decides with.
+ * The vendor's states and error codes are in activities/namirial/api.ts. Deterministic.
  */
+import { isNamirialErrorCode, type NamirialErrorCode } from '../activities/namirial/states';
 import type { VerificationOutcome, VerificationStatus } from './shared';
 
-/** The documented `verifidError` codes. */
-export const NAMIRIAL_ERROR_CODES = [
-  'NotSupportedDocument',
-  'RequestAlteredInfo',
-  'RequestIsExpired',
-  'RequestInvalidInfo',
-  'UnexpectedFailure',
-  'OnBoardingProviderError',
-  'PdfValidationError',
-] as const;
-export type NamirialErrorCode = (typeof NAMIRIAL_ERROR_CODES)[number];
+export {
+  isNamirialErrorCode,
+  NAMIRIAL_ERROR_CODES,
+  NAMIRIAL_FINAL_STATES,
+  namirialIsFinal,
+  type NamirialErrorCode,
+} from '../activities/namirial/states';
 
 /** Each code: the normalized outcome and the reason an operator reads. */
 export const NAMIRIAL_ERROR_OUTCOMES: Record<
@@ -29,17 +26,6 @@ export const NAMIRIAL_ERROR_OUTCOMES: Record<
   OnBoardingProviderError: { outcome: 'error', reason: 'the onboarding provider behind Namirial had a problem' },
   PdfValidationError: { outcome: 'rejected', reason: 'the PDF certificate validation failed' },
 };
-
-/** States after which nothing changes (assumed: the doc shows only "New"). */
-export const NAMIRIAL_FINAL_STATES = ['Completed', 'Failed', 'Expired'] as const;
-
-export function namirialIsFinal(state: string, outcome: string | null): boolean {
-  return outcome !== null || (NAMIRIAL_FINAL_STATES as readonly string[]).includes(state);
-}
-
-export function isNamirialErrorCode(s: string): s is NamirialErrorCode {
-  return (NAMIRIAL_ERROR_CODES as readonly string[]).includes(s);
-}
 
 export interface NamirialDecision {
   status: Extract<VerificationStatus, 'completed' | 'failed' | 'expired'>;

@@ -22,7 +22,8 @@ import { Verification } from './verification';
 import { VendorOutage } from './vendor-outage';
 import { ms, waitSummary } from './time';
 import { recordUnansweredCreates } from './vendor-duplicates';
-import { decideNamirialOutcome, namirialIsFinal, type NamirialErrorCode } from './namirial-outcome';
+import { namirialIsFinal } from '../activities/namirial/states';
+import { decideNamirialOutcome, type NamirialErrorCode } from './namirial-outcome';
 import { activitiesOn } from './activity-queues';
 
 export interface NamirialInput extends VerificationInputBase {

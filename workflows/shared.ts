@@ -7,6 +7,9 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import type { VendorName } from '../config/vendors';
+import type { EvidenceRef } from '../activities/evidence-types';
+
+export type { EvidenceRef };
 
 /** A vendor of the registry (config/vendors/index.ts): a type only, the workflow bundle never loads the registry. */
 export type Provider = VendorName;
@@ -34,16 +37,6 @@ export interface TimelineEntry {
   status: VerificationStatus;
   providerStatus: string | null;
   detail?: string;
-}
-
-/** A binary artifact kept in the evidence store; workflows carry only this reference. */
-export interface EvidenceRef {
-  kind: string;
-  /** `sha256:<hex>`, the key in the content-addressed store. */
-  ref: string;
-  sha256: string;
-  size: number;
-  contentType: string;
 }
 
 export interface VerificationState {

@@ -28,7 +28,7 @@ export const faultSchema = z.object({
   code: z.string().max(64).default('SANDBOX_REJECTED'),
   /**
    * Each matching call gets the fault with this probability (default 1: every one, until `times` ran
-   * out). Draws come from a PRNG seeded with `seed`, so a seeded chaos run injects the same sequence.
+   * out). Draws come from a PRNG seeded with `seed`, so the same seed injects the same sequence.
    */
   probability: z.number().min(0).max(1).optional(),
   seed: z

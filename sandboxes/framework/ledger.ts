@@ -2,7 +2,7 @@
  * The ledger of side effects a sandbox applied: every call that changes something at the vendor
  * (a case or enrollment created, a file uploaded, an approval, an SMS sent, a code exchanged) adds
  * one entry, whether its answer reached the caller or was dropped (`dropAfterHandling`). Tests and
- * the chaos suite read it (`sandbox.<vendor>.ledger`, `GET /<vendor>/_sandbox/ledger`) to count
+ * the fault-injection runs read it (`sandbox.<vendor>.ledger`, `GET /<vendor>/_sandbox/ledger`) to count
  * duplicates instead of guessing them.
  *
  * `key` names the caller's intent where the sandbox can tell it (our reference for a create, the

@@ -2,23 +2,10 @@
  * Namirial VerifID sandbox: the enrollment API of ../shared/vendor-docs/namirial-verifid-enrollment.txt,
  * served under `/namirial` (so the base URL `<sandbox>/namirial` stands for https://verifid.ecertia.com).
  *
- * Vendor API. Auth: header `X-VerifiD-ApiToken`. Errors are problem documents `{ Type, Title, Details }`.
- * | PUT /api/v1/Enrollments      | `{ Profile, Language, Email, FirstName, LastName, ReturnUrl }` | 200 the enrollment resource (doc) |
- * |   400 `-bad-request` (e.g. "<Profile> can't enroll requests with an empty lastname") · 401 `-authn` · 503 `-service-unavailable` |
- * | GET /api/v1/Enrollments/:id  | read an enrollment back                                        | 200 the enrollment resource; 404 `-not-found` |
- * The resource: Id, Kinds, State, Outcome, Name, LastName, DocumentNumber, Email, Phone, Language,
- * Provider, Consumer, IdentificationUrl, EnrollUrl (`/enrollment/start/:id`), ReturnUrl. When the user
- * is done, the browser goes to `ReturnUrl?verifidResult=success` or
- * `ReturnUrl?verifidResult=error&verifidError=<code>` (codes: NotSupportedDocument, RequestAlteredInfo,
- * RequestIsExpired, RequestInvalidInfo, UnexpectedFailure, OnBoardingProviderError, PdfValidationError).
- *
- * Assumptions beyond the doc (kept here, the one place):
- * - The read-back path `GET /api/v1/Enrollments/:id` (the excerpt documents the create only).
- * - States: New -> Started (the user opened EnrollUrl) -> Completed (Outcome "Success") | Failed (Outcome =
- *   the verifidError code) | Expired (Outcome "RequestIsExpired"). The doc shows only "New" and Outcome null.
- * - A request expires by itself `requestTtlMs` after creation (24 hours by default).
- * - Field errors other than the documented empty last name answer 400 with Details naming the field.
- * - A ReturnUrl that already has a query string gets `&` instead of `?` (the doc concatenates with `?`).
+ * The vendor API it serves (endpoints, the enrollment resource, states, problem documents, the
+ * assumptions beyond the doc) is described once, in activities/namirial/api.ts, the module our
+ * activities call it with. Sandbox choice: a request expires by itself `requestTtlMs` after creation
+ * (24 hours by default).
  *
  * Playing the end user (the control surface, never part of Namirial's API)
  * | GET  /enrollment/start/:id                          | the user's page (EnrollUrl): a button per ending           |
@@ -32,19 +19,22 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { FaultInjector, registerFaults } from '../framework/faults';
 import { Ledger, registerLedger } from '../framework/ledger';
+import { answer } from '../framework/answer';
+import {
+  createEnrollmentRequest,
+  enrollmentResource,
+  NAMIRIAL_API,
+  NAMIRIAL_ERROR_CODES,
+  NAMIRIAL_TOKEN_HEADER,
+  namirialReturnUrl,
+  problem,
+  type NamirialErrorCode,
+  type NamirialState,
+} from '../../activities/namirial/api';
 
-export const NAMIRIAL_ERROR_CODES = [
-  'NotSupportedDocument',
-  'RequestAlteredInfo',
-  'RequestIsExpired',
-  'RequestInvalidInfo',
-  'UnexpectedFailure',
-  'OnBoardingProviderError',
-  'PdfValidationError',
-] as const;
-export type NamirialErrorCode = (typeof NAMIRIAL_ERROR_CODES)[number];
+export { NAMIRIAL_ERROR_CODES, problem, type NamirialErrorCode };
 
-type State = 'New' | 'Started' | 'Completed' | 'Failed' | 'Expired';
+type State = NamirialState;
 
 export interface Enrollment {
   Id: string;
@@ -76,19 +66,6 @@ export interface NamirialSandboxOptions {
   /** The sandbox's own public base URL (for EnrollUrl). */
   publicUrl: string;
   requestTtlMs?: number;
-}
-
-const PROBLEMS: Record<number, [string, string]> = {
-  400: ['-bad-request', 'The request is invalid'],
-  401: ['-authn', 'There was a problem authenticating the request'],
-  404: ['-not-found', 'The resource was not found'],
-  429: ['-too-many-requests', 'Too many requests'],
-  503: ['-service-unavailable', 'The server is currently unable to handle the request'],
-};
-
-export function problem(status: number, details: string): { Type: string; Title: string; Details: string } {
-  const [slug, title] = PROBLEMS[status] ?? ['-error', 'The request failed'];
-  return { Type: `https://verif.id/error/${slug}`, Title: title, Details: details };
 }
 
 export class NamirialSandbox {
@@ -162,7 +139,7 @@ export class NamirialSandbox {
       e.Outcome = result;
     }
     this.stopClock(e);
-    return returnUrl(e.ReturnUrl, result);
+    return namirialReturnUrl(e.ReturnUrl, result);
   }
 
   /** Namirial's own clock: the request expires without the user. */
@@ -185,21 +162,6 @@ export class NamirialSandbox {
   }
 }
 
-/** `https://{returnUrl}?{verifIdResult}{verifIdError}` (doc). */
-export function returnUrl(base: string, result: 'success' | NamirialErrorCode): string {
-  const query = result === 'success' ? 'verifidResult=success' : `verifidResult=error&verifidError=${result}`;
-  return `${base}${base.includes('?') ? '&' : '?'}${query}`;
-}
-
-const createBody = z.object({
-  Profile: z.string().regex(/^[^:\s]+::[^:\s]+::[^:\s]+$/),
-  Language: z.string().regex(/^[a-z]{2}$/),
-  Email: z.email(),
-  FirstName: z.string(),
-  LastName: z.string(),
-  ReturnUrl: z.url({ protocol: /^https?$/ }),
-});
-
 function send(reply: FastifyReply, status: number, details: string) {
   return reply.code(status).type('application/problem+json').send(problem(status, details));
 }
@@ -208,28 +170,37 @@ export function registerNamirialSandbox(app: FastifyInstance, sandbox: NamirialS
   registerFaults(app, sandbox.faults);
   registerLedger(app, sandbox.ledger);
 
+  const endpoint = (op: keyof typeof NAMIRIAL_API) => ({ method: NAMIRIAL_API[op].method, url: NAMIRIAL_API[op].path });
   const auth = async (req: FastifyRequest, reply: FastifyReply) => {
-    const token = req.headers['x-verifid-apitoken'];
+    const token = req.headers[NAMIRIAL_TOKEN_HEADER.toLowerCase()];
     if (!token) return send(reply, 401, 'Authentication failed: missing token.');
     if (token !== sandbox.options.apiToken) return send(reply, 401, 'Authentication failed: bad token.');
   };
 
-  app.put('/api/v1/Enrollments', { preHandler: auth }, async (req, reply) => {
-    const parsed = createBody.safeParse(req.body);
-    if (!parsed.success) {
-      const field = String(parsed.error.issues[0]!.path[0] ?? 'body');
-      return send(reply, 400, `${field} is missing or not valid`);
-    }
-    const b = parsed.data;
-    if (!b.FirstName.trim()) return send(reply, 400, `${b.Profile} can't enroll requests with an empty firstname`);
-    if (!b.LastName.trim()) return send(reply, 400, `${b.Profile} can't enroll requests with an empty lastname`);
-    return sandbox.create(b);
+  app.route({
+    ...endpoint('createEnrollment'),
+    preHandler: auth,
+    handler: async (req, reply) => {
+      const parsed = createEnrollmentRequest.safeParse(req.body);
+      if (!parsed.success) {
+        const field = String(parsed.error.issues[0]!.path[0] ?? 'body');
+        return send(reply, 400, `${field} is missing or not valid`);
+      }
+      const b = parsed.data;
+      if (!b.FirstName.trim()) return send(reply, 400, `${b.Profile} can't enroll requests with an empty firstname`);
+      if (!b.LastName.trim()) return send(reply, 400, `${b.Profile} can't enroll requests with an empty lastname`);
+      return answer(enrollmentResource, sandbox.create(b));
+    },
   });
 
-  app.get('/api/v1/Enrollments/:id', { preHandler: auth }, async (req, reply) => {
-    const e = sandbox.get((req.params as { id: string }).id);
-    if (!e) return send(reply, 404, 'Enrollment not found');
-    return e;
+  app.route({
+    ...endpoint('readEnrollment'),
+    preHandler: auth,
+    handler: async (req, reply) => {
+      const e = sandbox.get((req.params as { id: string }).id);
+      if (!e) return send(reply, 404, 'Enrollment not found');
+      return answer(enrollmentResource, e);
+    },
   });
 
   // ---- Control surface: plays the end user. ----
@@ -263,14 +234,12 @@ export function registerNamirialSandbox(app: FastifyInstance, sandbox: NamirialS
       case 'finish': {
         const p = finishBody.safeParse(req.body ?? {});
         if (!p.success)
-          return reply
-            .code(400)
-            .send({
-              error: {
-                code: 'invalid_result',
-                message: `result must be success or one of ${NAMIRIAL_ERROR_CODES.join(', ')}`,
-              },
-            });
+          return reply.code(400).send({
+            error: {
+              code: 'invalid_result',
+              message: `result must be success or one of ${NAMIRIAL_ERROR_CODES.join(', ')}`,
+            },
+          });
         const returnTo = sandbox.finish(e, p.data.result, p.data.documentNumber);
         if (!returnTo) break;
         return { State: e.State, Outcome: e.Outcome, returnTo };

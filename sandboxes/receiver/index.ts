@@ -36,7 +36,7 @@ interface Inbox {
   waiting: number;
 }
 
-// Enough for a full chaos run (npm run chaos: hundreds of flows, several events each, duplicates included).
+// Enough for a long load run: hundreds of flows, several events each, duplicates included.
 const MAX_KEPT = 20_000;
 
 export class NotificationReceiver {

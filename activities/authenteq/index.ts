@@ -1,12 +1,10 @@
 /**
  * Authenteq Web IDV calls (../shared/vendor-docs/authenteq-web-idv.txt).
  *
- * Endpoint table (base URL https://api.app.authenteq.com; the sandbox's `<sandbox>/authenteq`):
- * | operation          | method + path                                          | notes |
- * |--------------------|--------------------------------------------------------|-------|
- * | getVerificationUrl | GET /web-idv/verification-url?redirectUrl=             | headers `AQ-Multi-Document-Flow: On` (multi-document flow), `AQ-Flow-Slug`; 200 `{ verificationUrl }` |
- * | getResult          | GET /web-idv/verification-result?redirectUrl=&code=    | the code works once: a second exchange answers 400 INVALID_REQUEST_PARAMETER ("code is invalid or expired") |
- * Idempotency (issue 10): the exchange spends the one-time code, so it cannot simply be repeated.
+ * The API they call (endpoints, headers, the result schema, error codes, assumptions beyond the doc) is
+ * described in ./api.ts, shared with sandboxes/authenteq.
+ *
+ * Idempotency: the exchange spends the one-time code, so it cannot simply be repeated.
  * Just before the raw answer is stored, a small receipt is stored (kind
  * `authenteq-exchange-receipt`: session, SHA-256 of the code, SHA-256 of the raw answer; claimed by the
  * verification, so erased with it). A later attempt with the same session and code (the worker died
@@ -25,42 +23,28 @@
  *   trusting the browser or any session. The exchange repeats that exact redirectUrl string, as the doc asks.
  *   (An account that compared the query too would need the integrator's own session to carry the
  *   verification id instead: not built.)
- * - A result's `status` is PASSED or FAILED; the doc only shows PASSED.
- * - Some of the doc's error bodies are not valid JSON; an exchange 400 whose body we cannot read is
+ * - An exchange 400 whose body we cannot read (some of the doc's error bodies are not valid JSON) is
  *   taken as a refused code (the workflow says so in its reason).
  */
 import crypto from 'node:crypto';
-import { keyById, type WebhookSecrets } from '../config/webhook-token';
+import { keyById, type WebhookSecrets } from '../../config/webhook-token';
 import { z } from 'zod';
 import { ApplicationFailure } from '@temporalio/common';
 import { log } from '@temporalio/activity';
-import type { AuthenteqConfig } from '../config';
-import { encodeReturnState } from '../config/webhook-token';
-import type { EvidenceRef } from '../workflows/shared';
-import type { EvidenceStore } from './evidence-store';
-import { callVendor, FAILURE_TYPES } from './http';
+import type { AuthenteqConfig } from '../../config';
+import { encodeReturnState } from '../../config/webhook-token';
+import type { EvidenceRef } from '../evidence-types';
+import type { EvidenceStore } from '../evidence-store';
+import { callVendor, FAILURE_TYPES } from '../http';
+import {
+  AUTHENTEQ_API,
+  AUTHENTEQ_HEADERS,
+  authenteqResultSchema,
+  verificationUrlResponse,
+  type binaryContent,
+} from './api';
 
-const binary = z.object({ contentType: z.string().max(200), content: z.string() });
-
-const documentData = z.object({
-  documentType: z.string(),
-  issuingCountry: z.string(),
-  croppedFrontImage: binary.nullish(),
-  croppedBackImage: binary.nullish(),
-  faceImage: binary.nullish(),
-});
-
-export const authenteqResultSchema = z.object({
-  id: z.string().min(1).max(200),
-  status: z.string().min(1),
-  platform: z.string().nullish(),
-  livenessFaceImage: binary.nullish(),
-  documentData,
-  documentData2: documentData.nullish(),
-  documentData3: documentData.nullish(),
-  nfcVerified: z.boolean(),
-  addressProofDocument: binary.nullish(),
-});
+export { authenteqResultSchema } from './api';
 
 /** What the workflow sees of a result: the decision and non-identifying facts, plus evidence references. */
 export interface AuthenteqResultSummary {
@@ -120,19 +104,19 @@ export function createAuthenteqActivities({ config, store, webhookSecret }: Auth
     async authenteqGetVerificationUrl(
       input: AuthenteqSessionInput & { multiDocument: boolean; flowSlug: string | null },
     ): Promise<{ verificationUrl: string }> {
-      const url = new URL(`${config.baseUrl}/web-idv/verification-url`);
+      const url = new URL(`${config.baseUrl}${AUTHENTEQ_API.getVerificationUrl.path}`);
       url.searchParams.set('redirectUrl', redirectUrlFor(input));
       const { body } = await callVendor({
         vendor,
         operation: 'getVerificationUrl',
-        method: 'GET',
+        method: AUTHENTEQ_API.getVerificationUrl.method,
         url: url.toString(),
         headers: {
           authorization,
-          ...(input.multiDocument ? { 'AQ-Multi-Document-Flow': 'On' } : {}),
-          ...(input.flowSlug ? { 'AQ-Flow-Slug': input.flowSlug } : {}),
+          ...(input.multiDocument ? { [AUTHENTEQ_HEADERS.multiDocumentFlow]: 'On' } : {}),
+          ...(input.flowSlug ? { [AUTHENTEQ_HEADERS.flowSlug]: input.flowSlug } : {}),
         },
-        schema: z.object({ verificationUrl: z.string().url() }),
+        schema: verificationUrlResponse,
         errorCode,
       });
       log.info('Authenteq verification URL issued', { workflowId: input.workflowId, session: input.session });
@@ -154,13 +138,13 @@ export function createAuthenteqActivities({ config, store, webhookSecret }: Auth
         });
         return summarize(input, earlier.raw, earlier.rawRef);
       }
-      const url = new URL(`${config.baseUrl}/web-idv/verification-result`);
+      const url = new URL(`${config.baseUrl}${AUTHENTEQ_API.getResult.path}`);
       url.searchParams.set('redirectUrl', redirectUrlFor(input));
       url.searchParams.set('code', input.code);
       const { raw } = await callVendor({
         vendor,
         operation: 'getResult',
-        method: 'GET',
+        method: AUTHENTEQ_API.getResult.method,
         url: url.toString(),
         headers: { authorization },
         errorCode,
@@ -214,7 +198,7 @@ export function createAuthenteqActivities({ config, store, webhookSecret }: Auth
     const r = parsed.data;
 
     const evidence: EvidenceRef[] = [rawRef];
-    const keep = async (kind: string, b: z.infer<typeof binary> | null | undefined) => {
+    const keep = async (kind: string, b: z.infer<typeof binaryContent> | null | undefined) => {
       if (!b?.content) return;
       const type = /^[a-z]+\/[a-z0-9.+-]{1,80}$/i.test(b.contentType) ? b.contentType : 'application/octet-stream';
       evidence.push(await store.put(kind, type, Buffer.from(b.content, 'base64')));

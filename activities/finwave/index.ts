@@ -1,55 +1,28 @@
 /**
- * Finwave Digital Onboarding API calls (../shared/vendor-docs/finwave-digital-onboarding.txt).
- *
- * Endpoint table (base URL = host + `/management`):
- * | operation          | method + path                                  | notes |
- * |--------------------|------------------------------------------------|-------|
- * | createIntegration  | POST /integrations                             | 201 {onboardingId, url, status: CREATED}; repeated customId of a started process: url null + current status |
- * | getResult          | GET  /integrations/:onboardingId/result        | partial while CREATED / INPROCESS |
- * | downloadEvidence   | GET  /integrations/:onboardingId/evidences     | ZIP. The doc's heading says GET, its method line says POST: we try GET and fall back to POST on 404 / 405 |
- * Auth: header `gestok-client-token` on every call.
- * Assumptions beyond the doc: a repeated create answers 200 (the doc gives no code); error bodies
- * may carry `{ code }` or `{ error }`; processStatus.score and steps may be null before FINISHED.
+ * Finwave Digital Onboarding activities (../shared/vendor-docs/finwave-digital-onboarding.txt). The API
+ * they call (endpoints, statuses, bodies, assumptions beyond the doc) is described in ./api.ts, shared
+ * with sandboxes/finwave.
  */
-import type { WebhookSecrets } from '../config/webhook-token';
-import { z } from 'zod';
+import type { WebhookSecrets } from '../../config/webhook-token';
+import type { z } from 'zod';
 import { ApplicationFailure } from '@temporalio/common';
 import { log } from '@temporalio/activity';
-import type { FinwaveConfig } from '../config';
-import { webhookUrl } from '../config/webhook-token';
-import type { EvidenceRef } from '../workflows/shared';
-import type { EvidenceStore } from './evidence-store';
-import { callVendor, FAILURE_TYPES } from './http';
+import type { FinwaveConfig } from '../../config';
+import { webhookUrl } from '../../config/webhook-token';
+import type { EvidenceRef } from '../evidence-types';
+import type { EvidenceStore } from '../evidence-store';
+import { callVendor, FAILURE_TYPES } from '../http';
+import { fillPath } from '../endpoints';
+import {
+  createIntegrationResponse,
+  FINWAVE_API,
+  FINWAVE_TOKEN_HEADER,
+  finwaveResultSchema,
+  type createIntegrationRequest,
+  type FinwaveStatus,
+} from './api';
 
-export const FINWAVE_STATUSES = ['CREATED', 'INPROCESS', 'INCOMPLETED', 'TIMEOUT', 'FINISHED'] as const;
-export type FinwaveStatus = (typeof FINWAVE_STATUSES)[number];
-const status = z.enum(FINWAVE_STATUSES);
-
-const createResponse = z.object({
-  onboardingId: z.string().min(1),
-  url: z.string().url().nullable(),
-  status,
-});
-
-const timestamp = z.object({ date: z.string().optional(), timestamp: z.number().optional() }).nullish();
-
-export const finwaveResultSchema = z.object({
-  status,
-  onboardingId: z.string().min(1),
-  customId: z.string().nullish(),
-  processStatus: z
-    .object({
-      score: z.number().nullish(),
-      steps: z.record(z.string(), z.boolean().nullable()).nullish(),
-      startedAt: timestamp,
-      finishedAt: timestamp,
-      errorEvent: z.string().nullish(),
-    })
-    .nullish(),
-  acceptations: z
-    .array(z.object({ text: z.string(), accepted: z.boolean().nullish(), mandatory: z.boolean().nullish() }))
-    .nullish(),
-});
+export { FINWAVE_STATUSES, finwaveResultSchema, type FinwaveStatus } from './api';
 
 /** What the workflow sees of a result: statuses, scores and consents. No OCR fields, no images. */
 export interface FinwaveResultSummary {
@@ -88,17 +61,17 @@ const errorCode = (body: unknown): string | undefined => {
 };
 
 export function createFinwaveActivities({ config, store, publicBaseUrl, webhookSecret }: FinwaveDeps) {
-  const headers = { 'gestok-client-token': config.clientToken };
+  const headers = { [FINWAVE_TOKEN_HEADER]: config.clientToken };
   const base = config.baseUrl;
   const vendor = 'Finwave';
 
   return {
-    async finwaveCreateIntegration(input: FinwaveCreateInput): Promise<z.infer<typeof createResponse>> {
+    async finwaveCreateIntegration(input: FinwaveCreateInput): Promise<z.infer<typeof createIntegrationResponse>> {
       const { body } = await callVendor({
         vendor,
         operation: 'createIntegration',
-        method: 'POST',
-        url: `${base}/integrations`,
+        method: FINWAVE_API.createIntegration.method,
+        url: `${base}${FINWAVE_API.createIntegration.path}`,
         headers,
         json: {
           customId: input.customId,
@@ -111,8 +84,8 @@ export function createFinwaveActivities({ config, store, publicBaseUrl, webhookS
           acceptations: input.acceptations,
           // Redirect is "not available in the test version" (doc): we ask for none.
           redirectUrl: { type: 3, url: '', waitingTime: 0 },
-        },
-        schema: createResponse,
+        } satisfies z.input<typeof createIntegrationRequest>,
+        schema: createIntegrationResponse,
         errorCode,
       });
       log.info('Finwave integration created', { onboardingId: body.onboardingId, status: body.status });
@@ -123,8 +96,8 @@ export function createFinwaveActivities({ config, store, publicBaseUrl, webhookS
       const { body, raw } = await callVendor({
         vendor,
         operation: 'getResult',
-        method: 'GET',
-        url: `${base}/integrations/${encodeURIComponent(onboardingId)}/result`,
+        method: FINWAVE_API.getResult.method,
+        url: `${base}${fillPath(FINWAVE_API.getResult.path, { onboardingId })}`,
         headers,
         schema: finwaveResultSchema,
         errorCode,
@@ -150,14 +123,14 @@ export function createFinwaveActivities({ config, store, publicBaseUrl, webhookS
     },
 
     async finwaveDownloadEvidence({ onboardingId }: { onboardingId: string }): Promise<EvidenceRef> {
-      const url = `${base}/integrations/${encodeURIComponent(onboardingId)}/evidences`;
+      const url = `${base}${fillPath(FINWAVE_API.downloadEvidence.path, { onboardingId })}`;
       let raw: Buffer;
       try {
         raw = (
           await callVendor({
             vendor,
             operation: 'downloadEvidence',
-            method: 'GET',
+            method: FINWAVE_API.downloadEvidence.method,
             url,
             headers,
             errorCode,
@@ -174,7 +147,7 @@ export function createFinwaveActivities({ config, store, publicBaseUrl, webhookS
           await callVendor({
             vendor,
             operation: 'downloadEvidence',
-            method: 'POST',
+            method: FINWAVE_API.downloadEvidencePost.method,
             url,
             headers,
             errorCode,
