@@ -27,7 +27,7 @@ export async function bundleWorkflows(workflowsPath = require.resolve('../workfl
     failureConverterPath: FAILURE_CONVERTER_PATH,
     // Notifications recorded by a verification are handed to its outbox before it closes (workflows/notify-drain.ts).
     // OpenTelemetry's workflow interceptors always, tracing on or off (OTEL_EXPORTER_OTLP_ENDPOINT): they change
-    // the order of some commands (an ID360 cancellation's), so bundling them only with tracing on would make
+    // the order of some commands (a vendor flow's cancellation), so bundling them only with tracing on would make
     // the setting a change of workflow code. Off, their spans go to a sink that drops them (tracingWorkerOptions).
     workflowInterceptorModules: [require.resolve('../workflows/notify-drain'), WORKFLOW_TRACING_INTERCEPTORS],
     logger: quietBundlerLogger,

@@ -22,7 +22,7 @@
  * | uploadSelfie        | POST /v1/signatures/:id/selfie                | {contentBase64} -> 204; selfie_required -> user_consent_required |
  * | getSignatureStatus  | GET  /v1/signatures/:id/status                | {signatureId, status, statusCode} |
  * | getSignedDocument   | GET  /v1/signatures/:id/documents/:documentId | the signed PDF once signed |
- * | getInfoCertContract | GET  /v1/signatures/:id/infocert-contract     | 200 contract PDF (InfoCert) or 204 (Namirial) once signed |
+ * | getInfoCertContract | GET  /v1/signatures/:id/infocert-contract     | 200 contract PDF (InfoCert) or 204 (the primary QTSP) once signed |
  * Auth: `Authorization: Bearer <access_token>`; missing or expired answers 401. Business-rule failures
  * (windows, wrong state, wrong passcode, resend limit) answer 422 `{code, message}`; unknown ids 404;
  * malformed bodies 400. Bodies are JSON with base64 files (the real API may want multipart).

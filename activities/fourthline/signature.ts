@@ -226,7 +226,7 @@ export function fourthlineSignatureActivities(fl: FourthlineClient, store: Evide
       return fl.signatureStatus(signatureId);
     },
 
-    /** Each signed PDF, then the InfoCert contract when there is one (204 = Namirial, no contract). */
+    /** Each signed PDF, then the InfoCert contract when there is one (204 = signed at the primary QTSP, no contract). */
     async fourthlineDownloadSigned(input: {
       signatureId: string;
       documentIds: string[];
