@@ -9,6 +9,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { SpanKind } from '@opentelemetry/api';
 import { Client } from '@temporalio/client';
 import { Runtime, DefaultLogger } from '@temporalio/worker';
 import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
@@ -75,7 +76,9 @@ test('one Finwave flow: one trace from the API request to the vendor call, and t
   expect(createRequest).toBeDefined();
   const trace = spans.filter((s) => s.spanContext().traceId === createRequest!.spanContext().traceId);
   const vendorCall = trace.find(
-    (s) => s.name === 'Finwave createOnboarding' || (s.attributes['vendor.name'] === 'Finwave' && s.kind === 2),
+    (s) =>
+      s.name === 'Finwave createOnboarding' ||
+      (s.attributes['vendor.name'] === 'Finwave' && s.kind === SpanKind.CLIENT),
   );
   expect(vendorCall).toBeDefined();
   const chain = ancestry(vendorCall!, index);

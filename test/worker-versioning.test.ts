@@ -44,7 +44,9 @@ async function eventually<T>(what: string, fn: () => Promise<T | undefined>, tim
     }
     await new Promise((r) => setTimeout(r, 250));
   }
-  throw new Error(`timed out: ${what}${last ? ` (${String(last)})` : ''}`);
+  throw new Error(
+    `timed out: ${what}${last ? ` (${last instanceof Error ? last.message : JSON.stringify(last)})` : ''}`,
+  );
 }
 
 /** What an operator does with `temporal worker deployment set-current-version`, then waits until routing uses it. */
