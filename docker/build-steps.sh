@@ -92,10 +92,16 @@ code="$(curl -s -o "$WORK/body" -w '%{http_code}' -H "authorization: Bearer $TOK
 [[ "$code" == 404 ]] && grep -q '"error"' "$WORK/body" || die "GET of an unknown verification answered $code: $(cat "$WORK/body")"
 [[ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$APORT/v1/verifications/finwave:image-check")" == 401 ]] || die "no 401 without a key"
 log "api ready in $((SECONDS - run_start))s"
+VENDOR_QUEUES=$(node -p "Object.keys(require('./dist/config/vendors').vendors).join(' ')")
 polling() {
   kill -0 "$WORKER_PID" || return 1
-  for q in workflows finwave fourthline authenteq namirial id360; do
-    "$CLI" task-queue describe --task-queue "idv-$q" --address "127.0.0.1:$TPORT" 2>/dev/null | grep -q "${WORKER_PID}@" || return 1
+  # The image's worker is versioned (WORKER_DEPLOYMENT_NAME/WORKER_BUILD_ID) and no version is current yet, so
+  # the per-version report lists no poller; the legacy report lists every poller by identity.
+  "$CLI" task-queue describe --task-queue idv-workflows --address "127.0.0.1:$TPORT" --legacy-mode 2>/dev/null |
+    grep -q "${WORKER_PID}@" || return 1
+  for q in $VENDOR_QUEUES; do
+    "$CLI" task-queue describe --task-queue "idv-$q" --address "127.0.0.1:$TPORT" --legacy-mode \
+      --task-queue-type-legacy activity 2>/dev/null | grep -q "${WORKER_PID}@" || return 1
   done
 }
 wait_until "worker polling the workflow queue and every vendor task queue" 300 polling
