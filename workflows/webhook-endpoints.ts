@@ -118,4 +118,9 @@ export async function webhookEndpoints(input: EndpointRegistryState): Promise<vo
   await condition(allHandlersFinished);
   await continueAsNew<typeof webhookEndpoints>(state);
 }
-setWorkflowOptions({ versioningBehavior: 'AUTO_UPGRADE' }, webhookEndpoints);
+// Only on a versioned worker: the server refuses a versioning behavior from a worker without a deployment
+// version (development and the tests run one), and there is no build to move away from anyway.
+setWorkflowOptions(
+  () => (workflowInfo().currentDeploymentVersion?.deploymentName ? { versioningBehavior: 'AUTO_UPGRADE' } : {}),
+  webhookEndpoints,
+);
