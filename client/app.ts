@@ -135,7 +135,8 @@ export async function buildApi({
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, text, done) => {
     if (String(text).trim() === '') return done(null, undefined);
-    jsonParser(req, String(text), done);
+    // Fastify's default JSON parser answers through `done`; its type also allows the promise form, which it is not.
+    void jsonParser(req, String(text), done);
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);

@@ -62,7 +62,7 @@ export function describeIssue(context: string | undefined, issue: ValidationIssu
     case 'invalid_type':
       problem = /received undefined$/.test(problem)
         ? 'is required'
-        : `must be ${article(String(p.expected ?? 'value'))}`;
+        : `must be ${article(typeof p.expected === 'string' ? p.expected : 'value')}`;
       if (path.length === 0 && where === 'body') problem = p.expected === 'object' ? 'must be a JSON object' : problem;
       break;
     case 'invalid_union':
@@ -89,7 +89,8 @@ export function describeIssue(context: string | undefined, issue: ValidationIssu
       break;
     }
     case 'invalid_format':
-      if (!/^must|^is /.test(problem)) problem = `must be ${article(String(p.format ?? 'valid value'))}`;
+      if (!/^must|^is /.test(problem))
+        problem = `must be ${article(typeof p.format === 'string' ? p.format : 'valid value')}`;
       break;
     default:
       if (!/^must|^is /.test(problem)) problem = `is invalid (${problem.replace(/^Invalid input: ?/, '')})`;

@@ -131,7 +131,7 @@ export function registerWebhookEndpointRoutes(app: FastifyInstance, deps: { clie
       }
       if (err instanceof WorkflowNotFoundError) throw notFound('webhook endpoint');
       if (err instanceof WorkflowUpdateFailedError) {
-        const msg = (err.cause as Error | undefined)?.message ?? '';
+        const msg = err.cause?.message ?? '';
         if (msg.startsWith('no endpoint')) throw notFound('webhook endpoint');
         throw new ApiError(409, 'conflict', msg || 'refused');
       }

@@ -67,7 +67,7 @@ async function call(
   method: string,
   path: string,
   body?: unknown,
-): Promise<{ status: number; body: any }> {
+): Promise<{ status: number; body: unknown }> {
   const res = await (t.fetch ?? fetch)(`${t.api}${path}`, {
     method,
     headers: {
@@ -80,7 +80,7 @@ async function call(
   return { status: res.status, body: text ? JSON.parse(text) : undefined };
 }
 
-async function control(t: PlayTarget, path: string, body: unknown = {}): Promise<any> {
+async function control(t: PlayTarget, path: string, body: unknown = {}): Promise<unknown> {
   const res = await (t.fetch ?? fetch)(`${t.sandbox}${path}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -358,7 +358,9 @@ const cancel = (provider: Provider, body: Record<string, unknown> = {}): Scenari
     // A 409 after a retried cancel whose first answer was lost: it was cancelled then.
     const already = c.status === 409 && (await read(t, v.id)).status === 'cancelled';
     if (c.status !== 200 && !already) throw new Error(`cancel answered ${c.status}: ${JSON.stringify(c.body)}`);
-    step(`your backend cancels: ${already ? 'cancelled (by the lost first attempt)' : c.body.status}`);
+    step(
+      `your backend cancels: ${already ? 'cancelled (by the lost first attempt)' : (c.body as VerificationView).status}`,
+    );
     return v.id;
   },
 });
