@@ -27,7 +27,7 @@ import { z } from 'zod';
 import type { Payload } from '@temporalio/common';
 import type { AppConfig } from '../config';
 import { AesGcmPayloadCodec, type PayloadKeyring } from '../codec';
-import { ApiError, errorBody } from './errors';
+import { ApiError, errorBody } from './api-error';
 
 const jsonPayload = z.object({
   metadata: z.record(z.string(), z.string()).optional(),

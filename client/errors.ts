@@ -6,25 +6,8 @@
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import { ApiError, errorBody } from './api-error';
 import { isStalledWorkflow, isTimeout, isUnansweredQuery, stalled, unavailable } from './deadlines';
-
-export class ApiError extends Error {
-  constructor(
-    readonly statusCode: number,
-    readonly code: string,
-    message: string,
-    /** Extra response headers (e.g. Retry-After on a 503). */
-    readonly headers: Record<string, string> = {},
-  ) {
-    super(message);
-  }
-}
-
-export const notFound = (what = 'verification') => new ApiError(404, 'not_found', `${what} not found`);
-
-export function errorBody(code: string, message: string) {
-  return { error: { code, message } };
-}
 
 /** Fastify's 4xx codes, as our error codes. */
 const STATUS_CODES: Record<number, string> = {

@@ -27,9 +27,9 @@ import {
   type VerificationState,
 } from '../workflows/shared';
 import { notifyAfterClose } from './notify-after-close';
-import { actorOf } from './audit';
+import { actorOf } from './actor';
 import type { AuditLog } from './audit-log';
-import { ApiError, notFound } from './errors';
+import { ApiError, notFound } from './api-error';
 import { errorSchema } from './schemas';
 import { readState } from './verifications';
 

@@ -31,7 +31,7 @@ import {
   type VerificationState,
   type VerificationStatus,
 } from '../workflows/shared';
-import { notFound } from './errors';
+import { notFound } from './api-error';
 
 /** How long an open verification's query may take before the published state answers instead. */
 // 750 ms, not 1 s: with the describe before it and a loaded API, a read without a worker still answers well within 2 s.

@@ -28,7 +28,7 @@ import {
   type WebhookEndpoint,
 } from '../workflows/notify-shared';
 import { assertPublicEndpoint, UnsafeEndpointError } from '../activities/ssrf';
-import { ApiError, notFound } from './errors';
+import { ApiError, notFound } from './api-error';
 import { errorSchema } from './schemas';
 
 /** The tenant of an authenticated request (set by the v1 auth hook, client/app.ts). */

@@ -42,7 +42,7 @@ import {
   FOURTHLINE_CASE_MEMO_KEY,
 } from '../../workflows/fourthline';
 import { apiVerificationId, parseVerificationId } from '../../workflows/shared';
-import { ApiError, notFound } from '../errors';
+import { ApiError, notFound } from '../api-error';
 import { errorSchema, isBase64 } from '../schemas';
 
 const UPLOAD_LIMIT = 15 * 1024 * 1024;
