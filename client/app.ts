@@ -120,7 +120,7 @@ export async function buildApi({
         }
       : false,
     bodyLimit: 1024 * 1024,
-    // Time bounds (README "Time bounds"): a socket idle this long is closed, a request must arrive whole
+    // Time bounds (docs/api.md#time-bounds): a socket idle this long is closed, a request must arrive whole
     // within requestTimeout, and a handler that has not answered by handlerTimeout answers 503 (a backstop:
     // every Temporal call has its own, shorter deadline: client/deadlines.ts).
     connectionTimeout: 60_000,
@@ -220,7 +220,7 @@ export async function buildApi({
     registerPersonalDataRoutes(v1, { client, store, auditLog: audit, vendors });
     // Each vendor's steps driven by the integrator's backend (its contract's `routes.actions`).
     for (const v of vendorList) v.routes?.actions?.(v1, depsOf(v));
-    // Notifications to the integrator's backend (README "Notifications to your backend").
+    // Notifications to the integrator's backend (docs/notifications.md).
     registerWebhookEndpointRoutes(v1, { client, config });
     registerWebhookDeliveryRoutes(v1, { client, config });
   });

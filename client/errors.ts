@@ -126,8 +126,8 @@ function handle(err: FastifyError | ApiError | Error, req: FastifyRequest, reply
     );
     return sendApiError(reply, stalled());
   }
-  // The cause's gRPC code and details too: a client ServiceError's own message is only "Failed to query Workflow"
-  // (3 such 500s in the full chaos run, 31 s after a worker restart, could not be told apart without them).
+  // The cause's gRPC code and details too: a client ServiceError's own message is only "Failed to query Workflow",
+  // which tells one unanswered query from another not at all.
   const cause = (err as { cause?: { code?: unknown; details?: unknown; message?: unknown } }).cause;
   if (isUnansweredQuery(err)) {
     req.log.warn(

@@ -1,6 +1,5 @@
 /**
- * `/v1/webhook-endpoints`: a tenant's notification endpoints (README "Notifications to your
- * backend"). The registry is the tenant's entity workflow (workflows/webhook-endpoints.ts); the API
+ * `/v1/webhook-endpoints`: a tenant's notification endpoints (docs/notifications.md#endpoints). The registry is the tenant's entity workflow (workflows/webhook-endpoints.ts); the API
  * mints ids and secrets and checks URLs, the workflow serializes the changes.
  *
  * A secret (`whsec_…`) is shown once: in the answer to create and to rotate-secret.

@@ -1,7 +1,7 @@
 /**
  * A development receiver for our notifications: plays the integrator's backend. Register
  * `<sandbox>/receiver/<name>` as an endpoint, give the receiver the secret the API showed once, and
- * it verifies every delivery with the `standardwebhooks` library (as the README tells integrators to)
+ * it verifies every delivery with the `standardwebhooks` library (as docs/notifications.md#verifying-signatures tells integrators to)
  * and keeps what it received, verified or not, for `GET /receiver/<name>`.
  *
  *   PUT  /receiver/<name>/_secret  {"secrets":["whsec_…"]}     secrets it accepts (any of them verifies)
