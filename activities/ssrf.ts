@@ -38,12 +38,11 @@ export async function assertPublicEndpoint(url: string): Promise<void> {
 export const safeLookup: LookupFunction = (hostname, options, callback) => {
   dns.lookup(hostname, { ...options, all: true }, (err, addresses) => {
     if (err) return callback(err, '', 0);
-    const list = addresses as dns.LookupAddress[];
+    const list = addresses;
     const bad = list.find((a) => !isPublicAddress(a.address));
     if (bad || list.length === 0)
       return callback(new UnsafeEndpointError(`${hostname} resolves to a non-public address`), '', 0);
-    if ((options as dns.LookupOptions).all)
-      return (callback as unknown as (e: null, a: dns.LookupAddress[]) => void)(null, list);
+    if (options.all) return (callback as unknown as (e: null, a: dns.LookupAddress[]) => void)(null, list);
     return callback(null, list[0]!.address, list[0]!.family);
   });
 };

@@ -14,7 +14,8 @@ import type { Client } from '@temporalio/client';
 import type { ApiScope, AppConfig } from '../config';
 import { parseVerificationId, tenantWorkflowId } from '../workflows/shared';
 import type { EvidenceStore } from '../activities/evidence-store';
-import { ApiError, errorBody, frameworkErrors, installErrorHandling } from './errors';
+import { ApiError, errorBody } from './api-error';
+import { frameworkErrors, installErrorHandling } from './errors';
 import { CREATE_DEADLINE_MS, HANDLER_TIMEOUT_MS, WORKER_CALL_MS } from './deadlines';
 import { registerVerificationRoutes } from './verifications';
 import { registerAuditTrail } from './audit';
@@ -119,7 +120,7 @@ export async function buildApi({
         }
       : false,
     bodyLimit: 1024 * 1024,
-    // Time bounds (README "Time bounds"): a socket idle this long is closed, a request must arrive whole
+    // Time bounds (docs/api.md#time-bounds): a socket idle this long is closed, a request must arrive whole
     // within requestTimeout, and a handler that has not answered by handlerTimeout answers 503 (a backstop:
     // every Temporal call has its own, shorter deadline: client/deadlines.ts).
     connectionTimeout: 60_000,
@@ -135,7 +136,8 @@ export async function buildApi({
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, text, done) => {
     if (String(text).trim() === '') return done(null, undefined);
-    jsonParser(req, String(text), done);
+    // Fastify's default JSON parser answers through `done`; its type also allows the promise form, which it is not.
+    void jsonParser(req, String(text), done);
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -218,7 +220,7 @@ export async function buildApi({
     registerPersonalDataRoutes(v1, { client, store, auditLog: audit, vendors });
     // Each vendor's steps driven by the integrator's backend (its contract's `routes.actions`).
     for (const v of vendorList) v.routes?.actions?.(v1, depsOf(v));
-    // Notifications to the integrator's backend (README "Notifications to your backend").
+    // Notifications to the integrator's backend (docs/notifications.md).
     registerWebhookEndpointRoutes(v1, { client, config });
     registerWebhookDeliveryRoutes(v1, { client, config });
   });

@@ -103,7 +103,7 @@ export class FolderAuditLog implements AuditLog {
       .map((l) => {
         let line: { at?: string; metadata: Record<string, string>; data: string };
         try {
-          line = JSON.parse(l);
+          line = JSON.parse(l) as typeof line;
         } catch {
           line = { metadata: {}, data: '' }; // a torn line (a crash mid-write): unreadable, not a 500
         }

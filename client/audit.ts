@@ -11,7 +11,6 @@
  * API's audit log (client/audit-log.ts) once it has closed. `GET /v1/verifications/:id/audit` answers
  * both, oldest first; `?export=true` answers it as a JSON file to keep.
  */
-import net from 'node:net';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -23,32 +22,13 @@ import {
   parseVerificationId,
   tenantWorkflowId,
   verificationId,
-  type AuditActor,
   type AuditEntry,
 } from '../workflows/shared';
+import { actorOf } from './actor';
 import type { AuditLog } from './audit-log';
-import { notFound } from './errors';
+import { notFound } from './api-error';
 import { errorSchema } from './schemas';
 import { readState } from './verifications';
-
-export const END_USER_IP_HEADER = 'x-end-user-ip';
-export const END_USER_AGENT_HEADER = 'x-end-user-agent';
-
-export function actorOf(req: FastifyRequest): AuditActor {
-  const ip = header(req, END_USER_IP_HEADER);
-  const agent = header(req, END_USER_AGENT_HEADER);
-  return {
-    keyId: req.apiKeyId ?? 'unknown',
-    endUserIp: ip && net.isIP(ip) ? ip : null,
-    endUserAgent: agent ? agent.replace(/[\u0000-\u001f\u007f]/g, ' ').slice(0, 512) : null,
-  };
-}
-
-function header(req: FastifyRequest, name: string): string | null {
-  const v = req.headers[name];
-  const s = (Array.isArray(v) ? v[0] : v)?.trim();
-  return s ? s : null;
-}
 
 /** Appends to the workflow's trail while it runs, else to the audit log. Never throws for a closed workflow. */
 export async function appendAudit(

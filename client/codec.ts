@@ -9,7 +9,7 @@
  * without it the answer is 401 and the UI shows the ciphertext. Browsers may call it only from the
  * Web UI's origin (CODEC_UI_ORIGIN): CORS answers that origin and no other.
  *
- * What the Web UI v2.42 does (README "Personal data and evidence"): it POSTs to `<endpoint>/decode`
+ * What the Web UI v2.42 does (docs/web-ui.md#decoded-payloads-in-the-web-ui-and-the-cli): it POSTs to `<endpoint>/decode`
  * from the browser; it adds `Authorization: Bearer <the UI user's access token>` only with "Pass the
  * user access token" on AND an `https://` endpoint (an http:// one gets no token, ever). A payload
  * this codec cannot decrypt (a key no longer configured) is answered unchanged, as the UI itself does.
@@ -27,7 +27,7 @@ import { z } from 'zod';
 import type { Payload } from '@temporalio/common';
 import type { AppConfig } from '../config';
 import { AesGcmPayloadCodec, type PayloadKeyring } from '../codec';
-import { ApiError, errorBody } from './errors';
+import { ApiError, errorBody } from './api-error';
 
 const jsonPayload = z.object({
   metadata: z.record(z.string(), z.string()).optional(),

@@ -1,5 +1,5 @@
 /**
- * Time bounds of the API (README "Time bounds"). Every Temporal call the API makes runs under a
+ * Time bounds of the API (docs/api.md#time-bounds). Every Temporal call the API makes runs under a
  * deadline: Temporal answering slowly, or no worker taking a workflow's Update, ends in a clear answer
  * (202 for a create, 503 `temporarily_unavailable` with Retry-After otherwise), never a hang or a 500.
  */
@@ -10,7 +10,7 @@ import {
   WorkflowUpdateRPCTimeoutOrCancelledError,
   type Client,
 } from '@temporalio/client';
-import { ApiError } from './errors';
+import { ApiError } from './api-error';
 
 /** gRPC status codes (not a direct dependency). */
 const grpcStatus = { CANCELLED: 1, DEADLINE_EXCEEDED: 4, RESOURCE_EXHAUSTED: 8, UNAVAILABLE: 14 } as const;
@@ -110,9 +110,9 @@ export function isStalledWorkflow(err: unknown): boolean {
 /**
  * Whether a query got no answer for a reason of the moment: the SDK's "Failed to query Workflow"
  * ServiceError around a gRPC code other than NOT_FOUND (a missing verification is the SDK's
- * WorkflowNotFoundError, a 404). The full chaos run had three such 500s 31 s after a worker restart, the
- * worker still catching up on the flow's history; the user's retry went through. The request was fine and
- * nothing changed: a 503 with Retry-After, logged with the gRPC code (client/errors.ts).
+ * WorkflowNotFoundError, a 404), as when a worker that has just restarted is still catching up on the
+ * flow's history: a retry a moment later goes through. The request was fine and nothing changed: a 503
+ * with Retry-After, logged with the gRPC code (client/errors.ts).
  */
 export function isUnansweredQuery(err: unknown): boolean {
   const e = err as { name?: unknown; message?: unknown; cause?: { code?: unknown } } | null | undefined;

@@ -6,25 +6,8 @@
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import { ApiError, errorBody } from './api-error';
 import { isStalledWorkflow, isTimeout, isUnansweredQuery, stalled, unavailable } from './deadlines';
-
-export class ApiError extends Error {
-  constructor(
-    readonly statusCode: number,
-    readonly code: string,
-    message: string,
-    /** Extra response headers (e.g. Retry-After on a 503). */
-    readonly headers: Record<string, string> = {},
-  ) {
-    super(message);
-  }
-}
-
-export const notFound = (what = 'verification') => new ApiError(404, 'not_found', `${what} not found`);
-
-export function errorBody(code: string, message: string) {
-  return { error: { code, message } };
-}
 
 /** Fastify's 4xx codes, as our error codes. */
 const STATUS_CODES: Record<number, string> = {
@@ -62,7 +45,7 @@ export function describeIssue(context: string | undefined, issue: ValidationIssu
     case 'invalid_type':
       problem = /received undefined$/.test(problem)
         ? 'is required'
-        : `must be ${article(String(p.expected ?? 'value'))}`;
+        : `must be ${article(typeof p.expected === 'string' ? p.expected : 'value')}`;
       if (path.length === 0 && where === 'body') problem = p.expected === 'object' ? 'must be a JSON object' : problem;
       break;
     case 'invalid_union':
@@ -89,7 +72,8 @@ export function describeIssue(context: string | undefined, issue: ValidationIssu
       break;
     }
     case 'invalid_format':
-      if (!/^must|^is /.test(problem)) problem = `must be ${article(String(p.format ?? 'valid value'))}`;
+      if (!/^must|^is /.test(problem))
+        problem = `must be ${article(typeof p.format === 'string' ? p.format : 'valid value')}`;
       break;
     default:
       if (!/^must|^is /.test(problem)) problem = `is invalid (${problem.replace(/^Invalid input: ?/, '')})`;
@@ -142,8 +126,8 @@ function handle(err: FastifyError | ApiError | Error, req: FastifyRequest, reply
     );
     return sendApiError(reply, stalled());
   }
-  // The cause's gRPC code and details too: a client ServiceError's own message is only "Failed to query Workflow"
-  // (3 such 500s in the full chaos run, 31 s after a worker restart, could not be told apart without them).
+  // The cause's gRPC code and details too: a client ServiceError's own message is only "Failed to query Workflow",
+  // which tells one unanswered query from another not at all.
   const cause = (err as { cause?: { code?: unknown; details?: unknown; message?: unknown } }).cause;
   if (isUnansweredQuery(err)) {
     req.log.warn(

@@ -27,9 +27,9 @@ import {
   type VerificationState,
 } from '../workflows/shared';
 import { notifyAfterClose } from './notify-after-close';
-import { actorOf } from './audit';
+import { actorOf } from './actor';
 import type { AuditLog } from './audit-log';
-import { ApiError, notFound } from './errors';
+import { ApiError, notFound } from './api-error';
 import { errorSchema } from './schemas';
 import { readState } from './verifications';
 
@@ -208,7 +208,7 @@ export function registerPersonalDataRoutes(
       const erasedAt = new Date().toISOString();
       const deleted = artifacts.filter((a) => a.deleted).length;
       const keptForOthers = artifacts.length - deleted;
-      // Untracked duplicates at the vendor (issue 10: lost create answers) are not ours to delete: the
+      // Untracked duplicates at the vendor (sessions whose create answer was lost) are not ours to delete: the
       // vendors give no deletion call. They are named here and in the audit record, for the vendor.
       const atVendor = {
         duplicates: String(state?.facts.vendorDuplicates ?? '')

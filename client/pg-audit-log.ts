@@ -135,7 +135,7 @@ export class PostgresAuditLog implements AuditLog {
     return rows.map((r) => {
       let line: { metadata: Record<string, string>; data: string };
       try {
-        line = JSON.parse(r.payload.toString('utf8'));
+        line = JSON.parse(r.payload.toString('utf8')) as typeof line;
       } catch {
         line = { metadata: {}, data: '' };
       }

@@ -1,5 +1,5 @@
 /**
- * Reading a verification never needs a worker (issue 9, point 6).
+ * Reading a verification never needs a worker (docs/changing-workflow-code.md#reading-never-needs-a-worker).
  *
  * A query runs on a worker, which replays the whole history: with no worker running it hangs until
  * the gRPC deadline, and after an incompatible code change it fails for every old verification. So:
@@ -8,7 +8,7 @@
  *   vendor workflow returns its final VerificationState), read from the close event;
  * - an OPEN one that waits (no workflow task pending) from its memo, when the run keeps the memo
  *   current (`memoCurrent`: workflows/verification.ts `publish()`) and it holds the whole timeline: a
- *   verification parked on its timers is read without a worker replaying it (issue 14);
+ *   verification parked on its timers is read without a worker replaying it;
  * - any other OPEN one from the state query with a short deadline (QUERY_DEADLINE_MS), falling back
  *   to the last state the workflow published in its memo (workflows/verification.ts `publish()`; the
  *   memo is encrypted by our payload codec and `describe()` decodes it);
@@ -31,7 +31,7 @@ import {
   type VerificationState,
   type VerificationStatus,
 } from '../workflows/shared';
-import { notFound } from './errors';
+import { notFound } from './api-error';
 
 /** How long an open verification's query may take before the published state answers instead. */
 // 750 ms, not 1 s: with the describe before it and a loaded API, a read without a worker still answers well within 2 s.

@@ -40,7 +40,7 @@ export async function ensureRetentionSchedule(
     if (!(err instanceof ScheduleAlreadyRunning)) throw err;
     await client.schedule
       .getHandle(scheduleId)
-      .update((prev) => ({ ...prev, spec: options.spec, action: options.action as typeof prev.action }));
+      .update((prev) => ({ ...prev, spec: options.spec, action: options.action }));
   }
   return scheduleId;
 }

@@ -28,8 +28,8 @@ import {
   type Provider,
   type VerificationState,
 } from '../workflows/shared';
-import { ApiError, notFound } from './errors';
-import { actorOf } from './audit';
+import { ApiError, notFound } from './api-error';
+import { actorOf } from './actor';
 import { hasClosed } from './workflow-status';
 import { readVerification } from './read-model';
 import { checkHistoryBounds, createVerificationBodyOf, workflowStart } from './providers';

@@ -17,7 +17,7 @@ import {
   type NotificationEvent,
 } from '../workflows/notify-shared';
 import { parseVerificationId } from '../workflows/shared';
-import { ApiError, notFound } from './errors';
+import { ApiError, notFound } from './api-error';
 import { errorSchema } from './schemas';
 import { endpointsOf, tenantOf } from './webhook-endpoints';
 

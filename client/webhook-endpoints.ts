@@ -1,6 +1,5 @@
 /**
- * `/v1/webhook-endpoints`: a tenant's notification endpoints (README "Notifications to your
- * backend"). The registry is the tenant's entity workflow (workflows/webhook-endpoints.ts); the API
+ * `/v1/webhook-endpoints`: a tenant's notification endpoints (docs/notifications.md#endpoints). The registry is the tenant's entity workflow (workflows/webhook-endpoints.ts); the API
  * mints ids and secrets and checks URLs, the workflow serializes the changes.
  *
  * A secret (`whsec_…`) is shown once: in the answer to create and to rotate-secret.
@@ -28,7 +27,7 @@ import {
   type WebhookEndpoint,
 } from '../workflows/notify-shared';
 import { assertPublicEndpoint, UnsafeEndpointError } from '../activities/ssrf';
-import { ApiError, notFound } from './errors';
+import { ApiError, notFound } from './api-error';
 import { errorSchema } from './schemas';
 
 /** The tenant of an authenticated request (set by the v1 auth hook, client/app.ts). */
@@ -131,7 +130,7 @@ export function registerWebhookEndpointRoutes(app: FastifyInstance, deps: { clie
       }
       if (err instanceof WorkflowNotFoundError) throw notFound('webhook endpoint');
       if (err instanceof WorkflowUpdateFailedError) {
-        const msg = (err.cause as Error | undefined)?.message ?? '';
+        const msg = err.cause?.message ?? '';
         if (msg.startsWith('no endpoint')) throw notFound('webhook endpoint');
         throw new ApiError(409, 'conflict', msg || 'refused');
       }

@@ -151,7 +151,7 @@ const envSchema = z.object({
     .string()
     .regex(/^[a-z0-9-]+$/, 'must be lowercase letters, digits and dashes')
     .default('idv'),
-  /** Worker Deployment Versioning (README "Changing workflow code"): both set = on, workflows PINNED to this build. */
+  /** Worker Deployment Versioning (docs/changing-workflow-code.md#worker-deployment-versioning-every-workflow-pinned): both set = on, workflows PINNED to this build. */
   WORKER_DEPLOYMENT_NAME: z
     .string()
     .regex(/^[A-Za-z0-9_-]{1,100}$/, 'must be letters, digits, dashes and underscores')
@@ -185,7 +185,7 @@ export interface AppConfig {
   taskQueuePrefix: string;
   /** Worker Deployment Versioning, off (null) unless WORKER_DEPLOYMENT_NAME and WORKER_BUILD_ID are set. */
   workerDeployment: { deploymentName: string; buildId: string } | null;
-  /** Notifications to integrators (README "Notifications to your backend"). */
+  /** Notifications to integrators (docs/notifications.md). */
   notifications: { maxConcurrentDeliveries: number; maxInFlightPerEndpoint: number };
   /** Workflow cache and sticky queue of each Worker (unset: the SDK's defaults). */
   worker: WorkerTuning;

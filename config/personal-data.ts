@@ -1,5 +1,5 @@
 /**
- * The personal-data settings (README "Personal data and evidence"): the payload encryption keys, the
+ * The personal-data settings (docs/personal-data.md): the payload encryption keys, the
  * codec endpoint for the Web UI, the retention of evidence per artifact kind and the audit log.
  * Declared here and spread into config/index.ts's schema, so that they are validated with the rest.
  */

@@ -1,5 +1,5 @@
 /**
- * The task-queue layout (issue 14), pure so the workflow bundle can import it:
+ * The task-queue layout, pure so the workflow bundle can import it:
  *
  * - ONE workflow task queue, `<prefix>-workflows`: every workflow (the vendors' flows, their children,
  *   the notification outboxes, evidence retention) runs there, in ONE Worker per worker process (one

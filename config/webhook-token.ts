@@ -61,7 +61,7 @@ export function verifyWebhookToken(
 ): boolean {
   const m = /^(?:([A-Za-z0-9_-]{1,32})\.)?([A-Za-z0-9_-]{43})$/.exec(token);
   const key = m && keyById(secrets, m[1]);
-  return Boolean(key && equal(tokenMac(key.secret, provider, workflowId), m![2]!));
+  return Boolean(key && equal(tokenMac(key.secret, provider, workflowId), m[2]!));
 }
 
 export function webhookUrl(

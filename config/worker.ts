@@ -3,7 +3,7 @@
  *
  * - the workflow cache and the sticky queue. The SDK would size the workflow cache from the heap (about
  *   2,300 workflows at Node's default 4 GB heap), so thousands of flows parked on day-long timers would
- *   stay cached, and resident, for nothing: about 0.7 MB each (a targeted p3, README "Performance"). The
+ *   stay cached, and resident, for nothing: about 0.7 MB each (docs/performance.md#worker-memory-the-levers-measured-one-at-a-time). The
  *   default, DEFAULT_MAX_CACHED_WORKFLOWS, keeps the flows being worked on cached (creates, webhooks,
  *   human steps come seconds apart) and evicts the parked ones; the next event of an evicted flow
  *   replays its (short) history once. The sticky queue timeout stays the SDK's unless set.
@@ -21,7 +21,7 @@ import { PROVIDERS as VENDORS, type VendorName as Vendor } from './vendors';
 
 /**
  * Workflows the workflow Worker keeps cached. Above the SDK's 40 workflow-task slots (a slot needs a
- * cached workflow), far below the SDK's heap-sized default: measured, README "Performance".
+ * cached workflow), far below the SDK's heap-sized default: measured, docs/performance.md#worker-memory-the-levers-measured-one-at-a-time.
  */
 export const DEFAULT_MAX_CACHED_WORKFLOWS = 100;
 

@@ -1,6 +1,6 @@
 /** Runs the vendor sandboxes on SANDBOX_HOST:SANDBOX_PORT (default 127.0.0.1:8090). */
 import { loadConfigOrExit } from '../config';
-import { vendors, type VendorRegistry } from '../config/vendors';
+import { vendors, type VendorEndpoint, type VendorRegistry } from '../config/vendors';
 import { createSandboxServer } from './server';
 import path from 'node:path';
 import { persistSandboxes } from './persistence';
@@ -13,7 +13,7 @@ async function main() {
     Object.values(vendors as VendorRegistry).map((v) => [
       v.name,
       v.sandbox.settingsFrom?.({
-        config: (config.vendors as Record<string, unknown>)[v.name],
+        config: (config.vendors as Record<string, VendorEndpoint>)[v.name]!,
         publicBaseUrl: config.publicBaseUrl,
       }) ?? {},
     ]),
@@ -30,8 +30,8 @@ async function main() {
     persisted.stop();
     process.exit(0);
   };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  process.once('SIGINT', () => void stop());
+  process.once('SIGTERM', () => void stop());
 }
 
 void main();

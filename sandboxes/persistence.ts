@@ -66,7 +66,7 @@ export function restoreSandboxes(server: SandboxServer, json: string): number {
       const live = sandbox[field];
       if (!(live instanceof Map) || !(saved instanceof Map)) continue;
       for (const [k, v] of saved) {
-        if (v && typeof v === 'object' && 'timers' in v && !Array.isArray((v as { timers: unknown }).timers))
+        if (v && typeof v === 'object' && 'timers' in v && !Array.isArray(v.timers))
           (v as { timers: unknown[] }).timers = [];
         live.set(k, v);
         restored++;

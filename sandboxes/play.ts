@@ -2,7 +2,7 @@
  * Scripted end users: each scenario starts a verification through our API (as the integrator's backend)
  * and plays the user's steps through the vendor's sandbox controls, the way a person would click
  * through the sandbox pages (sandboxes/README.md). Used by `npm run demo` (sandboxes/demo.ts) and by
- * test/normalized-model.test.ts, which checks every ending against the table in the README.
+ * test/normalized-model.test.ts, which checks every ending against docs/api.md#what-the-api-answers.
  *
  * Only public HTTP: the API (bearer key) and the sandbox's control surface. No internal imports, so it
  * runs against any stack (`npm start`, or one on free ports in a test).
@@ -67,7 +67,7 @@ async function call(
   method: string,
   path: string,
   body?: unknown,
-): Promise<{ status: number; body: any }> {
+): Promise<{ status: number; body: unknown }> {
   const res = await (t.fetch ?? fetch)(`${t.api}${path}`, {
     method,
     headers: {
@@ -80,7 +80,7 @@ async function call(
   return { status: res.status, body: text ? JSON.parse(text) : undefined };
 }
 
-async function control(t: PlayTarget, path: string, body: unknown = {}): Promise<any> {
+async function control(t: PlayTarget, path: string, body: unknown = {}): Promise<unknown> {
   const res = await (t.fetch ?? fetch)(`${t.sandbox}${path}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -358,7 +358,8 @@ const cancel = (provider: Provider, body: Record<string, unknown> = {}): Scenari
     // A 409 after a retried cancel whose first answer was lost: it was cancelled then.
     const already = c.status === 409 && (await read(t, v.id)).status === 'cancelled';
     if (c.status !== 200 && !already) throw new Error(`cancel answered ${c.status}: ${JSON.stringify(c.body)}`);
-    step(`your backend cancels: ${already ? 'cancelled (by the lost first attempt)' : c.body.status}`);
+    const status = already ? 'cancelled (by the lost first attempt)' : (c.body as VerificationView).status;
+    step(`your backend cancels: ${status}`);
     return v.id;
   },
 });

@@ -16,248 +16,50 @@
  * (small JSON documents get a random nonce, so that their sha256 reveals nothing). Each action is a
  * Temporal Update on the case (identity) or on the current signature attempt; the validator refuses
  * a wrong state (409) or a closed window (422) before any vendor call.
+ *
+ * The bodies and answers are in fourthline-schemas.ts; reading the case, running the Updates and
+ * answering their refusals in fourthline-updates.ts.
  */
-import crypto from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
-import { ApplicationFailure, type UpdateDefinition } from '@temporalio/common';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { EvidenceStore } from '../../activities/evidence-store';
-import { readPublished } from '../read-model';
 import {
   approveUpdate,
   confirmUpdate,
-  FOURTHLINE_REFUSALS,
-  fourthlineAttemptQuery,
-  fourthlineCaseQuery,
   identityUpdate,
   resendPasscodeUpdate,
   setMobileNumberUpdate,
   signatureDetailsUpdate,
   uploadDocumentsUpdate,
   uploadSelfieUpdate,
-  type AttemptView,
-  type FourthlineCaseView,
-  FOURTHLINE_CASE_MEMO_KEY,
 } from '../../workflows/fourthline';
-import { apiVerificationId, parseVerificationId } from '../../workflows/shared';
-import { ApiError, notFound } from '../errors';
-import { errorSchema, isBase64 } from '../schemas';
-
-const UPLOAD_LIMIT = 15 * 1024 * 1024;
-const base64 = z.string().min(4).max(UPLOAD_LIMIT).refine(isBase64, 'must be base64');
-
-const identityBody = z
-  .object({
-    person: z
-      .object({
-        firstName: z.string().min(1).max(100),
-        lastName: z.string().min(1).max(100),
-        birthDate: z
-          .string()
-          .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be YYYY-MM-DD')
-          .optional(),
-      })
-      .strict(),
-    address: z
-      .object({
-        street: z.string().max(200).optional(),
-        postalCode: z.string().max(20).optional(),
-        city: z.string().min(1).max(100),
-        countryCode: z.string().regex(/^[A-Z]{3}$/, 'must be ISO 3166 alpha-3, e.g. FRA'),
-      })
-      .strict(),
-    emailAndPhone: z
-      .object({
-        email: z.email('must be an email address').max(254),
-        phone: z
-          .string()
-          .regex(/^\+\d{8,15}$/, 'must be E.164, e.g. +33612345678')
-          .optional(),
-      })
-      .strict(),
-    files: z
-      .array(
-        z
-          .object({
-            type: z.enum(['id_document_front', 'id_document_back', 'selfie', 'proof_of_address']),
-            contentType: z.enum(['image/jpeg', 'image/png', 'application/pdf']),
-            contentBase64: base64,
-          })
-          .strict(),
-      )
-      .min(1)
-      .max(6),
-  })
-  .strict()
-  .describe('Identity data (person, address and emailAndPhone are required) and identity files as base64');
-const documentsBody = z
-  .object({
-    documents: z
-      .array(
-        z
-          .object({
-            name: z.string().regex(/^[\w .()-]{1,100}$/, 'must be a plain file name'),
-            contentBase64: base64.describe('the PDF, base64'),
-          })
-          .strict(),
-      )
-      .min(1)
-      .max(10),
-  })
-  .strict();
-const mobileBody = z
-  .object({ mobileNumber: z.string().regex(/^\+\d{8,15}$/, 'must be E.164, e.g. +33612345678') })
-  .strict();
-const approveBody = z
-  .object({
-    legalConditions: z
-      .array(z.object({ id: z.string().max(100), version: z.string().max(50) }).strict())
-      .min(1)
-      .optional()
-      .describe('defaults to the versions shown by signature-details'),
-    documentIds: z.array(z.string().max(100)).min(1).optional().describe('defaults to every document shown'),
-  })
-  .strict();
-const confirmBody = z.object({ passcode: z.string().regex(/^\d{4,8}$/, 'must be the digits from the SMS') }).strict();
-const selfieBody = z.object({ contentType: z.enum(['image/jpeg', 'image/png']), contentBase64: base64 }).strict();
-
-const windows = z.object({
-  approveBy: z.string().nullable(),
-  confirmBy: z.string().nullable(),
-  passcodeValidUntil: z.string().nullable(),
-  selfieBy: z.string().nullable(),
-  errorAt: z.string().nullable(),
-});
-const attemptSchema = z.object({
-  attempt: z.number(),
-  signatureId: z.string(),
-  workflowId: z.string(),
-  phase: z.string(),
-  providerStatus: z.string().nullable(),
-  outcome: z.string().nullable(),
-  reason: z.string().nullable(),
-  windows,
-  passcodeResends: z.number(),
-  startedAt: z.string(),
-  endedAt: z.string().nullable(),
-});
-const consentRecord = z.object({
-  attempt: z.number(),
-  signatureId: z.string(),
-  clientId: z.string(),
-  event: z.enum(['shown', 'accepted']),
-  at: z.string(),
-  language: z.string(),
-  legalConditions: z.array(z.object({ id: z.string(), version: z.string(), title: z.string().nullable() })),
-  documents: z.array(z.object({ documentId: z.string(), name: z.string() })),
-  approvalAttemptId: z.string().nullable(),
-});
-const attemptResponse = z.object({ attempt: attemptSchema });
-const caseResponse = z.object({
-  stage: z.string(),
-  flow: z.string(),
-  verificationId: z.string().nullable(),
-  clientId: z.string().nullable(),
-  caseStatus: z.string().nullable(),
-  riskScore: z.number().nullable(),
-  current: attemptSchema.nullable(),
-  attempts: z.array(attemptSchema),
-});
-const errors = { 400: errorSchema, 401: errorSchema, 404: errorSchema, 409: errorSchema, 422: errorSchema };
+import { apiVerificationId } from '../../workflows/shared';
+import { ApiError } from '../api-error';
+import { errorSchema } from '../schemas';
+import {
+  actionErrors as errors,
+  approveBody,
+  attemptResponse,
+  attemptSchema,
+  caseResponse,
+  confirmBody,
+  consentRecord,
+  documentsBody,
+  identityBody,
+  mobileBody,
+  selfieBody,
+  UPLOAD_LIMIT,
+} from './fourthline-schemas';
+import { fourthlineUpdates } from './fourthline-updates';
 
 export function registerFourthlineActions(app: FastifyInstance, deps: { client: Client; store: EvidenceStore }): void {
   const { client, store } = deps;
   const r = app.withTypeProvider<ZodTypeProvider>();
   const params = z.object({ id: z.string().min(1).max(200) });
-  // Every upload is claimed by the verification (retention and erasure act on the claims).
-  const json = (owner: string, kind: string, data: Record<string, unknown>) =>
-    store.put(
-      kind,
-      'application/json',
-      Buffer.from(JSON.stringify({ ...data, nonce: crypto.randomBytes(16).toString('hex') })),
-      owner,
-    );
-
-  async function caseView(id: string): Promise<FourthlineCaseView> {
-    if (parseVerificationId(id)?.provider !== 'fourthline') throw notFound();
-    try {
-      return await client.workflow.getHandle(id).query(fourthlineCaseQuery);
-    } catch (err) {
-      if (err instanceof WorkflowNotFoundError) throw notFound();
-      throw err;
-    }
-  }
-
-  /** Why an attempt no longer takes actions, as the API answers it. */
-  function closed(a: AttemptView | null, view: FourthlineCaseView): ApiError {
-    if (!a)
-      return new ApiError(409, 'conflict', `no signature attempt yet: the verification is at the ${view.stage} stage`);
-    if (a.outcome === 'expired')
-      return new ApiError(422, 'window_closed', `signature attempt ${a.attempt} has ended: ${a.reason}`);
-    return new ApiError(409, 'conflict', `signature attempt ${a.attempt} has ended (${a.outcome}): ${a.reason}`);
-  }
-
-  function isTryAgain(err: unknown): boolean {
-    return (
-      err instanceof WorkflowUpdateFailedError &&
-      err.cause instanceof ApplicationFailure &&
-      err.cause.type === FOURTHLINE_REFUSALS.tryAgain
-    );
-  }
-
-  function refusal(err: unknown): unknown {
-    if (!(err instanceof WorkflowUpdateFailedError)) return err;
-    const cause = err.cause instanceof ApplicationFailure ? err.cause : undefined;
-    switch (cause?.type) {
-      case FOURTHLINE_REFUSALS.wrongState:
-        return new ApiError(409, 'conflict', cause.message);
-      case FOURTHLINE_REFUSALS.windowClosed:
-        return new ApiError(422, 'window_closed', cause.message);
-      case FOURTHLINE_REFUSALS.rejected: {
-        const status = (cause.details?.[0] as { httpStatus?: number } | undefined)?.httpStatus;
-        return status === 502
-          ? new ApiError(502, 'vendor_unavailable', cause.message)
-          : new ApiError(422, 'vendor_rejected', cause.message);
-      }
-      default:
-        return new ApiError(409, 'conflict', cause?.message ?? 'the action was refused');
-    }
-  }
-
-  /** Runs an update on the current signature attempt. */
-  async function onAttempt<Ret, Args extends unknown[]>(
-    id: string,
-    update: UpdateDefinition<Ret, Args>,
-    ...args: Args
-  ): Promise<Ret> {
-    const view = await caseView(id);
-    const a = view.current;
-    if (!a || a.outcome) throw closed(a, view);
-    try {
-      // (The SDK's overloads cannot see through a generic argument list.)
-      return await client.workflow
-        .getHandle(a.workflowId)
-        .executeUpdate(update as unknown as UpdateDefinition<Ret, [unknown]>, { args: args as unknown as [unknown] });
-    } catch (err) {
-      if (err instanceof WorkflowNotFoundError) {
-        // The attempt closed between the read and the update: say how (its own final view).
-        const final = await client.workflow
-          .getHandle(a.workflowId)
-          .query(fourthlineAttemptQuery)
-          .catch(() => null);
-        throw closed(final ?? a, view);
-      }
-      throw refusal(err);
-    }
-  }
-
-  /** Before anything is stored: the verification exists, is the caller's, and has an open signature attempt. */
-  async function requireOpenAttempt(id: string): Promise<void> {
-    const view = await caseView(id);
-    if (!view.current || view.current.outcome) throw closed(view.current, view);
-  }
+  const { json, caseView, isTryAgain, refusal, onAttempt, requireOpenAttempt, publishedCaseView } =
+    fourthlineUpdates(deps);
 
   const route = { security: [{ bearer: [] }], params };
 
@@ -454,14 +256,6 @@ export function registerFourthlineActions(app: FastifyInstance, deps: { client: 
       return { attempt: await onAttempt(req.params.id, uploadSelfieUpdate, { selfieRef }) };
     },
   );
-
-  /** For the read routes: never needs a worker (the query within 750 ms, else the view the case published). */
-  async function publishedCaseView(id: string): Promise<FourthlineCaseView> {
-    if (parseVerificationId(id)?.provider !== 'fourthline') throw notFound();
-    const view = await readPublished(client, id, fourthlineCaseQuery, FOURTHLINE_CASE_MEMO_KEY);
-    if (!view) throw new ApiError(503, 'unavailable', 'the signature view cannot be read right now; try again shortly');
-    return view;
-  }
 
   r.get(
     '/v1/verifications/:id/signature',

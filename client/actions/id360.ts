@@ -26,7 +26,7 @@ import {
   id360UploadSelfieUpdate,
 } from '../../workflows/id360';
 import { parseVerificationId, stateQuery, TERMINAL_STATUSES, type VerificationState } from '../../workflows/shared';
-import { ApiError, notFound } from '../errors';
+import { ApiError, notFound } from '../api-error';
 import { errorSchema, isBase64, verificationSchema } from '../schemas';
 import { view } from '../verifications';
 import { hasClosed } from '../workflow-status';

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { durationMs, reference } from './common';
-import { ApiError } from '../errors';
+import { ApiError } from '../api-error';
 import type { VendorContract, VendorRegistry } from '../../config/vendors/contract';
 
 /** The body schema for the vendors of `registry`, a discriminated union on `provider` (registry order). */

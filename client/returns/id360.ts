@@ -18,7 +18,7 @@ import { openApiKey } from '../../activities/id360-secrets';
 import { id360VendorUserUrl } from '../../activities/id360';
 import { parseVerificationId, TERMINAL_STATUSES } from '../../workflows/shared';
 import { readVerification } from '../read-model';
-import { ApiError } from '../errors';
+import { ApiError } from '../api-error';
 import { browserPage, ENDED, INVALID_LINK, NOT_FOUND } from './page';
 
 export function registerId360Link(

@@ -13,7 +13,7 @@ import { verifyWebhookToken } from '../../config/webhook-token';
 import { finwaveWebhookSignal } from '../../workflows/finwave';
 import { parseVerificationId } from '../../workflows/shared';
 import { errorSchema } from '../schemas';
-import { ApiError } from '../errors';
+import { ApiError } from '../api-error';
 import { signalOrExplain } from './signal';
 
 const body = z.object({

@@ -27,7 +27,7 @@ import {
 } from '../../workflows/fourthline';
 import { SEARCH_ATTRIBUTES } from '../../workflows/shared';
 import { errorSchema } from '../schemas';
-import { ApiError } from '../errors';
+import { ApiError } from '../api-error';
 import { signalOrExplain } from './signal';
 
 /** Bearer tokens we issue to Fourthline live this long. */

@@ -19,7 +19,7 @@ import { ID360_CALLBACK_HEADER, ID360_STATUSES } from '../../activities/id360';
 import { id360CallbackSignal } from '../../workflows/id360';
 import { parseVerificationId } from '../../workflows/shared';
 import { errorSchema } from '../schemas';
-import { ApiError } from '../errors';
+import { ApiError } from '../api-error';
 import { signalOrExplain } from './signal';
 
 const CODE = /^[A-Za-z0-9_.-]{1,64}$/;

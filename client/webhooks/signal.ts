@@ -1,6 +1,6 @@
 import { WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
 import type { SignalDefinition } from '@temporalio/workflow';
-import { ApiError } from '../errors';
+import { ApiError } from '../api-error';
 import { hasClosed } from '../workflow-status';
 import { observeSignalDelivered } from '../metrics';
 

@@ -34,9 +34,9 @@ export interface VendorConfigContext<Env extends z.ZodRawShape = z.ZodRawShape> 
   /** Defaults taken, for the launchers to print (never secrets). */
   notes: string[];
   /** Both or neither: true when both are set, a ConfigError naming the missing one when only one is. */
-  pair(a: string, b: string): boolean;
+  pair: (a: string, b: string) => boolean;
   /** config/index.ts's ConfigError (one line naming the variable). */
-  error(variable: string, problem: string): Error;
+  error: (variable: string, problem: string) => Error;
 }
 
 /** What a vendor's activity factory is given (activities/index.ts). */
@@ -59,7 +59,14 @@ export interface VendorRouteDeps<Config> {
   options?: unknown;
 }
 
-export type RegisterRoutes<Config> = (app: FastifyInstance, deps: VendorRouteDeps<Config>) => void;
+/**
+ * Declared as a method and read back as its type: TypeScript checks a method's parameters both ways, so a
+ * contract whose routes take a vendor's own config still fits the registry's `VendorContract` (whose
+ * config is `VendorEndpoint`), as its `load` and `activities` do.
+ */
+export type RegisterRoutes<Config> = {
+  register(app: FastifyInstance, deps: VendorRouteDeps<Config>): void;
+}['register'];
 
 /** The vendor's sandbox on the sandbox server (sandboxes/server.ts), under `/<name>`. */
 export interface VendorSandbox<Sandbox, Options, Config = VendorEndpoint> {
@@ -114,24 +121,24 @@ export interface VendorContract<
   };
   personalData?: {
     /** Workflows besides the verification that store evidence for it (its children): erasure and downloads reach them. */
-    evidenceOwners?(client: Client, workflowId: string): Promise<string[]>;
+    evidenceOwners?: (client: Client, workflowId: string) => Promise<string[]>;
   };
   sandbox: VendorSandbox<Sandbox, SandboxOptions, Config>;
 }
 
 /** A registry: each key is its contract's `name`. */
-export type VendorRegistry = Record<string, VendorContract<any, any, any>>;
+export type VendorRegistry = Record<string, VendorContract>;
 
 /** The config each vendor of `R` reads. */
 export type VendorConfigs<R extends VendorRegistry> = {
-  [K in keyof R]: R[K] extends VendorContract<infer C, any, any> ? C : never;
+  [K in keyof R]: ReturnType<R[K]['config']['load']>;
 };
 
 /** The sandbox each vendor of `R` runs on the sandbox server. */
 export type VendorSandboxes<R extends VendorRegistry> = {
-  [K in keyof R]: R[K]['sandbox'] extends VendorSandbox<infer S, any, any> ? S : never;
+  [K in keyof R]: ReturnType<R[K]['sandbox']['create']>;
 };
 
 export type VendorSandboxOptions<R extends VendorRegistry> = {
-  [K in keyof R]?: R[K]['sandbox'] extends VendorSandbox<any, infer O, any> ? Partial<O> : never;
+  [K in keyof R]?: Parameters<R[K]['sandbox']['create']>[0]['options'];
 };

@@ -1,6 +1,14 @@
 /** The Authenteq sandbox's fake identities: obviously fake, different per session (so tests can look for leaks). */
 import crypto from 'node:crypto';
-import type { AuthenteqPassOptions } from './model';
+
+/** How a session passes: what its result says and shows. */
+export interface AuthenteqPassOptions {
+  nfcVerified?: boolean;
+  addressProof?: boolean;
+  documents?: 1 | 2 | 3;
+  /** The user's identity on their first document (default: a fake SANDBOXDOE with a random number). */
+  person?: { surname?: string; givenNames?: string; documentNumber?: string };
+}
 
 function fakeImage(kind: string): { contentType: string; content: string } {
   // A well-formed JPEG start and end marker around a few random bytes.

@@ -18,10 +18,6 @@
  * | GET|POST /_sandbox/account {redirectUrls?, deactivated?, clientSecret?} | the Customer Dashboard: registered URLs, deactivation, key rotation |
  * documents: how many documents the user scans in the multi-document flow (documentData2/3); 1 otherwise.
  */
-export {
-  AuthenteqSandbox,
-  type AuthenteqExchange,
-  type AuthenteqPassOptions,
-  type AuthenteqSandboxOptions,
-} from './model';
+export { AuthenteqSandbox, type AuthenteqExchange, type AuthenteqSandboxOptions } from './model';
+export type { AuthenteqPassOptions } from './documents';
 export { registerAuthenteqSandbox } from './routes';

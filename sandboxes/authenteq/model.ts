@@ -6,7 +6,7 @@
 import crypto from 'node:crypto';
 import { FaultInjector } from '../framework/faults';
 import { Ledger } from '../framework/ledger';
-import { fakeResult } from './documents';
+import { fakeResult, type AuthenteqPassOptions } from './documents';
 
 export type SessionStatus = 'OPEN' | 'LEFT' | 'PASSED' | 'FAILED';
 
@@ -39,14 +39,6 @@ export interface AuthenteqSandboxOptions {
   /** Redirect URLs registered in the "Customer Dashboard". */
   redirectUrls: string[];
   codeTtlMs?: number;
-}
-
-export interface AuthenteqPassOptions {
-  nfcVerified?: boolean;
-  addressProof?: boolean;
-  documents?: 1 | 2 | 3;
-  /** The user's identity on their first document (default: a fake SANDBOXDOE with a random number). */
-  person?: { surname?: string; givenNames?: string; documentNumber?: string };
 }
 
 export class AuthenteqSandbox {

@@ -143,8 +143,8 @@ export class FourthlineSandbox {
   setIdentityData(c: FourthlineCase, data: Record<string, unknown>): void {
     c.identityData = data;
     this.ledger.record('identity-data', c.verificationId, c.verificationId);
-    const email = String((data.emailAndPhone as { email?: unknown } | undefined)?.email ?? '');
-    const tag = /\+([a-z0-9-]+)@/.exec(email)?.[1];
+    const email = (data.emailAndPhone as { email?: unknown } | undefined)?.email;
+    const tag = typeof email === 'string' ? /\+([a-z0-9-]+)@/.exec(email)?.[1] : undefined;
     c.scenario = (FOURTHLINE_SCENARIOS as readonly string[]).includes(tag ?? '')
       ? (tag as FourthlineScenario)
       : 'completed';

@@ -1,7 +1,7 @@
 /**
  * A development receiver for our notifications: plays the integrator's backend. Register
  * `<sandbox>/receiver/<name>` as an endpoint, give the receiver the secret the API showed once, and
- * it verifies every delivery with the `standardwebhooks` library (as the README tells integrators to)
+ * it verifies every delivery with the `standardwebhooks` library (as docs/notifications.md#verifying-signatures tells integrators to)
  * and keeps what it received, verified or not, for `GET /receiver/<name>`.
  *
  *   PUT  /receiver/<name>/_secret  {"secrets":["whsec_…"]}     secrets it accepts (any of them verifies)
@@ -99,7 +99,8 @@ export function registerNotificationReceiver(app: FastifyInstance, receiver: Not
   );
   const name = (p: unknown) => String((p as { name: string }).name).slice(0, 64);
 
-  app.post('/:name', async (req, reply) => {
+  // Bodies are the parser's string (application/json above, Fastify's text/plain) or none.
+  app.post<{ Body: string | undefined }>('/:name', async (req, reply) => {
     const inbox = receiver.inbox(name(req.params));
     const { status, delayMs, retryAfter } = inbox.answer;
     receiver.receive(name(req.params), String(req.body ?? ''), req.headers);
@@ -115,7 +116,7 @@ export function registerNotificationReceiver(app: FastifyInstance, receiver: Not
     const inbox = receiver.inbox(name(req.params));
     return { answer: inbox.answer, received: inbox.received };
   });
-  app.put('/:name/_secret', async (req) => {
+  app.put<{ Body: string | undefined }>('/:name/_secret', async (req) => {
     const secrets = (req.body ? JSON.parse(String(req.body)) : {}) as { secrets?: unknown };
     const list = Array.isArray(secrets.secrets)
       ? secrets.secrets.filter((s): s is string => typeof s === 'string')
@@ -123,7 +124,7 @@ export function registerNotificationReceiver(app: FastifyInstance, receiver: Not
     receiver.inbox(name(req.params)).secrets = list;
     return { secrets: list.length };
   });
-  app.put('/:name/_answer', async (req) => {
+  app.put<{ Body: string | undefined }>('/:name/_answer', async (req) => {
     const a = (req.body ? JSON.parse(String(req.body)) : {}) as {
       status?: number;
       delayMs?: number;

@@ -132,7 +132,7 @@ export async function startStack<R extends VendorRegistry = Vendors>(opts: {
       },
       // The sandbox's "Customer Dashboard" registers this stack's return receiver.
       authenteq: { redirectUrls: [config.vendors.authenteq.redirectUrl] },
-    } satisfies SandboxServerOptions as unknown as SandboxServerOptions<R>,
+    } satisfies SandboxServerOptions,
     vendors,
   );
   await sandbox.app.listen({ host: '127.0.0.1', port: sandboxPort });
