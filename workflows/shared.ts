@@ -31,6 +31,14 @@ export type NextAction =
   | { type: 'action'; action: string; reason: string; deadline?: string }
   | { type: 'none' };
 
+/** The caller must start a new verification; `reason` says which (a new reference, IDV and QES again). */
+export function restartWith(reason: string): NextAction {
+  return { type: 'restart', reason };
+}
+
+/** The usual restart: the flow ended in a way only a new verification can move past. */
+export const RESTART_WITH_NEW_REFERENCE = restartWith('start a new verification with a new reference');
+
 export interface TimelineEntry {
   at: string;
   event: string;
