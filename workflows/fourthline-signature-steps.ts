@@ -7,7 +7,6 @@ import { setHandler } from '@temporalio/workflow';
 import {
   approveUpdate,
   confirmUpdate,
-  FOURTHLINE_MAX_RESENDS,
   resendPasscodeUpdate,
   setMobileNumberUpdate,
   signatureDetailsUpdate,
@@ -16,6 +15,7 @@ import {
   type ConsentRecord,
 } from './fourthline-messages';
 import { flNow, refuse } from './fourthline-vendor';
+import { FOURTHLINE_MAX_RESENDS } from '../activities/fourthline/constants';
 import type { SignatureAttempt } from './fourthline-signature-attempt';
 
 export function registerSignatureSteps(s: SignatureAttempt): void {
