@@ -207,7 +207,7 @@ async function awaitReturnAndExchange(
       });
       return 'done';
     }
-    const { code, keyId } = back as AuthenteqReturn;
+    const { code, keyId } = back;
     if (code === null) {
       v.note('returned without a code', `session ${session}: Authenteq says to restart`);
       return 'restart';

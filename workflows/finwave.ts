@@ -156,7 +156,7 @@ async function run(
     polls++;
 
     // An outage shorter than the deadline never ends the flow: the next slot reads again.
-    const result = await outage.read(() => finwave.finwaveGetResult({ onboardingId: onboardingId! }));
+    const result = await outage.read(() => finwave.finwaveGetResult({ onboardingId }));
     if (result)
       await apply(v, result, woken ? 'result read after webhook' : 'result read by polling', input.options.minScore);
   }

@@ -17,6 +17,7 @@ import {
 import { flNow, refuse } from './fourthline-vendor';
 import { FOURTHLINE_MAX_RESENDS } from '../activities/fourthline/constants';
 import type { SignatureAttempt } from './fourthline-signature-attempt';
+import type { UpdateArg } from './shared';
 
 export function registerSignatureSteps(s: SignatureAttempt): void {
   const { signatureId } = s.input;
@@ -113,7 +114,7 @@ export function registerSignatureSteps(s: SignatureAttempt): void {
         return a;
       }),
     {
-      validator: (req) => {
+      validator: (req: UpdateArg<typeof approveUpdate>) => {
         s.phaseIs('awaiting_approval');
         s.within(a.windows.approveBy, `the ${String(o.approvalWindow)} approval window`);
         if (!s.shown)

@@ -4,7 +4,7 @@
  * vendor refusal of the step fails the Update (Id360VendorRejected), never the flow.
  */
 import { ActivityFailure, ApplicationFailure, setHandler } from '@temporalio/workflow';
-import type { NextAction } from './shared';
+import type { NextAction, UpdateArg } from './shared';
 import type { Verification } from './verification';
 import {
   ID360_ACTION_FAILURES,
@@ -55,7 +55,7 @@ export function setActionHandlers(v: Verification, flow: Id360Flow): void {
       return v.state;
     },
     {
-      validator: ({ acceptedCgu, acceptedBiometry }) => {
+      validator: ({ acceptedCgu, acceptedBiometry }: UpdateArg<typeof id360ConsentUpdate>) => {
         collecting();
         if (acceptedCgu !== true) refuse("acceptedCgu must be true: ID360 needs the user's acceptance of its terms");
         if (typeof acceptedBiometry !== 'boolean') refuse('acceptedBiometry must be true or false');
@@ -80,7 +80,7 @@ export function setActionHandlers(v: Verification, flow: Id360Flow): void {
       return v.state;
     },
     {
-      validator: ({ page, totalPages, document }) => {
+      validator: ({ page, totalPages, document }: UpdateArg<typeof id360UploadPageUpdate>) => {
         collecting();
         if (!flow.consent) refuse('record the consent first');
         if (!Number.isInteger(totalPages) || totalPages < 1 || totalPages > ID360_MAX_PAGES)
@@ -103,7 +103,7 @@ export function setActionHandlers(v: Verification, flow: Id360Flow): void {
       return v.state;
     },
     {
-      validator: ({ selfie }) => {
+      validator: ({ selfie }: UpdateArg<typeof id360UploadSelfieUpdate>) => {
         collecting();
         if (!flow.consent) refuse('record the consent first');
         if (!flow.consent.biometry) refuse('a selfie needs the biometry consent (acceptedBiometry: true)');

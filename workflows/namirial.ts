@@ -149,7 +149,7 @@ async function run(v: Verification, input: NamirialInput, outage: VendorOutage):
       nextAction: { type: 'redirect', url: created.enrollUrl },
     });
   }
-  const read = () => outage.read(() => namirial.namirialReadEnrollment({ enrollmentId: enrollmentId! }));
+  const read = () => outage.read(() => namirial.namirialReadEnrollment({ enrollmentId }));
 
   const deadlineAt = input.carried?.deadlineAt ?? Date.now() + ms(options.deadline);
   let reads = 0;

@@ -5,7 +5,7 @@
  * Imported by workflow code, so it must stay deterministic: no Node APIs, no I/O.
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { defineSearchAttributeKey, SearchAttributeType, type UpdateDefinition } from '@temporalio/common';
 import type { VendorName } from '../config/vendors';
 import type { EvidenceRef } from '../activities/evidence-types';
 
@@ -193,6 +193,12 @@ export const cancelUpdate = defineUpdate<VerificationState, [{ reason?: string; 
  * can hand back `nextAction` in the same request. Waits at most `maxWaitMs`.
  */
 export const nextActionUpdate = defineUpdate<VerificationState, [{ maxWaitMs: number }]>('nextAction');
+
+/**
+ * The argument of a one-argument Update, for its validator: setHandler types the handler's parameter
+ * from the definition but leaves the validator's untyped.
+ */
+export type UpdateArg<D> = D extends UpdateDefinition<infer _Ret, [infer A], infer _Name> ? A : never;
 
 export interface VerificationInputBase {
   id: string;

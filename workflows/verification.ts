@@ -34,6 +34,7 @@ import {
   type VerificationOutcome,
   type VerificationState,
   type VerificationStatus,
+  type UpdateArg,
 } from './shared';
 import { eventData, Notifier } from './notifier';
 import type { EventType } from './notify-shared';
@@ -114,7 +115,8 @@ export class Verification {
     setHandler(auditSignal, (entry) => {
       this.audit(entry.event, entry.actor, entry.detail, entry.at);
       if (entry.event === 'personal data erased') {
-        this.note('personal data erased', `${String(entry.detail.artifacts ?? 0)} artifact(s)`);
+        const artifacts = typeof entry.detail.artifacts === 'number' ? entry.detail.artifacts : 0;
+        this.note('personal data erased', `${artifacts} artifact(s)`);
         this.notify('verification.personal_data_erased');
       }
     });
@@ -124,7 +126,7 @@ export class Verification {
         await condition(() => this.state.status !== 'created', maxWaitMs);
         return this.state;
       },
-      { validator: ({ maxWaitMs }) => assertWait(maxWaitMs) },
+      { validator: ({ maxWaitMs }: UpdateArg<typeof nextActionUpdate>) => assertWait(maxWaitMs) },
     );
     setHandler(
       cancelUpdate,

@@ -1,0 +1,1 @@
+/work/main/temporal-dev/.java
