@@ -2,7 +2,8 @@
  * The bookkeeping every vendor workflow shares: the normalized state, its timeline, the status
  * search attributes, and the handlers for the common messages (state query, cancel, nextAction).
  * A vendor workflow creates one `Verification` first thing and then reads as its vendor's state
- * machine: `v.progress(...)` for each step, `v.finish(...)` once.
+ * machine: `v.progress(...)` for each step, `v.finish(...)` once, its body run through
+ * `v.runToEnd(...)` (cancel, vendor failure, handlers drained, continue-as-new: written once here).
  */
 import {
   ActivityFailure,
@@ -37,6 +38,7 @@ import {
   type UpdateArg,
 } from './shared';
 import { eventData, Notifier } from './notifier';
+import { operatorDetails } from './operator-details';
 import type { EventType } from './notify-shared';
 
 /** The reason of a verification cancelled from Temporal itself (the Web UI's Cancel, `temporal workflow cancel`). */
@@ -380,20 +382,6 @@ export class Verification {
     this.state.notificationSequence = sequence;
     this.notifier.emit(sequence, type, eventData(this.state));
   }
-}
-
-/** e.g. "**<vendor label>** · awaiting user · waiting for the step `approve`: approve the signature · window closes 14:05 UTC (2026-11-30)". */
-export function operatorDetails(s: VerificationState, label: string): string {
-  const parts = [`**${label}**`, s.status.replace(/_/g, ' ') + (s.outcome ? `: ${s.outcome}` : '')];
-  if (s.providerStatus) parts.push(`vendor status \`${s.providerStatus}\``);
-  const a = s.nextAction;
-  if (a.type === 'redirect') parts.push("waiting for the user at the vendor's pages");
-  else if (a.type === 'action') {
-    parts.push(`waiting for the step \`${a.action}\`: ${a.reason}`);
-    if (a.deadline) parts.push(`window closes ${a.deadline.slice(11, 16)} UTC (${a.deadline.slice(0, 10)})`);
-  } else if (a.type === 'wait') parts.push(a.reason);
-  else if (s.reason) parts.push(s.reason);
-  return parts.join(' · ');
 }
 
 /** The vendor's failure inside an activity failure (null when the activity timed out or was cancelled). */
