@@ -1,1 +1,0 @@
-/work/main/temporal-dev/.java
