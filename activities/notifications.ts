@@ -22,7 +22,7 @@ import {
   type EventType,
   type NotificationEvent,
   type WebhookEndpoint,
-} from '../workflows/notify-shared';
+} from './notification-types';
 import { assertPublicEndpoint, safeLookup } from './ssrf';
 
 export interface NotificationActivityDeps {

@@ -14,7 +14,7 @@ import { encodeReturnState, signState } from '../config/webhook-token';
 import { SANDBOX_CREDENTIALS } from '../sandboxes/credentials';
 import { redactUrl } from '../client/app';
 import { connectToTestTemporal, createTimeSkippingEnv, testDataConverter, type TestTemporal } from './helpers/temporal';
-import { control, startStack, workflowBundle, type Stack } from './helpers/stack';
+import { control, startStack, bundleOptions, type Stack } from './helpers/stack';
 
 let temporal: TestTemporal;
 let stack: Stack;
@@ -590,7 +590,7 @@ describe('default durations (time-skipping server)', () => {
     const worker = await Worker.create({
       connection: env.nativeConnection,
       taskQueue,
-      workflowBundle: await workflowBundle(),
+      ...(await bundleOptions()),
       activities,
       dataConverter: testDataConverter(),
     });

@@ -30,7 +30,7 @@ import { finwaveInput, finwaveOptions } from '../client/providers/finwave';
 import { finwaveWebhookSignal, type finwaveOnboarding } from '../workflows/finwave';
 import { ensureTemporalCli } from '../temporal-dev/ensure';
 import { stateQuery, type VerificationState } from '../workflows/shared';
-import { workflowBundle } from './helpers/stack';
+import { bundleOptions } from './helpers/stack';
 import { connectToTestTemporal, type TestTemporal } from './helpers/temporal';
 import { afterRotation, beforeRotation, newKeyOnly, NEW_KEY, OLD_KEY } from './fixtures/payload-keys';
 
@@ -287,7 +287,7 @@ describe('key rotation', () => {
     Worker.create({
       connection: temporal.connection,
       taskQueue,
-      workflowBundle: await workflowBundle(),
+      ...(await bundleOptions()),
       activities: fakeFinwave(),
       dataConverter: dataConverter(keyring),
       stickyQueueScheduleToStartTimeout: '1s',
@@ -303,7 +303,7 @@ describe('key rotation', () => {
   test.each(recorded)('%s replays with the rotated keys, and its input reads with them', async (file) => {
     const history = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8'));
     await Worker.runReplayHistory(
-      { workflowBundle: await workflowBundle(), dataConverter: dataConverter(afterRotation()) },
+      { ...(await bundleOptions()), dataConverter: dataConverter(afterRotation()) },
       history,
       file,
     );
@@ -319,7 +319,7 @@ describe('key rotation', () => {
     // Without the old key it cannot: the rotation must keep old keys until those histories are gone.
     await expect(
       Worker.runReplayHistory(
-        { workflowBundle: await workflowBundle(), dataConverter: dataConverter(newKeyOnly()) },
+        { ...(await bundleOptions()), dataConverter: dataConverter(newKeyOnly()) },
         history,
         file,
       ),

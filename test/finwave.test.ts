@@ -8,7 +8,7 @@ import { taskQueueFor, workflowTaskQueue } from '../config';
 import { zipEntryNames } from '../sandboxes/framework/zip';
 import { Worker } from '@temporalio/worker';
 import { connectToTestTemporal, testDataConverter, type TestTemporal } from './helpers/temporal';
-import { control, startStack, workflowBundle, type Stack } from './helpers/stack';
+import { control, startStack, bundleOptions, type Stack } from './helpers/stack';
 
 let temporal: TestTemporal;
 let stack: Stack;
@@ -117,7 +117,7 @@ test('happy path: redirect, user finishes, approved, evidence stored by referenc
   // A replay (another queue's name, so the activities' queues it computes differ from the recorded ones)
   // is still deterministic: the layout may change under running flows (docs/changing-workflow-code.md).
   await Worker.runReplayHistory(
-    { workflowBundle: await workflowBundle(), dataConverter: testDataConverter() },
+    { ...(await bundleOptions()), dataConverter: testDataConverter() },
     { events: historyEvents ?? [] },
     done.id,
   );

@@ -27,7 +27,7 @@ import { dataConverter, resolvePayloadKeyring } from '../codec';
 import { taskQueueFor, workflowTaskQueue } from '../config';
 import { FOURTHLINE_REFUSALS, identityUpdate } from '../workflows/fourthline';
 import { connectToTestTemporal, type TestTemporal } from './helpers/temporal';
-import { control, startStack, workflowBundle, workflowBundleFile, type Stack } from './helpers/stack';
+import { control, startStack, bundleOptions, workflowBundleFile, type Stack } from './helpers/stack';
 import { fourthlineFlow } from './helpers/fourthline';
 import { startWorkerProcess } from './helpers/worker-process';
 
@@ -62,7 +62,7 @@ async function startWorker(role: 'workflows' | 'activities'): Promise<{ worker: 
     taskQueue: role === 'workflows' ? workflowTaskQueue(stack.config) : taskQueueFor(stack.config, 'fourthline'),
     dataConverter: dataConverter(resolvePayloadKeyring(stack.config).keyring),
     ...(role === 'workflows'
-      ? { workflowBundle: await workflowBundle() }
+      ? await bundleOptions()
       : { activities: createActivities({ config: stack.config, store: stack.store }) }),
   });
   const r = { worker, done: worker.run() };
@@ -196,7 +196,7 @@ test('a retried identity Update meeting the first one’s failure in one workflo
   const history = await handle.fetchHistory();
   await Worker.runReplayHistory(
     {
-      workflowBundle: await workflowBundle(),
+      ...(await bundleOptions()),
       dataConverter: dataConverter(resolvePayloadKeyring(stack.config).keyring),
     },
     history,

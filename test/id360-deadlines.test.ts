@@ -10,7 +10,8 @@ import { workflowTaskQueue, type AppConfig } from '../config';
 import type { SandboxServer } from '../sandboxes/server';
 import { startTimeSkippingService, type TimeSkippingService } from './helpers/time-skipping';
 import { id360Input, id360Options } from '../client/providers/id360';
-import { id360Enrollment, ID360_POLLS_PER_RUN } from '../workflows/id360';
+import { id360Enrollment } from '../workflows/id360';
+import { POLLS_PER_RUN } from '../workflows/run-length';
 import { runSizes } from './helpers/history-size';
 import type { VerificationState } from '../workflows/shared';
 
@@ -90,8 +91,8 @@ test('the worst case the API allows (1-minute polls, 30-day deadline) continues 
     pollInterval: '1 minute',
     deadline: '30 days',
   });
-  // Long enough for one full run (ID360_POLLS_PER_RUN polls) and part of the next.
-  await env.sleep(`${ID360_POLLS_PER_RUN + 60} minutes`);
+  // Long enough for one full run (POLLS_PER_RUN polls) and part of the next.
+  await env.sleep(`${POLLS_PER_RUN + 60} minutes`);
   const running: VerificationState = await handle.query('state');
   expect(running.status).toBe('awaiting_user');
   const e = sandbox.id360.find(running.providerReference!)!;
@@ -105,8 +106,8 @@ test('the worst case the API allows (1-minute polls, 30-day deadline) continues 
   const sizes = await runSizes(env.client, handle.workflowId);
   console.log(`id360 at 1-minute polls, per run: ${JSON.stringify(sizes)}`);
   expect(sizes.length).toBeGreaterThanOrEqual(2);
-  // The first run is a full one: ID360_POLLS_PER_RUN polls, the largest a run gets whatever the deadline.
-  expect(sizes[0]!.events).toBeGreaterThan(ID360_POLLS_PER_RUN * 5);
+  // The first run is a full one: POLLS_PER_RUN polls, the largest a run gets whatever the deadline.
+  expect(sizes[0]!.events).toBeGreaterThan(POLLS_PER_RUN * 5);
   for (const s of sizes) expect(s.events).toBeLessThan(5_000);
   expect((await handle.describe()).searchAttributes.VerificationStatus).toEqual(['completed']);
 }, 600_000);

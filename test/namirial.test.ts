@@ -14,7 +14,7 @@ import { namirialInput, namirialOptions } from '../client/providers/namirial';
 import { encodeReturnState } from '../config/webhook-token';
 import { SANDBOX_CREDENTIALS } from '../sandboxes/credentials';
 import { connectToTestTemporal, createTimeSkippingEnv, testDataConverter, type TestTemporal } from './helpers/temporal';
-import { control, startStack, workflowBundle, type Stack } from './helpers/stack';
+import { control, startStack, bundleOptions, type Stack } from './helpers/stack';
 
 let temporal: TestTemporal;
 let stack: Stack;
@@ -527,7 +527,7 @@ describe('default durations (time-skipping server)', () => {
     const worker = await Worker.create({
       connection: env.nativeConnection,
       taskQueue,
-      workflowBundle: await workflowBundle(),
+      ...(await bundleOptions()),
       activities,
       dataConverter: testDataConverter(),
     });

@@ -17,7 +17,7 @@ import { isPublicAddress } from '../activities/ssrf';
 import { webhookEndpoints } from '../workflows/webhook-endpoints';
 import { endpointRegistryWorkflowId, type NotificationEvent } from '../workflows/notify-shared';
 import { connectToTestTemporal, testDataConverter, type TestTemporal } from './helpers/temporal';
-import { workflowBundle } from './helpers/stack';
+import { bundleOptions } from './helpers/stack';
 
 let temporal: TestTemporal;
 let app: FastifyInstance;
@@ -117,7 +117,7 @@ test('at delivery time: an endpoint that resolves to a private address is not ca
   const worker = await Worker.create({
     connection: temporal.connection,
     taskQueue,
-    workflowBundle: await workflowBundle(),
+    ...(await bundleOptions()),
     dataConverter: testDataConverter(),
   });
   await worker.runUntil(async () => {

@@ -19,7 +19,7 @@ import { createRetentionActivities } from '../activities/retention';
 import { ensureRetentionSchedule, retentionScheduleId } from '../client/retention-schedule';
 import { workflowTaskQueue } from '../config';
 import type { evidenceRetention } from '../workflows/retention';
-import { API_KEY, control, startStack, workflowBundle, type Stack } from './helpers/stack';
+import { API_KEY, control, startStack, bundleOptions, type Stack } from './helpers/stack';
 import { connectToTestTemporal, createTimeSkippingEnv, testDataConverter, type TestTemporal } from './helpers/temporal';
 
 const DAY = 86_400_000;
@@ -61,7 +61,7 @@ describe('retention (time-skipping server)', () => {
     const worker = await Worker.create({
       connection: env.nativeConnection,
       taskQueue,
-      workflowBundle: await workflowBundle(),
+      ...(await bundleOptions()),
       activities: createRetentionActivities({ store, rules }),
       dataConverter: testDataConverter(),
     });

@@ -20,7 +20,7 @@ export function jsonLogLine(entry: LogEntry): string {
     else if (v === null || ['string', 'number', 'boolean'].includes(typeof v)) out[k] = v;
     else if (typeof v === 'bigint') out[k] = v.toString();
     else if (typeof v === 'object')
-      out[k] = JSON.parse(JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x)));
+      out[k] = JSON.parse(JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x)));
   }
   return JSON.stringify(out);
 }

@@ -21,21 +21,19 @@
  * The code travels in a signal, so it is in history: on its own it is useless (the exchange needs our
  * client secret) and Authenteq spends it at the exchange.
  */
-import {
-  ActivityFailure,
-  ApplicationFailure,
-  condition,
-  defineSignal,
-  setHandler,
-  sleep,
-  TimeoutFailure,
-} from '@temporalio/workflow';
+import { condition, defineSignal, setHandler } from '@temporalio/workflow';
 import type { Duration } from '@temporalio/common';
 import type { AuthenteqActivities, AuthenteqResultSummary } from '../activities/authenteq';
-import type { EvidenceRef, VerificationInputBase, VerificationState } from './shared';
+import {
+  RESTART_WITH_NEW_REFERENCE,
+  type EvidenceRef,
+  type VerificationInputBase,
+  type VerificationState,
+} from './shared';
 import { Verification } from './verification';
 import { ms, waitSummary } from './time';
-import { activitiesOn } from './activity-queues';
+import { vendorActivities } from './activity-queues';
+import { exchange } from './authenteq-exchange';
 
 export interface AuthenteqInput extends VerificationInputBase {
   options: AuthenteqOptions;
@@ -69,9 +67,6 @@ export const AUTHENTEQ_DEFAULTS = {
   exchangeAttempts: 5,
 } as const;
 
-/** Waits between exchange attempts: 2 s, doubling, at most a minute (a code is short-lived). */
-const EXCHANGE_FIRST_DELAY_MS = 2_000;
-const EXCHANGE_MAX_DELAY_MS = 60_000;
 /** Returns of one session waiting while a code is exchanged: more are ignored (a browser has one genuine return). */
 const MAX_PENDING_RETURNS = 3;
 /** Returns we record in the timeline when they are ignored (a reloading browser could send many). */
@@ -87,32 +82,22 @@ export interface AuthenteqReturn {
 
 export const authenteqReturnSignal = defineSignal<[AuthenteqReturn]>('authenteqReturn');
 
-const authenteq = activitiesOn<AuthenteqActivities>('authenteq', {
-  startToCloseTimeout: '1 minute',
-  heartbeatTimeout: '15 seconds', // callVendor heartbeats: a dead worker's attempt is retried within ~15 s
-  scheduleToCloseTimeout: '30 minutes',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+const authenteq = vendorActivities<AuthenteqActivities>('authenteq', {
+  startToClose: '1 minute',
+  scheduleToClose: '30 minutes',
+  retry: { maximumInterval: '1 minute' },
 });
-
-/** The exchange is not idempotent (it spends the code): one attempt per activity, the workflow decides. */
-const exchangeOnce = activitiesOn<AuthenteqActivities>('authenteq', {
-  startToCloseTimeout: '1 minute',
-  heartbeatTimeout: '15 seconds', // callVendor heartbeats: a dead worker's attempt is retried within ~15 s
-  retry: { maximumAttempts: 1 },
-}).authenteqExchangeCode;
 
 export async function authenteqVerification(input: AuthenteqInput): Promise<VerificationState> {
   const v = new Verification(AUTHENTEQ_VENDOR, input.id, input.reference);
   // A native cancel ends it cancelled; handlers are drained before it completes (Verification.runToEnd).
-  await v.runToEnd(
-    () => run(v, input),
-    undefined,
-    (cause) => {
+  await v.runToEnd(() => run(v, input), {
+    onVendorFailure: (cause) => {
       // An invalid result is still kept as evidence, for the operator to look at.
       const kept = (cause?.details?.[0] as { evidence?: EvidenceRef } | undefined)?.evidence;
       if (kept) v.addEvidence(kept);
     },
-  );
+  });
   return v.state;
 }
 
@@ -179,7 +164,7 @@ async function run(v: Verification, input: AuthenteqInput): Promise<void> {
     if (outcome === 'restart') {
       if (session > options.maxRestarts) {
         v.finish('failed', 'abandoned', `the user came back from Authenteq without finishing ${session} times`, {
-          nextAction: { type: 'restart', reason: 'start a new verification with a new reference' },
+          nextAction: RESTART_WITH_NEW_REFERENCE,
         });
         return;
       }
@@ -218,11 +203,11 @@ async function awaitReturnAndExchange(
     }
     if (!came || back === null) {
       v.finish('expired', 'expired', `the user did not come back from Authenteq within ${String(options.deadline)}`, {
-        nextAction: { type: 'restart', reason: 'start a new verification with a new reference' },
+        nextAction: RESTART_WITH_NEW_REFERENCE,
       });
       return 'done';
     }
-    const { code, keyId } = back as AuthenteqReturn;
+    const { code, keyId } = back;
     if (code === null) {
       v.note('returned without a code', `session ${session}: Authenteq says to restart`);
       return 'restart';
@@ -232,7 +217,13 @@ async function awaitReturnAndExchange(
       nextAction: { type: 'wait', reason: 'reading the result from Authenteq' },
       detail: `session ${session}`,
     });
-    const exchanged = await exchange(v, input, session, code, keyId);
+    const exchanged = await exchange(
+      v,
+      { workflowId: input.id, returnTo: options.returnTo, attempts: options.exchangeAttempts },
+      session,
+      code,
+      keyId,
+    );
     if (exchanged.kind === 'result') {
       decide(v, exchanged.result);
       return 'done';
@@ -253,9 +244,7 @@ async function awaitReturnAndExchange(
       continue;
     }
     v.setFacts({ exchange: exchanged.kind });
-    const restart = {
-      nextAction: { type: 'restart' as const, reason: 'start a new verification with a new reference' },
-    };
+    const restart = { nextAction: RESTART_WITH_NEW_REFERENCE };
     switch (exchanged.kind) {
       case 'lost-after-success':
         v.note(
@@ -289,82 +278,6 @@ async function awaitReturnAndExchange(
   }
 }
 
-type Exchanged =
-  | { kind: 'result'; result: AuthenteqResultSummary }
-  | { kind: 'lost-after-success'; attempts: number }
-  | { kind: 'code-refused'; attempts: number }
-  | { kind: 'unanswered'; attempts: number };
-
-/** Exchanges the code, retrying only what got no answer; every attempt is in the timeline. */
-async function exchange(
-  v: Verification,
-  input: AuthenteqInput,
-  session: number,
-  code: string,
-  keyId?: string,
-): Promise<Exchanged> {
-  let delay = EXCHANGE_FIRST_DELAY_MS;
-  const attempts = input.options.exchangeAttempts;
-  for (let attempt = 1; attempt <= attempts; attempt++) {
-    v.note('code exchange attempted', `attempt ${attempt}`);
-    v.setFacts({ exchangeAttempts: attempt });
-    try {
-      const result = await exchangeOnce({
-        workflowId: input.id,
-        session,
-        returnTo: input.options.returnTo,
-        code,
-        ...(keyId !== undefined ? { keyId } : {}),
-      });
-      return { kind: 'result', result };
-    } catch (err) {
-      const seen = classify(err);
-      if (seen.kind === 'fatal') throw err;
-      if (seen.kind === 'code-refused') {
-        v.note('code exchange refused', `attempt ${attempt}: ${seen.detail}`);
-        // The first attempt refused: the code was bad. A later one: an earlier attempt, unanswered, spent it.
-        return attempt === 1
-          ? { kind: 'code-refused', attempts: attempt }
-          : { kind: 'lost-after-success', attempts: attempt };
-      }
-      v.note('code exchange unanswered', `attempt ${attempt}: ${seen.detail}`);
-      if (attempt < attempts) {
-        await sleep(
-          delay,
-          waitSummary(`Authenteq · code exchange unanswered: retry ${attempt + 1} of ${attempts}`, Date.now() + delay),
-        );
-        delay = Math.min(delay * 2, EXCHANGE_MAX_DELAY_MS);
-      }
-    }
-  }
-  return { kind: 'unanswered', attempts };
-}
-
-/** What one exchange attempt tells us. Failure type names are activities/http.ts FAILURE_TYPES. */
-function classify(err: unknown): { kind: 'no-answer' | 'code-refused'; detail: string } | { kind: 'fatal' } {
-  if (!(err instanceof ActivityFailure)) return { kind: 'fatal' };
-  const cause = err.cause;
-  if (cause instanceof TimeoutFailure) return { kind: 'no-answer', detail: 'no answer in time' };
-  if (!(cause instanceof ApplicationFailure)) return { kind: 'fatal' };
-  const d = (cause.details?.[0] ?? {}) as { httpStatus?: number; networkError?: string; vendorCode?: string | null };
-  if (cause.type === 'VendorUnavailable' || cause.type === 'VendorRateLimited') {
-    return {
-      kind: 'no-answer',
-      detail: d.networkError ? `no answer (${d.networkError})` : `answered ${d.httpStatus ?? 'an error'}`,
-    };
-  }
-  // A refused code answers 400 INVALID_REQUEST_PARAMETER naming `code`; some of the doc's own error
-  // bodies are not JSON, so a 400 we could not read is taken as a refused code too.
-  if (
-    cause.type === 'VendorRequestRejected' &&
-    d.httpStatus === 400 &&
-    (d.vendorCode === 'INVALID_REQUEST_PARAMETER:code' || !d.vendorCode)
-  ) {
-    return { kind: 'code-refused', detail: `400 ${d.vendorCode ?? '(unreadable body)'}` };
-  }
-  return { kind: 'fatal' };
-}
-
 function decide(v: Verification, r: AuthenteqResultSummary): void {
   v.setProviderReference(r.verificationId);
   for (const ref of r.evidence) v.addEvidence(ref);
@@ -394,7 +307,7 @@ function decide(v: Verification, r: AuthenteqResultSummary): void {
     case 'FAILED':
       v.finish('completed', 'rejected', `Authenteq verification FAILED (${docs})`, {
         providerStatus: r.status,
-        nextAction: { type: 'restart', reason: 'start a new verification with a new reference' },
+        nextAction: RESTART_WITH_NEW_REFERENCE,
       });
       return;
     default:

@@ -9,26 +9,29 @@
  * 3. FINISHED: fetch the result and the evidence ZIP into the evidence store, decide the outcome
  *    from processStatus. INCOMPLETED: abandoned. TIMEOUT: expired.
  */
-import { condition, continueAsNew, defineSignal, setHandler, workflowInfo } from '@temporalio/workflow';
+import { condition, continueAsNew, defineSignal, setHandler } from '@temporalio/workflow';
 import type { Duration } from '@temporalio/common';
 import type { FinwaveActivities, FinwaveResultSummary, FinwaveStatus } from '../activities/finwave';
-import { vendorReference, type VerificationInputBase, type VerificationState } from './shared';
+import {
+  RESTART_WITH_NEW_REFERENCE,
+  vendorReference,
+  type VerificationInputBase,
+  type VerificationState,
+} from './shared';
 import { Verification } from './verification';
 import { VendorOutage } from './vendor-outage';
 import { ms, waitSummary } from './time';
-import { activitiesOn } from './activity-queues';
+import { vendorActivities } from './activity-queues';
+import { runIsFull } from './run-length';
 
 export interface FinwaveInput extends VerificationInputBase {
   applicant: { phoneCountryCode?: string; phone?: string };
   options: FinwaveOptions;
   /** Set by continue-as-new only: the verification so far, the absolute deadline, the vendor's id. */
   carried?: { state: VerificationState; deadlineAt: number; onboardingId: string; outageSince: number | null };
-  /** Test-only: continue as new after this many polls (default FINWAVE_POLLS_PER_RUN). */
+  /** Test-only: continue as new after this many polls (default POLLS_PER_RUN, run-length.ts). */
   pollsPerRun?: number;
 }
-
-/** Polls per run before continuing as new (about 11 events a poll: a run stays near 3,300 events). */
-export const FINWAVE_POLLS_PER_RUN = 300;
 
 export interface FinwaveOptions {
   lang: 'ENG';
@@ -59,22 +62,21 @@ export interface FinwaveWebhook {
 
 export const finwaveWebhookSignal = defineSignal<[FinwaveWebhook]>('finwaveWebhook');
 
-const finwave = activitiesOn<FinwaveActivities>('finwave', {
-  startToCloseTimeout: '2 minutes',
-  heartbeatTimeout: '15 seconds', // callVendor heartbeats: a dead worker's attempt is retried within ~15 s
-  scheduleToCloseTimeout: '1 hour',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '2 minutes' },
+const finwave = vendorActivities<FinwaveActivities>('finwave', {
+  startToClose: '2 minutes',
+  scheduleToClose: '1 hour',
 });
 
 export async function finwaveOnboarding(input: FinwaveInput): Promise<VerificationState> {
   const v = new Verification(FINWAVE_VENDOR, input.id, input.reference, input.carried?.state);
   const outage = new VendorOutage('Finwave', v, input.carried?.outageSince ?? null);
-  const carry = await v.runToEnd(() => run(v, input, outage));
-  if (carry && !v.ended)
-    await continueAsNew<typeof finwaveOnboarding>({
-      ...input,
-      carried: { state: v.state, outageSince: outage.since, ...carry },
-    });
+  await v.runToEnd(() => run(v, input, outage), {
+    continueAsNew: (carry) =>
+      continueAsNew<typeof finwaveOnboarding>({
+        ...input,
+        carried: { state: v.state, outageSince: outage.since, ...carry },
+      }),
+  });
   return v.state;
 }
 
@@ -127,7 +129,6 @@ async function run(
   }
 
   const deadlineAt = input.carried?.deadlineAt ?? Date.now() + ms(input.options.deadline);
-  const pollsPerRun = input.pollsPerRun ?? FINWAVE_POLLS_PER_RUN;
   let polls = 0;
   while (!v.ended) {
     const remaining = deadlineAt - Date.now();
@@ -139,7 +140,7 @@ async function run(
       );
       break;
     }
-    if (!nudged && (polls >= pollsPerRun || workflowInfo().continueAsNewSuggested)) return { deadlineAt, onboardingId };
+    if (!nudged && runIsFull(polls, input.pollsPerRun)) return { deadlineAt, onboardingId };
     const wait = Math.min(ms(input.options.pollInterval), remaining);
     const woken = await condition(
       () => nudged || v.cancelRequested !== null,
@@ -155,7 +156,7 @@ async function run(
     polls++;
 
     // An outage shorter than the deadline never ends the flow: the next slot reads again.
-    const result = await outage.read(() => finwave.finwaveGetResult({ onboardingId: onboardingId! }));
+    const result = await outage.read(() => finwave.finwaveGetResult({ onboardingId }));
     if (result)
       await apply(v, result, woken ? 'result read after webhook' : 'result read by polling', input.options.minScore);
   }
@@ -178,14 +179,14 @@ async function apply(v: Verification, result: FinwaveResultSummary, event: strin
       v.setFacts(factsOf(result));
       v.finish('failed', 'abandoned', `the user did not complete the onboarding${because(result)}`, {
         providerStatus: status,
-        nextAction: { type: 'restart', reason: 'start a new verification with a new reference' },
+        nextAction: RESTART_WITH_NEW_REFERENCE,
       });
       return;
     case 'TIMEOUT':
       v.setFacts(factsOf(result));
       v.finish('expired', 'expired', `Finwave's time to complete the onboarding ran out${because(result)}`, {
         providerStatus: status,
-        nextAction: { type: 'restart', reason: 'start a new verification with a new reference' },
+        nextAction: RESTART_WITH_NEW_REFERENCE,
       });
       return;
     case 'FINISHED': {

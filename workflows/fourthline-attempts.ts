@@ -14,6 +14,7 @@ import {
   type AttemptResult,
   type AttemptView,
   type DocumentToSign,
+  type RunningAttempt,
 } from './fourthline-messages';
 import { fourthlineSignature } from './fourthline-signature';
 import { fl } from './fourthline-vendor';
@@ -37,14 +38,6 @@ async function watchCase(r: FourthlineCaseRun): Promise<void> {
   if (r.v.ended) return;
   await r.storeCdd();
   // (The attempts loop sees inconsistent_data too and stops the running attempt.)
-}
-
-/** The signature attempt whose child runs, until the case has recorded how it ended. */
-export interface RunningAttempt {
-  n: number;
-  view: AttemptView;
-  result: AttemptResult | null;
-  failure: Error | null;
 }
 
 const attemptSettled = (a: RunningAttempt) => a.result !== null || a.failure !== null;

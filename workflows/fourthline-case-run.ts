@@ -5,28 +5,24 @@
  */
 import { condition } from '@temporalio/workflow';
 import type { FourthlineCaseStatus, FourthlineCaseSummary } from '../activities/fourthline';
-import type { NextAction } from './shared';
+import { restartWith } from './shared';
 import { Verification } from './verification';
-import type { RunningAttempt } from './fourthline-attempts';
 import {
   FOURTHLINE_VENDOR,
   fourthlineEligible,
   type FourthlineCaseCarry,
   type FourthlineCaseInput,
   type FourthlineCaseView,
+  type RunningAttempt,
 } from './fourthline-messages';
 import { fl } from './fourthline-vendor';
 import { VendorOutage } from './vendor-outage';
 import { ms, waitSummary } from './time';
 
-export const IDV_AND_QES: NextAction = {
-  type: 'restart',
-  reason: 'create a new verification that includes IDV and QES (a new reference)',
-};
-export const SIGNATURE_ONLY: NextAction = {
-  type: 'restart',
-  reason: 'the signature attempts are used up: create a new verification (a new reference)',
-};
+export const IDV_AND_QES = restartWith('create a new verification that includes IDV and QES (a new reference)');
+export const SIGNATURE_ONLY = restartWith(
+  'the signature attempts are used up: create a new verification (a new reference)',
+);
 
 export class FourthlineCaseRun {
   readonly v: Verification;

@@ -13,21 +13,11 @@
  * "a new workflow that includes IDV and QES" (kyc_required, invalid_data, inconsistent_data) ends
  * the verification `completed/rejected` and nextAction says so.
  */
-import {
-  allHandlersFinished,
-  CancellationScope,
-  condition,
-  continueAsNew,
-  isCancellation,
-  setHandler,
-  upsertSearchAttributes,
-  workflowInfo,
-} from '@temporalio/workflow';
+import { condition, continueAsNew, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
 import { SEARCH_ATTRIBUTES, type VerificationState } from './shared';
 import {
   FOURTHLINE_CASE_MEMO_KEY,
   attemptReportSignal,
-  FOURTHLINE_POLLS_PER_RUN,
   fourthlineCaseQuery,
   fourthlineCaseWebhookSignal,
   identityUpdate,
@@ -35,10 +25,10 @@ import {
 } from './fourthline-messages';
 import { fl, flNow, asRefusal, refuse } from './fourthline-vendor';
 import { FourthlineCaseRun, IDV_AND_QES } from './fourthline-case-run';
-import { NATIVE_CANCEL_REASON } from './verification';
 import { settleCancelledAttempt, showAttempt, signatureAttempts } from './fourthline-attempts';
 import { ms, waitSummary } from './time';
 import { recordUnansweredCreates } from './vendor-duplicates';
+import { runIsFull } from './run-length';
 
 /** How long after an identity Update settled another one is refused (tryAgain): see identitySettledAt. */
 const IDENTITY_SETTLE_GUARD_MS = 1_000;
@@ -46,26 +36,14 @@ const IDENTITY_SETTLE_GUARD_MS = 1_000;
 export async function fourthlineCase(input: FourthlineCaseInput): Promise<VerificationState> {
   const r = new FourthlineCaseRun(input);
   registerCaseHandlers(r);
-  let next: 'done' | 'continue' = 'done';
-  try {
-    next = await run(r);
-  } catch (err) {
-    if (isCancellation(err)) {
-      // Cancelled from the Web UI or the CLI: a normalized ending, search attributes included; the running
-      // signature attempt (cancelled with the case) ends first, so the case shows how it ended and no
-      // attempt outlives its case.
-      if (r.running) await CancellationScope.nonCancellable(() => settleCancelledAttempt(r));
-      r.v.finish('cancelled', null, r.v.cancelRequested ?? NATIVE_CANCEL_REASON);
-    } else {
-      r.v.endOnVendorFailure(err, IDV_AND_QES);
-    }
-  }
-  // Handlers (an identity upload, a cancel) finish before the run closes or continues.
-  await CancellationScope.nonCancellable(() => condition(allHandlersFinished));
-  if (next === 'continue' && !r.v.ended) {
-    await continueAsNew<typeof fourthlineCase>({ ...input, carried: r.carry() });
-  }
-  if (!r.v.ended && r.v.cancelRequested !== null) r.v.finish('cancelled', null, r.v.cancelRequested);
+  await r.v.runToEnd(() => run(r), {
+    nextAction: IDV_AND_QES,
+    // Cancelled from the Web UI or the CLI: the running signature attempt (cancelled with the case) ends
+    // first, so the case shows how it ended and no attempt outlives its case.
+    onCancel: () => settleCancelledAttempt(r),
+    // Carried as it is once the handlers have finished (a webhook may have come meanwhile).
+    continueAsNew: () => continueAsNew<typeof fourthlineCase>({ ...input, carried: r.carry() }),
+  });
   r.view.stage = 'ended';
   // The case view (its attempts' outcomes) as it ended, for the read routes once no worker answers.
   r.v.publish(true);
@@ -150,7 +128,7 @@ function registerCaseHandlers(r: FourthlineCaseRun): void {
 }
 
 /** The case's phases; 'continue' when this run's history has grown enough to continue as new. */
-async function run(r: FourthlineCaseRun): Promise<'done' | 'continue'> {
+async function run(r: FourthlineCaseRun): Promise<'continue' | undefined> {
   const { v, view, o, input } = r;
   if (view.stage === 'creating') {
     const created = await fl.fourthlineCreateWorkflow({
@@ -181,15 +159,15 @@ async function run(r: FourthlineCaseRun): Promise<'done' | 'continue'> {
       Math.max(1, identityBy - Date.now()),
       waitSummary('Fourthline case · waiting for the identity data and files', identityBy),
     );
-    if (v.cancelRequested !== null) return 'done';
+    if (v.cancelRequested !== null) return undefined;
     if (!uploaded) {
       // A window that closed is `expired/expired` for every vendor (README "What the API answers").
       v.finish('expired', 'expired', `no identity data and files within ${String(o.identityDeadline)}`, {
         nextAction: IDV_AND_QES,
       });
-      return 'done';
+      return undefined;
     }
-    if (r.endOnCaseFailure()) return 'done';
+    if (r.endOnCaseFailure()) return undefined;
 
     view.stage = 'processing';
     // Shown as soon as the upload went through, not only once the processing call answered: under vendor
@@ -206,19 +184,18 @@ async function run(r: FourthlineCaseRun): Promise<'done' | 'continue'> {
   }
   if (view.stage === 'processing') {
     if (o.flow === 'completed') {
-      const pollsPerRun = input.pollsPerRun ?? FOURTHLINE_POLLS_PER_RUN;
       while (r.caseIs('pending') && v.cancelRequested === null) {
-        if (r.polls >= pollsPerRun || workflowInfo().continueAsNewSuggested) return 'continue';
+        if (runIsFull(r.polls, input.pollsPerRun)) return 'continue';
         if (!(await r.readCase())) {
           r.expire('while Fourthline processed the case');
-          return 'done';
+          return undefined;
         }
       }
-      if (v.cancelRequested !== null || r.endOnCaseFailure()) return 'done';
+      if (v.cancelRequested !== null || r.endOnCaseFailure()) return undefined;
       await r.storeCdd();
     }
     view.stage = 'signature';
   }
   await signatureAttempts(r);
-  return 'done';
+  return undefined;
 }

@@ -53,11 +53,6 @@ export const FOURTHLINE_DEFAULTS = {
   pollInterval: '15 minutes',
 } as const satisfies FourthlineOptions;
 
-export const FOURTHLINE_MAX_RESENDS = 4;
-
-/** Polls of the case per workflow run before it continues as new: about 11 events a poll keeps a run near 3,300 events. */
-export const FOURTHLINE_POLLS_PER_RUN = 300;
-
 /** What a case run carries into the next one (continue-as-new): plain JSON, absolute times in ms. */
 export interface FourthlineCaseCarry {
   state: VerificationState;
@@ -73,7 +68,7 @@ export interface FourthlineCaseInput extends VerificationInputBase {
   options: FourthlineOptions;
   /** Set by continue-as-new only. */
   carried?: FourthlineCaseCarry;
-  /** Test-only: continue as new after this many polls (default FOURTHLINE_POLLS_PER_RUN). */
+  /** Test-only: continue as new after this many polls (default POLLS_PER_RUN, run-length.ts). */
   pollsPerRun?: number;
 }
 
@@ -245,4 +240,12 @@ export function newAttemptView(attempt: number, signatureId: string, workflowId:
     startedAt: new Date().toISOString(),
     endedAt: null,
   };
+}
+
+/** The signature attempt whose child runs, until the case has recorded how it ended. */
+export interface RunningAttempt {
+  n: number;
+  view: AttemptView;
+  result: AttemptResult | null;
+  failure: Error | null;
 }

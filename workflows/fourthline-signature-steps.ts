@@ -7,7 +7,6 @@ import { setHandler } from '@temporalio/workflow';
 import {
   approveUpdate,
   confirmUpdate,
-  FOURTHLINE_MAX_RESENDS,
   resendPasscodeUpdate,
   setMobileNumberUpdate,
   signatureDetailsUpdate,
@@ -16,7 +15,9 @@ import {
   type ConsentRecord,
 } from './fourthline-messages';
 import { flNow, refuse } from './fourthline-vendor';
+import { FOURTHLINE_MAX_RESENDS } from '../activities/fourthline/constants';
 import type { SignatureAttempt } from './fourthline-signature-attempt';
+import type { UpdateArg } from './shared';
 
 export function registerSignatureSteps(s: SignatureAttempt): void {
   const { signatureId } = s.input;
@@ -113,7 +114,7 @@ export function registerSignatureSteps(s: SignatureAttempt): void {
         return a;
       }),
     {
-      validator: (req) => {
+      validator: (req: UpdateArg<typeof approveUpdate>) => {
         s.phaseIs('awaiting_approval');
         s.within(a.windows.approveBy, `the ${String(o.approvalWindow)} approval window`);
         if (!s.shown)

@@ -5,25 +5,23 @@
 import { ActivityFailure, ApplicationFailure } from '@temporalio/workflow';
 import type { FourthlineActivities } from '../activities/fourthline';
 import { FOURTHLINE_REFUSALS } from './fourthline-messages';
-import { activitiesOn } from './activity-queues';
+import { vendorActivities } from './activity-queues';
 
 // Background calls retry for long (a read that still fails is an outage: vendor-outage.ts); the
 // human steps answer the caller within about a minute.
-export const fl = activitiesOn<FourthlineActivities>('fourthline', {
-  startToCloseTimeout: '3 minutes', // longer than its 120 s uploads and downloads
-  heartbeatTimeout: '15 seconds', // callVendor heartbeats: a dead worker's attempt is retried within ~15 s
-  scheduleToCloseTimeout: '1 hour',
+export const fl = vendorActivities<FourthlineActivities>('fourthline', {
+  startToClose: '3 minutes', // longer than its 120 s uploads and downloads
+  scheduleToClose: '1 hour',
   // At most 30 s between attempts: a user waits behind these calls (the processing call after the identity
   // upload); at 2 minutes, 30% failed vendor calls kept a case from moving on for over 3 minutes. A long
   // outage still costs one call per 30 s.
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
+  retry: { maximumInterval: '30 seconds' },
   summary: 'Fourthline API · background call, retried (an outage is noted, not fatal)',
 });
-export const flNow = activitiesOn<FourthlineActivities>('fourthline', {
-  startToCloseTimeout: '30 seconds',
-  heartbeatTimeout: '15 seconds', // callVendor heartbeats: a dead worker's attempt is retried within ~15 s
-  scheduleToCloseTimeout: '1 minute',
-  retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumAttempts: 4 },
+export const flNow = vendorActivities<FourthlineActivities>('fourthline', {
+  startToClose: '30 seconds',
+  scheduleToClose: '1 minute',
+  retry: { initialInterval: '500 milliseconds', maximumAttempts: 4 },
   summary: "Fourthline API · a human step, answered to the integrator's call",
 });
 

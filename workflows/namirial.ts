@@ -14,17 +14,18 @@
  *    (facts `returnMismatch`, `browserSaid`, `vendorSaid`, and a timeline entry).
  * 4. At the deadline, one last read; still not ended: expired.
  */
-import { condition, continueAsNew, defineSignal, setHandler, workflowInfo } from '@temporalio/workflow';
+import { condition, continueAsNew, defineSignal, setHandler } from '@temporalio/workflow';
 import type { Duration } from '@temporalio/common';
 import type { NamirialActivities, NamirialEnrollmentSummary } from '../activities/namirial';
-import type { VerificationInputBase, VerificationState } from './shared';
+import { RESTART_WITH_NEW_REFERENCE, type VerificationInputBase, type VerificationState } from './shared';
 import { Verification } from './verification';
 import { VendorOutage } from './vendor-outage';
 import { ms, waitSummary } from './time';
 import { recordUnansweredCreates } from './vendor-duplicates';
 import { namirialIsFinal } from '../activities/namirial/states';
 import { decideNamirialOutcome, type NamirialErrorCode } from './namirial-outcome';
-import { activitiesOn } from './activity-queues';
+import { vendorActivities } from './activity-queues';
+import { runIsFull } from './run-length';
 
 export interface NamirialInput extends VerificationInputBase {
   /** Sent to Namirial (it requires them); never in search attributes, logs, reasons or the timeline. */
@@ -39,12 +40,9 @@ export interface NamirialInput extends VerificationInputBase {
     returns: number;
     outageSince: number | null;
   };
-  /** Test-only: continue as new after this many reads (default NAMIRIAL_READS_PER_RUN). */
-  readsPerRun?: number;
+  /** Test-only: continue as new after this many reads (default POLLS_PER_RUN, run-length.ts). */
+  pollsPerRun?: number;
 }
-
-/** Reads per run before continuing as new (about 11 events a read: a run stays near 3,300 events). */
-export const NAMIRIAL_READS_PER_RUN = 300;
 
 export interface NamirialOptions {
   /** The enrollment's Language, e.g. "it". */
@@ -86,31 +84,26 @@ export interface NamirialReturn {
 
 export const namirialReturnSignal = defineSignal<[NamirialReturn]>('namirialReturn');
 
-const namirial = activitiesOn<NamirialActivities>('namirial', {
-  startToCloseTimeout: '1 minute',
-  heartbeatTimeout: '15 seconds', // callVendor heartbeats: a dead worker's attempt is retried within ~15 s
-  scheduleToCloseTimeout: '1 hour',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '2 minutes' },
+const namirial = vendorActivities<NamirialActivities>('namirial', {
+  startToClose: '1 minute',
+  scheduleToClose: '1 hour',
 });
 
 export async function namirialEnrollment(input: NamirialInput): Promise<VerificationState> {
   const v = new Verification(NAMIRIAL_VENDOR, input.id, input.reference, input.carried?.state);
   const outage = new VendorOutage('Namirial', v, input.carried?.outageSince ?? null);
-  // A native cancel ends it cancelled; handlers are drained first (Verification.runToEnd).
-  const carry = await v.runToEnd(
-    () => run(v, input, outage),
-    undefined,
+  await v.runToEnd(() => run(v, input, outage), {
     // The reason names the problem Type and Title, never Details (activities/namirial.ts).
-    (cause) =>
+    onVendorFailure: (cause) =>
       v.setFacts({
         problemType: (cause?.details?.[0] as { vendorCode?: string | null } | undefined)?.vendorCode ?? null,
       }),
-  );
-  if (carry && !v.ended)
-    await continueAsNew<typeof namirialEnrollment>({
-      ...input,
-      carried: { state: v.state, outageSince: outage.since, ...carry },
-    });
+    continueAsNew: (carry) =>
+      continueAsNew<typeof namirialEnrollment>({
+        ...input,
+        carried: { state: v.state, outageSince: outage.since, ...carry },
+      }),
+  });
   return v.state;
 }
 
@@ -156,10 +149,9 @@ async function run(v: Verification, input: NamirialInput, outage: VendorOutage):
       nextAction: { type: 'redirect', url: created.enrollUrl },
     });
   }
-  const read = () => outage.read(() => namirial.namirialReadEnrollment({ enrollmentId: enrollmentId! }));
+  const read = () => outage.read(() => namirial.namirialReadEnrollment({ enrollmentId }));
 
   const deadlineAt = input.carried?.deadlineAt ?? Date.now() + ms(options.deadline);
-  const readsPerRun = input.readsPerRun ?? NAMIRIAL_READS_PER_RUN;
   let reads = 0;
   while (!v.ended) {
     const remaining = deadlineAt - Date.now();
@@ -172,14 +164,12 @@ async function run(v: Verification, input: NamirialInput, outage: VendorOutage):
           'expired',
           'expired',
           `no final state from Namirial within ${String(options.deadline)}${outage.suffix()}`,
-          {
-            nextAction: { type: 'restart', reason: 'start a new verification with a new reference' },
-          },
+          { nextAction: RESTART_WITH_NEW_REFERENCE },
         );
       }
       break;
     }
-    if (!nudged && rechecks === 0 && (reads >= readsPerRun || workflowInfo().continueAsNewSuggested))
+    if (!nudged && rechecks === 0 && runIsFull(reads, input.pollsPerRun))
       return { deadlineAt, enrollmentId, claim, returns };
     const wait = rechecks > 0 ? options.recheckInterval : options.pollInterval;
     const sleepFor = Math.min(ms(wait), remaining);
@@ -229,9 +219,7 @@ function apply(v: Verification, e: NamirialEnrollmentSummary, event: string, cla
   v.progress('processing', event, { providerStatus: e.state });
   v.finish(d.status, d.outcome, d.reason, {
     providerStatus: e.state,
-    ...(d.outcome === 'approved'
-      ? {}
-      : { nextAction: { type: 'restart', reason: 'start a new verification with a new reference' } }),
+    ...(d.outcome === 'approved' ? {} : { nextAction: RESTART_WITH_NEW_REFERENCE }),
   });
 }
 

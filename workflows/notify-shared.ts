@@ -5,17 +5,27 @@
  *
  * Imported by workflow code, so it must stay deterministic: no Node APIs, no I/O.
  */
-import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import { defineSignal, defineUpdate } from '@temporalio/workflow';
+import type {
+  DeliveryAttempt,
+  EventType,
+  NotificationEvent as EventEnvelope,
+  WebhookEndpoint,
+} from '../activities/notification-types';
 import type { EvidenceRef, NextAction, Provider, VerificationOutcome, VerificationStatus } from './shared';
 
-export const EVENT_TYPES = [
-  'verification.created',
-  'verification.action_required',
-  'verification.completed',
-  'verification.attention',
-  'verification.personal_data_erased',
-] as const;
-export type EventType = (typeof EVENT_TYPES)[number];
+export {
+  EVENT_TYPES,
+  endpointRegistryWorkflowId,
+  endpointsQuery,
+  eventId,
+  signingSecrets,
+  type DeliveryAttempt,
+  type EndpointRegistryState,
+  type EndpointSecret,
+  type EventType,
+  type WebhookEndpoint,
+} from '../activities/notification-types';
 
 /** What an event says about its verification: ids, statuses, references. Never personal data. */
 export interface EventData {
@@ -33,23 +43,10 @@ export interface EventData {
   attention: string | null;
 }
 
-/** The body POSTed to the endpoint (Standard Webhooks: `type`, `timestamp`, `data`), plus our id and order. */
-export interface NotificationEvent {
-  /** Stable across retries and redeliveries (`<verificationId>:<sequence>`); also the `webhook-id`. */
-  id: string;
-  type: EventType;
-  /** When the event happened (workflow time), ISO 8601. */
-  timestamp: string;
-  /** 1, 2, 3… per verification: a receiver drops ids it has seen and orders by this. */
-  sequence: number;
-  data: EventData;
-}
-
-export function eventId(verificationId: string, sequence: number): string {
-  return `${verificationId}:${sequence}`;
-}
-
 // --- The per-verification outbox: orders a verification's events and fans them out per endpoint. ---
+
+/** The body POSTed to the endpoint, with what it says about its verification. */
+export type NotificationEvent = EventEnvelope<EventData>;
 
 export interface OutboxInput {
   tenant: string;
@@ -75,15 +72,6 @@ export interface DeliveryInput {
 
 export type DeliveryStatus = 'pending' | 'delivered' | 'failed' | 'endpoint_disabled';
 
-export interface DeliveryAttempt {
-  at: string;
-  /** HTTP status, or null when there was no answer (refused, timeout, SSRF refusal). */
-  statusCode: number | null;
-  latencyMs: number;
-  /** Why it failed, in words (never the response body). */
-  error?: string;
-}
-
 /** Published in the delivery workflow's memo after every attempt, read by GET /v1/webhook-deliveries. */
 export interface DeliveryRecord {
   tenant: string;
@@ -107,37 +95,6 @@ export const DELIVERY_SCHEDULE_MS = [0, 5_000, 300_000, 1_800_000, 7_200_000, 18
 
 // --- The endpoint registry: one entity workflow per tenant. ---
 
-export interface EndpointSecret {
-  /** `whsec_<base64>`. */
-  secret: string;
-  createdAt: string;
-  /** Set when a newer secret replaced it: deliveries sign with it too until then. */
-  expiresAt: string | null;
-}
-
-export interface WebhookEndpoint {
-  id: string;
-  url: string;
-  description: string | null;
-  /** Event types delivered; empty = all. */
-  eventTypes: EventType[];
-  enabled: boolean;
-  /** Why it was disabled (`disabled by the caller`, `410 Gone`, `failing for the whole retry schedule`). */
-  disabledReason: string | null;
-  /** Set when delivery disabled the endpoint: an operator or the integrator must look. */
-  flagged: boolean;
-  secrets: EndpointSecret[];
-  createdAt: string;
-  updatedAt: string;
-}
-
-export interface EndpointRegistryState {
-  tenant: string;
-  endpoints: WebhookEndpoint[];
-}
-
-export const endpointRegistryWorkflowId = (tenant: string) => `webhook-endpoints:${tenant}`;
-
 export interface EndpointChange {
   url?: string;
   description?: string | null;
@@ -145,8 +102,6 @@ export interface EndpointChange {
   enabled?: boolean;
 }
 
-/** The full registry (secrets included): for activities and the API, which strips the secrets. */
-export const endpointsQuery = defineQuery<EndpointRegistryState>('endpoints');
 /** The API mints id, secret and time (the workflow holds no randomness); refused on a duplicate id. */
 export const createEndpointUpdate = defineUpdate<
   WebhookEndpoint,
@@ -163,8 +118,3 @@ export const rotateSecretUpdate = defineUpdate<
 /** Sent by a delivery workflow: 410 Gone, or the whole retry schedule failed. */
 export const disableEndpointSignal =
   defineSignal<[{ id: string; reason: string; flagged: boolean; at: string }]>('disableEndpoint');
-
-/** The secrets that sign a delivery made at `now`: the current one, plus rotated ones still in their overlap. */
-export function signingSecrets(endpoint: WebhookEndpoint, now: number): string[] {
-  return endpoint.secrets.filter((s) => s.expiresAt === null || Date.parse(s.expiresAt) > now).map((s) => s.secret);
-}

@@ -5,7 +5,7 @@
  * Imported by workflow code, so it must stay deterministic: no Node APIs, no I/O.
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { defineSearchAttributeKey, SearchAttributeType, type UpdateDefinition } from '@temporalio/common';
 import type { VendorName } from '../config/vendors';
 import type { EvidenceRef } from '../activities/evidence-types';
 
@@ -30,6 +30,14 @@ export type NextAction =
   /** A step the integrator's backend performs through `POST /v1/verifications/:id/actions/<action>`, before `deadline`. */
   | { type: 'action'; action: string; reason: string; deadline?: string }
   | { type: 'none' };
+
+/** The caller must start a new verification; `reason` says which (a new reference, IDV and QES again). */
+export function restartWith(reason: string): NextAction {
+  return { type: 'restart', reason };
+}
+
+/** The usual restart: the flow ended in a way only a new verification can move past. */
+export const RESTART_WITH_NEW_REFERENCE = restartWith('start a new verification with a new reference');
 
 export interface TimelineEntry {
   at: string;
@@ -185,6 +193,12 @@ export const cancelUpdate = defineUpdate<VerificationState, [{ reason?: string; 
  * can hand back `nextAction` in the same request. Waits at most `maxWaitMs`.
  */
 export const nextActionUpdate = defineUpdate<VerificationState, [{ maxWaitMs: number }]>('nextAction');
+
+/**
+ * The argument of a one-argument Update, for its validator: setHandler types the handler's parameter
+ * from the definition but leaves the validator's untyped.
+ */
+export type UpdateArg<D> = D extends UpdateDefinition<infer _Ret, [infer A], infer _Name> ? A : never;
 
 export interface VerificationInputBase {
   id: string;

@@ -2,7 +2,8 @@
  * The bookkeeping every vendor workflow shares: the normalized state, its timeline, the status
  * search attributes, and the handlers for the common messages (state query, cancel, nextAction).
  * A vendor workflow creates one `Verification` first thing and then reads as its vendor's state
- * machine: `v.progress(...)` for each step, `v.finish(...)` once.
+ * machine: `v.progress(...)` for each step, `v.finish(...)` once, its body run through
+ * `v.runToEnd(...)` (cancel, vendor failure, handlers drained, continue-as-new: written once here).
  */
 import {
   ActivityFailure,
@@ -18,6 +19,7 @@ import {
 } from '@temporalio/workflow';
 import {
   auditSignal,
+  RESTART_WITH_NEW_REFERENCE,
   cancelUpdate,
   nextActionUpdate,
   SEARCH_ATTRIBUTES,
@@ -33,16 +35,28 @@ import {
   type VerificationOutcome,
   type VerificationState,
   type VerificationStatus,
+  type UpdateArg,
 } from './shared';
 import { eventData, Notifier } from './notifier';
+import { operatorDetails } from './operator-details';
 import type { EventType } from './notify-shared';
 
 /** The reason of a verification cancelled from Temporal itself (the Web UI's Cancel, `temporal workflow cancel`). */
 export const NATIVE_CANCEL_REASON = 'cancelled from Temporal (Web UI or CLI)';
-export const RESTART_WITH_NEW_REFERENCE: NextAction = {
-  type: 'restart',
-  reason: 'start a new verification with a new reference',
-};
+
+/** How a vendor flow's run ends, beyond what every flow does (Verification.runToEnd). */
+export interface RunEnd<C> {
+  /** nextAction after a vendor failure (default: restart with a new reference). */
+  nextAction?: NextAction;
+  /** After a native cancel, before the verification ends `cancelled` (e.g. settle a child). */
+  onCancel?: () => Promise<void>;
+  /** A vendor call failed for good: extra bookkeeping before the verification ends `failed/error`. */
+  onVendorFailure?: (cause: ApplicationFailure | undefined) => void | Promise<void>;
+  /** Runs once the body settled, whatever happened (e.g. let go of a vendor session); `continuing` when the run continues as new. */
+  release?: (continuing: boolean) => Promise<void>;
+  /** Continues as new with what the body answered (`continueAsNew<typeof flow>({ ...input, carried })`). */
+  continueAsNew?: (carry: C) => Promise<never>;
+}
 
 export class Verification {
   readonly state: VerificationState;
@@ -103,7 +117,8 @@ export class Verification {
     setHandler(auditSignal, (entry) => {
       this.audit(entry.event, entry.actor, entry.detail, entry.at);
       if (entry.event === 'personal data erased') {
-        this.note('personal data erased', `${String(entry.detail.artifacts ?? 0)} artifact(s)`);
+        const artifacts = typeof entry.detail.artifacts === 'number' ? entry.detail.artifacts : 0;
+        this.note('personal data erased', `${artifacts} artifact(s)`);
         this.notify('verification.personal_data_erased');
       }
     });
@@ -113,7 +128,7 @@ export class Verification {
         await condition(() => this.state.status !== 'created', maxWaitMs);
         return this.state;
       },
-      { validator: ({ maxWaitMs }) => assertWait(maxWaitMs) },
+      { validator: ({ maxWaitMs }: UpdateArg<typeof nextActionUpdate>) => assertWait(maxWaitMs) },
     );
     setHandler(
       cancelUpdate,
@@ -257,7 +272,7 @@ export class Verification {
     nextAction: NextAction = RESTART_WITH_NEW_REFERENCE,
   ): ApplicationFailure | undefined {
     if (!(err instanceof ActivityFailure)) throw err;
-    const cause = err.cause instanceof ApplicationFailure ? err.cause : undefined;
+    const cause = vendorCause(err);
     if (this.ended) return cause;
     const d = (cause?.details?.[0] ?? {}) as { httpStatus?: number; vendorCode?: string | null };
     this.finish('failed', 'error', cause?.message ?? err.message, { nextAction });
@@ -270,30 +285,40 @@ export class Verification {
   }
 
   /**
-   * Runs a vendor flow's body to its end: a native cancel (Web UI, `temporal workflow cancel`) ends
-   * the verification `cancelled` with its search attributes; a vendor failure ends it through
-   * `endOnVendorFailure`; then every handler still running (an upload, a cancel) finishes before the
-   * workflow completes or continues as new. Answers what the body answered (undefined after a failure).
+   * Runs a vendor flow's body to its end, the lifecycle every vendor workflow shares:
+   * - a native cancel (Web UI, `temporal workflow cancel`) ends the verification `cancelled` with its
+   *   search attributes (after `end.onCancel`, out of the cancelled scope);
+   * - a vendor failure ends it through `endOnVendorFailure` (after `end.onVendorFailure`); any other
+   *   error is a bug and is rethrown, so the workflow task fails until the code is fixed;
+   * - `end.release` runs whatever happened (out of the cancelled scope), told whether the flow goes on;
+   * - every handler still running (an upload, a cancel) finishes, a cancel accepted meanwhile ends the
+   *   verification `cancelled`;
+   * - when the body answered something (what to carry) and the verification is still open, the run
+   *   continues as new through `end.continueAsNew`, which builds the next run's input then.
    */
-  async runToEnd<T>(
-    body: () => Promise<T>,
-    nextAction?: NextAction,
-    onVendorFailure?: (cause: ApplicationFailure | undefined) => void,
-  ): Promise<T | undefined> {
-    let result: T | undefined;
+  async runToEnd<C>(body: () => Promise<C | undefined>, end: RunEnd<C> = {}): Promise<void> {
+    let carry: C | undefined;
     try {
-      result = await body();
+      carry = await body();
     } catch (err) {
-      if (isCancellation(err)) this.finish('cancelled', null, this.cancelRequested ?? NATIVE_CANCEL_REASON);
-      else {
-        // (Not `onVendorFailure?.(this.endOnVendorFailure(…))`: an optional call skips its arguments.)
-        const cause = this.endOnVendorFailure(err, nextAction);
-        onVendorFailure?.(cause);
+      if (isCancellation(err)) {
+        if (end.onCancel) await CancellationScope.nonCancellable(end.onCancel);
+        this.finish('cancelled', null, this.cancelRequested ?? NATIVE_CANCEL_REASON);
+      } else {
+        if (!(err instanceof ActivityFailure)) throw err;
+        if (end.onVendorFailure) await end.onVendorFailure(vendorCause(err));
+        this.endOnVendorFailure(err, end.nextAction);
+      }
+    } finally {
+      if (end.release) {
+        const release = end.release;
+        const continuing = carry !== undefined;
+        await CancellationScope.nonCancellable(() => release(continuing));
       }
     }
     await CancellationScope.nonCancellable(() => condition(allHandlersFinished));
     if (!this.ended && this.cancelRequested !== null) this.finish('cancelled', null, this.cancelRequested);
-    return result;
+    if (carry !== undefined && !this.ended && end.continueAsNew) await end.continueAsNew(carry);
   }
 
   /**
@@ -359,18 +384,9 @@ export class Verification {
   }
 }
 
-/** e.g. "**<vendor label>** · awaiting user · waiting for the step `approve`: approve the signature · window closes 14:05 UTC (2026-11-30)". */
-export function operatorDetails(s: VerificationState, label: string): string {
-  const parts = [`**${label}**`, s.status.replace(/_/g, ' ') + (s.outcome ? `: ${s.outcome}` : '')];
-  if (s.providerStatus) parts.push(`vendor status \`${s.providerStatus}\``);
-  const a = s.nextAction;
-  if (a.type === 'redirect') parts.push("waiting for the user at the vendor's pages");
-  else if (a.type === 'action') {
-    parts.push(`waiting for the step \`${a.action}\`: ${a.reason}`);
-    if (a.deadline) parts.push(`window closes ${a.deadline.slice(11, 16)} UTC (${a.deadline.slice(0, 10)})`);
-  } else if (a.type === 'wait') parts.push(a.reason);
-  else if (s.reason) parts.push(s.reason);
-  return parts.join(' · ');
+/** The vendor's failure inside an activity failure (null when the activity timed out or was cancelled). */
+function vendorCause(err: ActivityFailure): ApplicationFailure | undefined {
+  return err.cause instanceof ApplicationFailure ? err.cause : undefined;
 }
 
 function assertWait(ms: number): void {

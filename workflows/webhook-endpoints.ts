@@ -62,7 +62,7 @@ export async function webhookEndpoints(input: EndpointRegistryState): Promise<vo
       return endpoint;
     },
     {
-      validator: ({ id }) => {
+      validator: ({ id }: { id: string }) => {
         if (find(id)) throw new Error(`endpoint ${id} exists`);
         if (state.endpoints.length >= MAX_ENDPOINTS) throw new Error(`at most ${MAX_ENDPOINTS} endpoints per tenant`);
       },
@@ -84,7 +84,7 @@ export async function webhookEndpoints(input: EndpointRegistryState): Promise<vo
       e.updatedAt = at;
       return e;
     },
-    { validator: ({ id }) => void mustFind(id) },
+    { validator: ({ id }: { id: string }) => void mustFind(id) },
   );
 
   setHandler(
@@ -100,7 +100,7 @@ export async function webhookEndpoints(input: EndpointRegistryState): Promise<vo
       e.updatedAt = at;
       return e;
     },
-    { validator: ({ id }) => void mustFind(id) },
+    { validator: ({ id }: { id: string }) => void mustFind(id) },
   );
 
   // From a delivery workflow (410, or the whole schedule failed). An unknown id (deleted since) is ignored on purpose.

@@ -78,19 +78,7 @@ export type FourthlineSignatureStatus = (typeof FOURTHLINE_SIGNATURE_STATUSES)[n
 export const FOURTHLINE_WORKFLOW_NAMES = ['french-idv-qes', 'french-idv-qes-pending', 'french-qes'] as const;
 export type FourthlineWorkflowName = (typeof FOURTHLINE_WORKFLOW_NAMES)[number];
 
-const HOUR = 3_600_000;
-/** The doc's clocks: token lifetime, approval / confirmation windows, passcode validity, the 24 h expiry. */
-export const FOURTHLINE_WINDOWS = {
-  tokenTtlMs: HOUR,
-  approvalWindowMs: 2 * HOUR,
-  confirmationWindowMs: HOUR,
-  passcodeValidityMs: 2 * HOUR,
-  /** An unfinished signature (consent, confirmation or selfie required) turns to `error` after this. */
-  errorAfterMs: 24 * HOUR,
-  selfieWindowMs: 24 * HOUR,
-} as const;
-/** The passcode resend quota (the doc: at most 4). */
-export const FOURTHLINE_MAX_RESENDS = 4;
+export { FOURTHLINE_MAX_RESENDS, FOURTHLINE_WINDOWS } from './constants';
 
 // ---- Requests ----
 

@@ -17,7 +17,7 @@ import { buildApi } from '../../client/app';
 import { createSandboxServer, type SandboxServer, type SandboxServerOptions } from '../../sandboxes/server';
 import { fourthlineWebhookSettings } from '../../sandboxes/fourthline';
 import { bundleWorkflows, createWorkers } from '../../workers';
-import { currentTracing } from '../../observability/tracing';
+import { currentTracing, tracingWorkerOptions } from '../../observability/tracing';
 import { SHARED_BUNDLE_ENV } from './temporal';
 import { freePort } from '../../temporal-dev/dev-server';
 import { verificationId, type VerificationState } from '../../workflows/shared';
@@ -57,6 +57,17 @@ export function workflowBundle(): Promise<WorkflowBundle> {
   const shared = sharedBundleFile();
   bundle ??= shared ? fs.promises.readFile(shared, 'utf8').then((code) => ({ code })) : bundleWorkflows();
   return bundle;
+}
+
+/**
+ * What a test's own Worker (or replay) needs to run the workflow bundle: the bundle, and the sink its
+ * always-bundled tracing interceptors export to (tracingWorkerOptions: without it the Worker logs
+ * "unregistered external sink" at every activation). Spread into Worker.create or runReplayHistory.
+ */
+export async function bundleOptions(): Promise<
+  { workflowBundle: WorkflowBundle } & ReturnType<typeof tracingWorkerOptions>
+> {
+  return { workflowBundle: await workflowBundle(), ...tracingWorkerOptions() };
 }
 
 /** The file global setup wrote, unless this file installed tracing (its bundle needs the interceptors). */

@@ -1,5 +1,5 @@
-/** The Web UI's "Current details" line (workflows/verification.ts operatorDetails): pure, from the state only. */
-import { operatorDetails } from '../../workflows/verification';
+/** The Web UI's "Current details" line (workflows/operator-details.ts): pure, from the state only. */
+import { operatorDetails } from '../../workflows/operator-details';
 import { FOURTHLINE_VENDOR } from '../../workflows/fourthline';
 import { AUTHENTEQ_VENDOR } from '../../workflows/authenteq';
 import type { VerificationState } from '../../workflows/shared';
