@@ -13,12 +13,11 @@
  * its own queue: that is what a flow started before this layout does (its queue, `<prefix>-<vendor>`,
  * is the same name as that vendor's activity queue now), and what tests with one Worker of their own do.
  */
-import type { VendorName } from './vendors';
 
 export const WORKFLOWS_QUEUE_SUFFIX = '-workflows';
 
-/** A vendor of the registry (config/vendors/index.ts; a type only: the workflow bundle imports this file), or a queue of our own. */
-export type ActivityQueueKind = VendorName | 'notifications' | 'housekeeping';
+/** A vendor's name (config/vendors/index.ts), or a queue of our own. */
+export type ActivityQueueKind = string;
 
 /** The one workflow task queue of a deployment. */
 export function workflowTaskQueueOf(taskQueuePrefix: string): string {

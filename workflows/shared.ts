@@ -6,13 +6,16 @@
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { defineSearchAttributeKey, SearchAttributeType, type UpdateDefinition } from '@temporalio/common';
-import type { VendorName } from '../config/vendors';
 import type { EvidenceRef } from '../activities/evidence-types';
 
 export type { EvidenceRef };
 
-/** A vendor of the registry (config/vendors/index.ts): a type only, the workflow bundle never loads the registry. */
-export type Provider = VendorName;
+/**
+ * A vendor's name, as its registry entry (config/vendors/index.ts) spells it. A plain string here: the
+ * registry sits above every layer (it wires the vendors' workflows, activities and routes together), so
+ * nothing below it imports it, not even its types. The API admits only registered names.
+ */
+export type Provider = string;
 
 /** The lifecycle every vendor flow is mapped onto. */
 export type VerificationStatus =
