@@ -27,7 +27,6 @@ import {
   stateQuery,
   type PublishedState,
   TERMINAL_STATUSES,
-  type Provider,
   type VerificationState,
   type VerificationStatus,
 } from '../workflows/shared';
@@ -203,7 +202,7 @@ function fromSearchAttributes(id: string, desc: Description): VerificationState 
   const at = desc.startTime.toISOString();
   return {
     id,
-    provider: provider as Provider,
+    provider: provider,
     reference,
     status,
     outcome: outcome && outcome !== 'none' ? (outcome as VerificationState['outcome']) : null,

@@ -25,7 +25,6 @@ import {
   parseVerificationId,
   SEARCH_ATTRIBUTES,
   verificationId,
-  type Provider,
   type VerificationState,
 } from '../workflows/shared';
 import { ApiError, notFound } from './api-error';
@@ -76,7 +75,7 @@ export function registerVerificationRoutes(
       }
       checkHistoryBounds(body, config.minPollIntervalMs);
       const tenant = req.principal?.tenant ?? DEFAULT_TENANT;
-      const id = tenantWorkflowId(tenant, verificationId(body.provider as Provider, body.reference));
+      const id = tenantWorkflowId(tenant, verificationId(body.provider, body.reference));
       const vendor = vendors[body.provider]!;
       const { workflowType, input } = workflowStart(vendor, id, body);
       const createHash = bodyHash(body);
