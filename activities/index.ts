@@ -2,7 +2,7 @@
  * All activities, built over their dependencies: the worker passes the real ones, tests may pass
  * their own (a temporary evidence folder, a sandbox base URL).
  */
-import type { AppConfig } from '../config';
+import type { AppConfig } from '../config/app-config';
 import { vendors as registeredVendors } from '../config/vendors';
 import type { VendorContract, VendorRegistry } from '../config/vendors/contract';
 import { ownedByCallingWorkflow, type EvidenceStore } from './evidence-store';

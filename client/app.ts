@@ -11,7 +11,7 @@ import helmet from '@fastify/helmet';
 import rateLimit, { type RateLimitPluginOptions } from '@fastify/rate-limit';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Client } from '@temporalio/client';
-import type { ApiScope, AppConfig } from '../config';
+import type { ApiScope, AppConfig } from '../config/app-config';
 import { parseVerificationId, tenantWorkflowId } from '../workflows/shared';
 import type { EvidenceStore } from '../activities/evidence-store';
 import { ApiError, errorBody } from './api-error';

@@ -25,7 +25,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Payload } from '@temporalio/common';
-import type { AppConfig } from '../config';
+import type { AppConfig } from '../config/app-config';
 import { AesGcmPayloadCodec, type PayloadKeyring } from '../codec';
 import { ApiError, errorBody } from './api-error';
 

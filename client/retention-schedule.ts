@@ -7,7 +7,7 @@
  */
 import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, type Client, type ScheduleOptions } from '@temporalio/client';
 import type { Duration } from '@temporalio/common';
-import type { AppConfig } from '../config';
+import type { AppConfig } from '../config/app-config';
 import { workflowTaskQueue } from '../config/task-queues';
 
 export const RETENTION_EVERY: Duration = '1 day';

@@ -11,7 +11,7 @@ import {
   type Client,
 } from '@temporalio/client';
 import { WorkflowIdReusePolicy } from '@temporalio/common';
-import type { AppConfig } from '../config';
+import type { AppConfig } from '../config/app-config';
 import { workflowTaskQueue } from '../config/task-queues';
 import type { VendorRegistry } from '../config/vendors/contract';
 import { NOTIFICATIONS_MEMO_KEY } from '../workflows/notifier';
@@ -70,7 +70,7 @@ export function registerVerificationRoutes(
     },
     async (req, reply) => {
       const body = req.body;
-      if ((config.disabledProviders as string[]).includes(body.provider)) {
+      if (config.disabledProviders.includes(body.provider)) {
         throw new ApiError(422, 'provider_not_configured', `${body.provider} is not configured on this service`);
       }
       checkHistoryBounds(body, config.minPollIntervalMs);

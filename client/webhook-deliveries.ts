@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { WorkflowNotFoundError, type Client, type WorkflowExecutionInfo } from '@temporalio/client';
-import type { AppConfig } from '../config';
+import type { AppConfig } from '../config/app-config';
 import { workflowTaskQueue } from '../config/task-queues';
 import {
   DELIVERY_MEMO_KEY,

@@ -15,7 +15,7 @@ import {
   type Client,
 } from '@temporalio/client';
 import type { UpdateDefinition } from '@temporalio/common';
-import type { AppConfig } from '../config';
+import type { AppConfig } from '../config/app-config';
 import { workflowTaskQueue } from '../config/task-queues';
 import {
   changeEndpointUpdate,

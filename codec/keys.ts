@@ -7,7 +7,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { AppConfig } from '../config';
+import type { AppConfig } from '../config/app-config';
 
 export interface PayloadKeyring {
   /** The key id new payloads are encrypted with. */

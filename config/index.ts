@@ -13,18 +13,10 @@ import { parseEnv } from 'node:util';
 import { z } from 'zod';
 import { loadClientConnectConfig, type ClientConnectConfig } from '@temporalio/envconfig';
 import type { WebhookKey } from './webhook-token';
-import { PERSONAL_DATA_ENV, personalDataConfig, type PersonalDataConfig } from './personal-data';
-import {
-  TELEMETRY_ENV,
-  telemetryConfig,
-  vendorWorkerLimits,
-  WORKER_ENV,
-  workerTuning,
-  type TelemetryConfig,
-  type VendorWorkerLimits,
-  type WorkerTuning,
-} from './worker';
+import { PERSONAL_DATA_ENV, personalDataConfig } from './personal-data';
+import { TELEMETRY_ENV, telemetryConfig, vendorWorkerLimits, WORKER_ENV, workerTuning } from './worker';
 import { vendors as registeredVendors, PROVIDERS, type VendorConfigs, type VendorName, type Vendors } from './vendors';
+import { API_SCOPES, type ApiKey, type ApiScope, type AppConfig as AppConfigOf } from './app-config';
 import type { VendorEndpoint, VendorRegistry } from './vendors/contract';
 import { httpUrl } from './vendors/env';
 
@@ -32,6 +24,11 @@ import { httpUrl } from './vendors/env';
 export type * from './vendors';
 export { PROVIDERS };
 export type Provider = VendorName;
+// The shape of the config (a leaf the layers import their types from): config/app-config.ts.
+export { API_SCOPES };
+export type { ApiKey, ApiScope, TelemetryConfig, VendorWorkerLimits, WorkerTuning } from './app-config';
+/** The config `loadConfig` reads: each registered vendor's config by name. */
+export type AppConfig = AppConfigOf<VendorConfigs<Vendors>>;
 // The task queues (pure, also read by workflow code): config/task-queues.ts.
 export { notificationsTaskQueue, taskQueueFor, workflowTaskQueue } from './task-queues';
 
@@ -49,19 +46,6 @@ export class ConfigError extends Error {
 }
 
 const port = z.coerce.number().int().min(1).max(65535);
-
-/** What an API key may do: act as an integrator (read and act), read only (operators), decode payloads (the Web UI's codec). */
-export const API_SCOPES = ['integrator', 'operator-read', 'codec'] as const;
-export type ApiScope = (typeof API_SCOPES)[number];
-
-export interface ApiKey {
-  /** What audit records name, never the token. */
-  id: string;
-  token: string;
-  /** Verification ids are per tenant: a key never sees another tenant's verifications. */
-  tenant: string;
-  scopes: ApiScope[];
-}
 
 /** A key given without scopes (`keyId:token`, the form from before tenants) keeps every power it had. */
 const LEGACY_SCOPES: ApiScope[] = ['integrator', 'codec'];
@@ -167,43 +151,6 @@ const envSchema = z.object({
   SANDBOX_PORT: port.default(8090),
   // Each vendor's settings (its base URL, credentials, webhook credentials): its contract's `env`, config/vendors/<vendor>.ts.
 });
-
-export interface AppConfig {
-  env: 'development' | 'production';
-  logLevel: 'debug' | 'info' | 'warn' | 'error';
-  api: { host: string; port: number; keys: ApiKey[]; rateLimits: { perKey: number; perAddress: number } };
-  /** The base URL at which vendors and browsers reach our receivers (/webhooks, /return). */
-  publicBaseUrl: string;
-  /**
-   * The webhook keyring (config/webhook-token.ts): WEBHOOK_KEYS, first key signing, then WEBHOOK_SECRET
-   * (if also set) as a verify-only key without id, so that tokens from before the keyring still pass.
-   */
-  webhookSecret: readonly WebhookKey[];
-  evidenceDir: string;
-  /** Encryption of workflow payloads, the codec endpoint, evidence retention, the audit log. */
-  personalData: PersonalDataConfig;
-  taskQueuePrefix: string;
-  /** Worker Deployment Versioning, off (null) unless WORKER_DEPLOYMENT_NAME and WORKER_BUILD_ID are set. */
-  workerDeployment: { deploymentName: string; buildId: string } | null;
-  /** Notifications to integrators (docs/notifications.md). */
-  notifications: { maxConcurrentDeliveries: number; maxInFlightPerEndpoint: number };
-  /** Workflow cache and sticky queue of each Worker (unset: the SDK's defaults). */
-  worker: WorkerTuning;
-  /** Per-vendor rate limits and slots of the vendor Workers (config/worker.ts). */
-  vendorWorkers: VendorWorkerLimits;
-  /** Worker metrics endpoint, OTLP traces (config/worker.ts). */
-  telemetry: TelemetryConfig;
-  temporal: ClientConnectConfig & { namespace: string; address: string };
-  sandbox: { host: string; port: number; baseUrl: string; enabled: boolean };
-  /** Each vendor's config, read by its contract (config/vendors/<vendor>.ts); a test registry adds its own. */
-  vendors: VendorConfigs<Vendors>;
-  /** Human-readable notes about defaults taken (printed by the launchers, never secrets). */
-  notes: string[];
-  /** Production only: vendors without settings, refused by the API. Empty in development (sandboxes). */
-  disabledProviders: Provider[];
-  /** The shortest pollInterval the API accepts, in ms (1 minute; lower only in development tests). */
-  minPollIntervalMs: number;
-}
 
 /** Reads `.env` (if present) into the environment without overriding variables already set. */
 export function loadDotEnv(file = path.resolve(process.cwd(), '.env'), env: NodeJS.ProcessEnv = process.env): void {

@@ -18,6 +18,7 @@
  */
 import { z } from 'zod';
 import { PROVIDERS as VENDORS, type VendorName as Vendor } from './vendors';
+import type { TelemetryConfig, VendorWorkerLimits, WorkerTuning } from './app-config';
 
 /**
  * Workflows the workflow Worker keeps cached. Above the SDK's 40 workflow-task slots (a slot needs a
@@ -102,18 +103,6 @@ export function workerVersioningError(config: {
   return 'Configuration error: WORKER_DEPLOYMENT_NAME and WORKER_BUILD_ID are required in production (Worker Deployment Versioning: each verification stays on the build that started it)';
 }
 
-export interface WorkerTuning {
-  maxCachedWorkflows?: number;
-  stickyQueueScheduleToStartTimeout?: `${number}${'ms' | 's' | 'm'}`;
-}
-
-export interface VendorWorkerLimits {
-  /** Activities per second on each vendor's task queue (null: no limit). */
-  activitiesPerSecond: Record<Vendor, number | null>;
-  maxConcurrentActivityTaskExecutions?: number;
-  maxConcurrentWorkflowTaskExecutions?: number;
-}
-
 export function workerTuning(e: {
   WORKER_MAX_CACHED_WORKFLOWS?: number;
   WORKER_STICKY_QUEUE_TIMEOUT?: string;
@@ -133,7 +122,7 @@ export function vendorWorkerLimits(e: {
   VENDOR_RATE_LIMITS?: Record<Vendor, number | null>;
   WORKER_MAX_CONCURRENT_ACTIVITIES?: number;
   WORKER_MAX_CONCURRENT_WORKFLOW_TASKS?: number;
-}): VendorWorkerLimits {
+}): VendorWorkerLimits<Vendor> {
   return {
     activitiesPerSecond:
       e.VENDOR_RATE_LIMITS ??
@@ -145,15 +134,6 @@ export function vendorWorkerLimits(e: {
       ? { maxConcurrentWorkflowTaskExecutions: e.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS }
       : {}),
   };
-}
-
-/** Observability settings shared by the worker and the API. */
-export interface TelemetryConfig {
-  /** The worker's Prometheus bind address (`host:port`), or null (off). */
-  workerMetricsAddress: string | null;
-  /** OTLP/HTTP traces endpoint (OTEL_EXPORTER_OTLP_ENDPOINT, the OpenTelemetry standard variable), or null: tracing off. */
-  otlpEndpoint: string | null;
-  serviceName: string | null;
 }
 
 export const TELEMETRY_ENV = {

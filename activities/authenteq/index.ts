@@ -31,7 +31,7 @@ import { keyById, type WebhookSecrets } from '../../config/webhook-token';
 import { z } from 'zod';
 import { ApplicationFailure } from '@temporalio/common';
 import { log } from '@temporalio/activity';
-import type { AuthenteqConfig } from '../../config';
+import type { AuthenteqConfig } from '../../config/vendors/authenteq-config';
 import { encodeReturnState } from '../../config/webhook-token';
 import type { EvidenceRef } from '../evidence-types';
 import type { EvidenceStore } from '../evidence-store';

@@ -7,7 +7,7 @@ import type { WebhookSecrets } from '../../config/webhook-token';
 import type { z } from 'zod';
 import { ApplicationFailure } from '@temporalio/common';
 import { log } from '@temporalio/activity';
-import type { FinwaveConfig } from '../../config';
+import type { FinwaveConfig } from '../../config/vendors/finwave-config';
 import { webhookUrl } from '../../config/webhook-token';
 import type { EvidenceRef } from '../evidence-types';
 import type { EvidenceStore } from '../evidence-store';

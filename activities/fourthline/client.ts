@@ -6,7 +6,7 @@
 import type { z } from 'zod';
 import { ApplicationFailure } from '@temporalio/common';
 import { Context, log } from '@temporalio/activity';
-import type { FourthlineConfig } from '../../config';
+import type { FourthlineConfig } from '../../config/vendors/fourthline-config';
 import { fillPath } from '../endpoints';
 import type { EvidenceRef } from '../evidence-types';
 import type { EvidenceStore } from '../evidence-store';

@@ -1,6 +1,6 @@
 /** The ID360 activities' inputs and results, as the workflow sees them. */
 import type { WebhookSecrets } from '../../config/webhook-token';
-import type { Id360Config } from '../../config';
+import type { Id360Config } from '../../config/vendors/id360-config';
 import type { EvidenceRef } from '../evidence-types';
 import type { EvidenceStore } from '../evidence-store';
 import type { Id360Session } from '../id360-session';

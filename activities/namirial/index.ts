@@ -22,7 +22,7 @@
 import type { WebhookSecrets } from '../../config/webhook-token';
 import type { z } from 'zod';
 import { log } from '@temporalio/activity';
-import type { NamirialConfig } from '../../config';
+import type { NamirialConfig } from '../../config/vendors/namirial-config';
 import { encodeReturnState } from '../../config/webhook-token';
 import type { EvidenceRef } from '../evidence-types';
 import type { EvidenceStore } from '../evidence-store';

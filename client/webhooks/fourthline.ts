@@ -18,7 +18,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Client } from '@temporalio/client';
-import type { FourthlineWebhookAuth } from '../../config';
+import type { FourthlineWebhookAuth } from '../../config/vendors/fourthline-config';
 import { keyById, signingKey, type WebhookSecrets } from '../../config/webhook-token';
 import {
   fourthlineCaseWebhookSignal,

@@ -3,7 +3,8 @@
  * activities, create body, browser-return receiver and sandbox. The flow: workflows/authenteq.ts.
  */
 import { z } from 'zod';
-import type { VendorConfigContext, VendorContract, VendorEndpoint } from './contract';
+import type { VendorConfigContext, VendorContract } from './contract';
+import type { AuthenteqConfig } from './authenteq-config';
 import { httpUrl } from './env';
 import { AUTHENTEQ_VENDOR, type AuthenteqInput } from '../../workflows/authenteq';
 import { createAuthenteqActivities } from '../../activities/authenteq';
@@ -11,14 +12,6 @@ import { authenteqInput, authenteqOptions } from '../../client/providers/authent
 import { registerAuthenteqReturn } from '../../client/returns/authenteq';
 import { AuthenteqSandbox, registerAuthenteqSandbox, type AuthenteqSandboxOptions } from '../../sandboxes/authenteq';
 import { SANDBOX_CREDENTIALS } from '../../sandboxes/credentials';
-
-export interface AuthenteqConfig extends VendorEndpoint {
-  /** Basic auth credentials of the Customer Dashboard. The secret never leaves the worker. */
-  clientId: string;
-  clientSecret: string;
-  /** The redirect URL registered with Authenteq: our `/return/authenteq` receiver. */
-  redirectUrl: string;
-}
 
 /** Authenteq: Basic auth with the Customer Dashboard's client id and secret; the base URL defaults to the documented one. */
 const env = {

@@ -3,7 +3,8 @@
  * webhook receiver and sandbox. The flow itself: workflows/finwave.ts; the calls: activities/finwave.
  */
 import { z } from 'zod';
-import type { VendorConfigContext, VendorContract, VendorEndpoint } from './contract';
+import type { VendorConfigContext, VendorContract } from './contract';
+import type { FinwaveConfig } from './finwave-config';
 import { httpUrl } from './env';
 import { FINWAVE_VENDOR, type FinwaveInput } from '../../workflows/finwave';
 import { createFinwaveActivities } from '../../activities/finwave';
@@ -11,10 +12,6 @@ import { finwaveApplicant, finwaveInput, finwaveOptions } from '../../client/pro
 import { registerFinwaveWebhook } from '../../client/webhooks/finwave';
 import { FinwaveSandbox, registerFinwaveSandbox, type FinwaveSandboxOptions } from '../../sandboxes/finwave';
 import { SANDBOX_CREDENTIALS } from '../../sandboxes/credentials';
-
-export interface FinwaveConfig extends VendorEndpoint {
-  clientToken: string;
-}
 
 const env = {
   FINWAVE_BASE_URL: httpUrl.optional(),

@@ -6,7 +6,8 @@
  */
 import { z } from 'zod';
 import type { Client } from '@temporalio/client';
-import type { VendorConfigContext, VendorContract, VendorEndpoint } from './contract';
+import type { VendorConfigContext, VendorContract } from './contract';
+import type { FourthlineConfig, FourthlineWebhookAuth } from './fourthline-config';
 import { httpUrl } from './env';
 import {
   FOURTHLINE_CASE_MEMO_KEY,
@@ -26,18 +27,6 @@ import {
   type FourthlineSandboxOptions,
 } from '../../sandboxes/fourthline';
 import { SANDBOX_CREDENTIALS } from '../../sandboxes/credentials';
-
-/** The credentials we give Fourthline for its webhooks to our receiver. */
-export type FourthlineWebhookAuth =
-  { mode: 'basic'; username: string; password: string } | { mode: 'oauth'; clientId: string; clientSecret: string };
-
-export interface FourthlineConfig extends VendorEndpoint {
-  /** The API key: client id + client secret, exchanged for a 1-hour access token. */
-  clientId: string;
-  clientSecret: string;
-  tokenPath: string;
-  webhookAuth: FourthlineWebhookAuth;
-}
 
 /** What a test may pass as `buildApi({ vendorOptions: { fourthline } })`. */
 export interface FourthlineRouteOptions {

@@ -4,7 +4,8 @@
  * steps and its sandbox. The flow: workflows/id360.ts.
  */
 import { z } from 'zod';
-import type { VendorConfigContext, VendorContract, VendorEndpoint } from './contract';
+import type { VendorConfigContext, VendorContract } from './contract';
+import type { Id360Config } from './id360-config';
 import { httpUrl } from './env';
 import { ID360_VENDOR, type Id360Input } from '../../workflows/id360';
 import { createId360Activities } from '../../activities/id360';
@@ -15,16 +16,6 @@ import { registerId360Link } from '../../client/returns/id360';
 import { registerId360Actions } from '../../client/actions/id360';
 import { Id360Sandbox, registerId360Sandbox, type Id360SandboxOptions } from '../../sandboxes/id360';
 import { SANDBOX_CREDENTIALS } from '../../sandboxes/credentials';
-
-export interface Id360Config extends VendorEndpoint {
-  /** Host root; the API is under `/api/1.0.0`, the user's pages under `/static/process_ui/`. */
-  baseUrl: string;
-  /** The application's login (never leaves the worker; the 15-minute token it buys never leaves the session). */
-  username: string;
-  password: string;
-  /** The process (parcours) every enrollment is created on. */
-  processId: string;
-}
 
 /** ID360 (Docaposte): the host root (e.g. https://preprod.id360docaposte.com), the application login, the process UUID. */
 const env = {

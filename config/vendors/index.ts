@@ -32,8 +32,9 @@ export function withVendors<R extends VendorRegistry, X extends VendorRegistry>(
 }
 
 export type * from './contract';
-export type { FinwaveConfig } from './finwave';
-export type { FourthlineConfig, FourthlineWebhookAuth, FourthlineRouteOptions } from './fourthline';
-export type { AuthenteqConfig } from './authenteq';
-export type { NamirialConfig } from './namirial';
-export type { Id360Config } from './id360';
+export type { FinwaveConfig } from './finwave-config';
+export type { FourthlineConfig, FourthlineWebhookAuth } from './fourthline-config';
+export type { FourthlineRouteOptions } from './fourthline';
+export type { AuthenteqConfig } from './authenteq-config';
+export type { NamirialConfig } from './namirial-config';
+export type { Id360Config } from './id360-config';

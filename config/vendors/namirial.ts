@@ -3,7 +3,8 @@
  * create body, browser-return receiver and sandbox. The flow: workflows/namirial.ts.
  */
 import { z } from 'zod';
-import type { VendorConfigContext, VendorContract, VendorEndpoint } from './contract';
+import type { VendorConfigContext, VendorContract } from './contract';
+import type { NamirialConfig } from './namirial-config';
 import { httpUrl } from './env';
 import { NAMIRIAL_VENDOR, type NamirialInput } from '../../workflows/namirial';
 import { createNamirialActivities } from '../../activities/namirial';
@@ -11,12 +12,6 @@ import { namirialApplicant, namirialInput, namirialOptions } from '../../client/
 import { registerNamirialReturn } from '../../client/returns/namirial';
 import { NamirialSandbox, registerNamirialSandbox, type NamirialSandboxOptions } from '../../sandboxes/namirial';
 import { SANDBOX_CREDENTIALS } from '../../sandboxes/credentials';
-
-export interface NamirialConfig extends VendorEndpoint {
-  apiToken: string;
-  /** The enrollment Profile, e.g. `Bit4Id::SPIDOnly::<Customer>`. */
-  profile: string;
-}
 
 /** Namirial VerifID: API token + the enrollment Profile Namirial set up for us; base URL defaults to the documented one. */
 const env = {
