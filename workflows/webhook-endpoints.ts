@@ -9,7 +9,7 @@
  *
  * It never ends, so under Worker Deployment Versioning it is AUTO_UPGRADE (every verification flow is
  * PINNED): it moves to the current build at its next workflow task and the old build can drain. So a
- * change to this file must replay the registry's history: guard it with `patched()` (workflows/patches.ts).
+ * change to this file must replay the registry's history: guard it with a patch listed in workflows/patches.ts.
  */
 import {
   allHandlersFinished,
