@@ -11,6 +11,7 @@ import crypto from 'node:crypto';
 import { connectToTestTemporal, type TestTemporal } from './helpers/temporal';
 import { control, startStack, type Stack } from './helpers/stack';
 import { fourthlineFlow } from './helpers/fourthline';
+import { id360CallbackSignal } from '../workflows/id360-messages';
 
 let temporal: TestTemporal;
 let stack: Stack;
@@ -213,4 +214,28 @@ test('Namirial create answered 503 twice, then created: nothing was applied befo
   expect(stack.sandbox.namirial.faults.injected.filter((i) => i.mode === '5xx')).toHaveLength(2);
   expect(stack.sandbox.namirial.ledger.duplicates().some((d) => d.subjects.includes(s.providerReference!))).toBe(false);
   expect((await state(res.body.id)).facts.attention).toBeUndefined();
+}, 60_000);
+
+test('ID360: a callback naming another enrollment that comes before the create has answered waits for it, and then decides nothing', async () => {
+  const reference = ref('id-early-orphan');
+  // The create is applied at once and answered 6 s later, within our HTTP timeout: no retry, one enrollment.
+  expect(
+    (await fault('id360', { mode: 'answerLate', path: '/enrollment', method: 'POST', delayMs: 6_000 })).status,
+  ).toBe(201);
+  // The API answers the create once the vendor has: the callback goes in while it waits.
+  const created = stack.api('POST', '/v1/verifications', { provider: 'id360', reference });
+  const id = `id360:${reference}`;
+  for (let i = 0; i < 100 && !createsWithKey('id360', 'enrollment-created', (k) => k === reference).length; i++)
+    await new Promise((r) => setTimeout(r, 50));
+  // A final callback of an enrollment that is not this verification's (an orphan of a lost create).
+  await stack.client.workflow
+    .getHandle(id)
+    .signal(id360CallbackSignal, { enrollmentId: 'orphan-0', status: 'CANCELED', reason: null, steps: {} });
+  const res = await created;
+  expect(res.status).toBe(201);
+  expect(res.body.id).toBe(id);
+  const s = await stack.waitFor(id, (x) => x.facts.vendorDuplicates !== undefined, 30_000);
+  expect(s.facts).toMatchObject({ attention: 'vendor-duplicate', vendorDuplicates: 'orphan-0' });
+  expect(s.status).toBe('awaiting_user'); // the orphan's CANCELED did not end it
+  expect(s.providerReference).toBe(createsWithKey('id360', 'enrollment-created', (k) => k === reference)[0]!.subject);
 }, 60_000);

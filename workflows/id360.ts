@@ -223,7 +223,7 @@ function setCallbackHandler(v: Verification, flow: Id360Flow): void {
   setHandler(id360CallbackSignal, async (cb) => {
     // A callback before the create's answer (ID360 called back first, or an orphan of a create whose
     // answer was lost called): wait until our enrollment is known, so that an orphan never decides.
-    if (!flow.enrollment && !v.ended) await condition(() => flow.enrollment !== undefined || v.ended);
+    if (!flow.enrollment && !v.ended) await condition(() => flow.enrollment !== null || v.ended);
     onCallback(v, flow, cb);
   });
 }
