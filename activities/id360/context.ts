@@ -5,7 +5,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { activityInfo } from '@temporalio/activity';
 import { fillPath } from '../endpoints';
-import { callVendor } from '../http';
+import { callVendor, type VendorRequest } from '../http';
 import type { EvidenceRef } from '../evidence-types';
 import { httpStatusOf, id360ErrorCode } from '../id360-session';
 import { openApiKey } from '../id360-secrets';
@@ -31,6 +31,29 @@ export function id360Context({ config, store, webhookSecret }: Id360Deps) {
   /** The URL of an operation: host root + its path, filled, + an already-encoded query string. */
   const url = (op: keyof typeof ID360_API, params: Record<string, string | number> = {}, query = ''): string =>
     `${config.baseUrl}${fillPath(ID360_API[op].path, params)}${query}`;
+
+  /**
+   * One ID360 operation: its method and path from the endpoint table (path parameters and an
+   * already-encoded query filled in), named by its key unless `operation` says more, with ID360's error codes.
+   */
+  const request = <T = Buffer>(
+    op: keyof typeof ID360_API,
+    req: Omit<VendorRequest<T>, 'vendor' | 'method' | 'url' | 'errorCode' | 'operation'> & {
+      operation?: string;
+      params?: Record<string, string | number>;
+      query?: string;
+    },
+  ) => {
+    const { params, query, operation = op, ...rest } = req;
+    return callVendor<T>({
+      vendor,
+      operation,
+      method: ID360_API[op].method,
+      url: url(op, params, query),
+      errorCode: id360ErrorCode,
+      ...rest,
+    });
+  };
 
   /** The api_key for an x-api-key call; a sealed value that does not open is a bug, not a vendor problem. */
   const apiKeyOf = (e: Id360EnrollmentRef): string => {
@@ -79,19 +102,15 @@ export function id360Context({ config, store, webhookSecret }: Id360Deps) {
     page: number,
     ref: EvidenceRef,
   ) => {
-    await callVendor({
-      vendor,
-      operation,
-      method: ID360_API[operation].method,
-      url: url(operation, {}, `?total_pages=${totalPages}&uploaded_page=${page}`),
+    await request(operation, {
+      query: `?total_pages=${totalPages}&uploaded_page=${page}`,
       headers: { accept: '*/*', 'x-api-key': apiKeyOf(e), 'content-type': ref.contentType },
       body: await bytesOf(ref),
-      errorCode: id360ErrorCode,
       timeoutMs: 60_000,
     });
   };
 
-  return { url, apiKeyOf, alreadyDoneOnRetry, reportNotReadyIsRetryable, upload };
+  return { request, apiKeyOf, alreadyDoneOnRetry, reportNotReadyIsRetryable, upload };
 }
 
 export type Id360Context = ReturnType<typeof id360Context>;

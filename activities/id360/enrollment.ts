@@ -3,18 +3,17 @@ import type { z } from 'zod';
 import { log } from '@temporalio/activity';
 import { webhookToken } from '../../config/webhook-token';
 import type { EvidenceRef } from '../evidence-types';
-import { callVendor, createsUnanswered } from '../http';
-import { httpStatusOf, id360ErrorCode } from '../id360-session';
+import { createsUnanswered } from '../http';
+import { httpStatusOf } from '../id360-session';
 import { sealApiKey } from '../id360-secrets';
 import {
   createEnrollmentResponse,
   enrollmentInfoResponse,
-  ID360_API,
   type createEnrollmentRequest,
   type Id360DataName,
   type Id360Status,
 } from './api';
-import { id360UserLink, vendor, vendorCodeOf, type Id360Context } from './context';
+import { id360UserLink, vendorCodeOf, type Id360Context } from './context';
 import type { Held, Id360Created, Id360CreateInput, Id360Deps, Id360EnrollmentRef } from './types';
 
 /** The header our callback endpoint requires; its value is per verification (HMAC of the workflow id). */
@@ -22,17 +21,14 @@ export const ID360_CALLBACK_HEADER = 'X-Idv-Callback-Token';
 
 export function id360EnrollmentActivities(ctx: Id360Context, deps: Id360Deps) {
   const { config, session, publicBaseUrl, webhookSecret } = deps;
-  const { url, apiKeyOf } = ctx;
+  const { apiKeyOf } = ctx;
 
   return {
     async id360CreateEnrollment(input: Id360CreateInput): Promise<Id360Created> {
       const a = input.applicant;
       const { body } = await session.call((authorization) =>
-        callVendor({
-          vendor,
-          operation: 'createEnrollment',
-          method: ID360_API.createEnrollment.method,
-          url: url('createEnrollment', { processId: config.processId }),
+        ctx.request('createEnrollment', {
+          params: { processId: config.processId },
           headers: { accept: 'application/json', authorization },
           json: {
             browser_callback_url: input.returnUrl ?? publicBaseUrl,
@@ -61,7 +57,6 @@ export function id360EnrollmentActivities(ctx: Id360Context, deps: Id360Deps) {
             }),
           } satisfies z.input<typeof createEnrollmentRequest>,
           schema: createEnrollmentResponse,
-          errorCode: id360ErrorCode,
           unansweredCreate: true,
         }),
       );
@@ -82,14 +77,9 @@ export function id360EnrollmentActivities(ctx: Id360Context, deps: Id360Deps) {
       input: Id360EnrollmentRef & Held,
     ): Promise<{ status: Id360Status | null; routes: number[]; expectedData: string[] }> {
       session.hold(input.enrollmentId, input.holdForMs);
-      const { body } = await callVendor({
-        vendor,
-        operation: 'enrollmentInfo',
-        method: ID360_API.enrollmentInfo.method,
-        url: url('enrollmentInfo'),
+      const { body } = await ctx.request('enrollmentInfo', {
         headers: { accept: 'application/json', 'x-api-key': apiKeyOf(input) },
         schema: enrollmentInfoResponse,
-        errorCode: id360ErrorCode,
       });
       return {
         status: body.status ?? null,
@@ -100,13 +90,9 @@ export function id360EnrollmentActivities(ctx: Id360Context, deps: Id360Deps) {
 
     async id360SelectRoute(input: Id360EnrollmentRef & Held & { routeId: number }): Promise<void> {
       session.hold(input.enrollmentId, input.holdForMs);
-      await callVendor({
-        vendor,
-        operation: 'selectRoute',
-        method: ID360_API.selectRoute.method,
-        url: url('selectRoute', { routeId: input.routeId }),
+      await ctx.request('selectRoute', {
+        params: { routeId: input.routeId },
         headers: { accept: 'application/json', 'x-api-key': apiKeyOf(input), 'content-type': 'text/plain' },
-        errorCode: id360ErrorCode,
       });
     },
 
@@ -115,13 +101,9 @@ export function id360EnrollmentActivities(ctx: Id360Context, deps: Id360Deps) {
     ): Promise<void> {
       session.hold(input.enrollmentId, input.holdForMs);
       const q = `?accepted_cgu=true${input.acceptedBiometry ? '&accepted_biometry=true' : ''}`;
-      await callVendor({
-        vendor,
-        operation: 'consent',
-        method: ID360_API.consent.method,
-        url: url('consent', {}, q),
+      await ctx.request('consent', {
+        query: q,
         headers: { accept: '*/*', 'x-api-key': apiKeyOf(input) },
-        errorCode: id360ErrorCode,
       });
     },
 
@@ -129,14 +111,12 @@ export function id360EnrollmentActivities(ctx: Id360Context, deps: Id360Deps) {
       session.hold(input.enrollmentId, input.holdForMs);
       try {
         await session.call((authorization) =>
-          callVendor({
-            vendor,
+          ctx.request('compareData', {
             operation: `compareData(${input.field})`,
-            method: ID360_API.compareData.method,
-            url: url('compareData', { id: input.enrollmentId, dataName: input.field }, '?locked=true'),
+            params: { id: input.enrollmentId, dataName: input.field },
+            query: '?locked=true',
             headers: { accept: 'text/plain', authorization, 'content-type': 'text/plain; charset=utf-8' },
             body: input.value,
-            errorCode: id360ErrorCode,
           }),
         );
       } catch (err) {
@@ -164,13 +144,8 @@ export function id360EnrollmentActivities(ctx: Id360Context, deps: Id360Deps) {
     async id360Finalize(input: Id360EnrollmentRef & Held): Promise<void> {
       session.hold(input.enrollmentId, input.holdForMs);
       try {
-        await callVendor({
-          vendor,
-          operation: 'finalize',
-          method: ID360_API.finalize.method,
-          url: url('finalize'),
+        await ctx.request('finalize', {
           headers: { accept: 'application/json', 'x-api-key': apiKeyOf(input) },
-          errorCode: id360ErrorCode,
         });
       } catch (err) {
         // Finalize is accepted once by the workflow, so "already finalized" on any attempt means ours went

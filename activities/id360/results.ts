@@ -2,29 +2,22 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { log } from '@temporalio/activity';
 import type { EvidenceRef } from '../evidence-types';
-import { callVendor, FAILURE_TYPES } from '../http';
-import { id360ErrorCode } from '../id360-session';
-import { enrollmentResponse, ID360_API, reportResponse, type Id360Status } from './api';
-import { vendor, type Id360Context } from './context';
+import { FAILURE_TYPES } from '../http';
+import { enrollmentResponse, reportResponse, type Id360Status } from './api';
+import type { Id360Context } from './context';
 import type { Held, Id360Deps, Id360ReportSummary } from './types';
 
 export function id360ResultActivities(ctx: Id360Context, { store, session }: Id360Deps) {
-  const { url } = ctx;
-
   return {
     async id360GetStatus(
       input: { enrollmentId: string } & Held,
     ): Promise<{ status: Id360Status; reason: string | null }> {
       session.hold(input.enrollmentId, input.holdForMs);
       const { body } = await session.call((authorization) =>
-        callVendor({
-          vendor,
-          operation: 'getEnrollment',
-          method: ID360_API.getEnrollment.method,
-          url: url('getEnrollment', { id: input.enrollmentId }),
+        ctx.request('getEnrollment', {
+          params: { id: input.enrollmentId },
           headers: { accept: 'application/json', authorization },
           schema: enrollmentResponse,
-          errorCode: id360ErrorCode,
         }),
       );
       return { status: body.status, reason: body.reason ?? null };
@@ -34,14 +27,10 @@ export function id360ResultActivities(ctx: Id360Context, { store, session }: Id3
       session.hold(input.enrollmentId, input.holdForMs);
       const { body, raw } = await ctx.reportNotReadyIsRetryable('getReport', () =>
         session.call((authorization) =>
-          callVendor({
-            vendor,
-            operation: 'getReport',
-            method: ID360_API.getReport.method,
-            url: url('getReport', { id: input.enrollmentId }),
+          ctx.request('getReport', {
+            params: { id: input.enrollmentId },
             headers: { accept: 'application/json', authorization },
             schema: reportResponse,
-            errorCode: id360ErrorCode,
           }),
         ),
       );
@@ -65,13 +54,9 @@ export function id360ResultActivities(ctx: Id360Context, { store, session }: Id3
       session.hold(input.enrollmentId, input.holdForMs);
       const { raw } = await ctx.reportNotReadyIsRetryable('getPdfReport', () =>
         session.call((authorization) =>
-          callVendor({
-            vendor,
-            operation: 'getPdfReport',
-            method: ID360_API.getPdfReport.method,
-            url: url('getPdfReport', { id: input.enrollmentId }),
+          ctx.request('getPdfReport', {
+            params: { id: input.enrollmentId },
             headers: { accept: 'application/pdf', authorization },
-            errorCode: id360ErrorCode,
             timeoutMs: 120_000,
           }),
         ),
